@@ -1,0 +1,68 @@
+// Lint: typescript-eslint's recommended rules, plus the import direction of ARCHITECTURE.md.
+import tseslint from 'typescript-eslint';
+
+/** Folders a layer may not import from (relative paths as written in source). */
+const forbid = (layers) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: layers.map((layer) => ({
+        group: [`**/${layer}/*`, `**/${layer}`],
+        message: `ARCHITECTURE.md: this folder must not import from ${layer}/`,
+      })),
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // protocol is the bottom layer: pure Nostr code.
+  { files: ['src/protocol/**'], rules: forbid(['signer', 'relay', 'runtime', 'storage', 'think', 'trajectory', 'config', 'control', 'cli', 'tui', 'behaviors', 'util']) },
+  { files: ['src/util/**'], rules: forbid(['signer', 'relay', 'runtime', 'storage', 'think', 'trajectory', 'config', 'control', 'cli', 'tui', 'behaviors']) },
+  { files: ['src/signer/**'], rules: forbid(['relay', 'runtime', 'storage', 'think', 'trajectory', 'config', 'control', 'cli', 'tui', 'behaviors']) },
+  { files: ['src/relay/**'], rules: forbid(['runtime', 'think', 'trajectory', 'control', 'cli', 'tui', 'behaviors']) },
+  { files: ['src/storage/**', 'src/think/**', 'src/trajectory/**'], rules: forbid(['relay', 'runtime', 'control', 'cli', 'tui']) },
+  { files: ['src/config/**'], rules: forbid(['relay', 'runtime', 'storage', 'think', 'trajectory', 'control', 'cli', 'tui', 'behaviors']) },
+  { files: ['src/runtime/**', 'src/behaviors/**', 'src/control/**'], rules: forbid(['cli', 'tui']) },
+  // The TUI sees runtime event types and the control client, never SQLite or sockets.
+  {
+    files: ['src/tui/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'better-sqlite3', message: 'the TUI talks to the daemon through the control client' },
+            { name: 'ws', message: 'the TUI talks to the daemon through the control client' },
+          ],
+          patterns: [{ group: ['**/storage/*', '**/relay/*', '**/cli/*'], message: 'ARCHITECTURE.md: tui imports runtime event types and the control client only' }],
+        },
+      ],
+    },
+  },
+  // relay-dev may import src/protocol only.
+  {
+    files: ['relay-dev/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!protocol/)',
+              message: 'ARCHITECTURE.md: relay-dev imports src/protocol only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * The `agent` CLI entry: finds the command, runs it, and maps errors to exit codes.
+ * Commands are imported lazily so `agent keys` never loads the relay, SQLite or React.
+ */
+import type { Command, CommandContext } from './command.js';
+import { CliError, UsageError } from './errors.js';
+
+/** Command name → loader. Add a line here when a command lands. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  // keys, relay, up, run, create, … are registered here as they land.
+};
+
+function help(commands: Command[]): string {
+  const lines = ['usage: agent <command> [options]', '', 'commands:'];
+  for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
+  lines.push('', 'Run `agent <command> --help` for a command\'s options. Common: --home DIR (env AGENT_HOME, default ~/.agent), --json.');
+  return lines.join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], ctx: CommandContext): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      const all = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+      ctx.stdout.write(`${help(all)}\n`);
+      return name ? 0 : 2;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new UsageError(`unknown command "${name}" (run \`agent --help\` for the list)`);
+    const command = await load();
+    return await command.run(rest, ctx);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      ctx.stderr.write(`agent: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof CliError) {
+      ctx.stderr.write(`agent: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.stderr.write(`agent: unexpected error: ${message}\n`);
+    if (ctx.env.AGENT_DEBUG) ctx.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+    return 1;
+  }
+}

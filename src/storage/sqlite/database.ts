@@ -1,0 +1,31 @@
+/**
+ * Opening the project's SQLite database: WAL journal, foreign keys on, migrations applied.
+ * One file per agent home (`<home>/agents.db`) holds every agent's state; rows are keyed by agent.
+ */
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+/** The better-sqlite3 handle type, re-exported so stores do not import the driver themselves. */
+export type Db = Database.Database;
+
+/** Options for `openDatabase`. */
+export interface OpenDatabaseOptions {
+  /** Open read-only (no migrations). Default false. */
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the database at `file` (or `:memory:`), applies pending migrations
+ * and returns the handle. WAL lets the daemon write while the CLI reads.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  }
+  return db;
+}

@@ -1,0 +1,71 @@
+/** The Clock seam: time comes in as a parameter so tests can run on a manual clock. */
+
+/** Milliseconds since the epoch, and an abortable sleep. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** An error thrown by an aborted sleep (its cause is the signal's reason). */
+export class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+/** Real time. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, options) =>
+    new Promise<void>((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) return reject(new AbortError('aborted', { cause: signal.reason }));
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.max(0, ms));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new AbortError('aborted', { cause: signal?.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** A clock that only moves when told to; sleepers wake as `advance` passes their deadline. */
+export class ManualClock implements Clock {
+  #now: number;
+  #sleepers: Array<{ at: number; resolve: () => void }> = [];
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number, options?: { signal?: AbortSignal }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) return reject(new AbortError('aborted', { cause: signal.reason }));
+      const sleeper = { at: this.#now + Math.max(0, ms), resolve };
+      this.#sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+          reject(new AbortError('aborted', { cause: signal.reason }));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Moves time forward and wakes every sleeper whose deadline has passed, in deadline order. */
+  async advance(ms: number): Promise<void> {
+    this.#now += ms;
+    const due = this.#sleepers.filter((s) => s.at <= this.#now).sort((a, b) => a.at - b.at);
+    this.#sleepers = this.#sleepers.filter((s) => s.at > this.#now);
+    for (const s of due) s.resolve();
+    await new Promise((r) => setImmediate(r));
+  }
+}
