@@ -1,0 +1,164 @@
+/**
+ * The messaging seams: the RelayPool (sockets behind one small interface), the messages the receiver
+ * hands to the runtime, the sink the runtime provides, and what the outbox publisher reports.
+ * The runtime depends on these types only; the implementations live beside this file.
+ */
+import type { NostrEvent } from '../protocol/event.js';
+import type { Filter } from '../protocol/filter.js';
+import type { OutboxTarget, RelayPublishResult } from '../storage/types.js';
+
+export type { OutboxTarget, RelayPublishResult } from '../storage/types.js';
+
+/** Connection state of one relay, honestly: `connected` only once the socket is open. */
+export type RelayState = 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+/** What the pool knows about one relay right now. */
+export interface RelayStatus {
+  url: string;
+  state: RelayState;
+  /** Consecutive failed connection attempts since the last successful open. */
+  attempts: number;
+  /** ms epoch of the last successful open. */
+  connectedAt?: number;
+  /** Why the last connection ended or failed. */
+  lastError?: string;
+  /** Pubkeys the relay has accepted a NIP-42 AUTH for on the current connection. */
+  authenticated: string[];
+}
+
+/** One item of a `req` stream: an event (with the relay it came from) or end-of-stored-events. */
+export type ReqItem = { type: 'event'; event: NostrEvent; relay: string } | { type: 'eose' };
+
+/** Options of `RelayPool.req`. */
+export interface ReqOptions {
+  /** Relays to ask; default every relay in the pool. */
+  relays?: string[];
+  /** Ends the stream after every relay has sent EOSE (or closed). Default false (stays live). */
+  closeOnEose?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of `RelayPool.publish`. */
+export interface PublishOptions {
+  /** Relays to publish to; default every relay in the pool. */
+  relays?: string[];
+  /** How long to wait for each relay's OK (ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The RelayPool seam (ARCHITECTURE.md): many relays behind one subscription and publish API. */
+export interface RelayPool {
+  /** Events matching `filters` from every relay, deduplicated by id, with one `eose` after all relays' EOSE. */
+  req(filters: Filter[], options?: ReqOptions): AsyncIterable<ReqItem>;
+  /** Each relay's real OK answer; a relay that is not connected answers `ok: false`, never "sent". */
+  publish(event: NostrEvent, options?: PublishOptions): Promise<RelayPublishResult[]>;
+  /** The relays the pool knows, with their state. */
+  status(): RelayStatus[];
+  /** Closes every socket; pending publishes answer `ok: false`. */
+  close(): Promise<void>;
+}
+
+/** Which wire protocol an inbound message came by (decides how the reply is built). */
+export type InboundProtocol = 'nip17' | 'nip04' | 'note';
+
+/** What the reply needs to thread correctly. */
+export interface ReplyContext {
+  /** NIP-17: the parent rumor's id; NIP-04 / note: the parent event's id. */
+  parentId: string;
+  /** NIP-17: the rumor's participants (its author and `p` tags) minus the agent. Notes: every `p` of the thread. */
+  participants: string[];
+  /** Notes (NIP-10): the thread root, when the parent was itself a reply. */
+  rootId?: string;
+  /** Relay hint for `e` tags. */
+  relay?: string;
+}
+
+/** NIP-17 kind 15 file metadata, kept with the message. */
+export interface FileAttachment {
+  url: string;
+  mimeType?: string;
+  encryptionAlgorithm?: string;
+  decryptionKey?: string;
+  decryptionNonce?: string;
+  sha256?: string;
+  size?: number;
+  dim?: string;
+}
+
+/** A message addressed to a hosted agent, already decrypted, authenticated and deduplicated. */
+export interface InboundMessage {
+  kind: 'dm' | 'mention';
+  protocol: InboundProtocol;
+  /** The hosted agent it is for. */
+  agentPubkey: string;
+  /** The authenticated author (seal pubkey for NIP-17). */
+  sender: string;
+  text: string;
+  /** The outer event's id (the gift wrap's for NIP-17): the dedupe key of the inbox row. */
+  eventId: string;
+  /** NIP-17: the rumor's id. */
+  rumorId?: string;
+  subject?: string;
+  replyTo: ReplyContext;
+  files?: FileAttachment[];
+  /** Unix seconds: the rumor's (NIP-17) or the event's own `created_at`. */
+  createdAt: number;
+  /** The relay it was first received from. */
+  relay: string;
+}
+
+/**
+ * What the runtime provides the receiver: record the message durably (idempotent by
+ * (agentPubkey, eventId)). When it resolves, the receiver marks the event processed; when it
+ * rejects, the event stays unprocessed and is seen again on the next catch-up.
+ */
+export type MessageSink = (message: InboundMessage, options?: { signal?: AbortSignal }) => Promise<void>;
+
+/** Why an inbound event was dropped; each is counted and logged at debug, never acted on. */
+export type RejectReason =
+  | 'wrong-recipient'
+  | 'decrypt-failed'
+  | 'malformed-seal'
+  | 'bad-seal-signature'
+  | 'seal-rumor-mismatch'
+  | 'malformed-rumor'
+  | 'unsupported-rumor-kind'
+  | 'own-message'
+  | 'not-addressed';
+
+/** Counters exposed by the receiver (and the connection for wire-level drops). */
+export interface ReceiverCounters {
+  received: number;
+  delivered: number;
+  duplicates: number;
+  sinkFailures: number;
+  rejected: Record<RejectReason, number>;
+}
+
+/** An outgoing event and where it must go: the unit the outbox stores. */
+export interface OutgoingEvent {
+  event: NostrEvent;
+  target: OutboxTarget;
+}
+
+/** A pubkey's published relay preferences (NIP-65 10002 and NIP-17 10050). */
+export interface RelayLists {
+  /** 10050 `relay` tags; undefined when none is published. */
+  dm?: string[];
+  /** 10002 read relays (`r` without marker or with `read`). */
+  read?: string[];
+  /** 10002 write relays. */
+  write?: string[];
+}
+
+/** Looks up (and caches) a pubkey's relay lists. */
+export interface RelayListResolver {
+  get(pubkey: string, options?: { signal?: AbortSignal }): Promise<RelayLists>;
+}
+
+/** What the outbox publisher tells the daemon after each attempt. */
+export type OutboxReport =
+  | { type: 'delivered'; outboxId: number; agentPubkey: string; eventId: string; accepted: string[]; results: RelayPublishResult[] }
+  | { type: 'retry'; outboxId: number; agentPubkey: string; eventId: string; results: RelayPublishResult[]; nextAttemptAt: number }
+  | { type: 'failed'; outboxId: number; agentPubkey: string; eventId: string; reason: string; results: RelayPublishResult[] };
