@@ -9,10 +9,12 @@ export const Kind = {
   ChatMessage: 14,
   FileMessage: 15,
   GiftWrap: 1059,
+  TrajectoryTick: 9230, // regular: relays keep every tick (unassigned in the NIPs kind table; see docs/trajectory.md)
   RelayList: 10002,
   DmRelayList: 10050,
   AgentList: 14199,
   ClientAuth: 22242,
+  TrajectorySession: 39230, // addressable: one per agent per UTC day (d = YYYY-MM-DD)
 } as const;
 
 /** Replaceable: 0, 3 and 10000–19999 (one per pubkey+kind). */
