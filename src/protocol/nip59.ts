@@ -1,0 +1,118 @@
+/**
+ * NIP-59 gift wrap: rumor (unsigned) → seal (kind 13, signed by the author, NIP-44 to the recipient)
+ * → wrap (kind 1059, signed by a one-time key, `p`-tagged to the recipient).
+ * Pure functions: the one-time key, time and the timestamp jitter come in as parameters. Key holders
+ * are structural (`SealSigner`, `WrapOpener`) so a Signer fits without this layer importing it.
+ */
+import { z } from 'zod';
+import { finalizeEvent, verifyEvent } from './crypto.js';
+import { getEventHash, type EventTemplate, type NostrEvent, type UnsignedEvent } from './event.js';
+import { EventSchema } from './schema.js';
+import { Kind } from './kinds.js';
+import * as nip44 from './nip44.js';
+
+/** The canonical time lives in the rumor; seals and wraps are backdated up to this much (seconds). */
+export const MAX_BACKDATE_SECONDS = 2 * 24 * 60 * 60;
+
+/** An unsigned event with its id: what a seal carries. */
+export type Rumor = UnsignedEvent;
+
+/** What sealing needs from the author's key holder. */
+export interface SealSigner {
+  getPublicKey(): string;
+  signEvent(template: EventTemplate): NostrEvent;
+  nip44: { encrypt(peerPublicKey: string, plaintext: string): string };
+}
+
+/** What opening a wrap needs from the recipient's key holder. */
+export interface WrapOpener {
+  getPublicKey(): string;
+  nip44: { decrypt(peerPublicKey: string, payload: string): string };
+}
+
+/** A `created_at` up to two days in the past: `random()` in [0, 1) picks how far. */
+export function backdate(now: number, random: () => number): number {
+  return now - Math.floor(random() * MAX_BACKDATE_SECONDS);
+}
+
+/** Makes a rumor (computes its id; never signs it). */
+export function createRumor(template: EventTemplate, authorPubkey: string): Rumor {
+  const base = { kind: template.kind, created_at: template.created_at, tags: template.tags, content: template.content, pubkey: authorPubkey };
+  return { ...base, id: getEventHash(base) };
+}
+
+/** Seals a rumor for one recipient, signed by the author. */
+export function createSeal(rumor: Rumor, author: SealSigner, recipientPubkey: string, createdAt: number): NostrEvent {
+  if (rumor.pubkey !== author.getPublicKey()) throw new Error('rumor author differs from the sealing key');
+  const content = author.nip44.encrypt(recipientPubkey, JSON.stringify(rumor));
+  return author.signEvent({ kind: Kind.Seal, created_at: createdAt, tags: [], content });
+}
+
+/** Wraps a seal with a one-time key (never reuse `wrapSecretKey`). `extraTags` e.g. NIP-40 expiration. */
+export function createWrap(
+  seal: NostrEvent,
+  recipientPubkey: string,
+  wrapSecretKey: Uint8Array,
+  createdAt: number,
+  extraTags: string[][] = [],
+): NostrEvent {
+  const content = nip44.encrypt(JSON.stringify(seal), nip44.getConversationKey(wrapSecretKey, recipientPubkey));
+  return finalizeEvent({ kind: Kind.GiftWrap, created_at: createdAt, tags: [['p', recipientPubkey], ...extraTags], content }, wrapSecretKey);
+}
+
+/** Why a wrap was refused (the receiver counts these). */
+export type UnwrapFailure = 'wrong-recipient' | 'decrypt-failed' | 'malformed-seal' | 'bad-seal-signature' | 'seal-rumor-mismatch' | 'malformed-rumor';
+
+/** The result of opening a wrap: the authenticated rumor, or why not. */
+export type UnwrapResult = { ok: true; seal: NostrEvent; rumor: Rumor } | { ok: false; reason: UnwrapFailure; detail: string };
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+const RumorSchema = z.object({
+  id: hex32,
+  pubkey: hex32,
+  created_at: z.number().int().nonnegative(),
+  kind: z.number().int().min(0).max(65535),
+  tags: z.array(z.array(z.string())),
+  content: z.string(),
+});
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens a gift wrap addressed to `recipient` and authenticates its author. The seal's signature is
+ * what proves who wrote the message, and the rumor is unsigned, so a rumor whose pubkey differs from
+ * the seal's is a forgery attempt (anyone can seal a rumor claiming to be someone else).
+ */
+export function unwrapGift(wrap: NostrEvent, recipient: WrapOpener): UnwrapResult {
+  const me = recipient.getPublicKey();
+  if (wrap.kind !== Kind.GiftWrap) return { ok: false, reason: 'malformed-seal', detail: `kind ${wrap.kind} is not a gift wrap` };
+  if (!wrap.tags.some((t) => t[0] === 'p' && t[1] === me)) return { ok: false, reason: 'wrong-recipient', detail: 'wrap is not p-tagged to the recipient' };
+  let sealText: string;
+  try {
+    sealText = recipient.nip44.decrypt(wrap.pubkey, wrap.content);
+  } catch (cause) {
+    return { ok: false, reason: 'decrypt-failed', detail: `wrap: ${(cause as Error).message}` };
+  }
+  const seal = EventSchema.safeParse(parseJson(sealText));
+  if (!seal.success) return { ok: false, reason: 'malformed-seal', detail: 'seal is not a valid event' };
+  if (seal.data.kind !== Kind.Seal) return { ok: false, reason: 'malformed-seal', detail: `seal kind ${seal.data.kind}, expected 13` };
+  if (!verifyEvent(seal.data)) return { ok: false, reason: 'bad-seal-signature', detail: 'seal id or signature does not verify' };
+  let rumorText: string;
+  try {
+    rumorText = recipient.nip44.decrypt(seal.data.pubkey, seal.data.content);
+  } catch (cause) {
+    return { ok: false, reason: 'decrypt-failed', detail: `seal: ${(cause as Error).message}` };
+  }
+  const parsed = RumorSchema.safeParse(parseJson(rumorText));
+  if (!parsed.success) return { ok: false, reason: 'malformed-rumor', detail: 'rumor is not a valid unsigned event' };
+  const rumor: Rumor = parsed.data;
+  if (rumor.pubkey !== seal.data.pubkey) return { ok: false, reason: 'seal-rumor-mismatch', detail: 'rumor pubkey differs from seal pubkey' };
+  if (getEventHash(rumor) !== rumor.id) return { ok: false, reason: 'malformed-rumor', detail: 'rumor id does not match its content' };
+  return { ok: true, seal: seal.data, rumor };
+}
