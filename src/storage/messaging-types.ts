@@ -1,0 +1,93 @@
+/** Storage types of the messaging layer: outbox rows and targets, processed events, relay cursors. */
+import type { NostrEvent } from '../protocol/event.js';
+
+/**
+ * Where an outbox event goes: `dm` → the recipient's DM relays (10050) plus the agent's own write
+ * relays; `relays` → exactly these URLs; `own` → the agent's write relays.
+ */
+export type OutboxTarget =
+  | { type: 'dm'; recipient: string }
+  | { type: 'relays'; relays: string[] }
+  | { type: 'own' };
+
+/** An outbox row's lifecycle: pending until a relay says OK (delivered) or the deadline passes (failed). */
+export type OutboxStatus = 'pending' | 'delivered' | 'failed';
+
+/** One relay's answer to a publish attempt (`ok` true includes `duplicate:`). */
+export interface RelayPublishResult {
+  relay: string;
+  ok: boolean;
+  message: string;
+}
+
+/** One outbox row. Times are ms since the epoch. */
+export interface OutboxEntry {
+  id: number;
+  agentPubkey: string;
+  eventId: string;
+  /** The signed event exactly as it goes on the wire. */
+  event: NostrEvent;
+  target: OutboxTarget;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  /** Give-up time: past it, the sender marks the row failed. */
+  deadlineAt: number;
+  lastAttemptAt?: number;
+  /** Relay URLs that answered OK at any attempt (accumulated). */
+  accepted: string[];
+  /** The last attempt's per-relay results. */
+  results: RelayPublishResult[];
+  lastError?: string;
+  deliveredAt?: number;
+}
+
+/** What `enqueueOutbox` needs. */
+export interface OutboxEnqueue {
+  agentPubkey: string;
+  event: NostrEvent;
+  target: OutboxTarget;
+  /** ms; also the first attempt time unless `nextAttemptAt` is given. */
+  now: number;
+  deadlineAt: number;
+  nextAttemptAt?: number;
+}
+
+/** What one publish attempt produced. `nextAttemptAt` is clamped to the row's deadline. */
+export interface OutboxAttempt {
+  results: RelayPublishResult[];
+  accepted: string[];
+  nextAttemptAt: number;
+  now: number;
+}
+
+/** What the messaging layer's sender needs from storage (the outbox part of the seam). */
+export interface OutboxStore {
+  enqueue(entry: OutboxEnqueue): number;
+  due(now: number, limit: number): OutboxEntry[];
+  nextDue(): number | undefined;
+  recordAttempt(id: number, attempt: OutboxAttempt): void;
+  markDelivered(id: number, now: number): void;
+  markFailed(id: number, reason: string, now: number): void;
+  get(id: number): OutboxEntry | undefined;
+  getByEventId(eventId: string): OutboxEntry | undefined;
+  list(filter?: { agentPubkey?: string; status?: OutboxStatus; limit?: number }): OutboxEntry[];
+  prune(olderThan: number): number;
+}
+
+/** Processed-event records (replay protection). */
+export interface ProcessedStore {
+  isProcessed(eventId: string): boolean;
+  /** Idempotent; true when newly recorded. */
+  markProcessed(eventId: string, outcome: string, now: number): boolean;
+  prune(olderThan: number): number;
+}
+
+/** Per-relay subscription cursors (unix seconds, monotonic). */
+export interface CursorStore {
+  get(relay: string): number | undefined;
+  set(relay: string, cursor: number): void;
+  list(): Array<{ relay: string; cursor: number }>;
+}
+

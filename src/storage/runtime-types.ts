@@ -1,0 +1,145 @@
+/** Storage types of the runtime's queues and ledgers: schedules, inbox, ticks, budgets. */
+import type { TickRecord } from '../trajectory/types.js';
+import type { JsonValue } from './agent-types.js';
+
+/** When a schedule fires: once at a time, once after a delay, every N ms, or on a 5-field UTC cron. */
+export type ScheduleSpec =
+  | { type: 'at'; at: number }
+  | { type: 'delayed'; delayMs: number }
+  | { type: 'interval'; everyMs: number }
+  | { type: 'cron'; expr: string };
+
+/** One stored schedule (alarm). */
+export interface ScheduleRecord {
+  id: number;
+  agentIndex: number;
+  spec: ScheduleSpec;
+  payload: JsonValue;
+  /** Idempotency key, unique per agent. */
+  key?: string;
+  /** The next time it fires (ms). */
+  nextAt: number;
+  createdAt: number;
+  lastFiredAt?: number;
+  fireCount: number;
+}
+
+/** What creating a schedule takes. */
+export interface NewSchedule {
+  agentIndex: number;
+  spec: ScheduleSpec;
+  payload?: unknown;
+  key?: string;
+  now: number;
+}
+
+/** Alarms. Firing moves interval/cron to the next occurrence strictly after `now` and deletes one-shots. */
+export interface ScheduleStore {
+  /** Idempotent on (agent, key): an existing schedule with that key wins and `created` is false. */
+  create(schedule: NewSchedule): { record: ScheduleRecord; created: boolean };
+  get(id: number): ScheduleRecord | undefined;
+  getByKey(agentIndex: number, key: string): ScheduleRecord | undefined;
+  list(agentIndex: number): ScheduleRecord[];
+  delete(id: number): boolean;
+  /** The earliest next_at over all agents (for the wake loop's sleep), or undefined. */
+  nextDue(): number | undefined;
+  /** Schedules due at `now`, earliest first. */
+  due(now: number, limit?: number): ScheduleRecord[];
+  /** Records a firing; returns the rescheduled record, or undefined for a deleted one-shot. */
+  markFired(id: number, now: number): ScheduleRecord | undefined;
+  /**
+   * The wake loop's primitive: for each due schedule, in ONE transaction, queue an 'alarm' inbox
+   * row (deduped by schedule id + due time) and mark it fired. Returns what was queued.
+   */
+  fireDue(now: number, limit?: number): Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>;
+}
+
+/** What can wake an agent. */
+export type TriggerType = 'dm' | 'mention' | 'alarm' | 'event' | 'manual';
+
+/** An inbox row's state. */
+export type InboxStatus = 'pending' | 'done' | 'failed' | 'refused';
+
+/** One durable trigger. */
+export interface InboxEntry {
+  id: number;
+  agentIndex: number;
+  trigger: TriggerType;
+  eventId?: string;
+  sender?: string;
+  payload: JsonValue;
+  status: InboxStatus;
+  attempts: number;
+  /** A retried row is not due before this (ms). */
+  notBefore: number;
+  createdAt: number;
+  updatedAt: number;
+  reason?: string;
+}
+
+/** What inserting a trigger takes. Dedupe is on (agent, dedupeKey ?? eventId) when either is set. */
+export interface NewInboxEntry {
+  agentIndex: number;
+  trigger: TriggerType;
+  eventId?: string;
+  dedupeKey?: string;
+  sender?: string;
+  payload?: unknown;
+  now: number;
+}
+
+/** The durable trigger queue. */
+export interface InboxStore {
+  insert(entry: NewInboxEntry): { id: number; inserted: boolean };
+  get(id: number): InboxEntry | undefined;
+  /** Pending rows of one agent in arrival order; with `now`, only those whose notBefore has passed. */
+  pending(agentIndex: number, options?: { now?: number; limit?: number }): InboxEntry[];
+  /** Agents with at least one pending row (due at `now` when given). */
+  agentsWithPending(now?: number): number[];
+  markDone(id: number, now: number): boolean;
+  markFailed(id: number, reason: string, now: number): boolean;
+  markRefused(id: number, reason: string, now: number): boolean;
+  /** Counts a failed attempt and defers the row to `retryAt`; it stays pending. */
+  recordAttempt(id: number, options: { error: string; retryAt: number; now: number }): boolean;
+  /** Deletes finished rows last updated before `olderThan`. */
+  prune(olderThan: number): number;
+}
+
+/** The local trajectory: one row per tick. */
+export interface TickStore {
+  /** The seq the agent's next tick gets (1 for the first). */
+  nextSeq(agentIndex: number): number;
+  /** StorageConflictError if the seq exists. */
+  append(agentIndex: number, record: TickRecord): void;
+  /** Ascending by seq. `afterSeq` pages forward; `since` (ms) filters by start; `limit` alone gives the latest N. */
+  list(agentIndex: number, options?: { afterSeq?: number; since?: number; limit?: number }): TickRecord[];
+  last(agentIndex: number): TickRecord | undefined;
+  get(agentIndex: number, seq: number): TickRecord | undefined;
+  /** Ticks not yet published as trajectory events, ascending. */
+  unpublished(agentIndex: number, limit?: number): TickRecord[];
+  markPublished(agentIndex: number, seq: number, eventId: string, now: number): boolean;
+}
+
+/** The daily metrics a budget limits. */
+export type UsageMetric = 'computeMs' | 'llmCalls' | 'tokens' | 'sats';
+
+/** Usage to add. */
+export type UsageDelta = Partial<Record<UsageMetric, number>>;
+
+/** One agent's usage for one UTC day (`YYYY-MM-DD`), with which metrics the owner was told about. */
+export interface DailyUsage extends Record<UsageMetric, number> {
+  day: string;
+  notified80: UsageMetric[];
+  notified100: UsageMetric[];
+}
+
+/** The budget ledger. */
+export interface BudgetLedger {
+  add(agentIndex: number, day: string, delta: UsageDelta): DailyUsage;
+  get(agentIndex: number, day: string): DailyUsage;
+  /** Sets the 80%/100% flag; true only the first time per agent, day and metric (so ONE DM is sent). */
+  markNotified(agentIndex: number, day: string, metric: UsageMetric, level: 80 | 100): boolean;
+  /** The agent's stored bytes (kv + facts + messages + goals), kept as a running total. */
+  storageBytes(agentIndex: number): number;
+}
+
