@@ -14,11 +14,28 @@ export const COMMON_OPTIONS = {
 /** Parses argv against a spec; unknown flags and missing values become a UsageError naming the flag. */
 export function parse<T extends OptionSpec>(argv: string[], options: T, allowPositionals = true) {
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv), options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (cause) {
     const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new UsageError(message ?? 'invalid arguments', { cause });
   }
+}
+
+/**
+ * `--agent -1` would read as two flags; join a negative number to its flag (`--agent=-1`) so the
+ * value check can say what is wrong with it.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Parses a non-negative integer flag value, naming the flag when it is not one. */

@@ -3,11 +3,12 @@
  * Commands are imported lazily so `agent keys` never loads the relay, SQLite or React.
  */
 import type { Command, CommandContext } from './command.js';
+import { ConfigError, KeysError } from '../config/errors.js';
 import { CliError, UsageError } from './errors.js';
 
 /** Command name → loader. Add a line here when a command lands. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  // keys, relay, up, run, create, … are registered here as they land.
+  keys: async () => (await import('./commands/keys.js')).keysCommand,
 };
 
 function help(commands: Command[]): string {
@@ -31,7 +32,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const command = await load();
     return await command.run(rest, ctx);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof KeysError) {
       ctx.stderr.write(`agent: ${error.message}\n`);
       return 2;
     }

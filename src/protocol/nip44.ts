@@ -33,8 +33,14 @@ export function calcPaddedLength(length: number): number {
   return v2.utils.calcPaddedLen(length);
 }
 
-/** Encrypts with a conversation key; `nonce` is random unless given (tests pass the vectors' nonces). */
+/**
+ * Encrypts with a conversation key; `nonce` is random unless given (tests pass the vectors' nonces).
+ * Refuses plaintexts outside 1–65535 bytes: nostr-tools also speaks a proposed extended length
+ * prefix for larger messages, which most clients cannot read, so we never produce it.
+ */
 export function encrypt(plaintext: string, conversationKey: Uint8Array, nonce?: Uint8Array): string {
+  const bytes = new TextEncoder().encode(plaintext).length;
+  if (bytes < 1 || bytes > MAX_PLAINTEXT_BYTES) throw new Error(`invalid plaintext size: ${bytes} bytes (NIP-44 v2 carries 1 to 65535)`);
   return v2.encrypt(plaintext, conversationKey, nonce);
 }
 

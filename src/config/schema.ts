@@ -1,0 +1,54 @@
+/** The home's config file (`<home>/config.json`): daemon-wide settings. Agents live in the database. */
+import { z } from 'zod';
+
+const relayUrl = z
+  .string()
+  .refine((v) => /^wss?:\/\/[^\s/]+/.test(v), { message: 'must be a ws:// or wss:// URL' });
+
+/** Daemon-wide configuration; every field has a default so an empty file (or none) is valid. */
+export const ConfigSchema = z
+  .object({
+    /** Relays new agents use when `agent create` gets no --relay. */
+    relays: z.array(relayUrl).default([]),
+    /** The embedded relay `agent up` starts. */
+    relay: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7777),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 7777 }),
+    /** The local control API the CLI and TUI use. Port 0 picks a free port (written to control.json). */
+    control: z
+      .object({ port: z.number().int().min(0).max(65535).default(0) })
+      .strict()
+      .default({ port: 0 }),
+    runtime: z
+      .object({
+        concurrency: z.number().int().positive().optional(),
+        idleMs: z.number().int().positive().default(60_000),
+        maxConsecutiveFailures: z.number().int().positive().default(3),
+      })
+      .strict()
+      .default({ idleMs: 60_000, maxConsecutiveFailures: 3 }),
+    /** An OpenAI-compatible endpoint; the API key is better given as AGENT_LLM_API_KEY. */
+    llm: z
+      .object({
+        baseUrl: z.url({ message: 'must be an http(s) URL' }),
+        model: z.string().min(1),
+        apiKey: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    log: z
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        json: z.boolean().default(false),
+      })
+      .strict()
+      .default({ level: 'info', json: false }),
+  })
+  .strict();
+
+/** The validated configuration with defaults applied. */
+export type Config = z.infer<typeof ConfigSchema>;

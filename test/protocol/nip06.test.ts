@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../src/protocol/hex.js';
+import { agentAccount, deriveFromSeed, deriveMany, generateMnemonic, mnemonicProblem, mnemonicToSeed, nip06Path } from '../../src/protocol/nip06.js';
+import { loadVectors, type Nip06Vectors } from '../helpers/vectors.js';
+
+const { vectors } = loadVectors<Nip06Vectors>('nip06.vectors.json');
+
+describe('NIP-06 derivation', () => {
+  it.each(vectors)('derives the vector keys of account $account', (v) => {
+    const key = deriveFromSeed(mnemonicToSeed(v.mnemonic), v.account);
+    expect(key.path).toBe(`m/44'/1237'/${v.account}'/0/0`);
+    expect(bytesToHex(key.secretKey)).toBe(v.privateKey);
+    expect(key.publicKey).toBe(v.publicKey);
+  });
+
+  it('derives many accounts from one seed exactly as one by one', () => {
+    const seed = mnemonicToSeed(vectors[0]!.mnemonic);
+    const many = deriveMany(seed, [0, 1, 2, 50]);
+    for (const k of many) expect(k.publicKey).toBe(deriveFromSeed(seed, k.account).publicKey);
+    expect(many[0]!.publicKey).toBe(vectors[0]!.publicKey);
+    expect(new Set(many.map((k) => k.publicKey)).size).toBe(4);
+  });
+
+  it('maps agent n to account n+1 and a BIP-39 passphrase changes every key', () => {
+    expect(agentAccount(0)).toBe(1);
+    expect(nip06Path(agentAccount(4))).toBe("m/44'/1237'/5'/0/0");
+    const plain = deriveFromSeed(mnemonicToSeed(vectors[0]!.mnemonic), 0);
+    const withPass = deriveFromSeed(mnemonicToSeed(vectors[0]!.mnemonic, 'TREZOR'), 0);
+    expect(withPass.publicKey).not.toBe(plain.publicKey);
+  });
+
+  it('explains what is wrong with a bad mnemonic', () => {
+    expect(mnemonicProblem(vectors[0]!.mnemonic)).toBeUndefined();
+    expect(mnemonicProblem('leader monkey')).toMatch(/12, 15, 18, 21 or 24 words, this one has 2/);
+    expect(mnemonicProblem(vectors[0]!.mnemonic.replace('parrot', 'parot'))).toMatch(/word 3 \("parot"\)/);
+    expect(mnemonicProblem(vectors[0]!.mnemonic.replace('naive bean', 'bean naive'))).toMatch(/checksum/);
+    expect(() => mnemonicToSeed('nope')).toThrow(/invalid mnemonic/);
+    expect(() => deriveFromSeed(new Uint8Array(64), -1)).toThrow(/account must be an integer/);
+  });
+
+  it('generates valid 12- and 24-word mnemonics', () => {
+    expect(generateMnemonic(12).split(' ')).toHaveLength(12);
+    const m24 = generateMnemonic(24);
+    expect(m24.split(' ')).toHaveLength(24);
+    expect(mnemonicProblem(m24)).toBeUndefined();
+  });
+});
