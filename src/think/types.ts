@@ -36,6 +36,8 @@ export interface ThinkRequest {
 export interface ThinkUsage {
   inputTokens: number;
   outputTokens: number;
+  /** True when the endpoint sent no `usage` and the counts were estimated from text length. */
+  estimated?: boolean;
 }
 
 /** Output of one think step: text, tool calls, or both. */
@@ -49,4 +51,16 @@ export interface ThinkResult {
 export interface ThinkProvider {
   readonly name: string;
   think(request: ThinkRequest, options?: { signal?: AbortSignal }): Promise<ThinkResult>;
+}
+
+/** A verdict from an LLM budget: go ahead, or refuse with a reason the owner can read. */
+export type BudgetVerdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The runtime's daily LLM allowance as the think layer sees it: asked before each call, told after.
+ * Implementations may be synchronous (SQLite) or asynchronous.
+ */
+export interface LlmBudget {
+  check(): BudgetVerdict | Promise<BudgetVerdict>;
+  record(use: { calls: number; tokens: number }): void | Promise<void>;
 }

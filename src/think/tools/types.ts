@@ -1,0 +1,89 @@
+/**
+ * The seam between the tools and the runtime. The runtime implements ToolContext for one tick
+ * (its memory store, alarms, outbox, delegation); the tools validate arguments, enforce the
+ * agent's capabilities and call through. Nothing here imports the runtime.
+ */
+import type { z } from 'zod';
+import type { TrajectoryStep } from '../../trajectory/types.js';
+import type { ToolCall, ToolSpec } from '../types.js';
+
+/** A value or a promise of it: SQLite-backed stores may answer synchronously. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** What an agent is allowed to do; granted per agent by its owner. */
+export interface ToolCapabilities {
+  /** Names of the tools the agent may call (e.g. `remember`, `http_fetch`). */
+  tools: string[];
+  /** Hosts http_fetch may reach: `example.org` (exact), `*.example.org` (any subdomain), `host:port`. */
+  httpAllow: string[];
+  /** Public keys (hex or npub) send_dm and delegate may message; empty means anyone. */
+  dmAllow: string[];
+}
+
+/** A remembered fact as recall returns it. */
+export interface RecalledFact {
+  id: string;
+  text: string;
+  createdAt?: number;
+}
+
+/** The agent's long-term memory (facts with full-text search). */
+export interface ToolMemory {
+  remember(text: string): Awaitable<{ id: string }>;
+  recall(query: string, options: { limit: number }): Awaitable<RecalledFact[]>;
+  /** True when a fact was removed. */
+  forget(id: string): Awaitable<boolean>;
+}
+
+/** What a tool may do on the agent's behalf during one tick. Effects go through the tick's transaction. */
+export interface ToolContext {
+  memory: ToolMemory;
+  /** Sets an alarm at `at` (ms since epoch) that wakes the agent with `note`. */
+  schedule(alarm: { at: number; note: string }): Awaitable<{ id: string }>;
+  /** Queues a DM to a hex public key (already normalized and checked). */
+  sendDm(pubkey: string, text: string): Awaitable<{ id?: string }>;
+  /** Queues a kind 1 note. */
+  publishNote(text: string): Awaitable<{ id?: string }>;
+  /** DMs another agent (hex pubkey, or a name the runtime resolves) and resolves with its reply. */
+  delegate(target: string, text: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<string>;
+  /** The tick's deadline. */
+  signal?: AbortSignal;
+  now(): number;
+  capabilities: ToolCapabilities;
+  /** Adds a step to the tick's trajectory. */
+  recordStep(step: TrajectoryStep): void;
+}
+
+/** A tool: its name, what it is for (told to the model), a zod schema for its arguments, and its effect. */
+export interface Tool<A = unknown> {
+  name: string;
+  description: string;
+  schema: z.ZodType<A>;
+  /** Returns what the model is told (text, or a value sent as JSON). Throws ToolRefusedError when a capability is missing. */
+  run(args: A, ctx: ToolContext, options: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Thrown by a tool when the agent's capabilities do not allow the call; returned to the model as an error. */
+export class ToolRefusedError extends Error {
+  override name = 'ToolRefusedError';
+}
+
+/** Thrown by a tool for an expected failure the model should hear about (bad time, HTTP error…). */
+export class ToolInputError extends Error {
+  override name = 'ToolInputError';
+}
+
+/** The result of one dispatched call: `content` is what goes back to the model. */
+export interface ToolOutcome {
+  ok: boolean;
+  content: string;
+  /** Set when a capability refused the call. */
+  refused?: boolean;
+  error?: string;
+}
+
+/** Offers tools to the model and runs the calls it makes. */
+export interface ToolDispatcher {
+  readonly specs: ToolSpec[];
+  call(call: ToolCall, options?: { signal?: AbortSignal }): Promise<ToolOutcome>;
+}
