@@ -25,10 +25,11 @@ export function createTestContext(options: {
   delegate?: (target: string, text: string, opts: { timeoutMs: number; signal?: AbortSignal }) => Promise<string>;
 } = {}): TestContext {
   const db = new Database(':memory:');
-  db.exec('CREATE VIRTUAL TABLE facts USING fts5(text)');
-  const insert = db.prepare('INSERT INTO facts(text) VALUES (?)');
+  db.exec('CREATE VIRTUAL TABLE facts USING fts5(text, tags)');
+  const insert = db.prepare('INSERT INTO facts(text, tags) VALUES (?, ?)');
   const search = db.prepare('SELECT rowid AS id, text FROM facts WHERE facts MATCH ? ORDER BY rank LIMIT ?');
   const remove = db.prepare('DELETE FROM facts WHERE rowid = ?');
+  const removeAll = db.prepare('DELETE FROM facts WHERE facts MATCH ?');
   const all = db.prepare('SELECT text FROM facts ORDER BY rowid');
   const ctx: TestContext = {
     dms: [], notes: [], alarms: [], delegations: [], steps: [],
@@ -38,7 +39,7 @@ export function createTestContext(options: {
       dmAllow: options.capabilities?.dmAllow ?? [],
     },
     memory: {
-      remember: (text) => ({ id: String(insert.run(text).lastInsertRowid) }),
+      remember: (text, { tags }) => ({ id: String(insert.run(text, (tags ?? []).join(' ')).lastInsertRowid) }),
       recall: (query, { limit }) => {
         // Each word as a quoted FTS5 term, OR-ed: model text never reaches FTS5 syntax.
         const terms = query.match(/[\p{L}\p{N}]+/gu) ?? [];
@@ -46,7 +47,11 @@ export function createTestContext(options: {
         const rows = search.all(terms.map((t) => `"${t}"`).join(' OR '), limit) as Array<{ id: number; text: string }>;
         return rows.map((r) => ({ id: String(r.id), text: r.text }));
       },
-      forget: (id) => /^\d+$/.test(id) && remove.run(Number(id)).changes > 0,
+      forget: (target) => {
+        if ('id' in target) return /^\d+$/.test(target.id) ? remove.run(Number(target.id)).changes : 0;
+        const terms = target.words.match(/[\p{L}\p{N}]+/gu) ?? [];
+        return terms.length ? removeAll.run(terms.map((t) => `"${t}"`).join(' AND ')).changes : 0;
+      },
     },
     schedule(alarm) {
       ctx.alarms.push(alarm);

@@ -9,10 +9,11 @@ export const rememberTool = defineTool({
   description: 'Store a fact in your long-term memory so you can recall it in later conversations.',
   schema: z.object({
     text: z.string().trim().min(1).max(2000).describe('The fact, as a self-contained sentence.'),
+    tags: z.array(z.string().trim().min(1).max(50)).max(10).optional().describe('Optional keywords for the fact.'),
   }),
-  async run({ text }, ctx) {
-    const { id } = await ctx.memory.remember(text);
-    return { ok: true, id };
+  async run({ text, tags }, ctx) {
+    const { id } = await ctx.memory.remember(text, tags ? { tags } : {});
+    return { ok: true, ...(id !== undefined ? { id } : {}) };
   },
 });
 
@@ -30,13 +31,19 @@ export const recallTool = defineTool({
   },
 });
 
-/** Removes one fact by the id recall returned. */
+/** Removes one fact by the id recall returned, or every fact containing all the given words. */
 export const forgetTool = defineTool({
   name: 'forget',
-  description: 'Remove a fact from your long-term memory, by the id that recall returned.',
-  schema: z.object({ id: z.string().trim().min(1).max(100).describe('The fact id from recall.') }),
-  async run({ id }, ctx) {
-    if (!(await ctx.memory.forget(id))) throw new ToolInputError(`no fact with id ${JSON.stringify(id)}`);
-    return { ok: true, forgotten: id };
+  description: 'Remove facts from your long-term memory: one by the id recall returned, or all facts containing every one of the words.',
+  schema: z
+    .object({
+      id: z.string().trim().min(1).max(100).optional().describe('A fact id from recall.'),
+      words: z.string().trim().min(1).max(500).optional().describe('Forget the facts containing all these words.'),
+    })
+    .refine((a) => (a.id === undefined) !== (a.words === undefined), 'give exactly one of id or words'),
+  async run({ id, words }, ctx) {
+    const forgotten = await ctx.memory.forget(id !== undefined ? { id } : { words: words! });
+    if (forgotten === 0) throw new ToolInputError(id !== undefined ? `no fact with id ${JSON.stringify(id)}` : `no fact contains all of: ${words}`);
+    return { ok: true, forgotten };
   },
 });

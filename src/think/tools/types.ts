@@ -27,12 +27,14 @@ export interface RecalledFact {
   createdAt?: number;
 }
 
-/** The agent's long-term memory (facts with full-text search). */
+/** The agent's long-term memory (facts with full-text search). Writes may be buffered until the tick commits. */
 export interface ToolMemory {
-  remember(text: string): Awaitable<{ id: string }>;
+  /** `id` may be absent when the write is buffered and the id is not known yet. */
+  remember(text: string, options: { tags?: string[] }): Awaitable<{ id?: string }>;
+  /** Facts matching any of the words, best first. */
   recall(query: string, options: { limit: number }): Awaitable<RecalledFact[]>;
-  /** True when a fact was removed. */
-  forget(id: string): Awaitable<boolean>;
+  /** Removes one fact by id, or the facts containing all the words; returns how many. */
+  forget(target: { id: string } | { words: string }): Awaitable<number>;
 }
 
 /** What a tool may do on the agent's behalf during one tick. Effects go through the tick's transaction. */
