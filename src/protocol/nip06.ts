@@ -7,6 +7,7 @@ import { HDKey } from '@scure/bip32';
 import { generateMnemonic as bip39Generate, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { getPublicKey } from './crypto.js';
+import { bytesToHex } from './hex.js';
 
 /** A derived key pair with where it came from. */
 export interface DerivedKey {
@@ -77,7 +78,8 @@ export function deriveMany(seed: Uint8Array, accounts: readonly number[]): Deriv
   const base = HDKey.fromMasterSeed(seed).derive("m/44'/1237'");
   return accounts.map((account) => {
     const key = base.deriveChild(account + 0x80000000).deriveChild(0).deriveChild(0);
-    if (!key.privateKey) throw new Error(`no private key at ${nip06Path(account)}`);
-    return { account, path: nip06Path(account), secretKey: key.privateKey, publicKey: getPublicKey(key.privateKey) };
+    if (!key.privateKey || !key.publicKey) throw new Error(`no private key at ${nip06Path(account)}`);
+    // BIP-32 already computed the compressed public key; its x coordinate is the Nostr key.
+    return { account, path: nip06Path(account), secretKey: key.privateKey, publicKey: bytesToHex(key.publicKey.subarray(1)) };
   });
 }

@@ -1,0 +1,29 @@
+/**
+ * bench/keys: derive the keys of 1,000 agents with the BIP-39 seed computed once.
+ * Baseline in the same run: deriving each agent from the master seed one by one (no shared
+ * `m/44'/1237'` node). Prints JSON lines. Run: `npm run build && node dist/bench/keys.js`.
+ */
+import { loadFastCrypto, cryptoEngine } from '../src/protocol/crypto.js';
+import { deriveFromSeed, deriveMany, mnemonicToSeed } from '../src/protocol/nip06.js';
+
+const MNEMONIC = 'leader monkey parrot ring guide accident before fence cannon height naive bean';
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
+
+await loadFastCrypto();
+const t0 = performance.now();
+const seed = mnemonicToSeed(MNEMONIC);
+const seedMs = performance.now() - t0;
+
+const accounts = Array.from({ length: AGENTS }, (_, i) => i + 1);
+const t1 = performance.now();
+const keys = deriveMany(seed, accounts);
+const batchMs = performance.now() - t1;
+
+const t2 = performance.now();
+for (const account of accounts) deriveFromSeed(seed, account);
+const baselineMs = performance.now() - t2;
+
+if (keys.length !== AGENTS || new Set(keys.map((k) => k.publicKey)).size !== AGENTS) throw new Error('derivation produced duplicate keys');
+const round = (n: number): number => Math.round(n * 100) / 100;
+console.log(JSON.stringify({ bench: 'keys', engine: cryptoEngine(), agents: AGENTS, seedMs: round(seedMs), deriveMs: round(batchMs), totalMs: round(seedMs + batchMs), perAgentUs: round((batchMs * 1000) / AGENTS) }));
+console.log(JSON.stringify({ bench: 'keys-baseline', agents: AGENTS, deriveOneByOneMs: round(baselineMs), speedup: round(baselineMs / batchMs), targetMs: 1000, withinTarget: seedMs + batchMs < 1000 }));
