@@ -1,0 +1,70 @@
+/**
+ * The small shapes relay-dev is built from: limits, what a hook sees of a connection, the hook types
+ * an operator pushes onto a Relay's arrays, and the logger seam (structurally the project's Logger).
+ */
+import type { NostrEvent } from '../src/protocol/event.js';
+import type { Filter } from '../src/protocol/filter.js';
+
+/** Limits the relay enforces and advertises in NIP-11 `limitation`. */
+export interface RelayLimits {
+  /** Largest client message in bytes (UTF-8), NIP-11 `max_message_length`. */
+  maxMessageBytes: number;
+  /** Open subscriptions per connection. */
+  maxSubscriptions: number;
+  /** Filters in one REQ or COUNT. */
+  maxFilters: number;
+  /** A filter's `limit` is capped to this (and a filter without `limit` gets it). */
+  maxLimit: number;
+  /** Longest subscription id. */
+  maxSubIdLength: number;
+  /** Most tags in one event. */
+  maxEventTags: number;
+  /** Longest `content`, in characters. */
+  maxContentLength: number;
+  /** Sustained EVENTs per second per connection (token bucket refill); 0 turns the rate limit off. */
+  eventsPerSecond: number;
+  /** Bucket size: how many EVENTs a connection may send in a burst. */
+  eventBurst: number;
+  /** Refuse events whose created_at is more than this many seconds in the future. */
+  createdAtFutureSeconds: number;
+}
+
+/** What hooks see of a client connection. */
+export interface ConnectionInfo {
+  /** A per-process connection number, for logs. */
+  readonly id: number;
+  /** The peer address. */
+  readonly ip: string;
+  /** Pubkeys that completed NIP-42 AUTH on this connection. */
+  readonly authed: ReadonlySet<string>;
+  /** The current NIP-42 challenge. */
+  readonly challenge: string;
+}
+
+/** A verdict: undefined accepts; a string refuses (a NIP-01 prefix is added when missing: `blocked:`). */
+export type Verdict = string | undefined;
+
+/** Decides whether to refuse an incoming event (runs before the signature check and storage). */
+export type RejectEventHook = (event: NostrEvent, conn: ConnectionInfo) => Verdict | Promise<Verdict>;
+
+/** Decides whether to refuse a REQ or COUNT filter; a refusal becomes CLOSED with its message. */
+export type RejectFilterHook = (filter: Filter, conn: ConnectionInfo) => Verdict;
+
+/** Runs after an event was committed to storage (not for ephemeral events). */
+export type OnEventSavedHook = (event: NostrEvent) => void;
+
+/** Runs after an ephemeral event was accepted and delivered. */
+export type OnEphemeralEventHook = (event: NostrEvent) => void;
+
+/** One structured log record (the same shape as src/util/logger's LogRecord). */
+export interface RelayLogRecord {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  ns: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Where the relay logs; the project's Logger fits. */
+export interface RelayLogger {
+  log(record: RelayLogRecord): void;
+}
