@@ -1,0 +1,89 @@
+/**
+ * The control API's shapes: what the daemon exposes on 127.0.0.1 to the CLI and the TUI.
+ * The daemon implements ControlHandler; server.ts puts it on HTTP; client.ts calls it.
+ */
+import type { RuntimeEvent } from '../runtime/events.js';
+
+/** An agent as the CLI and TUI show it. */
+export interface AgentSummary {
+  name: string;
+  index: number;
+  account: number;
+  publicKey: string;
+  npub: string;
+  behavior: string;
+  state: string;
+  relays: string[];
+  dmPolicy?: string;
+  ticks: number;
+  failures: number;
+  consecutiveFailures: number;
+  lastTickAt?: number;
+  lastError?: string;
+  storageBytes: number;
+  /** Today's use against the limits (UTC day). */
+  budget?: { computeMs: number; llmCalls: number; tokens: number; sats: number; limits: Record<string, number | undefined> };
+  /** Messages received but not yet answered. */
+  pending?: number;
+}
+
+/** One relay the daemon talks to. */
+export interface RelaySummary {
+  url: string;
+  state: string;
+  lastError?: string;
+}
+
+/** The daemon as a whole. */
+export interface DaemonOverview {
+  pid: number;
+  startedAt: number;
+  owner: { publicKey: string; npub: string };
+  relays: RelaySummary[];
+  agents: AgentSummary[];
+  /** Agents currently in memory (the rest hibernate in SQLite). */
+  awake: number;
+}
+
+/** What `agent create` sends. */
+export interface CreateAgentRequest {
+  name: string;
+  behavior: string;
+  relays?: string[];
+  dmPolicy?: string;
+  config?: Record<string, unknown>;
+}
+
+/** Lifecycle actions the owner can take. */
+export type AgentAction = 'pause' | 'resume' | 'terminate' | 'recover';
+
+/** Everything the daemon exposes; errors thrown carry `status` (404, 409, 400) when they have one. */
+export interface ControlHandler {
+  overview(): DaemonOverview;
+  agent(ref: string): AgentSummary | undefined;
+  create(request: CreateAgentRequest): Promise<AgentSummary>;
+  act(ref: string, action: AgentAction): Promise<AgentSummary>;
+  /** A manual trigger: the agent ticks with `text` as its input. */
+  poke(ref: string, text: string): Promise<{ inboxId: number }>;
+  /** Runtime events as they happen; returns the unsubscribe function. */
+  subscribe(listener: (event: RuntimeEvent) => void): () => void;
+}
+
+/** An error with an HTTP status, thrown by handlers and re-thrown by the client. */
+export class ControlError extends Error {
+  override name = 'ControlError';
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Where a running daemon listens (written to `<home>/control.json`; the token is in control.token). */
+export interface ControlInfo {
+  url: string;
+  pid: number;
+  startedAt: number;
+}
