@@ -33,7 +33,7 @@ export function llmConfigFromEnv(env: Record<string, string | undefined>): LlmCo
   const issue = parsed.error.issues[0]!;
   const field = issue.path[0] as keyof typeof ENV_NAMES;
   // Never echo the key's value; the other two are safe to show.
-  const shown = field === 'apiKey' ? '' : ` (got ${JSON.stringify(raw[field] ?? '')})`;
+  const shown = field === 'apiKey' || raw[field] === undefined ? '' : ` (got ${JSON.stringify(raw[field])})`;
   const message = issue.code === 'invalid_type' ? 'is required' : issue.message;
   throw new LlmConfigError(`${ENV_NAMES[field]} ${message}${shown}`);
 }
