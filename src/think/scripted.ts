@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { AbortError } from '../util/clock.js';
 import { ScriptError } from './errors.js';
 import type { ThinkProvider, ThinkRequest, ThinkResult } from './types.js';
 
@@ -110,7 +111,7 @@ export class ScriptedProvider implements ThinkProvider {
   }
 
   async think(request: ThinkRequest, options: { signal?: AbortSignal } = {}): Promise<ThinkResult> {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw new AbortError('scripted call aborted', { cause: options.signal.reason });
     if (this.mode === 'order') {
       const entry = this.entries[this.#next];
       if (!entry) throw new ScriptError(`${this.source} ran out: all ${this.entries.length} responses were used`);

@@ -76,12 +76,21 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
 
     for (const call of calls) {
       const started = clock.now();
-      const outcome: ToolOutcome = tools
-        ? await tools.call(call, signal ? { signal } : {})
-        : { ok: false, refused: true, error: 'no tools are available', content: JSON.stringify({ error: 'no tools are available' }) };
+      // The name comes from the model: keep it short in the trajectory.
+      const name = call.name.slice(0, 64);
+      let outcome: ToolOutcome;
+      try {
+        outcome = tools
+          ? await tools.call(call, signal ? { signal } : {})
+          : { ok: false, refused: true, error: 'no tools are available', content: JSON.stringify({ error: 'no tools are available' }) };
+      } catch (error) {
+        const e = error instanceof Error ? error : new Error(String(error));
+        emit({ type: 'tool', at: started, ms: clock.now() - started, name, detail: { ok: false, callId: call.id, error: `${e.name}: ${e.message}` } });
+        throw error;
+      }
       toolCalls++;
       emit({
-        type: 'tool', at: started, ms: clock.now() - started, name: call.name,
+        type: 'tool', at: started, ms: clock.now() - started, name,
         detail: { ok: outcome.ok, callId: call.id, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
       });
       messages.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
