@@ -139,13 +139,16 @@ describe('OpenAiProvider: failures', () => {
 
   it('a slow response is cut by the caller’s deadline: AbortError, no retry', async () => {
     server = await startFakeLlmServer({ replies: [{ kind: 'slow', delayMs: 20_000, then: { kind: 'reply', text: 'late' } }] });
-    const controller = new AbortController();
-    const pending = provider().think(ask, { signal: controller.signal });
-    await server.waitForRequests(1);
-    controller.abort(new Error('tick deadline'));
-    const e = await pending.catch((x: unknown) => x);
+    const e = await provider({ clock: recordingClock() }).think(ask, { signal: AbortSignal.timeout(300) }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AbortError);
+    expect((e as AbortError).cause).toMatchObject({ name: 'TimeoutError' });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    server = await startFakeLlmServer({ replies: [{ kind: 'reply', text: 'never' }] });
+    await expect(provider().think(ask, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    expect(server.requests).toHaveLength(0);
   });
 
   it('the per-request timeout gives a retryable LlmError of kind timeout', async () => {

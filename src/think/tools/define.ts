@@ -16,6 +16,14 @@ export function defineTool<S extends z.ZodType>(tool: {
 
 /** The ToolSpec the model sees: the schema as JSON Schema (input side, so defaults stay optional). */
 export function toolSpec(tool: Tool): ToolSpec {
-  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { name: tool.name, description: tool.description, parameters };
+  let spec = specs.get(tool);
+  if (!spec) {
+    const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    spec = { name: tool.name, description: tool.description, parameters };
+    specs.set(tool, spec);
+  }
+  return structuredClone(spec);
 }
+
+// Converting a schema is not free and tools are long-lived: convert each once.
+const specs = new WeakMap<Tool, ToolSpec>();
