@@ -72,6 +72,8 @@ export interface ReplyContext {
   rootId?: string;
   /** Relay hint for `e` tags. */
   relay?: string;
+  /** Notes: the parent event's id, author and tags (NIP-10 threading needs its `e`/`p` tags). */
+  parentEvent?: Pick<NostrEvent, 'id' | 'pubkey' | 'kind' | 'tags'>;
 }
 
 /** NIP-17 kind 15 file metadata, kept with the message. */

@@ -1,0 +1,127 @@
+/**
+ * Drives the durable outbox: picks due rows, resolves their relays, publishes, records every relay's
+ * answer, and retries with backoff until one relay says OK (`duplicate:` included) or the row's
+ * deadline passes, when it is marked `failed` and reported, never dropped silently.
+ */
+import { rejectionPrefix } from '../protocol/schema.js';
+import type { Db } from '../storage/sqlite/database.js';
+import { dueOutbox, markOutboxDelivered, markOutboxFailed, nextOutboxDue, recordOutboxAttempt } from '../storage/sqlite/outbox-store.js';
+import type { OutboxEntry } from '../storage/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { resolveTargetRelays } from './target-relays.js';
+import type { OutboxReport, RelayListResolver, RelayPool, RelayPublishResult } from './types.js';
+
+/** Answers that will not change on retry: that relay is skipped from then on. */
+const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
+
+/** Options; defaults: retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s; 16 rows per round. */
+export interface OutboxPublisherOptions {
+  db: Db;
+  pool: RelayPool;
+  lists: RelayListResolver;
+  /** The agent's own write / DM relays (always published to). */
+  ownRelays: (agentPubkey: string) => string[];
+  clock?: Clock;
+  logger?: Logger;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  pollIntervalMs?: number;
+  batch?: number;
+  publishTimeoutMs?: number;
+  onReport?: (report: OutboxReport) => void;
+}
+
+/** The outbox sender loop. `runOnce` does one round (tests drive it directly); `start` loops. */
+export class OutboxPublisher {
+  readonly #o: OutboxPublisherOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #loop: Promise<void> | undefined;
+  #stop = new AbortController();
+  #wake: AbortController = new AbortController();
+
+  constructor(options: OutboxPublisherOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Starts the background loop (idempotent). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Wakes the loop now (call after a transaction enqueued rows). */
+  notify(): void {
+    this.#wake.abort();
+  }
+
+  /** Stops the loop after the current round. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#wake.abort();
+    await this.#loop;
+  }
+
+  /** Attempts every due row once; returns what happened to each. */
+  async runOnce(options: { signal?: AbortSignal } = {}): Promise<OutboxReport[]> {
+    const rows = dueOutbox(this.#o.db, this.#clock.now(), this.#o.batch ?? 16);
+    return Promise.all(rows.map((row) => this.#attempt(row, options.signal)));
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stop.signal.aborted) {
+      try {
+        await this.runOnce({ signal: this.#stop.signal });
+      } catch (cause) {
+        this.#log.log({ level: 'error', ns: 'outbox', msg: 'outbox round failed', error: (cause as Error).message });
+      }
+      const next = nextOutboxDue(this.#o.db);
+      const poll = this.#o.pollIntervalMs ?? 1000;
+      const wait = next === undefined ? poll : Math.min(poll, Math.max(0, next - this.#clock.now()));
+      if (this.#wake.signal.aborted) this.#wake = new AbortController();
+      await this.#clock.sleep(wait, { signal: AbortSignal.any([this.#stop.signal, this.#wake.signal]) }).catch(() => {});
+    }
+  }
+
+  async #attempt(row: OutboxEntry, signal: AbortSignal | undefined): Promise<OutboxReport> {
+    const base = { outboxId: row.id, agentPubkey: row.agentPubkey, eventId: row.eventId };
+    const refused = row.results.filter((r) => !r.ok && PERMANENT.has(rejectionPrefix(r.message) ?? ''));
+    const targets = await resolveTargetRelays(row, this.#o.lists, this.#o.ownRelays, signal);
+    const relays = targets.filter((url) => !refused.some((r) => r.relay === url));
+    const fresh = relays.length > 0 ? await this.#o.pool.publish(row.event, { relays, timeoutMs: this.#o.publishTimeoutMs, signal }) : [];
+    const results: RelayPublishResult[] = [...fresh, ...refused];
+    const accepted = fresh.filter((r) => r.ok).map((r) => r.relay);
+    const now = this.#clock.now();
+    if (accepted.length > 0) {
+      this.#o.db.transaction(() => {
+        recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt: now, now });
+        markOutboxDelivered(this.#o.db, row.id, now);
+      })();
+      this.#log.log({ level: 'info', ns: 'outbox', msg: 'delivered', id: row.eventId, kind: row.event.kind, accepted });
+      return this.#report({ type: 'delivered', ...base, accepted, results });
+    }
+    const hopeless = relays.length === 0 || fresh.every((r) => PERMANENT.has(rejectionPrefix(r.message) ?? ''));
+    if (hopeless || now >= row.deadlineAt) {
+      const why = hopeless ? 'every relay refused the event' : 'no relay accepted it before the deadline';
+      const reason = `${why}: ${results.map((r) => `${r.relay} ${r.message}`).join('; ') || 'no relays to publish to'}`;
+      this.#o.db.transaction(() => {
+        recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt: now, now });
+        markOutboxFailed(this.#o.db, row.id, reason, now);
+      })();
+      this.#log.log({ level: 'warn', ns: 'outbox', msg: 'delivery failed', id: row.eventId, kind: row.event.kind, reason });
+      return this.#report({ type: 'failed', ...base, reason, results });
+    }
+    const nextAttemptAt = now + backoffDelay(row.attempts, { initialMs: 2000, maxMs: 300_000, ...this.#o.backoff }, this.#o.random);
+    recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt, now });
+    this.#log.log({ level: 'debug', ns: 'outbox', msg: 'will retry', id: row.eventId, results, nextAttemptAt });
+    return this.#report({ type: 'retry', ...base, results, nextAttemptAt: Math.min(nextAttemptAt, row.deadlineAt) });
+  }
+
+  #report(report: OutboxReport): OutboxReport {
+    this.#o.onReport?.(report);
+    return report;
+  }
+}
