@@ -41,6 +41,8 @@ export interface ScheduleStore {
   getByKey(agentIndex: number, key: string): ScheduleRecord | undefined;
   list(agentIndex: number): ScheduleRecord[];
   delete(id: number): boolean;
+  /** Deletes every schedule of the agent (on terminate); returns how many. */
+  deleteAll(agentIndex: number): number;
   /** The earliest next_at over all agents (for the wake loop's sleep), or undefined. */
   nextDue(): number | undefined;
   /** Schedules due at `now`, earliest first. */

@@ -106,8 +106,9 @@ export const migration001: Migration = {
       PRIMARY KEY (agent_index, pubkey)
     ) WITHOUT ROWID;
 
+    -- AUTOINCREMENT: ids are never reused, so an alarm's dedupe key (id + due time) stays unique.
     CREATE TABLE schedules (
-      id            INTEGER PRIMARY KEY,
+      id            INTEGER PRIMARY KEY AUTOINCREMENT,
       agent_index   INTEGER NOT NULL REFERENCES agents (agent_index) ON DELETE CASCADE,
       type          TEXT NOT NULL CHECK (type IN ('at', 'delayed', 'interval', 'cron')),
       spec_json     TEXT NOT NULL,
@@ -123,7 +124,7 @@ export const migration001: Migration = {
     CREATE INDEX schedules_agent ON schedules (agent_index, next_at);
 
     CREATE TABLE inbox (
-      id           INTEGER PRIMARY KEY,
+      id           INTEGER PRIMARY KEY AUTOINCREMENT,
       agent_index  INTEGER NOT NULL REFERENCES agents (agent_index) ON DELETE CASCADE,
       trigger      TEXT NOT NULL CHECK (trigger IN ('dm', 'mention', 'alarm', 'event', 'manual')),
       event_id     TEXT,
