@@ -30,7 +30,6 @@ export function viewFromDecoded(tick: DecodedTick): TickView {
 
 /** Escapes control characters (ANSI escapes included) and shortens to `max` characters. */
 export function clean(text: string, max = 80): string {
-  // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '⏎' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
