@@ -159,3 +159,11 @@ describe('chain state', () => {
     expect(report).toMatchObject({ ok: true, ticks: 6 });
   });
 });
+
+describe('trajectory_hash', () => {
+  it('matches the worked example in docs/trajectory.md', () => {
+    expect(trajectoryHash(['a'.repeat(64)])).toBe('ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb');
+    expect(trajectoryHash(['a'.repeat(64), 'b'.repeat(64)])).toBe('1ad179edaa87335f2e6f8ba2e83610e32ad01b65aacc54d0efd710c6e54413ad');
+    expect(hashBody('hello')).toBe('sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+  });
+});
