@@ -1,8 +1,9 @@
 /**
- * A ToolContext for the think tests: facts in a real SQLite FTS5 table (better-sqlite3, :memory:),
- * and the effects the runtime would queue (DMs, notes, alarms, delegations) kept in arrays.
+ * A ToolContext for the think tests: facts in the project's real storage (SqliteAgentStorage over
+ * SQLite :memory:, FTS5 search), and the effects the runtime would queue (DMs, notes, alarms,
+ * delegations) kept in arrays.
  */
-import Database from 'better-sqlite3';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import type { ToolCapabilities, ToolContext } from '../../src/think/tools/types.js';
 import type { TrajectoryStep } from '../../src/trajectory/types.js';
 
@@ -24,13 +25,10 @@ export function createTestContext(options: {
   signal?: AbortSignal;
   delegate?: (target: string, text: string, opts: { timeoutMs: number; signal?: AbortSignal }) => Promise<string>;
 } = {}): TestContext {
-  const db = new Database(':memory:');
-  db.exec('CREATE VIRTUAL TABLE facts USING fts5(text, tags)');
-  const insert = db.prepare('INSERT INTO facts(text, tags) VALUES (?, ?)');
-  const search = db.prepare('SELECT rowid AS id, text FROM facts WHERE facts MATCH ? ORDER BY rank LIMIT ?');
-  const remove = db.prepare('DELETE FROM facts WHERE rowid = ?');
-  const removeAll = db.prepare('DELETE FROM facts WHERE facts MATCH ?');
-  const all = db.prepare('SELECT text FROM facts ORDER BY rowid');
+  const now = options.now ?? (() => 1_700_000_000_000);
+  const storage = SqliteAgentStorage.open(':memory:', { clock: { now } });
+  const agent = storage.agents.create({ name: 'thinker', behavior: 'assistant', pubkey: 'f'.repeat(64), now: now() });
+  const facts = storage.facts(agent.index);
   const ctx: TestContext = {
     dms: [], notes: [], alarms: [], delegations: [], steps: [],
     capabilities: {
@@ -39,19 +37,9 @@ export function createTestContext(options: {
       dmAllow: options.capabilities?.dmAllow ?? [],
     },
     memory: {
-      remember: (text, { tags }) => ({ id: String(insert.run(text, (tags ?? []).join(' ')).lastInsertRowid) }),
-      recall: (query, { limit }) => {
-        // Each word as a quoted FTS5 term, OR-ed: model text never reaches FTS5 syntax.
-        const terms = query.match(/[\p{L}\p{N}]+/gu) ?? [];
-        if (terms.length === 0) return [];
-        const rows = search.all(terms.map((t) => `"${t}"`).join(' OR '), limit) as Array<{ id: number; text: string }>;
-        return rows.map((r) => ({ id: String(r.id), text: r.text }));
-      },
-      forget: (target) => {
-        if ('id' in target) return /^\d+$/.test(target.id) ? remove.run(Number(target.id)).changes : 0;
-        const terms = target.words.match(/[\p{L}\p{N}]+/gu) ?? [];
-        return terms.length ? removeAll.run(terms.map((t) => `"${t}"`).join(' AND ')).changes : 0;
-      },
+      remember: (text, { tags }) => ({ id: String(facts.add(text, tags ? { tags } : {}).id) }),
+      recall: (query, { limit }) => facts.search(query, limit).map((f) => ({ id: String(f.id), text: f.text, createdAt: f.createdAt })),
+      forget: (target) => ('id' in target ? (/^\d+$/.test(target.id) && facts.forgetId(Number(target.id)) ? 1 : 0) : facts.forget(target.words)),
     },
     schedule(alarm) {
       ctx.alarms.push(alarm);
@@ -69,10 +57,10 @@ export function createTestContext(options: {
       ctx.delegations.push({ target, text, timeoutMs: opts.timeoutMs });
       return options.delegate ? options.delegate(target, text, opts) : `done: ${text}`;
     },
-    now: options.now ?? (() => 1_700_000_000_000),
+    now,
     recordStep: (step) => ctx.steps.push(step),
-    facts: () => (all.all() as Array<{ text: string }>).map((r) => r.text),
-    close: () => db.close(),
+    facts: () => facts.list().map((f) => f.text).reverse(),
+    close: () => storage.close(),
   };
   if (options.signal) ctx.signal = options.signal;
   return ctx;
