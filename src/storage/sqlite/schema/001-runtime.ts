@@ -139,7 +139,8 @@ export const migration001: Migration = {
       reason       TEXT,
       UNIQUE (agent_index, dedupe_key)
     );
-    CREATE INDEX inbox_pending ON inbox (agent_index, id) WHERE status = 'pending';
+    -- Pending rows only; not_before makes "which agents have due triggers" an index-only scan.
+    CREATE INDEX inbox_pending ON inbox (agent_index, id, not_before) WHERE status = 'pending';
     CREATE INDEX inbox_finished ON inbox (updated_at) WHERE status <> 'pending';
 
     CREATE TABLE ticks (

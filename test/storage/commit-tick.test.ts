@@ -1,0 +1,205 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
+import { StorageBudgetExceededError, StorageConflictError } from '../../src/storage/errors.js';
+import type { TickRecord } from '../../src/trajectory/types.js';
+import { signedNote, tempDbs } from './helpers.js';
+
+const T0 = Date.parse('2024-03-10T10:00:00Z');
+const pk = (n: number): string => n.toString(16).padStart(64, '0');
+const PEER = pk(9);
+
+function tick(agentPubkey: string, seq: number, sentEventIds: string[] = []): TickRecord {
+  return {
+    agentPubkey,
+    seq,
+    startedAt: T0,
+    endedAt: T0 + 40,
+    trigger: { type: 'dm', eventId: 'e'.repeat(64), from: PEER, text: 'remember tea', at: T0 },
+    steps: [{ type: 'think', at: T0 + 1, ms: 30, tokens: { input: 10, output: 5 } }],
+    tokens: { input: 10, output: 5 },
+    budget: { computeMs: 40, llmCalls: 1, tokens: 15 },
+    outcome: 'ok',
+    sentEventIds,
+  };
+}
+
+describe('commitTick: the exactly-once commit', () => {
+  let dbs: ReturnType<typeof tempDbs>;
+  let storage: SqliteAgentStorage;
+  let agentPubkey: string;
+  beforeEach(() => {
+    dbs = tempDbs();
+    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
+    agentPubkey = storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), state: 'active', now: T0 }).pubkey;
+    storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
+  });
+  afterEach(() => {
+    storage.close();
+    dbs.cleanup();
+  });
+
+  /** Everything the commits below could have written, for before/after comparisons. */
+  function snapshot(): unknown {
+    return {
+      kv: storage.kv(0).list(),
+      facts: storage.facts(0).list(),
+      history: storage.conversations(0).history(PEER),
+      peers: storage.peers(0).list(),
+      goals: storage.goals(0).list(),
+      schedules: storage.schedules.list(0),
+      outbox: storage.outbox.list(),
+      ticks: storage.ticks.list(0),
+      usage: storage.budget.get(0, '2024-03-10'),
+      agent: storage.agents.get(0),
+      inbox: storage.inbox.pending(0),
+    };
+  }
+
+  it('applies every buffered effect in one transaction and consumes the trigger', () => {
+    storage.kv(0).set('old', 1);
+    storage.facts(0).add('my cat is called Tom');
+    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: 'e'.repeat(64), sender: PEER, payload: { text: 'remember tea' }, now: T0 });
+    const reply = signedNote('noted: tea');
+    const result = storage.commitTick({
+      agentIndex: 0,
+      now: T0 + 50,
+      kv: [{ op: 'set', key: 'mood', value: { happy: true } }, { op: 'delete', key: 'old' }],
+      facts: [{ op: 'add', text: 'Alice likes green tea', tags: ['drinks'] }, { op: 'forget', words: 'cat tom' }],
+      messages: [
+        { peer: PEER, direction: 'in', text: 'remember tea', eventId: 'e'.repeat(64), at: T0 },
+        { peer: PEER, direction: 'out', text: 'noted: tea', eventId: reply.id, at: T0 + 45 },
+      ],
+      peers: [{ pubkey: PEER, at: T0 }],
+      goals: [{ op: 'add', text: 'buy tea' }],
+      schedules: [{ op: 'create', spec: { type: 'delayed', delayMs: 60_000 }, payload: { say: 'tea time' }, key: 'tea' }],
+      outbox: [{ event: reply, target: { type: 'dm', recipient: PEER }, deadlineAt: T0 + 86_400_000 }],
+      tick: tick(agentPubkey, storage.ticks.nextSeq(0), [reply.id]),
+      usage: { computeMs: 40, llmCalls: 1, tokens: 15 },
+      result: { ok: true },
+      inbox: { id: inboxId, status: 'done' },
+      storageLimitBytes: 10_000,
+    });
+    expect(result).toMatchObject({ factIds: [expect.any(Number)], forgotten: 1, goalIds: [expect.any(Number)], scheduleIds: [expect.any(Number)], outboxIds: [expect.any(Number)] });
+    expect(result.usage).toMatchObject({ day: '2024-03-10', computeMs: 40, llmCalls: 1, tokens: 15, sats: 0 });
+    expect(result.agent).toMatchObject({ ticks: 1, consecutiveFailures: 0, lastTickAt: T0 + 50 });
+    expect(result.storageBytes).toBe(storage.budget.storageBytes(0));
+    expect(storage.kv(0).list()).toEqual([{ key: 'mood', value: { happy: true } }]);
+    expect(storage.facts(0).search('tea').map((f) => f.text)).toEqual(['Alice likes green tea']);
+    expect(storage.facts(0).search('cat')).toEqual([]);
+    expect(storage.conversations(0).history(PEER).map((m) => m.direction)).toEqual(['in', 'out']);
+    expect(storage.peers(0).get(PEER)?.messageCount).toBe(1);
+    expect(storage.schedules.getByKey(0, 'tea')?.nextAt).toBe(T0 + 50 + 60_000);
+    expect(storage.outbox.getByEventId(reply.id)).toMatchObject({ agentPubkey, status: 'pending', nextAttemptAt: T0 + 50 });
+    expect(storage.ticks.last(0)).toEqual(tick(agentPubkey, 1, [reply.id]));
+    expect(storage.ticks.nextSeq(0)).toBe(2);
+    expect(storage.inbox.get(inboxId)?.status).toBe('done');
+    expect(storage.inbox.pending(0)).toEqual([]);
+
+    // The same trigger committed again (a duplicate tick) changes nothing and says why.
+    const before = snapshot();
+    expect(() =>
+      storage.commitTick({ agentIndex: 0, now: T0 + 60, kv: [{ op: 'set', key: 'again', value: 1 }], outbox: [{ event: signedNote('dup'), target: { type: 'own' }, deadlineAt: T0 + 1 }], inbox: { id: inboxId, status: 'done' } }),
+    ).toThrow(StorageConflictError);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('leaves nothing behind when a step fails midway', () => {
+    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+    storage.ticks.append(0, tick(agentPubkey, 1));
+    const before = snapshot();
+    // The outbox entry has a bad target: kv, facts, messages, goals and schedules were already applied when it throws.
+    expect(() =>
+      storage.commitTick({
+        agentIndex: 0,
+        now: T0 + 5,
+        kv: [{ op: 'set', key: 'k', value: 'v' }],
+        facts: [{ op: 'add', text: 'should vanish' }],
+        messages: [{ peer: PEER, direction: 'in', text: 'hi', at: T0 }],
+        peers: [{ pubkey: PEER, at: T0 }],
+        goals: [{ op: 'add', text: 'should vanish too' }],
+        schedules: [{ op: 'create', spec: { type: 'interval', everyMs: 1000 } }],
+        outbox: [{ event: signedNote('x'), target: { type: 'dm', recipient: 'not-a-pubkey' }, deadlineAt: T0 }],
+        usage: { computeMs: 1 },
+        result: { ok: true },
+        inbox: { id: inboxId, status: 'done' },
+      }),
+    ).toThrow(/invalid outbox target/);
+    expect(snapshot()).toEqual(before);
+    // A duplicate tick seq (the tick record is written late) also rolls everything back.
+    expect(() => storage.commitTick({ agentIndex: 0, now: T0 + 5, kv: [{ op: 'set', key: 'k', value: 'v' }], tick: tick(agentPubkey, 1), inbox: { id: inboxId, status: 'done' } })).toThrow(
+      /already has tick 1/,
+    );
+    expect(snapshot()).toEqual(before);
+    expect(storage.facts(0).search('vanish')).toEqual([]);
+  });
+
+  it('refuses a commit that would exceed the storage budget, writing nothing, but allows shrinking', () => {
+    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+    storage.kv(0).set('big', 'x'.repeat(500));
+    const before = snapshot();
+    let error: unknown;
+    try {
+      storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'more', value: 'y'.repeat(600) }], inbox: { id: inboxId, status: 'done' }, storageLimitBytes: 1000 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StorageBudgetExceededError);
+    expect(error).toMatchObject({ agentIndex: 0, limitBytes: 1000 });
+    expect((error as Error).message).toMatch(/storage budget exceeded/);
+    expect(snapshot()).toEqual(before);
+    // Over a lowered limit, a commit that frees space still goes through.
+    storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'big', value: 'small' }], inbox: { id: inboxId, status: 'refused', reason: 'storage' }, storageLimitBytes: 10 });
+    expect(storage.kv(0).get('big')).toBe('small');
+    expect(storage.inbox.get(inboxId)).toMatchObject({ status: 'refused', reason: 'storage' });
+  });
+
+  it('will not consume another agent’s trigger or touch its schedules', () => {
+    const { id: otherInbox } = storage.inbox.insert({ agentIndex: 1, trigger: 'manual', now: T0 });
+    const { record } = storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: 1 }, key: 'x', now: T0 });
+    expect(() => storage.commitTick({ agentIndex: 0, now: T0, inbox: { id: otherInbox, status: 'done' } })).toThrow(/does not belong to agent 0/);
+    storage.commitTick({ agentIndex: 0, now: T0, schedules: [{ op: 'delete', id: record.id }, { op: 'deleteKey', key: 'x' }] });
+    expect(storage.schedules.get(record.id)).toBeDefined();
+  });
+});
+
+describe('ticks and the budget ledger', () => {
+  let dbs: ReturnType<typeof tempDbs>;
+  let storage: SqliteAgentStorage;
+  beforeEach(() => {
+    dbs = tempDbs();
+    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
+    storage.agents.create({ name: 'a', behavior: 'echo', pubkey: pk(1), now: T0 });
+  });
+  afterEach(() => {
+    storage.close();
+    dbs.cleanup();
+  });
+
+  it('lists ticks by seq, pages, and tracks publication', () => {
+    for (let seq = 1; seq <= 5; seq++) storage.ticks.append(0, { ...tick(pk(1), seq), startedAt: T0 + seq * 1000 });
+    expect(storage.ticks.list(0).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(storage.ticks.list(0, { limit: 2 }).map((t) => t.seq)).toEqual([4, 5]);
+    expect(storage.ticks.list(0, { afterSeq: 2, limit: 2 }).map((t) => t.seq)).toEqual([3, 4]);
+    expect(storage.ticks.list(0, { since: T0 + 4000 }).map((t) => t.seq)).toEqual([4, 5]);
+    expect(storage.ticks.get(0, 3)?.startedAt).toBe(T0 + 3000);
+    expect(storage.ticks.markPublished(0, 1, 'f'.repeat(64), T0)).toBe(true);
+    expect(storage.ticks.unpublished(0, 2).map((t) => t.seq)).toEqual([2, 3]);
+    expect(() => storage.ticks.append(0, tick(pk(1), 0))).toThrow(/positive integer/);
+  });
+
+  it('adds usage per UTC day and notifies once per metric and level', () => {
+    storage.budget.add(0, '2024-03-10', { computeMs: 100, tokens: 50 });
+    const u = storage.budget.add(0, '2024-03-10', { computeMs: 50.4, llmCalls: 2, sats: 3 });
+    expect(u).toEqual({ day: '2024-03-10', computeMs: 150, llmCalls: 2, tokens: 50, sats: 3, notified80: [], notified100: [] });
+    expect(storage.budget.get(0, '2024-03-11')).toMatchObject({ computeMs: 0, tokens: 0 });
+    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(true);
+    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(false);
+    expect(storage.budget.markNotified(0, '2024-03-10', 'computeMs', 80)).toBe(true);
+    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 100)).toBe(true);
+    expect(storage.budget.markNotified(0, '2024-03-11', 'tokens', 80)).toBe(true); // a new day resets
+    expect(storage.budget.get(0, '2024-03-10')).toMatchObject({ notified80: ['computeMs', 'tokens'], notified100: ['tokens'] });
+    expect(() => storage.budget.add(0, '10/03/2024', {})).toThrow(/YYYY-MM-DD/);
+    expect(() => storage.budget.add(0, '2024-03-10', { tokens: -1 })).toThrow(/non-negative/);
+  });
+});
