@@ -120,6 +120,23 @@ describe('the tool loop against an OpenAI-compatible server', () => {
     expect(JSON.parse(result.messages.find((m) => m.role === 'tool')!.content)).toMatchObject({ refused: true });
   });
 
+  it('refuses an http host outside the allowlist as a refused tool step, and lets an allowed one through', async () => {
+    server = await startFakeLlmServer();
+    server.enqueue(
+      { kind: 'reply', toolCalls: [{ name: 'http_fetch', arguments: { url: 'http://localhost:1/secret' } }] },
+      { kind: 'reply', toolCalls: [{ name: 'http_fetch', arguments: { url: `${new URL(server.baseUrl).origin}/status` } }] },
+      { kind: 'reply', text: 'done' },
+    );
+    ctx = createTestContext({ capabilities: { tools: ['http_fetch'], httpAllow: ['127.0.0.1'] } });
+    const result = await thinkWithTools({ provider: llm(), request: hello('fetch things'), ctx });
+    const tools = ctx.steps.filter((s) => s.type === 'tool');
+    expect(tools[0]!.detail).toMatchObject({ ok: false, refused: true, error: "fetching localhost:1 is not allowed: the host is not on the agent's http allowlist" });
+    // The allowed host is the fake server itself: a GET there is answered with its 404, which the model sees as a result.
+    expect(tools[1]!.detail).toMatchObject({ ok: true });
+    const answers = result.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse(m.content));
+    expect(answers[1]).toMatchObject({ status: 404 });
+  });
+
   it('stops at the step limit', async () => {
     server = await startFakeLlmServer({ handler: () => ({ kind: 'reply', text: 'thinking…', toolCalls: [{ name: 'recall', arguments: { query: 'loop' } }] }) });
     ctx = createTestContext();
