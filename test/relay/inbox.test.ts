@@ -1,0 +1,154 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { finalizeEvent } from '../../src/protocol/crypto.js';
+import { hexToBytes } from '../../src/protocol/hex.js';
+import { WsRelayPool } from '../../src/relay/relay-pool.js';
+import { buildDirectMessage } from '../../src/relay/reply.js';
+import { InboxSubscriptions } from '../../src/relay/subscription-manager.js';
+import type { InboundMessage } from '../../src/relay/types.js';
+import { createWrap, createSeal } from '../../src/protocol/nip59.js';
+import { createChatRumor } from '../../src/protocol/nip17.js';
+import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
+import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
+import { Fixture, signerOf, waitFor } from './helpers.js';
+
+const fx = new Fixture();
+afterEach(() => fx.cleanup());
+
+const agent = signerOf(0x21);
+const agent2 = signerOf(0x22);
+const alice = signerOf(0x23);
+const mallory = signerOf(0x24);
+
+function newPool(relays: string[] = [], initialMs = 100): WsRelayPool {
+  const p = new WsRelayPool({ relays, backoff: { initialMs, maxMs: 2000, jitter: 0 }, pingIntervalMs: 0 });
+  fx.onClose(() => p.close());
+  return p;
+}
+
+function openDb(file: string): Db {
+  const db = openDatabase(file);
+  fx.onClose(() => db.close());
+  return db;
+}
+
+async function startInbox(db: Db, relays: string[], agents = [agent], initialMs = 100) {
+  const got: InboundMessage[] = [];
+  const pool = newPool([], initialMs);
+  const inbox = new InboxSubscriptions({ pool, db, relays, sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined });
+  for (const a of agents) inbox.addAgent(a);
+  await inbox.start();
+  fx.onClose(() => inbox.stop());
+  return { got, pool, inbox };
+}
+
+describe('inbox subscriptions against relay-dev', () => {
+  it('receives a DM through either of two relays, exactly once when both deliver it', async () => {
+    const r1 = await fx.relay();
+    const r2 = await fx.relay();
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const { got, inbox } = await startInbox(db, [r1.url, r2.url]);
+    const sender = newPool();
+    const [viaOne] = buildDirectMessage(alice, agent.getPublicKey(), 'only on r2');
+    const [viaBoth] = buildDirectMessage(alice, agent.getPublicKey(), 'on both');
+    expect((await sender.publish(viaOne!.event, { relays: [r2.url] }))[0]).toMatchObject({ ok: true });
+    const both = await sender.publish(viaBoth!.event, { relays: [r1.url, r2.url] });
+    expect(both.every((r) => r.ok)).toBe(true);
+    await waitFor('both messages', () => got.length >= 2);
+    await waitFor('the duplicate seen on the second relay', () => inbox.counters.duplicates >= 1);
+    expect(got.map((m) => m.text).sort()).toEqual(['on both', 'only on r2']);
+    expect(inbox.counters.delivered).toBe(2);
+  });
+
+  it('reconnects to a restarted relay and receives a DM sent to it while the agent was away', async () => {
+    const dir = fx.tempDir();
+    const relayDb = join(dir, 'relay.db');
+    let relay = await fx.relay({ dbFile: relayDb });
+    const port = relay.port;
+    const db = openDb(join(dir, 'agent.db'));
+    const { got, pool } = await startInbox(db, [relay.url], [agent], 3000);
+    await waitFor('cursor saved after EOSE', () => getCursor(db, relay.url) !== undefined);
+    const [before] = buildDirectMessage(alice, agent.getPublicKey(), 'before');
+    const sender = newPool();
+    await sender.publish(before!.event, { relays: [relay.url] });
+    await waitFor('first DM', () => got.length === 1);
+    await relay.close();
+    await waitFor('agent sees the relay down', () => pool.status()[0]?.state !== 'connected');
+    relay = await fx.relay({ dbFile: relayDb, port });
+    const [during] = buildDirectMessage(alice, agent.getPublicKey(), 'while you were away');
+    expect(await sender.connection(relay.url)!.waitConnected({ timeoutMs: 10_000 })).toBe(true);
+    const ok = await sender.publish(during!.event, { relays: [relay.url] });
+    // The agent's pool is still backing off: the DM is stored on the relay before the agent returns.
+    const stateAtSend = pool.status()[0]?.state;
+    expect(ok[0]).toMatchObject({ ok: true });
+    await waitFor('the DM sent while away', () => got.some((m) => m.text === 'while you were away'), 30_000);
+    expect(stateAtSend).not.toBe('connected');
+    expect(got.map((m) => m.text)).toEqual(['before', 'while you were away']);
+  });
+
+  it('catches up a gift wrap backdated 36 hours that arrived while the receiver was offline', async () => {
+    const dir = fx.tempDir();
+    const relay = await fx.relay({ dbFile: join(dir, 'relay.db') });
+    const file = join(dir, 'agent.db');
+    const firstDb = openDatabase(file);
+    const first = await startInbox(firstDb, [relay.url]);
+    await waitFor('cursor saved', () => getCursor(firstDb, relay.url) !== undefined);
+    await first.inbox.stop();
+    await first.pool.close();
+    firstDb.close();
+    const now = Math.floor(Date.now() / 1000);
+    const rumor = createChatRumor(alice.getPublicKey(), { recipients: [agent.getPublicKey()], content: 'from the past', createdAt: now });
+    const seal = createSeal(rumor, alice, agent.getPublicKey(), now - 36 * 3600);
+    const wrap = createWrap(seal, agent.getPublicKey(), hexToBytes('5a'.repeat(32)), now - 36 * 3600);
+    const sender = newPool();
+    expect((await sender.publish(wrap, { relays: [relay.url] }))[0]).toMatchObject({ ok: true });
+    const db = openDb(file);
+    const cursor = getCursor(db, relay.url)!;
+    expect(wrap.created_at).toBeLessThan(cursor - 24 * 3600);
+    const second = await startInbox(db, [relay.url]);
+    await waitFor('the backdated wrap', () => second.got.length === 1);
+    expect(second.got[0]).toMatchObject({ text: 'from the past', eventId: wrap.id, createdAt: now });
+  });
+
+  it('drops and counts forged wraps sent through the relay; the sink never sees them', async () => {
+    const relay = await fx.relay();
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const { got, inbox } = await startInbox(db, [relay.url]);
+    const now = Math.floor(Date.now() / 1000);
+    const rumor = createChatRumor(alice.getPublicKey(), { recipients: [agent.getPublicKey()], content: 'pay mallory', createdAt: now });
+    const forgedSeal = mallory.signEvent({ kind: 13, created_at: now, tags: [], content: mallory.nip44.encrypt(agent.getPublicKey(), JSON.stringify(rumor)) });
+    const goodSeal = createSeal(rumor, alice, agent.getPublicKey(), now);
+    // The third is p-tagged to the agent but its content is encrypted to someone else.
+    const elsewhere = createWrap(goodSeal, agent2.getPublicKey(), hexToBytes('63'.repeat(32)), now);
+    const forged = [
+      createWrap(forgedSeal, agent.getPublicKey(), hexToBytes('61'.repeat(32)), now),
+      createWrap({ ...goodSeal, sig: 'f'.repeat(128) }, agent.getPublicKey(), hexToBytes('62'.repeat(32)), now),
+      finalizeEvent({ kind: 1059, created_at: now, tags: [['p', agent.getPublicKey()]], content: elsewhere.content }, hexToBytes('63'.repeat(32))),
+    ];
+    const sender = newPool();
+    for (const w of forged) expect((await sender.publish(w, { relays: [relay.url] }))[0]).toMatchObject({ ok: true });
+    await waitFor('three rejections', () => Object.values(inbox.counters.rejected).reduce((a, b) => a + b, 0) === 3);
+    expect(inbox.counters.rejected).toMatchObject({ 'seal-rumor-mismatch': 1, 'bad-seal-signature': 1, 'decrypt-failed': 1 });
+    expect(got).toEqual([]);
+  });
+
+  it('adds and removes agents without dropping the others', async () => {
+    const relay = await fx.relay();
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const { got, inbox, pool } = await startInbox(db, [relay.url]);
+    const sender = newPool();
+    inbox.addAgent(agent2);
+    await waitFor('agent2 authenticated', () => pool.status()[0]?.authenticated.includes(agent2.getPublicKey()));
+    for (const to of [agent, agent2]) {
+      const [w] = buildDirectMessage(alice, to.getPublicKey(), `hi ${to === agent ? 'one' : 'two'}`);
+      await sender.publish(w!.event, { relays: [relay.url] });
+    }
+    await waitFor('both agents got theirs', () => got.length === 2);
+    inbox.removeAgent(agent2.getPublicKey());
+    expect(inbox.agents()).toEqual([agent.getPublicKey()]);
+    const [w1] = buildDirectMessage(alice, agent.getPublicKey(), 'still here');
+    await sender.publish(w1!.event, { relays: [relay.url] });
+    await waitFor('agent one still subscribed', () => got.some((m) => m.text === 'still here'));
+    expect(new Set(got.map((m) => m.agentPubkey)).size).toBe(2);
+  });
+});
