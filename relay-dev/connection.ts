@@ -1,0 +1,111 @@
+/**
+ * One client connection: its socket, NIP-42 state, open subscriptions, and the NIP-01 messages it is sent.
+ * Sends are dropped once the socket is closing; a client that stops reading is cut off, not buffered forever.
+ */
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import type { Filter } from '../src/protocol/filter.js';
+import type { ConnectionInfo } from './types.js';
+
+/** An open REQ: its filters, plus the NIP-50 terms of each filter (undefined when it has no search). */
+export interface Subscription {
+  id: string;
+  filters: Filter[];
+  terms: Array<string[] | undefined>;
+}
+
+/** A client that lets more than this pile up unsent is disconnected. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Pause reading a socket with this many EVENTs in the pipeline; resume below RESUME_AT. */
+const PAUSE_AT = 1000;
+const RESUME_AT = 100;
+
+let nextConnectionId = 1;
+
+/** A connected client. */
+export class Connection implements ConnectionInfo {
+  readonly id = nextConnectionId++;
+  readonly authed = new Set<string>();
+  readonly subs = new Map<string, Subscription>();
+  /** A fresh NIP-42 challenge, valid for the life of the connection. */
+  readonly challenge = randomBytes(16).toString('hex');
+  private pending = 0;
+  private paused = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The peer address. */
+    readonly ip: string,
+    /** The Host header of the upgrade request (NIP-42 `relay` tags are checked against it). */
+    readonly host: string,
+  ) {}
+
+  /** True while the socket can still be written. */
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends one prepared JSON text frame. */
+  send(text: string): void {
+    if (!this.open) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.ws.close(1008, 'slow consumer: too much unread data');
+      return;
+    }
+    this.ws.send(text);
+  }
+
+  /** `["OK", id, accepted, message]`. */
+  ok(id: string, accepted: boolean, message: string): void {
+    this.send(JSON.stringify(['OK', id, accepted, message]));
+  }
+
+  /** `["EVENT", subId, event]` from the stored JSON, without re-serializing it. */
+  event(subId: string, raw: string): void {
+    this.send(`["EVENT",${JSON.stringify(subId)},${raw}]`);
+  }
+
+  /** `["EOSE", subId]`. */
+  eose(subId: string): void {
+    this.send(JSON.stringify(['EOSE', subId]));
+  }
+
+  /** `["CLOSED", subId, message]`, and forgets the subscription. */
+  closed(subId: string, message: string): void {
+    this.subs.delete(subId);
+    this.send(JSON.stringify(['CLOSED', subId, message]));
+  }
+
+  /** `["NOTICE", message]`. */
+  notice(message: string): void {
+    this.send(JSON.stringify(['NOTICE', message]));
+  }
+
+  /** `["AUTH", challenge]`. */
+  sendChallenge(): void {
+    this.send(JSON.stringify(['AUTH', this.challenge]));
+  }
+
+  /** Closes the socket with a reason. */
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+
+  /** Counts an EVENT entering the pipeline; reading pauses when too many are in flight. */
+  enter(): void {
+    this.pending++;
+    if (!this.paused && this.pending >= PAUSE_AT) {
+      this.paused = true;
+      this.ws.pause();
+    }
+  }
+
+  /** Counts an EVENT leaving the pipeline. */
+  leave(): void {
+    this.pending--;
+    if (this.paused && this.pending <= RESUME_AT) {
+      this.paused = false;
+      this.ws.resume();
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The ingest pipeline. EVENTs arriving in the same turn of the event loop form a batch: policy hooks run,
+ * duplicates skip the signature check, signatures are checked (in worker threads when it pays), then the
+ * batch is written in one SQLite transaction and every sender gets its OK, in arrival order, after commit.
+ */
+import type { NostrEvent } from '../src/protocol/event.js';
+import { isEphemeralKind } from '../src/protocol/kinds.js';
+import type { Connection } from './connection.js';
+import { serializeForStorage } from './event-meta.js';
+import { prefixed } from './prefix.js';
+import type { Relay } from './relay.js';
+import type { SaveStatus } from './store.js';
+
+interface Item {
+  conn: Connection;
+  event: NostrEvent;
+  raw: string;
+}
+
+/** Where an item stands after checks: refused with a message, already stored, or good to go. */
+type Verdict = { refuse: string } | 'duplicate' | 'ok';
+
+const ANSWERS: Record<SaveStatus | 'error', [boolean, string]> = {
+  saved: [true, ''],
+  duplicate: [true, 'duplicate: already have this event'],
+  superseded: [true, 'duplicate: a newer version of this replaceable event is already stored'],
+  deleted: [false, 'blocked: this event was deleted by its author'],
+  error: [false, 'error: the relay could not store this event'],
+};
+
+/** Batches EVENTs through checks and storage. */
+export class Ingest {
+  private batch: Item[] = [];
+  private scheduled = false;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly relay: Relay) {}
+
+  /** Queues a well-formed event from a connection. */
+  submit(conn: Connection, event: NostrEvent): void {
+    conn.enter();
+    this.batch.push({ conn, event, raw: serializeForStorage(event) });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Resolves once everything submitted so far is committed and answered. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.batch.length > 0) this.flush();
+      const tail = this.tail;
+      await tail;
+      if (tail === this.tail && this.batch.length === 0) return;
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const items = this.batch;
+    this.batch = [];
+    if (items.length === 0) return;
+    const verdicts = Promise.all(items.map((item) => this.check(item)));
+    this.tail = this.tail
+      .then(() => verdicts)
+      .then((v) => this.commit(items, v))
+      .catch((error: unknown) => {
+        this.relay.logger.log({ level: 'error', ns: 'relay', msg: 'ingest batch failed', error: String(error) });
+        for (const item of items) {
+          item.conn.ok(item.event.id, false, 'error: the relay failed to process this event');
+          item.conn.leave();
+        }
+      });
+  }
+
+  private async check(item: Item): Promise<Verdict> {
+    for (const hook of this.relay.rejectEvent) {
+      let verdict: string | undefined;
+      try {
+        verdict = await hook(item.event, item.conn);
+      } catch (error) {
+        this.relay.logger.log({ level: 'error', ns: 'relay', msg: 'rejectEvent hook threw', error: String(error) });
+        return { refuse: 'error: a relay policy failed on this event' };
+      }
+      if (verdict !== undefined) return { refuse: prefixed(verdict) };
+    }
+    if (!isEphemeralKind(item.event.kind) && this.relay.store.has(item.event.id)) return 'duplicate';
+    const valid = await this.relay.verifier.verify(item.event, item.raw);
+    return valid ? 'ok' : { refuse: 'invalid: the id or signature does not match the event' };
+  }
+
+  private commit(items: Item[], verdicts: Verdict[]): void {
+    const stored = items.filter((item, i) => verdicts[i] === 'ok' && !isEphemeralKind(item.event.kind));
+    const statuses = new Map<Item, SaveStatus | 'error'>();
+    try {
+      const result = this.relay.store.saveBatch(stored);
+      stored.forEach((item, i) => statuses.set(item, result[i] ?? 'error'));
+    } catch (batchError) {
+      // One bad item (or a full disk) must not sink the others: retry one by one.
+      this.relay.logger.log({ level: 'warn', ns: 'relay', msg: 'batch write failed, retrying singly', error: String(batchError) });
+      for (const item of stored) {
+        try {
+          statuses.set(item, this.relay.store.saveBatch([item])[0] ?? 'error');
+        } catch (error) {
+          this.relay.logger.log({ level: 'error', ns: 'relay', msg: 'event write failed', id: item.event.id, error: String(error) });
+          statuses.set(item, 'error');
+        }
+      }
+    }
+    items.forEach((item, i) => {
+      this.answer(item, verdicts[i] ?? 'ok', statuses.get(item));
+      item.conn.leave();
+    });
+  }
+
+  private answer(item: Item, verdict: Verdict, status: SaveStatus | 'error' | undefined): void {
+    const { relay } = this;
+    const { conn, event, raw } = item;
+    if (typeof verdict === 'object') {
+      if (verdict.refuse.startsWith('invalid:')) relay.stats.invalid++;
+      else relay.stats.rejected++;
+      return conn.ok(event.id, false, verdict.refuse);
+    }
+    if (verdict === 'duplicate' || status === 'duplicate' || status === 'superseded') relay.stats.duplicates++;
+    if (verdict === 'duplicate') return conn.ok(event.id, true, ANSWERS.duplicate[1]);
+    if (status === undefined) {
+      // Ephemeral: delivered live, never stored.
+      conn.ok(event.id, true, '');
+      relay.broadcast(event, raw);
+      for (const hook of relay.onEphemeralEvent) safely(relay, () => hook(event));
+      return;
+    }
+    const [accepted, message] = ANSWERS[status];
+    conn.ok(event.id, accepted, message);
+    if (status !== 'saved') return;
+    relay.stats.saved++;
+    relay.broadcast(event, raw);
+    for (const hook of relay.onEventSaved) safely(relay, () => hook(event));
+  }
+}
+
+function safely(relay: Relay, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    relay.logger.log({ level: 'error', ns: 'relay', msg: 'hook threw', error: String(error) });
+  }
+}

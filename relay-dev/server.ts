@@ -1,0 +1,82 @@
+/**
+ * The network side: one HTTP server on one port, answering NIP-11 over plain HTTP and upgrading
+ * WebSocket requests to relay connections. Closing drains the ingest pipeline before the sockets go.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Connection } from './connection.js';
+import { handleHttp } from './nip11.js';
+import type { Relay } from './relay.js';
+
+/** A listening relay server. */
+export interface RelayServer {
+  port: number;
+  /** Stops reading, answers what was received, closes every socket with `reason`, stops listening. */
+  close(reason: string): Promise<void>;
+}
+
+/** Starts listening on host:port (0 picks a free port). */
+export async function listen(relay: Relay, host: string, port: number): Promise<RelayServer> {
+  const server: Server = createServer((req, res) => handleHttp(relay, req, res));
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Frames up to 4× the advertised limit are read and refused politely; beyond that ws closes with 1009.
+    maxPayload: Math.max(relay.limits.maxMessageBytes * 4, 1024 * 1024),
+  });
+  const sockets = new Map<WebSocket, Connection>();
+
+  server.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ws, req.socket.remoteAddress ?? '', req.headers.host ?? '');
+      sockets.set(ws, conn);
+      relay.connections.add(conn);
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+        relay.handleMessage(conn, text);
+      });
+      ws.on('close', () => {
+        sockets.delete(ws);
+        relay.connections.delete(conn);
+      });
+      ws.on('error', (error) => relay.logger.log({ level: 'debug', ns: 'relay', msg: 'socket error', conn: conn.id, error: error.message }));
+      conn.sendChallenge();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close(reason) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const ws of sockets.keys()) ws.pause();
+      await relay.drain();
+      const gone = [...sockets.keys()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            const timer = setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 2000);
+            ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            ws.close(1001, reason);
+          }),
+      );
+      await Promise.all(gone);
+      wss.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
