@@ -90,7 +90,7 @@ export class RelayConnection {
   #connectedAt: number | undefined;
   #lastError: string | undefined;
   #started = false;
-  #openWaiters = new Set<() => void>();
+  #openWaiters = new Set<(open: boolean) => void>();
   #pingTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, options: RelayConnectionOptions = {}) {
@@ -124,7 +124,7 @@ export class RelayConnection {
     return s;
   }
 
-  /** Resolves true once the socket is open, false on timeout, abort or close. */
+  /** Resolves true once the socket is open; false when the attempt in progress fails, on timeout, abort or close. */
   waitConnected(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
     if (this.#state === 'connected') return Promise.resolve(true);
     if (this.#state === 'closed') return Promise.resolve(false);
@@ -135,7 +135,7 @@ export class RelayConnection {
         this.#openWaiters.delete(onOpen);
         resolve(value);
       };
-      const onOpen = (): void => done(true);
+      const onOpen = (open: boolean): void => done(open);
       this.#openWaiters.add(onOpen);
       const signals = [stop.signal, this.#lifetime.signal, ...(options.signal ? [options.signal] : [])];
       this.#clock.sleep(options.timeoutMs ?? this.#o.connectTimeoutMs ?? 10_000, { signal: AbortSignal.any(signals) }).then(
@@ -247,7 +247,7 @@ export class RelayConnection {
     this.#lastError = undefined;
     this.#setState('connected');
     this.#log.log({ level: 'debug', ns: 'relay', msg: 'connected', relay: this.url });
-    for (const waiter of [...this.#openWaiters]) waiter();
+    for (const waiter of [...this.#openWaiters]) waiter(true);
     for (const [id, sub] of this.#subs) {
       sub.authRetries = 0;
       this.#sendReq(id, sub);
@@ -264,6 +264,7 @@ export class RelayConnection {
     if (this.#lifetime.signal.aborted) return this.#setState('closed');
     this.#lastError ??= `closed (${code}${reason ? `: ${reason}` : ''})`;
     this.#setState('disconnected');
+    for (const waiter of [...this.#openWaiters]) waiter(false);
     const delay = backoffDelay(this.#attempts, this.#o.backoff, this.#o.random);
     this.#attempts++;
     this.#log.log({ level: 'debug', ns: 'relay', msg: 'disconnected', relay: this.url, error: this.#lastError, retryInMs: delay });
