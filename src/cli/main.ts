@@ -9,6 +9,7 @@ import { CliError, UsageError } from './errors.js';
 /** Command name → loader. Add a line here when a command lands. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
 };
 
 function help(commands: Command[]): string {
