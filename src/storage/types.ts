@@ -8,11 +8,13 @@ import type {
   AgentRecord, AgentRegistry, ConversationStore, FactStore, GoalStatus, GoalStore, KvStore, NewMessage, PeerStore, PeerTrust,
 } from './agent-types.js';
 import type { CursorStore, OutboxEnqueue, OutboxStore, ProcessedStore } from './messaging-types.js';
+import type { AgentMemorySnapshot } from './snapshot.js';
 import type { BudgetLedger, DailyUsage, InboxStore, ScheduleSpec, ScheduleStore, TickStore, UsageDelta } from './runtime-types.js';
 
 export type * from './agent-types.js';
 export type * from './messaging-types.js';
 export type * from './runtime-types.js';
+export type { AgentMemorySnapshot } from './snapshot.js';
 
 /** A buffered kv write. */
 export type KvOp = { op: 'set'; key: string; value: unknown } | { op: 'delete'; key: string };
@@ -87,6 +89,10 @@ export interface AgentStorage {
   readonly cursors: CursorStore;
   /** THE exactly-once primitive: applies a tick's buffered effects atomically. */
   commitTick(commit: TickCommit): TickCommitResult;
+  /** Everything one agent remembers, as a JSON snapshot (for encrypted export). */
+  exportMemory(agentIndex: number): AgentMemorySnapshot;
+  /** Replaces the agent's memory with an untrusted snapshot (validated; atomic; refused past the storage limit). */
+  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): AgentMemorySnapshot;
   /** Runs `fn` in one transaction (for callers composing several stores, e.g. inbox insert + markProcessed). */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -7,6 +7,7 @@ import type { Clock } from '../../util/clock.js';
 import type { AgentRegistry, ConversationStore, FactStore, GoalStore, KvStore, PeerStore } from '../agent-types.js';
 import type { CursorStore, OutboxStore, ProcessedStore } from '../messaging-types.js';
 import type { BudgetLedger, InboxStore, ScheduleStore, TickStore } from '../runtime-types.js';
+import type { AgentMemorySnapshot } from '../snapshot.js';
 import type { AgentStorage, TickCommit, TickCommitResult } from '../types.js';
 import * as agents from './agent-store.js';
 import * as budget from './budget-store.js';
@@ -17,6 +18,7 @@ import * as inbox from './inbox-store.js';
 import * as outbox from './outbox-store.js';
 import * as processed from './processed-store.js';
 import * as schedules from './schedule-store.js';
+import { exportAgentMemory, importAgentMemory } from './snapshot-store.js';
 import { scopedConversations, scopedFacts, scopedGoals, scopedKv, scopedPeers } from './scoped-stores.js';
 import * as ticks from './tick-store.js';
 
@@ -143,6 +145,14 @@ export class SqliteAgentStorage implements AgentStorage {
 
   commitTick(commit: TickCommit): TickCommitResult {
     return commitTick(this.db, commit);
+  }
+
+  exportMemory(agentIndex: number): AgentMemorySnapshot {
+    return exportAgentMemory(this.db, agentIndex);
+  }
+
+  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): AgentMemorySnapshot {
+    return importAgentMemory(this.db, agentIndex, snapshot, options.now, options.storageLimitBytes);
   }
 
   transaction<T>(fn: () => T): T {
