@@ -84,6 +84,8 @@ export class Relay {
   /** Counters for logs and benchmarks. */
   readonly stats = { received: 0, saved: 0, duplicates: 0, rejected: 0, invalid: 0, notices: 0 };
   readonly ingest: Ingest;
+  /** Set while shutting down: new frames get a NOTICE and nothing else. */
+  closing = false;
 
   constructor(config: RelayConfig) {
     this.store = config.store;
@@ -117,6 +119,7 @@ export class Relay {
 
   /** Handles one client frame; nothing a client sends can throw out of here. */
   handleMessage(conn: Connection, text: string): void {
+    if (this.closing) return this.notice(conn, 'error: the relay is shutting down');
     if (Buffer.byteLength(text) > this.limits.maxMessageBytes) return this.tooLarge(conn, text);
     let msg: unknown;
     try {

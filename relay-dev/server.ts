@@ -58,6 +58,8 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const ws of sockets.keys()) ws.pause();
       await relay.drain();
+      relay.closing = true; // from here frames are refused, and reading resumes so close handshakes complete
+      for (const ws of sockets.keys()) ws.resume();
       const gone = [...sockets.keys()].map(
         (ws) =>
           new Promise<void>((resolve) => {

@@ -29,14 +29,12 @@ export class RawClient {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    await client.next((m) => m[0] === 'AUTH');
+    client.challenge = String((await client.next((m) => m[0] === 'AUTH'))[1]);
     return client;
   }
 
   /** The challenge the relay sent on connect. */
-  get challenge(): string {
-    return String(this.messages.find((m) => m[0] === 'AUTH')?.[1]);
-  }
+  challenge = '';
 
   /** Sends a message (an array is JSON-encoded, a string is sent as is). */
   send(message: unknown[] | string): void {

@@ -1,0 +1,132 @@
+/** Limits and policy hooks: every over-limit input gets a prefixed refusal and nobody else notices. */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { policies, startRelay, type RelayOptions, type RunningRelay } from '../../relay-dev/index.js';
+import { loadFastCrypto } from '../../src/protocol/crypto.js';
+import type { NostrEvent } from '../../src/protocol/event.js';
+import { RawClient } from './client.js';
+import { alice, bob, sign, T0 } from './fixtures.js';
+
+let running: RunningRelay | undefined;
+const clients: RawClient[] = [];
+let clockMs = T0 * 1000;
+
+async function start(options: RelayOptions = {}): Promise<RawClient> {
+  clockMs = T0 * 1000;
+  running = await startRelay({ verifyThreads: 0, now: () => clockMs, ...options });
+  return connect();
+}
+async function connect(): Promise<RawClient> {
+  const c = await RawClient.connect(running!.url);
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  await loadFastCrypto();
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await running?.close();
+  running = undefined;
+});
+
+describe('limits', () => {
+  it('refuses over-size messages with a matching answer; far over the limit only that socket is dropped', async () => {
+    const c = await start({ limits: { maxMessageBytes: 2000 } });
+    const bystander = await connect();
+    await bystander.req('watch', { kinds: [1] });
+    const big = sign(alice, { kind: 1, content: 'x'.repeat(3000) });
+    expect(await c.publish(big)).toEqual([false, expect.stringMatching(/^invalid: message is \d+ bytes, the limit is 2000/)]);
+    expect((await c.req('big', { authors: Array(40).fill(alice.pk) })).closed).toMatch(/^invalid: message is/);
+    c.send(`[${' '.repeat(2500)}`);
+    expect((await c.next((m) => m[0] === 'NOTICE'))[1]).toMatch(/^invalid: message is/);
+    const small = sign(alice, { kind: 1, content: 'fits' });
+    expect(await c.publish(small)).toEqual([true, '']);
+    expect((await bystander.next((m) => m[0] === 'EVENT'))[2]).toEqual(small);
+
+    const abuser = await connect();
+    abuser.send(JSON.stringify(['EVENT', { junk: 'y'.repeat(2 * 1024 * 1024) }]));
+    await expect(abuser.next(() => false, 10_000)).rejects.toThrow(/socket closed \(1009/);
+    const after = sign(bob, { kind: 1, content: 'still here' });
+    expect(await c.publish(after)).toEqual([true, '']);
+    expect((await bystander.next((m) => m[0] === 'EVENT'))[2]).toEqual(after);
+  });
+
+  it('caps subscriptions, filters, subscription ids and limit', async () => {
+    const c = await start({ limits: { maxSubscriptions: 2, maxFilters: 2, maxSubIdLength: 8, maxLimit: 3 } });
+    for (let i = 0; i < 5; i++) await c.publish(sign(alice, { kind: 1, created_at: T0 + i, content: String(i) }));
+    expect((await c.req('a', { limit: 10 })).events.map((e) => e.content)).toEqual(['4', '3', '2']);
+    expect((await c.req('b', {})).events).toHaveLength(3);
+    expect((await c.req('c', {})).closed).toMatch(/^rate-limited: .*limit is 2/);
+    expect((await c.req('a', { kinds: [1], limit: 1 })).events).toHaveLength(1); // replacing is fine
+    c.send(['CLOSE', 'b']);
+    expect((await c.req('c', {}, {}, {})).closed).toMatch(/^invalid: 3 filters/);
+    expect((await c.req('toolongsubid', {})).closed).toMatch(/^invalid: subscription id is longer than 8/);
+    expect((await c.req('c', { kinds: [1] })).events).toHaveLength(3);
+  });
+
+  it('limits the event rate per connection with a token bucket', async () => {
+    const c = await start({ limits: { eventsPerSecond: 1, eventBurst: 3 } });
+    const other = await connect();
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await c.publish(sign(alice, { kind: 1, created_at: T0 + i, content: String(i) })));
+    expect(results.slice(0, 3)).toEqual([[true, ''], [true, ''], [true, '']]);
+    expect(results[3]).toEqual([false, expect.stringMatching(/^rate-limited: /)]);
+    expect((await other.publish(sign(bob, { kind: 1 })))[0]).toBe(true);
+    clockMs += 1000;
+    expect((await c.publish(sign(alice, { kind: 1, created_at: T0 + 9 })))[0]).toBe(true);
+  });
+
+  it('refuses too many tags, too much content and far-future timestamps', async () => {
+    const c = await start({ limits: { maxEventTags: 2, maxContentLength: 10, createdAtFutureSeconds: 60 } });
+    expect((await c.publish(sign(alice, { kind: 1, tags: [['t', 'a'], ['t', 'b'], ['t', 'c']] })))[1]).toMatch(/^invalid: 3 tags/);
+    expect((await c.publish(sign(alice, { kind: 1, content: 'eleven char' })))[1]).toMatch(/^invalid: content/);
+    expect((await c.publish(sign(alice, { kind: 1, created_at: T0 + 61 })))[1]).toMatch(/^invalid: created_at/);
+    expect((await c.publish(sign(alice, { kind: 1, created_at: T0 + 60 })))[0]).toBe(true);
+  });
+});
+
+describe('policy hooks', () => {
+  it('runs operator hooks: a whitelist, a filter rule, async hooks, throwing hooks and onEventSaved', async () => {
+    const saved: NostrEvent[] = [];
+    const c = await start({
+      configure(relay) {
+        relay.rejectEvent.push(policies.allowPubkeys([alice.pk]));
+        relay.rejectEvent.push(async (event) => (event.content === 'slow no' ? 'not today' : undefined));
+        relay.rejectEvent.push((event) => {
+          if (event.content === 'boom') throw new Error('hook bug');
+          return undefined;
+        });
+        relay.rejectFilter.push(policies.requireNarrowFilters());
+        relay.onEventSaved.push((event) => saved.push(event));
+      },
+    });
+    expect(await c.publish(sign(bob, { kind: 1 }))).toEqual([false, expect.stringMatching(/^blocked: .*members/)]);
+    expect(await c.publish(sign(alice, { kind: 1, content: 'slow no' }))).toEqual([false, 'blocked: not today']);
+    expect(await c.publish(sign(alice, { kind: 1, content: 'boom' }))).toEqual([false, expect.stringMatching(/^error: /)]);
+    const ok = sign(alice, { kind: 1, content: 'welcome' });
+    expect(await c.publish(ok)).toEqual([true, '']);
+    expect(saved).toEqual([ok]);
+    expect((await c.req('wide', {})).closed).toMatch(/^blocked: /);
+    expect((await c.req('narrow', { authors: [alice.pk] })).events).toEqual([ok]);
+  });
+
+  it('keeps OKs in arrival order through a batch with mixed outcomes', async () => {
+    const c = await start({ configure: (relay) => relay.rejectEvent.push(policies.allowKinds([1])) });
+    const batch = [
+      sign(alice, { kind: 1, content: 'a' }),
+      sign(alice, { kind: 7, content: 'b' }),
+      { ...sign(alice, { kind: 1, content: 'c' }), content: 'forged' },
+      sign(alice, { kind: 1, content: 'd' }),
+    ];
+    c.send(batch.map((e) => JSON.stringify(['EVENT', e])).join('')); // not valid JSON as one frame
+    expect((await c.next((m) => m[0] === 'NOTICE'))[1]).toMatch(/^invalid: /);
+    for (const e of batch) c.send(['EVENT', e]);
+    const oks = [];
+    for (let i = 0; i < batch.length; i++) oks.push(await c.next((m) => m[0] === 'OK'));
+    expect(oks.map((m) => m[1])).toEqual(batch.map((e) => e.id));
+    expect(oks.map((m) => m[2])).toEqual([true, false, false, true]);
+    expect(oks[1]![3]).toMatch(/^blocked: kind 7/);
+    expect(oks[2]![3]).toMatch(/^invalid: /);
+  });
+});
