@@ -9,6 +9,9 @@ import { CliError, UsageError } from './errors.js';
 /** Command name → loader. Add a line here when a command lands. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  create: async () => (await import('./commands/create.js')).createCommand,
+  list: async () => (await import('./commands/list.js')).listCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
 };
 

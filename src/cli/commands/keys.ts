@@ -38,7 +38,7 @@ function describe(key: DerivedKey, reveal: boolean, ncryptsec?: string) {
 
 function human(fields: Record<string, string | number>, title: string): string {
   const lines = [title];
-  for (const [k, v] of Object.entries(fields)) if (k !== 'account') lines.push(`  ${k.padEnd(10)} ${v}`);
+  for (const [k, v] of Object.entries(fields)) if (k !== 'account' && k !== 'name') lines.push(`  ${k.padEnd(10)} ${v}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,0 +1,81 @@
+/**
+ * Creating and describing agents, shared by the CLI (no daemon running) and the daemon's control
+ * handler, so both paths make the same record and print the same summary.
+ */
+import type { AgentSummary, CreateAgentRequest } from '../control/types.js';
+import { deriveFromSeed } from '../protocol/nip06.js';
+import { npubEncode } from '../protocol/nip19.js';
+import { normalizeRelayUrl } from '../protocol/relay-url.js';
+import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import { utcDay } from '../runtime/budget.js';
+import { UsageError } from './errors.js';
+
+/** Built-in behaviors `agent create --behavior` accepts (a path to a module is also accepted). */
+export const BUILTIN_BEHAVIORS = ['echo', 'assistant', 'llm'] as const;
+const POLICIES = ['open', 'allowlist', 'owner-only'];
+const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+
+/** The relays stored in an agent's config (the runtime's schema does not carry them). */
+export function agentRelays(record: Pick<AgentRecord, 'config'>): string[] {
+  const relays = (record.config as { relays?: unknown }).relays;
+  return Array.isArray(relays) ? relays.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/** Validates a create request; throws a UsageError naming the bad field. */
+export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: string[]): Required<Pick<CreateAgentRequest, 'name' | 'behavior' | 'relays'>> & CreateAgentRequest {
+  if (!NAME.test(request.name)) throw new UsageError(`agent name "${request.name}" must be letters, digits, - or _ (up to 32), starting with a letter or digit`);
+  const isModule = request.behavior.startsWith('.') || request.behavior.startsWith('/');
+  if (!isModule && !(BUILTIN_BEHAVIORS as readonly string[]).includes(request.behavior)) {
+    throw new UsageError(`unknown behavior "${request.behavior}" (built in: ${BUILTIN_BEHAVIORS.join(', ')}; or a path to a module)`);
+  }
+  if (request.dmPolicy !== undefined && !POLICIES.includes(request.dmPolicy)) {
+    throw new UsageError(`--policy must be one of ${POLICIES.join(', ')}, got "${request.dmPolicy}"`);
+  }
+  const relays = (request.relays?.length ? request.relays : defaultRelays).map((url) => {
+    const normalized = normalizeRelayUrl(url);
+    if (!normalized) throw new UsageError(`not a relay URL (expected ws:// or wss://): ${url}`);
+    return normalized;
+  });
+  if (relays.length === 0) throw new UsageError('no relay: pass --relay URL or set "relays" in config.json');
+  return { ...request, relays };
+}
+
+/** Creates the agent record at the next index, its key derived from the owner seed (account index+1). */
+export function createAgentRecord(storage: AgentStorage, seed: Uint8Array, request: CreateAgentRequest, defaultRelays: string[], now: number): AgentRecord {
+  const checked = checkCreateRequest(request, defaultRelays);
+  if (storage.agents.get(checked.name)) throw new UsageError(`an agent named "${checked.name}" already exists`);
+  const config: Record<string, unknown> = { ...checked.config, behavior: checked.behavior, relays: checked.relays };
+  if (checked.dmPolicy) config.dmPolicy = checked.dmPolicy;
+  return storage.agents.create({
+    name: checked.name,
+    behavior: checked.behavior,
+    pubkey: (index) => deriveFromSeed(seed, index + 1).publicKey,
+    config,
+    state: 'dormant',
+    now,
+  });
+}
+
+/** The summary the CLI and TUI show for an agent. */
+export function summarize(storage: AgentStorage, record: AgentRecord, now: number): AgentSummary {
+  const usage = storage.budget.get(record.index, utcDay(now));
+  const budget = (record.config as { budget?: Record<string, number | undefined> }).budget ?? {};
+  return {
+    name: record.name,
+    index: record.index,
+    account: record.account,
+    publicKey: record.pubkey,
+    npub: npubEncode(record.pubkey),
+    behavior: record.behavior,
+    state: record.state,
+    relays: agentRelays(record),
+    dmPolicy: (record.config as { dmPolicy?: string }).dmPolicy,
+    ticks: record.ticks,
+    failures: record.failures,
+    consecutiveFailures: record.consecutiveFailures,
+    lastTickAt: record.lastTickAt,
+    lastError: record.lastError,
+    storageBytes: record.storageBytes,
+    budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, limits: budget },
+  };
+}

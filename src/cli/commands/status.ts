@@ -1,0 +1,68 @@
+/** `agent status [<name>]`: state, last tick, ticks, failures, budget use, relays (from the daemon when it runs). */
+import { existsSync } from 'node:fs';
+import { connectControl } from '../../control/client.js';
+import type { AgentSummary, RelaySummary } from '../../control/types.js';
+import { summarize } from '../agents.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+import { openHome, openStorage } from '../home-context.js';
+
+function when(ms: number | undefined): string {
+  return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'never';
+}
+
+function describe(a: AgentSummary, relays: RelaySummary[] | undefined): string {
+  const b = a.budget;
+  const lines = [
+    `${a.name} (agent ${a.index}, ${a.behavior}): ${a.state}`,
+    `  npub       ${a.npub}`,
+    `  last tick  ${when(a.lastTickAt)}   ticks ${a.ticks}   failures ${a.failures} (${a.consecutiveFailures} in a row)`,
+  ];
+  if (a.lastError) lines.push(`  last error ${a.lastError}`);
+  if (b) lines.push(`  today      compute ${(b.computeMs / 1000).toFixed(1)} s   llm calls ${b.llmCalls}   tokens ${b.tokens}   sats ${b.sats}   storage ${a.storageBytes} B`);
+  const states = a.relays.map((url) => `${url} (${relays?.find((r) => r.url === url)?.state ?? 'daemon not running'})`);
+  lines.push(`  relays     ${states.join(', ')}`);
+  return lines.join('\n');
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'state, last tick, failures, budget use and relays of the agents',
+  usage: 'usage: agent status [<name>] [--json]',
+  async run(argv, ctx) {
+    const { values, positionals } = parse(argv, {});
+    if (values.help) return ctx.stdout.write(`${this.usage}\n`), 0;
+    if (positionals.length > 1) throw new UsageError(this.usage);
+    const home = openHome(values.home, ctx.env);
+    const client = await connectControl(home.home);
+    let agents: AgentSummary[];
+    let relays: RelaySummary[] | undefined;
+    if (client) {
+      const overview = await client.overview();
+      agents = overview.agents;
+      relays = overview.relays;
+    } else if (existsSync(home.paths.database)) {
+      const storage = openStorage(home);
+      try {
+        agents = storage.agents.list().map((a) => summarize(storage, a, Date.now()));
+      } finally {
+        storage.close();
+      }
+    } else agents = [];
+    const name = positionals[0];
+    if (name !== undefined) {
+      agents = agents.filter((a) => a.name === name);
+      if (agents.length === 0) throw new CliError(`no agent named "${name}"`, 2);
+    }
+    if (values.json) {
+      const payload = { daemon: client ? 'running' : 'stopped', relays: relays ?? [], agents };
+      ctx.stdout.write(`${JSON.stringify(name !== undefined ? { ...payload, agent: agents[0] } : payload)}\n`);
+      return 0;
+    }
+    ctx.stdout.write(`daemon: ${client ? 'running' : 'not running (start it with `agent up` or `agent run`)'}\n`);
+    for (const a of agents) ctx.stdout.write(`${describe(a, relays)}\n`);
+    if (agents.length === 0) ctx.stdout.write('no agents yet (create one with `agent create <name>`)\n');
+    return 0;
+  },
+};
