@@ -1,0 +1,78 @@
+/**
+ * Per-agent runtime settings (behavior, DM policy, rate limit, budgets, watched filters), kept as
+ * JSON in the agent's registry row. Parsed with zod whenever it is read, so a hand-edited or old
+ * row gives a readable error naming the field instead of a crash mid-tick.
+ */
+import { z } from 'zod';
+import { FilterSchema } from '../protocol/schema.js';
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex public key');
+
+/** Who may DM the agent: anyone, the owner plus an allowlist, or the owner only. */
+export const DmPolicySchema = z.enum(['open', 'allowlist', 'owner-only']);
+/** Who may DM the agent. */
+export type DmPolicy = z.infer<typeof DmPolicySchema>;
+
+/** Budget limits. Omitted = unlimited; each limit that is set must be positive. */
+export const BudgetLimitsSchema = z.object({
+  /** Max wall time of one tick, ms (default 30 s): past it the tick is aborted and rolled back. */
+  maxTickMs: z.number().int().positive().default(30_000),
+  /** Compute seconds per UTC day (sum of tick durations). Default 3600. */
+  dailyComputeSeconds: z.number().positive().optional().default(3600),
+  /** Bytes of stored state (kv, facts, conversations). Default 50 MB. */
+  storageBytes: z.number().int().positive().optional().default(50 * 1024 * 1024),
+  /** LLM calls per UTC day. Default 500. */
+  dailyLlmCalls: z.number().int().positive().optional().default(500),
+  /** LLM tokens (input + output) per UTC day. Default 1,000,000. */
+  dailyTokens: z.number().int().positive().optional().default(1_000_000),
+  /** Sats per UTC day (accounted for a later wallet). Default unlimited. */
+  dailySats: z.number().int().positive().optional(),
+});
+/** Budget limits with defaults applied. */
+export type BudgetLimits = z.infer<typeof BudgetLimitsSchema>;
+
+/** Per-sender rate limit: `capacity` messages per `windowMs`. */
+export const RateLimitSchema = z.object({
+  capacity: z.number().int().positive().default(10),
+  windowMs: z.number().int().positive().default(60_000),
+});
+
+/** The agent's runtime config as stored. */
+export const AgentConfigSchema = z.object({
+  /** Behavior name in the registry (`echo`, `assistant`, or a user module's name). */
+  behavior: z.string().min(1),
+  /** Omitted = the behavior's default (`open` for echo, `owner-only` for assistant). */
+  dmPolicy: DmPolicySchema.optional(),
+  /** Extra senders allowed under the `allowlist` policy (the owner is always allowed). */
+  allowlist: z.array(hex32).default([]),
+  rateLimit: RateLimitSchema.default({ capacity: 10, windowMs: 60_000 }),
+  budget: BudgetLimitsSchema.default(BudgetLimitsSchema.parse({})),
+  /** Filters the agent watches: a matching event becomes an `event` trigger. */
+  watch: z.array(FilterSchema).default([]),
+  /** Whether trajectories are published in the clear (default: encrypted to the owner). */
+  publicTrajectories: z.boolean().default(false),
+});
+/** The agent's runtime config with defaults applied. */
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+/** What a caller may give when creating or updating an agent (defaults fill the rest). */
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** A config row that does not parse; names the agent and the field. */
+export class AgentConfigError extends Error {
+  override name = 'AgentConfigError';
+}
+
+/** Parses an untrusted config object (or JSON text), throwing AgentConfigError with readable issues. */
+export function parseAgentConfig(input: unknown, agent = 'agent'): AgentConfig {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (error) {
+      throw new AgentConfigError(`${agent}: config is not valid JSON`, { cause: error });
+    }
+  }
+  const parsed = AgentConfigSchema.safeParse(value);
+  if (!parsed.success) throw new AgentConfigError(`${agent}: invalid config\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,369 @@
+/**
+ * The Runtime: hosts every agent of one database. Triggers arrive (`deliver` from the messaging
+ * receiver, `deliverEvent` for watched filters, `poke`, alarms from the wake loop) as committed
+ * inbox rows; the engine runs one tick at a time per agent, in arrival order, and at most
+ * `concurrency` ticks across agents. Composition (SQLite, relays, outbox publisher, control API)
+ * happens in the CLI; everything here is injected.
+ */
+import { availableParallelism } from 'node:os';
+import type { NostrEvent } from '../protocol/event.js';
+import { matchFilters } from '../protocol/filter.js';
+import type { InboundMessage, MessageSink } from '../relay/types.js';
+import type { Signer } from '../signer/types.js';
+import type { AgentRecord, AgentStorage, InboxEntry } from '../storage/types.js';
+import type { ThinkProvider } from '../think/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './agent-config.js';
+import { LiveAgents } from './agent.js';
+import { log, type EngineEnv } from './env.js';
+import { RuntimeStoppingError, describeError } from './errors.js';
+import { RuntimeEvents } from './events.js';
+import { Lifecycle } from './lifecycle-ops.js';
+import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
+import { decideInbound, parseOwnerCommand } from './policy.js';
+import { RateLimiter } from './rate-limit.js';
+import { WakeLoop } from './scheduler.js';
+import { runTick, type TickHost } from './tick.js';
+import { messageEntry } from './triggers.js';
+import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy } from './types.js';
+
+/** Options of the Runtime. Defaults in brackets. */
+export interface RuntimeOptions {
+  storage: AgentStorage;
+  /** The agent's signer (NIP-06 account index + 1); its public key must match the agent row. */
+  signerFor: (agentIndex: number) => Signer;
+  /** The owner's public key (hex): owner commands, notices and `owner-only` policy. */
+  ownerPubkey: string;
+  /** Behaviors by name (the built-ins come from src/behaviors/index.ts). */
+  behaviors: BehaviorRegistry;
+  /** [systemClock] */
+  clock?: Clock;
+  /** [silentLogger] */
+  logger?: Logger;
+  /** Ticks running at once across agents. [2 × cores] */
+  concurrency?: number;
+  /** Idle time before an agent leaves memory, ms. [60 000] */
+  idleMs?: number;
+  /** Consecutive failed ticks before the agent goes `failed`. [3] */
+  maxConsecutiveFailures?: number;
+  /** First retry delay, doubled per attempt, ms. [1000] */
+  retryBaseMs?: number;
+  /** Longest retry delay, ms. [60 000] */
+  retryMaxMs?: number;
+  /** How long the outbox keeps trying to publish a tick's events, ms. [3 days] */
+  outboxDeadlineMs?: number;
+  /** Builds signed events from reply/DM/note intents. [NIP-17/04/10 builder over src/protocol] */
+  outbound?: OutboundBuilder;
+  /** Randomness for gift wraps. [platform CSPRNG] */
+  entropy?: (unixSeconds: number) => OutboundEntropy;
+  /** The agent's LLM, if it has one. [none] */
+  thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  /** Per-sender rate limiter (shared across agents). [new RateLimiter()] */
+  rateLimiter?: RateLimiter;
+}
+
+/** What `status` reports for one agent. */
+export interface AgentStatus {
+  record: AgentRecord;
+  inMemory: boolean;
+  running: boolean;
+  pendingTriggers: number;
+}
+
+/** The runtime engine. */
+export class Runtime {
+  /** Tick, step, state and budget events for the control API and the TUI. */
+  readonly events: RuntimeEvents;
+  /** Lifecycle operations: create, pause, resume, recover, terminate. */
+  readonly lifecycle: Lifecycle;
+  readonly #env: EngineEnv;
+  readonly #live: LiveAgents;
+  readonly #limiter: RateLimiter;
+  readonly #concurrency: number;
+  readonly #ready = new Set<number>();
+  readonly #running = new Map<number, { promise: Promise<void>; controller: AbortController }>();
+  readonly #retryAt = new Map<number, number>();
+  readonly #idleWaiters: Array<() => void> = [];
+  readonly #loop: WakeLoop;
+  #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(options: RuntimeOptions) {
+    const behaviors = options.behaviors instanceof Map ? options.behaviors : new Map(Object.entries(options.behaviors as Record<string, AgentBehavior>));
+    const logger = options.logger ?? silentLogger;
+    this.events = new RuntimeEvents((error) => logger.log({ level: 'warn', ns: 'runtime', msg: 'event listener threw', error: describeError(error) }));
+    this.#env = {
+      storage: options.storage,
+      clock: options.clock ?? systemClock,
+      logger,
+      events: this.events,
+      ownerPubkey: options.ownerPubkey,
+      behaviors,
+      signerFor: options.signerFor,
+      outbound: options.outbound ?? protocolOutboundBuilder,
+      entropy: options.entropy ?? systemEntropy,
+      ...(options.thinkFor ? { thinkFor: options.thinkFor } : {}),
+      maxConsecutiveFailures: options.maxConsecutiveFailures ?? 3,
+      retryBaseMs: options.retryBaseMs ?? 1000,
+      retryMaxMs: options.retryMaxMs ?? 60_000,
+      outboxDeadlineMs: options.outboxDeadlineMs ?? 3 * 24 * 3600 * 1000,
+    };
+    this.#concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
+    this.#live = new LiveAgents(this.#env, options.idleMs ?? 60_000);
+    this.#limiter = options.rateLimiter ?? new RateLimiter();
+    this.#loop = new WakeLoop(this.#env.clock, (now) => this.#housekeeping(now), (error) => log(this.#env, 'error', 'wake loop error', { error: describeError(error) }));
+    this.lifecycle = new Lifecycle(this.#env, this.#live, {
+      schedule: (index) => this.#schedule(index),
+      abortTick: (index, reason) => this.#running.get(index)?.controller.abort(reason),
+      forgetSender: (pubkey) => this.#limiter.forget(`${pubkey}:`),
+    });
+  }
+
+  /** The MessageSink the messaging receiver calls. */
+  readonly sink: MessageSink = (message, options) => this.deliver(message, options);
+
+  /** Loads nothing eagerly: normalizes crashed states, queues agents with pending triggers, starts the wake loop. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') return;
+    this.#state = 'running';
+    const now = this.#env.clock.now();
+    for (const record of this.#env.storage.agents.list()) {
+      // Nothing is in memory after a restart: an `active` row is a crash leftover.
+      if (record.state === 'active') this.#env.storage.agents.updateState(record.index, 'dormant', { now });
+      if (record.state === 'creating') this.lifecycle.queueCreate(record.index, now);
+    }
+    for (const index of this.#env.storage.inbox.agentsWithPending()) this.#ready.add(index);
+    this.#loop.start();
+    this.#pump();
+  }
+
+  /**
+   * Stops: no new ticks; running ticks finish and commit, unless `signal` aborts first, in which
+   * case they are rolled back and their triggers stay pending for the next start.
+   */
+  async stop(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    await this.#loop.stop();
+    const abortAll = (): void => {
+      for (const { controller } of this.#running.values()) controller.abort(new RuntimeStoppingError());
+    };
+    if (options.signal?.aborted) abortAll();
+    else options.signal?.addEventListener('abort', abortAll, { once: true });
+    await Promise.allSettled([...this.#running.values()].map((r) => r.promise));
+    options.signal?.removeEventListener('abort', abortAll);
+    for (const index of this.#live.indices()) await this.#live.drop(index);
+    this.#state = 'stopped';
+    this.#wakeIdleWaiters();
+  }
+
+  /** Records an inbound DM or mention as a trigger (policy and rate limit first); resolves once it is durable. */
+  async deliver(message: InboundMessage, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    const { storage, clock } = this.#env;
+    const record = storage.agents.getByPubkey(message.agentPubkey);
+    if (!record || record.state === 'terminated') {
+      log(this.#env, 'debug', 'message for no hosted agent dropped', { agent: message.agentPubkey, event: message.eventId });
+      return;
+    }
+    const now = clock.now();
+    const config = this.#configOrDefault(record);
+    const ownerCommand = message.kind === 'dm' && message.sender === this.#env.ownerPubkey ? parseOwnerCommand(message.text) : undefined;
+    const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
+    const verdict = decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
+    let queued = false;
+    storage.transaction(() => {
+      if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {
+        const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : {};
+        queued = storage.inbox.insert(messageEntry(record.index, message, extra, now)).inserted;
+        return;
+      }
+      const reason = verdict.action === 'refuse' ? verdict.reason : 'rate-limited';
+      // A refused message is kept as a record (so a replay stays refused), without its text.
+      const row = storage.inbox.insert({ agentIndex: record.index, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { refused: reason }, now });
+      if (row.inserted) {
+        storage.inbox.markRefused(row.id, reason, now);
+        this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason, from: message.sender, eventId: message.eventId });
+      }
+    });
+    if (queued) this.#schedule(record.index);
+  }
+
+  /** Records a watched event as an `event` trigger if it matches one of the agent's `watch` filters. */
+  deliverEvent(agentPubkey: string, event: NostrEvent): boolean {
+    const record = this.#env.storage.agents.getByPubkey(agentPubkey);
+    if (!record || record.state === 'terminated') return false;
+    const config = this.#configOrDefault(record);
+    if (config.watch.length === 0 || !matchFilters(config.watch, event)) return false;
+    const row = this.#env.storage.inbox.insert({ agentIndex: record.index, trigger: 'event', eventId: event.id, sender: event.pubkey, payload: { event }, now: this.#env.clock.now() });
+    if (row.inserted) this.#schedule(record.index);
+    return row.inserted;
+  }
+
+  /** Every non-terminated agent's watch filters (what the composition root subscribes to). */
+  watches(): Array<{ agentIndex: number; agentPubkey: string; filters: AgentConfig['watch'] }> {
+    return this.#env.storage.agents
+      .list()
+      .filter((r) => r.state !== 'terminated')
+      .map((r) => ({ agentIndex: r.index, agentPubkey: r.pubkey, filters: this.#configOrDefault(r).watch }))
+      .filter((w) => w.filters.length > 0);
+  }
+
+  /** A manual trigger (CLI `agent send`, control API): the agent's onMessage gets `text` from the owner (or `from`). */
+  poke(ref: string | number, text: string, options: { from?: string } = {}): { inboxId: number } {
+    const record = this.lifecycle.require(ref);
+    if (record.state === 'terminated') throw new Error(`agent "${record.name}" is terminated`);
+    const payload = { text, ...(options.from ? { from: options.from } : {}) };
+    const { id } = this.#env.storage.inbox.insert({ agentIndex: record.index, trigger: 'manual', sender: options.from ?? this.#env.ownerPubkey, payload, now: this.#env.clock.now() });
+    this.#schedule(record.index);
+    return { inboxId: id };
+  }
+
+  /** Creates an agent (state `creating`); its first tick runs onCreate and makes it active. */
+  create(input: { name: string; behavior: string; config?: AgentConfigInput | Record<string, unknown> }): AgentRecord {
+    return this.lifecycle.create(input);
+  }
+
+  /** Owner pause: triggers stay queued until resume. */
+  pause(ref: string | number): Promise<AgentRecord> {
+    return this.lifecycle.pause(ref);
+  }
+
+  /** Resumes a paused agent (or recovers a failed one). */
+  resume(ref: string | number): AgentRecord {
+    return this.lifecycle.resume(ref);
+  }
+
+  /** Brings a failed agent back (consecutive failures reset, recorded as a tick). */
+  recover(ref: string | number): AgentRecord {
+    return this.lifecycle.recover(ref);
+  }
+
+  /** Terminates an agent: alarms deleted, pending triggers refused, running tick rolled back. */
+  terminate(ref: string | number): Promise<AgentRecord> {
+    return this.lifecycle.terminate(ref);
+  }
+
+  /** One agent's runtime status. */
+  status(ref: string | number): AgentStatus {
+    const record = this.lifecycle.require(ref);
+    return {
+      record,
+      inMemory: this.#live.get(record.index) !== undefined,
+      running: this.#running.has(record.index),
+      pendingTriggers: this.#env.storage.inbox.pending(record.index).length,
+    };
+  }
+
+  /** Counts for health checks and benchmarks. */
+  stats(): { inMemory: number; running: number; ready: number; deferred: number; concurrency: number } {
+    return { inMemory: this.#live.size, running: this.#running.size, ready: this.#ready.size, deferred: this.#retryAt.size, concurrency: this.#concurrency };
+  }
+
+  /** Resolves when no tick is running and none is ready to start (deferred retries and alarms may still be due later). */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && this.#ready.size === 0;
+  }
+
+  #wakeIdleWaiters(): void {
+    if (!this.#isIdle() && this.#state === 'running') return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #configOrDefault(record: AgentRecord): AgentConfig {
+    try {
+      return parseAgentConfig({ ...record.config, behavior: record.behavior }, record.name);
+    } catch (error) {
+      log(this.#env, 'warn', 'agent config invalid; using defaults', { agent: record.pubkey, error: describeError(error) });
+      return parseAgentConfig({ behavior: record.behavior });
+    }
+  }
+
+  /** Marks the agent as having work and starts what fits. */
+  #schedule(index: number): void {
+    this.#ready.add(index);
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#state === 'running') {
+      for (const index of [...this.#ready]) {
+        if (this.#running.size >= this.#concurrency) break;
+        if (this.#running.has(index)) continue;
+        this.#ready.delete(index);
+        let entry: InboxEntry | undefined;
+        try {
+          entry = this.#nextEntry(index);
+        } catch (error) {
+          log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
+        }
+        if (entry) this.#start(index, entry);
+      }
+    }
+    this.#wakeIdleWaiters();
+  }
+
+  #start(index: number, entry: InboxEntry): void {
+    const controller = new AbortController();
+    const host: TickHost = { env: this.#env, live: this.#live, signal: controller.signal, retryAt: (i, at) => this.#deferUntil(i, at) };
+    const promise = runTick(host, index, entry)
+      .catch((error) => log(this.#env, 'error', 'tick crashed', { agentIndex: index, error: describeError(error) }))
+      .finally(() => {
+        this.#running.delete(index);
+        if (this.#state === 'running' && this.#env.storage.inbox.pending(index, { limit: 1 }).length > 0) this.#ready.add(index);
+        this.#pump();
+        this.#loop.kick();
+      });
+    this.#running.set(index, { promise, controller });
+  }
+
+  /** The agent's next row to run: the oldest pending one (owner commands only while paused or failed). */
+  #nextEntry(index: number): InboxEntry | undefined {
+    const { storage, clock } = this.#env;
+    const record = storage.agents.get(index);
+    if (!record || record.state === 'terminated') return undefined;
+    const now = clock.now();
+    if (record.state === 'paused' || record.state === 'failed') {
+      return storage.inbox.pending(index, { now }).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
+    }
+    const head = storage.inbox.pending(index, { limit: 1 })[0];
+    if (head && head.notBefore > now) {
+      this.#deferUntil(index, head.notBefore);
+      return undefined;
+    }
+    return head;
+  }
+
+  #deferUntil(index: number, at: number): void {
+    const current = this.#retryAt.get(index);
+    if (current === undefined || at < current) this.#retryAt.set(index, at);
+    this.#loop.kick();
+  }
+
+  /** One pass of the wake loop; returns when it needs to run next. */
+  async #housekeeping(now: number): Promise<number | undefined> {
+    const { storage } = this.#env;
+    for (let fired = storage.schedules.fireDue(now, 200); ; fired = storage.schedules.fireDue(now, 200)) {
+      for (const f of fired) {
+        this.#ready.add(f.schedule.agentIndex);
+        const record = storage.agents.get(f.schedule.agentIndex);
+        if (record) this.events.emit({ type: 'alarm.fired', agent: record.pubkey, at: now, scheduleId: f.schedule.id, dueAt: f.dueAt });
+      }
+      if (fired.length < 200) break;
+    }
+    for (const [index, at] of this.#retryAt) {
+      if (at > now) continue;
+      this.#retryAt.delete(index);
+      this.#ready.add(index);
+    }
+    this.#pump();
+    const nextIdle = await this.#live.sweep(now, (index) => this.#running.has(index));
+    const candidates = [storage.schedules.nextDue(), nextIdle, ...this.#retryAt.values()].filter((t): t is number => t !== undefined);
+    return candidates.length > 0 ? Math.min(...candidates) : undefined;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * A tick's buffered writes and the memory view over them. Nothing touches SQLite until commit:
+ * reads see storage plus this tick's own writes, so an aborted tick leaves no trace and a
+ * committed one lands in one transaction (storage.commitTick).
+ */
+import type { AgentStorage, ConversationMessage, Fact, FactOp, JsonValue, KvOp, NewMessage } from '../storage/types.js';
+import { StorageQuotaError } from './errors.js';
+import type { TickMemory } from './types.js';
+
+const encoder = new TextEncoder();
+const bytes = (text: string): number => encoder.encode(text).length;
+
+/** Search terms the way the fact store cuts them: runs of letters and digits, lowercased. */
+export function terms(words: string): string[] {
+  return [...new Set([...words.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]))].slice(0, 32);
+}
+
+function toJson(key: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new TypeError(`memory.set("${key}"): value is not JSON-serializable`, { cause: error });
+  }
+  if (json === undefined) throw new TypeError(`memory.set("${key}"): value is not JSON-serializable`);
+  return json;
+}
+
+/** The writes one tick has buffered, in the shapes commitTick takes. */
+export class TickBuffer implements TickMemory {
+  readonly kvOps = new Map<string, KvOp>();
+  readonly factOps: FactOp[] = [];
+  readonly messages: NewMessage[] = [];
+  #added: Array<{ id: number; text: string; tags: string[] }> = [];
+  #forgotten = new Set<number>();
+  #bytesDelta = 0;
+
+  constructor(
+    private readonly storage: AgentStorage,
+    private readonly agentIndex: number,
+    private readonly options: { storedBytes: number; limitBytes?: number; defaultPeer?: string; now: () => number; assertOpen: () => void },
+  ) {}
+
+  /** Net bytes this tick adds to stored state (kv, facts, messages), as the storage triggers count them. */
+  get bytesDelta(): number {
+    return this.#bytesDelta;
+  }
+
+  #grow(delta: number): void {
+    const limit = this.options.limitBytes;
+    if (delta > 0 && limit !== undefined && this.options.storedBytes + this.#bytesDelta + delta > limit) {
+      throw new StorageQuotaError(this.options.storedBytes + this.#bytesDelta + delta, limit);
+    }
+    this.#bytesDelta += delta;
+  }
+
+  #kvSize(key: string): number {
+    const op = this.kvOps.get(key);
+    if (op) return op.op === 'set' ? bytes(key) + bytes(JSON.stringify(op.value)) : 0;
+    const stored = this.storage.kv(this.agentIndex).get(key);
+    return stored === undefined ? 0 : bytes(key) + bytes(JSON.stringify(stored));
+  }
+
+  get<T = JsonValue>(key: string): T | undefined {
+    this.options.assertOpen();
+    const op = this.kvOps.get(key);
+    if (op) return op.op === 'set' ? (structuredClone(op.value) as T) : undefined;
+    return this.storage.kv(this.agentIndex).get<T>(key);
+  }
+
+  set(key: string, value: JsonValue): void {
+    this.options.assertOpen();
+    if (typeof key !== 'string' || key === '') throw new TypeError('memory.set: key must be a non-empty string');
+    const json = toJson(key, value);
+    this.#grow(bytes(key) + bytes(json) - this.#kvSize(key));
+    this.kvOps.set(key, { op: 'set', key, value: JSON.parse(json) as JsonValue });
+  }
+
+  delete(key: string): boolean {
+    this.options.assertOpen();
+    const size = this.#kvSize(key);
+    this.kvOps.set(key, { op: 'delete', key });
+    this.#bytesDelta -= size;
+    return size > 0;
+  }
+
+  list(prefix = ''): Array<{ key: string; value: JsonValue }> {
+    this.options.assertOpen();
+    const merged = new Map(this.storage.kv(this.agentIndex).list(prefix).map((e) => [e.key, e.value] as const));
+    for (const [key, op] of this.kvOps) {
+      if (!key.startsWith(prefix)) continue;
+      if (op.op === 'set') merged.set(key, op.value as JsonValue);
+      else merged.delete(key);
+    }
+    return [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
+  }
+
+  remember(text: string, options: { tags?: string[] } = {}): void {
+    this.options.assertOpen();
+    const clean = text.trim();
+    if (clean === '') throw new TypeError('memory.remember: a fact must not be empty');
+    const tags = options.tags ?? [];
+    this.#grow(bytes(clean) + bytes(JSON.stringify(tags)));
+    this.#added.push({ id: -(this.#added.length + 1), text: clean, tags });
+    this.factOps.push({ op: 'add', text: clean, tags });
+  }
+
+  recall(words: string, limit = 10): Fact[] {
+    this.options.assertOpen();
+    const wanted = terms(words);
+    if (wanted.length === 0) return [];
+    const now = this.options.now();
+    const fresh = this.#added
+      .filter((f) => wanted.some((t) => terms(`${f.text} ${f.tags.join(' ')}`).some((w) => w.startsWith(t))))
+      .reverse()
+      .map((f) => ({ id: f.id, text: f.text, tags: f.tags, createdAt: now }));
+    const stored = this.storage
+      .facts(this.agentIndex)
+      .search(words, limit + this.#forgotten.size)
+      .filter((f) => !this.#forgotten.has(f.id))
+      .map(({ rank: _rank, ...fact }) => fact);
+    return [...fresh, ...stored].slice(0, limit);
+  }
+
+  forget(words: string): number {
+    this.options.assertOpen();
+    const wanted = terms(words);
+    if (wanted.length === 0) return 0;
+    // Facts containing ALL the words: intersect the store's per-term matches (same stemming as its forget).
+    const facts = this.storage.facts(this.agentIndex);
+    let ids: Set<number> | undefined;
+    const sizes = new Map<number, number>();
+    for (const term of wanted) {
+      const hits = facts.search(term, 10_000);
+      for (const f of hits) sizes.set(f.id, bytes(f.text) + bytes(JSON.stringify(f.tags)));
+      const hitIds = new Set(hits.map((f) => f.id));
+      ids = ids ? new Set([...ids].filter((id) => hitIds.has(id))) : hitIds;
+    }
+    let count = 0;
+    for (const id of ids ?? []) {
+      if (this.#forgotten.has(id)) continue;
+      this.#forgotten.add(id);
+      this.factOps.push({ op: 'forgetId', id });
+      this.#bytesDelta -= sizes.get(id) ?? 0;
+      count++;
+    }
+    const keep = this.#added.filter((f) => !wanted.every((t) => terms(f.text).some((w) => w.startsWith(t))));
+    count += this.#added.length - keep.length;
+    for (const f of this.#added) if (!keep.includes(f)) this.#bytesDelta -= bytes(f.text) + bytes(JSON.stringify(f.tags));
+    if (keep.length !== this.#added.length) {
+      this.#added = keep;
+      // Rebuild the add ops from what is still kept (forget ops keep their order after them).
+      const others = this.factOps.filter((op) => op.op !== 'add');
+      this.factOps.length = 0;
+      this.factOps.push(...keep.map((f) => ({ op: 'add' as const, text: f.text, tags: f.tags })), ...others);
+    }
+    return count;
+  }
+
+  /** Forgets one stored fact by id (a tool's "forget id"); false when the agent has no such fact. */
+  forgetId(id: number): boolean {
+    this.options.assertOpen();
+    if (!Number.isInteger(id) || this.#forgotten.has(id)) return false;
+    const fact = this.storage.facts(this.agentIndex).get(id);
+    if (!fact) return false;
+    this.#forgotten.add(id);
+    this.factOps.push({ op: 'forgetId', id });
+    this.#bytesDelta -= bytes(fact.text) + bytes(JSON.stringify(fact.tags));
+    return true;
+  }
+
+  history(peer?: string, limit = 20): ConversationMessage[] {
+    this.options.assertOpen();
+    const who = peer ?? this.options.defaultPeer;
+    if (!who) return [];
+    const stored = this.storage.conversations(this.agentIndex).history(who, limit);
+    const fresh = this.messages.filter((m) => m.peer === who).map((m, i) => ({ ...m, id: -(i + 1) }));
+    return [...stored, ...fresh].slice(-limit);
+  }
+
+  /** Logs a conversation message to commit with the tick (counted against storage, never refused: see engine). */
+  logMessage(message: NewMessage): void {
+    this.messages.push(message);
+    this.#bytesDelta += bytes(message.text);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Triggers as inbox rows: what each trigger type stores as its payload, and how a stored row is
+ * read back (zod-checked: a row written by an older version or by hand is refused with a reason,
+ * never run half-parsed).
+ */
+import { z } from 'zod';
+import { EventSchema } from '../protocol/schema.js';
+import type { InboundMessage } from '../relay/types.js';
+import type { InboxEntry, JsonValue, NewInboxEntry } from '../storage/types.js';
+import type { TrajectoryTrigger } from '../trajectory/types.js';
+import type { OwnerCommand } from './policy.js';
+import type { IncomingMessage, Trigger } from './types.js';
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const InboundMessageSchema = z.object({
+  kind: z.enum(['dm', 'mention']),
+  protocol: z.enum(['nip17', 'nip04', 'note']),
+  agentPubkey: hex32,
+  sender: hex32,
+  text: z.string(),
+  eventId: z.string(),
+  rumorId: z.string().optional(),
+  subject: z.string().optional(),
+  replyTo: z.object({ parentId: z.string(), participants: z.array(z.string()), rootId: z.string().optional(), relay: z.string().optional() }),
+  files: z.array(z.looseObject({ url: z.string() })).optional(),
+  createdAt: z.number(),
+  relay: z.string(),
+}) as unknown as z.ZodType<InboundMessage>;
+
+/** Payload of a dm/mention row. `ownerCommand` is set only when the owner's key sent one; `slowDown` marks a rate-limited sender's one notice. */
+const MessagePayload = z.object({
+  message: InboundMessageSchema,
+  ownerCommand: z.enum(['pause', 'resume', 'status', 'budget']).optional(),
+  slowDown: z.object({ retryAfterMs: z.number() }).optional(),
+});
+/** Payload of a manual row: a poke's text, or a lifecycle action. */
+const ManualPayload = z.object({ text: z.string().optional(), action: z.enum(['create']).optional(), from: hex32.optional() });
+/** Payload the schedule store writes for an alarm; `payload` is what ctx.schedule stored. */
+const AlarmPayload = z.object({
+  scheduleId: z.number(),
+  key: z.string().nullable().optional(),
+  dueAt: z.number(),
+  payload: z.object({ note: z.string().default(''), data: z.unknown().optional() }).nullable().optional(),
+});
+const EventPayload = z.object({ event: EventSchema });
+
+/** A pending row read back, with the runtime's extra flags. */
+export interface ParsedTrigger {
+  trigger: Trigger;
+  ownerCommand?: OwnerCommand;
+  slowDown?: { retryAfterMs: number };
+  action?: 'create';
+}
+
+/** The inbox row for a received DM or mention (dedupe on the outer event id). */
+export function messageEntry(agentIndex: number, message: InboundMessage, extra: { ownerCommand?: OwnerCommand; slowDown?: { retryAfterMs: number } }, now: number): NewInboxEntry {
+  return { agentIndex, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { message, ...extra }, now };
+}
+
+function incoming(message: InboundMessage, owner: string): IncomingMessage {
+  return {
+    kind: message.kind,
+    protocol: message.protocol,
+    sender: message.sender,
+    text: message.text,
+    fromOwner: message.sender === owner,
+    eventId: message.rumorId ?? message.eventId,
+    ...(message.subject !== undefined ? { subject: message.subject } : {}),
+    createdAt: message.createdAt,
+  };
+}
+
+/** Reads a stored row as a Trigger; throws a lowercase Error naming what is wrong with the row. */
+export function parseTrigger(entry: InboxEntry, ownerPubkey: string): ParsedTrigger {
+  const fail = (error: z.ZodError): never => {
+    throw new Error(`inbox row ${entry.id} (${entry.trigger}) has an invalid payload: ${z.prettifyError(error).replace(/\n\s*/g, ' ')}`);
+  };
+  switch (entry.trigger) {
+    case 'dm':
+    case 'mention': {
+      const p = MessagePayload.safeParse(entry.payload);
+      if (!p.success) return fail(p.error);
+      const { message } = p.data;
+      return {
+        trigger: entry.trigger === 'dm'
+          ? { type: 'dm', inboxId: entry.id, message: incoming(message, ownerPubkey), inbound: message }
+          : { type: 'mention', inboxId: entry.id, message: incoming(message, ownerPubkey), inbound: message },
+        ...(p.data.ownerCommand ? { ownerCommand: p.data.ownerCommand } : {}),
+        ...(p.data.slowDown ? { slowDown: p.data.slowDown } : {}),
+      };
+    }
+    case 'manual': {
+      const p = ManualPayload.safeParse(entry.payload ?? {});
+      if (!p.success) return fail(p.error);
+      const sender = p.data.from ?? ownerPubkey;
+      const message: IncomingMessage = { kind: 'manual', protocol: 'manual', sender, text: p.data.text ?? '', fromOwner: sender === ownerPubkey, createdAt: Math.floor(entry.createdAt / 1000) };
+      return { trigger: { type: 'manual', inboxId: entry.id, message }, ...(p.data.action ? { action: p.data.action } : {}) };
+    }
+    case 'alarm': {
+      const p = AlarmPayload.safeParse(entry.payload);
+      if (!p.success) return fail(p.error);
+      const stored = p.data.payload ?? { note: '' };
+      const alarm = {
+        scheduleId: p.data.scheduleId,
+        note: stored.note,
+        dueAt: p.data.dueAt,
+        firedAt: entry.createdAt,
+        ...(p.data.key ? { key: p.data.key } : {}),
+        ...(stored.data !== undefined ? { data: stored.data as JsonValue } : {}),
+      };
+      return { trigger: { type: 'alarm', inboxId: entry.id, alarm } };
+    }
+    case 'event': {
+      const p = EventPayload.safeParse(entry.payload);
+      if (!p.success) return fail(p.error);
+      return { trigger: { type: 'event', inboxId: entry.id, event: p.data.event } };
+    }
+  }
+}
+
+/** The trajectory's view of a trigger (text included; the trajectory layer redacts before publishing). */
+export function trajectoryTrigger(trigger: Trigger, at: number): TrajectoryTrigger {
+  switch (trigger.type) {
+    case 'dm':
+    case 'mention':
+      return { type: trigger.type, eventId: trigger.inbound.eventId, from: trigger.message.sender, text: trigger.message.text, at };
+    case 'manual':
+      return { type: 'manual', from: trigger.message.sender, ...(trigger.message.text ? { text: trigger.message.text } : {}), at };
+    case 'alarm':
+      return { type: 'alarm', ...(trigger.alarm.note ? { text: trigger.alarm.note } : {}), at };
+    case 'event':
+      return { type: 'event', eventId: trigger.event.id, from: trigger.event.pubkey, at };
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The runtime's seams: what a behavior sees (TickContext, the trigger shapes, the hooks) and what
+ * the composition root injects (OutboundBuilder). Behaviors are written against these types through
+ * `defineAgent` (src/behaviors/define-agent.ts), which re-exports them.
+ */
+import type { NostrEvent } from '../protocol/event.js';
+import type { InboundMessage, OutgoingEvent } from '../relay/types.js';
+import type { Signer } from '../signer/types.js';
+import type { ConversationMessage, Fact, JsonValue } from '../storage/types.js';
+import type { ToolCapabilities, ToolContext } from '../think/tools/types.js';
+import type { Tool } from '../think/tools/types.js';
+import type { ThinkProvider } from '../think/types.js';
+import type { StepType } from '../trajectory/types.js';
+import type { DmPolicy } from './agent-config.js';
+import type { AgentState } from './lifecycle.js';
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Who the agent is, as a behavior sees it (no key material). */
+export interface AgentInfo {
+  index: number;
+  name: string;
+  pubkey: string;
+  behavior: string;
+  ownerPubkey: string;
+  state: AgentState;
+  /** Ticks finished before this one. */
+  ticks: number;
+}
+
+/** A DM, a mention, or a manual poke, as handed to `onMessage` / `onMention`. */
+export interface IncomingMessage {
+  kind: 'dm' | 'mention' | 'manual';
+  /** `manual` for a poke (CLI / control API); otherwise the wire protocol it came by. */
+  protocol: InboundMessage['protocol'] | 'manual';
+  sender: string;
+  text: string;
+  /** True when the sender is the owner's key. */
+  fromOwner: boolean;
+  eventId?: string;
+  subject?: string;
+  /** Unix seconds (the message's own time). */
+  createdAt: number;
+}
+
+/** An alarm firing, as handed to `onAlarm`. */
+export interface AlarmFiring {
+  scheduleId: number;
+  key?: string;
+  /** The note given to `ctx.schedule`. */
+  note: string;
+  /** Extra data given to `ctx.schedule` (JSON). */
+  data?: JsonValue;
+  /** When it was due (ms); `firedAt - dueAt` is how late it is (after downtime, once). */
+  dueAt: number;
+  firedAt: number;
+}
+
+/** What woke the tick. */
+export type Trigger =
+  | { type: 'dm'; inboxId: number; message: IncomingMessage; inbound: InboundMessage }
+  | { type: 'mention'; inboxId: number; message: IncomingMessage; inbound: InboundMessage }
+  | { type: 'manual'; inboxId: number; message: IncomingMessage }
+  | { type: 'alarm'; inboxId: number; alarm: AlarmFiring }
+  | { type: 'event'; inboxId: number; event: NostrEvent };
+
+/** When a schedule fires: exactly one of `in` (ms or "5m"), `at` (ms or Date), `every` (ms or "1h"), `cron` (5-field, UTC). */
+export interface ScheduleRequest {
+  in?: number | string;
+  at?: number | Date;
+  every?: number | string;
+  cron?: string;
+  /** What the alarm is about; comes back as `alarm.note`. */
+  note?: string;
+  /** Extra JSON data; comes back as `alarm.data`. */
+  data?: JsonValue;
+  /** Idempotency key: scheduling the same key again keeps the existing alarm. */
+  key?: string;
+}
+
+/** What `ctx.schedule` answers: when the alarm will first fire. */
+export interface ScheduledAlarm {
+  /** ms since epoch (for `cron`, computed at commit: undefined here). */
+  firstAt?: number;
+  key?: string;
+}
+
+/** The agent's memory within one tick: reads see the tick's own buffered writes; writes commit with the tick. */
+export interface TickMemory {
+  get<T = JsonValue>(key: string): T | undefined;
+  /** Throws StorageQuotaError when the write would pass the agent's storage budget. */
+  set(key: string, value: JsonValue): void;
+  delete(key: string): boolean;
+  list(prefix?: string): Array<{ key: string; value: JsonValue }>;
+  /** Stores a fact (searchable with FTS5 after the tick commits; this tick's recall sees it too). */
+  remember(text: string, options?: { tags?: string[] }): void;
+  /** Facts matching any of the words, best first. */
+  recall(words: string, limit?: number): Fact[];
+  /** Forgets the facts containing all the words; returns how many. */
+  forget(words: string): number;
+  /** The conversation with `peer` (default: the trigger's sender), oldest first, including this tick's messages. */
+  history(peer?: string, limit?: number): ConversationMessage[];
+}
+
+/** Today's use of each budgeted resource against its limit (undefined limit = unlimited). */
+export interface BudgetView {
+  day: string;
+  computeMs: { used: number; limit?: number };
+  llmCalls: { used: number; limit?: number };
+  tokens: { used: number; limit?: number };
+  sats: { used: number; limit?: number };
+  storageBytes: { used: number; limit?: number };
+  maxTickMs: number;
+}
+
+/** What a behavior can do in one tick. Every effect is buffered and commits with the tick, or not at all. */
+export interface TickContext {
+  readonly agent: AgentInfo;
+  readonly trigger: Trigger;
+  /** Aborted when the tick passes its max duration or the runtime stops. */
+  readonly signal: AbortSignal;
+  now(): number;
+  /** Answers the trigger by the protocol it came by (NIP-17 → NIP-17, NIP-04 → NIP-04, mention → kind 1 reply); a poke or alarm gets a DM to the owner. */
+  reply(text: string): void;
+  /** A new NIP-17 DM to a hex public key. */
+  sendDm(pubkey: string, text: string): void;
+  /** A kind 1 note. */
+  publishNote(text: string): void;
+  readonly memory: TickMemory;
+  schedule(request: ScheduleRequest): ScheduledAlarm;
+  /** Cancels by key or id; true when there was one. */
+  cancelSchedule(keyOrId: string | number): boolean;
+  /** Adds sats spent to today's ledger; throws BudgetExceededError past the daily limit. */
+  spendSats(sats: number): void;
+  /** Today's budget use (including this tick so far). */
+  budget(): BudgetView;
+  /** The agent's LLM, counted against its budgets; undefined when none is configured. */
+  readonly think?: ThinkProvider;
+  /** A ToolContext over this tick for src/think's tool loop. */
+  tools(capabilities: ToolCapabilities): ToolContext;
+  log(msg: string, fields?: Record<string, unknown>): void;
+  /** Runs `fn` as a recorded, timed trajectory step. */
+  step<T>(type: StepType, name: string, fn: () => Awaitable<T>, detail?: Record<string, unknown>): Promise<T>;
+}
+
+/** What hooks outside a tick (onSleep, onTerminate, onError) get: who, when, and a logger. */
+export interface HookContext {
+  readonly agent: AgentInfo;
+  now(): number;
+  log(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Why a tick failed, for onError. */
+export interface TickFailure {
+  error: unknown;
+  message: string;
+  trigger: Trigger['type'];
+  attempt: number;
+  /** True when the trigger will be tried again. */
+  willRetry: boolean;
+}
+
+/** A behavior: what an agent does on each trigger. Built with `defineAgent`. */
+export interface AgentBehavior {
+  name: string;
+  about: string;
+  /** The DM policy when the agent's config sets none. Default `open`. */
+  defaultDmPolicy?: DmPolicy;
+  onMessage?(ctx: TickContext, message: IncomingMessage): Awaitable<void>;
+  onMention?(ctx: TickContext, message: IncomingMessage): Awaitable<void>;
+  onAlarm?(ctx: TickContext, alarm: AlarmFiring): Awaitable<void>;
+  onEvent?(ctx: TickContext, event: NostrEvent): Awaitable<void>;
+  /** Tools this behavior adds for the LLM tool loop. */
+  tools?: Tool[];
+  /** Runs in the agent's first tick (its writes commit with it). */
+  onCreate?(ctx: TickContext): Awaitable<void>;
+  /** Runs at the start of the first tick after the agent was loaded into memory. */
+  onWake?(ctx: TickContext): Awaitable<void>;
+  /** The agent is leaving memory (hibernation or shutdown): release caches. No state writes. */
+  onSleep?(ctx: HookContext): Awaitable<void>;
+  onTerminate?(ctx: HookContext): Awaitable<void>;
+  onError?(ctx: HookContext, failure: TickFailure): Awaitable<void>;
+}
+
+/** Behaviors by name. */
+export type BehaviorRegistry = ReadonlyMap<string, AgentBehavior> | Record<string, AgentBehavior>;
+
+/** Time and randomness for building outgoing events (NIP-59 backdating, one-time wrap keys). */
+export interface OutboundEntropy {
+  /** Unix seconds. */
+  now: number;
+  random: () => number;
+  newWrapKey: () => Uint8Array;
+}
+
+/** An effect a tick asked for, turned into signed events at commit time. */
+export type OutboundIntent =
+  | { type: 'reply'; to: InboundMessage; text: string }
+  | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string } }
+  | { type: 'note'; text: string };
+
+/** Turns intents into signed events with their outbox targets (NIP-17, NIP-04 and NIP-10 rules). */
+export interface OutboundBuilder {
+  build(intent: OutboundIntent, signer: Signer, entropy: OutboundEntropy): OutgoingEvent[];
+}
