@@ -25,25 +25,52 @@ export function hashBody(text: string): string {
   return `sha256:${bytesToHex(sha256(new TextEncoder().encode(text)))}`;
 }
 
-/** Builds, redacts, shrinks and validates the content of a tick. Throws a plain error on a malformed record. */
+/** Steps kept before anything else is looked at; the size limit leaves room for far fewer anyway. */
+const MAX_STEPS = 2000;
+/** Strings are cut to this many characters before redaction, bounding its cost on huge tool outputs. */
+const MAX_STRING_CHARS = 40_000;
+
+const num = (x: number | undefined): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
+const int = (x: number | undefined): number => Math.round(num(x));
+const tokens = (t: { input: number; output: number } | undefined) => t && { input: int(t.input), output: int(t.output) };
+
+/**
+ * Builds, redacts, shrinks and validates the content of a tick. Times and counts are normalized
+ * (non-finite or negative → 0, integers where the schema wants them) so a clock hiccup never fails
+ * a tick; a malformed id or an unknown step type throws a plain error naming the field.
+ */
 export function tickContent(record: TickRecord, options: ContentOptions): { content: TickContent; redactions: number } {
+  const dropped = Math.max(0, record.steps.length - MAX_STEPS);
   let raw = toJsonValue({
     v: 1,
-    startedAt: record.startedAt,
-    endedAt: record.endedAt,
-    trigger: record.trigger,
-    steps: record.steps,
-    tokens: record.tokens,
-    budget: record.budget,
+    startedAt: int(record.startedAt),
+    endedAt: int(record.endedAt),
+    trigger: { ...record.trigger, at: int(record.trigger.at) },
+    steps: record.steps.slice(0, MAX_STEPS).map((step) => ({ ...step, at: int(step.at), ms: num(step.ms), tokens: tokens(step.tokens) })),
+    tokens: tokens(record.tokens),
+    budget: { computeMs: num(record.budget.computeMs), llmCalls: int(record.budget.llmCalls), tokens: int(record.budget.tokens) },
     outcome: record.outcome,
     error: record.error,
     sent: record.sentEventIds,
   }) as { [key: string]: JsonValue };
   if (options.visibility === 'public' && !options.publishBodies) raw = hashDmBodies(raw, record);
-  const { value, count } = redactValue(raw, options);
-  const parsed = TickContentSchema.safeParse(shrink(value as { [key: string]: JsonValue }));
+  const { value, count } = redactValue(preclip(raw), options);
+  const parsed = TickContentSchema.safeParse(shrink(value as { [key: string]: JsonValue }, dropped));
   if (!parsed.success) throw new Error(`tick ${record.seq} cannot be published: ${z.prettifyError(parsed.error)}`);
   return { content: parsed.data, redactions: count };
+}
+
+/** Cuts very long strings at a separator before MAX_STRING_CHARS, so no token (or secret) is left half-cut. */
+function preclip(node: JsonValue): JsonValue {
+  if (typeof node === 'string') {
+    if (node.length <= MAX_STRING_CHARS) return node;
+    const head = node.slice(0, MAX_STRING_CHARS);
+    const cut = Math.max(0, ...[' ', '\n', '\t', '"', "'", ',', ';'].map((c) => head.lastIndexOf(c)));
+    return `${head.slice(0, cut)}…[+${node.length - cut} chars]`;
+  }
+  if (node === null || typeof node !== 'object') return node;
+  if (Array.isArray(node)) return node.map(preclip);
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, preclip(v)]));
 }
 
 /** The canonical JSON of content (what is signed, or encrypted then signed). */
@@ -94,9 +121,9 @@ function hashDmBodies(raw: { [key: string]: JsonValue }, record: TickRecord): { 
 const byteLength = (value: JsonValue): number => Buffer.byteLength(canonicalJson(value), 'utf8');
 
 /** Cuts long strings, then step details, then trailing steps, until the content fits; says what it cut. */
-function shrink(content: { [key: string]: JsonValue }): { [key: string]: JsonValue } {
-  if (byteLength(content) <= MAX_CONTENT_BYTES) return content;
-  const cut = { strings: 0, details: 0, steps: 0 };
+function shrink(content: { [key: string]: JsonValue }, dropped: number): { [key: string]: JsonValue } {
+  if (dropped === 0 && byteLength(content) <= MAX_CONTENT_BYTES) return content;
+  const cut = { strings: 0, details: 0, steps: dropped };
   const clip = (limit: number) => (node: JsonValue): JsonValue => {
     if (typeof node === 'string') {
       if (node.length <= limit) return node;
@@ -122,7 +149,7 @@ function shrink(content: { [key: string]: JsonValue }): { [key: string]: JsonVal
   }
   if (byteLength({ ...out, truncated: cut }) > MAX_CONTENT_BYTES) {
     // Keep the longest prefix of steps that fits next to everything else (sized with the worst-case counter).
-    const frame = byteLength({ ...out, steps: [], truncated: { ...cut, steps: steps.length } });
+    const frame = byteLength({ ...out, steps: [], truncated: { ...cut, steps: cut.steps + steps.length } });
     let used = frame;
     let keep = 0;
     for (const step of steps) {
@@ -130,7 +157,7 @@ function shrink(content: { [key: string]: JsonValue }): { [key: string]: JsonVal
       if (used > MAX_CONTENT_BYTES) break;
       keep++;
     }
-    cut.steps = steps.length - keep;
+    cut.steps += steps.length - keep;
     out = { ...out, steps: steps.slice(0, keep) };
   }
   return { ...out, truncated: cut };

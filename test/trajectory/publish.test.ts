@@ -122,6 +122,30 @@ describe('size limit', () => {
   });
 });
 
+describe('normalization', () => {
+  it('turns clock hiccups into zeros instead of failing the tick', () => {
+    const record = echoRecord(1);
+    record.steps[0] = { ...record.steps[0]!, ms: -3, at: record.startedAt + 0.6 };
+    record.steps[1] = { ...record.steps[1]!, ms: Number.NaN, tokens: { input: 1.4, output: -2 } };
+    record.budget = { computeMs: Infinity, llmCalls: 1, tokens: 2.5 };
+    const { content } = trajectoryEvents(record, emptyChain(), opts);
+    expect(content.steps[0]).toMatchObject({ ms: 0, at: record.startedAt + 1 });
+    expect(content.steps[1]).toMatchObject({ ms: 0, tokens: { input: 1, output: 0 } });
+    expect(content.budget).toEqual({ computeMs: 0, llmCalls: 1, tokens: 3 });
+  });
+
+  it('cuts a huge string at a separator before redacting, never leaving half a secret', () => {
+    const secret = bytesToHex(keys.owner.secretKey);
+    const record = echoRecord(1);
+    const filler = 'word '.repeat(7_999) + 'wor'; // 39,998 characters
+    record.steps.push({ type: 'tool', at: record.startedAt, ms: 1, detail: { out: `${filler} ${secret} tail` } });
+    const { content } = trajectoryEvents(record, emptyChain(), opts);
+    const out = String(content.steps[4]!.detail!.out);
+    expect(out).not.toContain(secret.slice(0, 8));
+    expect(out).toMatch(/…\[\+\d+ chars\]$/);
+  });
+});
+
 describe('chain state', () => {
   it('refuses a record that does not follow the chain or is not the agent’s', () => {
     const first = trajectoryEvents(echoRecord(1), emptyChain(), opts);
