@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./commands/list.js')).listCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
+  relay: async () => (await import('./commands/relay.js')).relayCommand,
 };
 
 function help(commands: Command[]): string {

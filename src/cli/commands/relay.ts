@@ -1,0 +1,92 @@
+/**
+ * `agent relay`: runs relay-dev in the foreground until SIGINT/SIGTERM, then shuts down cleanly
+ * (pending EVENTs answered and committed, sockets closed with a reason, database closed).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RelayStartError, startRelay } from '../../../relay-dev/index.js';
+import { homePaths, resolveHome } from '../../config/home.js';
+import { stderrLogger } from '../../util/logger.js';
+import { parse, parseIndex } from '../args.js';
+import type { Command } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+
+const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | --memory] [options]
+
+  --host ADDR          interface to bind (default 127.0.0.1; 0.0.0.0 to serve the network)
+  --port N             port (default 7777; 0 picks a free one and prints it)
+  --db FILE            SQLite database (default <home>/relay.db)
+  --memory             keep events in memory only
+  --name NAME          NIP-11 relay name
+  --public-url URL     the ws(s):// URL clients use when behind a proxy (for NIP-42)
+  --rate N             EVENTs per second per connection (default 200; 0 = no limit)
+  --verify-threads N   signature-checking threads (default: one per core, at most 4; 0 = main thread)
+  --json               print {"url","port","db"} instead of the listening line
+  --verbose            log debug records to stderr`;
+
+export const relayCommand: Command = {
+  name: 'relay',
+  summary: 'run the bundled Nostr relay (relay-dev)',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const { values } = parse(
+      argv,
+      {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        db: { type: 'string' },
+        memory: { type: 'boolean' },
+        name: { type: 'string' },
+        'public-url': { type: 'string' },
+        rate: { type: 'string' },
+        'verify-threads': { type: 'string' },
+        verbose: { type: 'boolean' },
+      },
+      false,
+    );
+    if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
+    if (values.db !== undefined && values.memory) throw new UsageError('--db and --memory exclude each other');
+    const port = values.port === undefined ? 7777 : parseIndex(values.port, '--port');
+    if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+    const publicUrl = values['public-url'];
+    if (publicUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(publicUrl)) {
+      throw new UsageError(`--public-url must be a ws:// or wss:// URL, got "${publicUrl}"`);
+    }
+    const dbFile = values.memory ? undefined : (values.db ?? homePaths(resolveHome(values.home, ctx.env)).relayDatabase);
+    if (dbFile) mkdirSync(dirname(dbFile), { recursive: true, mode: 0o700 });
+
+    let running;
+    try {
+      running = await startRelay({
+        host: values.host ?? '127.0.0.1',
+        port,
+        dbFile,
+        name: values.name,
+        publicUrl,
+        limits: values.rate === undefined ? undefined : { eventsPerSecond: parseIndex(values.rate, '--rate') },
+        verifyThreads: values['verify-threads'] === undefined ? undefined : parseIndex(values['verify-threads'], '--verify-threads'),
+        logger: stderrLogger(values.verbose ? 'debug' : 'info'),
+      });
+    } catch (error) {
+      if (error instanceof RelayStartError) throw new CliError(error.message, 1, { cause: error });
+      throw error;
+    }
+    const where = dbFile ?? 'memory';
+    ctx.stdout.write(
+      values.json
+        ? `${JSON.stringify({ url: running.url, port: running.port, db: where })}\n`
+        : `relay listening on ${running.url} (events in ${where})\n`,
+    );
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    ctx.stderr.write(`agent relay: ${signal}, shutting down\n`);
+    await running.close();
+    ctx.stderr.write('agent relay: stopped\n');
+    return 0;
+  },
+};
