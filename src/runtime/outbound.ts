@@ -7,6 +7,7 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import type { EventTemplate } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
+import { createReplyTags } from '../protocol/nip10.js';
 import { createChatRumor, wrapForRecipients } from '../protocol/nip17.js';
 import type { InboundMessage, OutgoingEvent } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
@@ -26,12 +27,14 @@ function nip17(signer: Signer, recipients: string[], text: string, entropy: Outb
   const others = [...new Set(recipients)].filter((p) => p !== self);
   const rumor = createChatRumor(self, { recipients: others, content: text, createdAt: entropy.now, ...(replyTo ? { replyTo } : {}), ...(subject !== undefined ? { subject } : {}) });
   const wraps = wrapForRecipients(rumor, signer, others, entropy, true);
-  // wrapForRecipients wraps to each recipient in order, then to the sender.
-  return wraps.map((event, i) => ({ event, target: { type: 'dm', recipient: i < others.length ? (others[i] as string) : self } }));
+  // wrapForRecipients wraps to each recipient in order, then to the sender (published to its own relays).
+  return wraps.map((event, i) => ({ event, target: i < others.length ? { type: 'dm', recipient: others[i] as string } : { type: 'own' } }));
 }
 
 function noteReplyTags(to: InboundMessage, self: string): string[][] {
-  const { parentId, rootId, relay = '' } = to.replyTo;
+  const { parentId, rootId, relay = '', parentEvent } = to.replyTo;
+  // With the parent's own tags, NIP-10 threading is exact (root carried over, every p kept).
+  if (parentEvent) return createReplyTags(parentEvent, self, relay);
   const tags: string[][] = [];
   if (rootId && rootId !== parentId) {
     tags.push(['e', rootId, '', 'root']);

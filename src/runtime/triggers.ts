@@ -13,7 +13,7 @@ import type { IncomingMessage, Trigger } from './types.js';
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 
-const InboundMessageSchema = z.object({
+const InboundMessageSchema = z.looseObject({
   kind: z.enum(['dm', 'mention']),
   protocol: z.enum(['nip17', 'nip04', 'note']),
   agentPubkey: hex32,
@@ -22,7 +22,7 @@ const InboundMessageSchema = z.object({
   eventId: z.string(),
   rumorId: z.string().optional(),
   subject: z.string().optional(),
-  replyTo: z.object({ parentId: z.string(), participants: z.array(z.string()), rootId: z.string().optional(), relay: z.string().optional() }),
+  replyTo: z.looseObject({ parentId: z.string(), participants: z.array(z.string()), rootId: z.string().optional(), relay: z.string().optional() }),
   files: z.array(z.looseObject({ url: z.string() })).optional(),
   createdAt: z.number(),
   relay: z.string(),
