@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/behaviors/define-agent.js';
+import { RuntimeFixture, gate, inbound, stranger, waitFor } from './helpers.js';
+
+describe('runtime: exactly-once effects across crashes', () => {
+  let fx: RuntimeFixture;
+  const hold = { gate: gate(), block: true };
+  beforeEach(() => {
+    fx = new RuntimeFixture();
+    hold.gate = gate();
+    hold.block = true;
+    fx.define(
+      defineAgent({
+        name: 'careful',
+        about: 'writes state, waits, replies',
+        async onMessage(ctx, m) {
+          ctx.memory.set(`seen:${m.text}`, true);
+          if (hold.block) await hold.gate.promise;
+          ctx.reply(`ok ${m.text}`);
+        },
+      }),
+    );
+  });
+  afterEach(async () => {
+    await fx.close();
+  });
+
+  it('a crash before the commit leaves nothing; the next start re-runs the tick from the saved trigger, once', async () => {
+    const first = await fx.runtime();
+    const agent = await fx.agent(first, 'c1', 'careful');
+    const alice = stranger(0xa1);
+    await first.deliver(inbound(agent, alice, 'one'));
+    await waitFor('tick running', () => first.stats().running === 1);
+
+    // Crash: the process loses its database connection mid-tick. Nothing was committed.
+    fx.storage.close();
+    const storage = fx.reopen();
+    expect(storage.kv(agent.index).get('seen:one')).toBeUndefined();
+    expect(storage.inbox.pending(agent.index)).toHaveLength(1);
+    expect(fx.dmsTo(alice)).toEqual([]);
+    const ticksBefore = storage.ticks.list(agent.index).length;
+
+    hold.block = false;
+    const second = await fx.runtime();
+    await waitFor('reply after restart', () => fx.dmsTo(alice).length === 1);
+    await second.idle();
+    expect(fx.dmsTo(alice)).toEqual(['ok one']);
+    expect(storage.kv(agent.index).get('seen:one')).toBe(true);
+    expect(storage.inbox.pending(agent.index)).toHaveLength(0);
+    expect(storage.ticks.list(agent.index)).toHaveLength(ticksBefore + 1);
+  });
+
+  it('a crash after the commit does not re-run the tick: the outbox holds the reply exactly once', async () => {
+    hold.block = false;
+    const first = await fx.runtime();
+    const agent = await fx.agent(first, 'c2', 'careful');
+    const alice = stranger(0xa1);
+    const msg = inbound(agent, alice, 'two');
+    await first.deliver(msg);
+    await waitFor('committed', () => fx.dmsTo(alice).length === 1);
+    const ticks = fx.storage.ticks.list(agent.index).length;
+    const outboxRows = fx.outbox(agent).length;
+    expect(fx.outbox(agent).every((e) => e.status === 'pending')).toBe(true); // the publisher's job from here
+
+    fx.storage.close();
+    fx.reopen();
+    const second = await fx.runtime();
+    // The receiver may hand the same event over again after a restart: it is deduplicated.
+    await second.deliver(msg);
+    await second.idle();
+    expect(fx.storage.ticks.list(agent.index)).toHaveLength(ticks);
+    expect(fx.outbox(agent)).toHaveLength(outboxRows);
+    expect(fx.dmsTo(alice)).toEqual(['ok two']);
+  });
+
+  it('stop() lets a running tick finish and commit; stop({ signal }) aborted rolls it back for the next start', async () => {
+    const first = await fx.runtime();
+    const agent = await fx.agent(first, 'c3', 'careful');
+    const alice = stranger(0xa1);
+    await first.deliver(inbound(agent, alice, 'graceful'));
+    await waitFor('running', () => first.stats().running === 1);
+    const stopping = first.stop();
+    hold.gate.open();
+    await stopping;
+    expect(fx.dmsTo(alice)).toEqual(['ok graceful']);
+    expect(fx.storage.agents.get(agent.index)?.state).toBe('dormant');
+
+    hold.gate = gate();
+    const second = await fx.runtime();
+    await second.deliver(inbound(agent, alice, 'rolled back'));
+    await waitFor('running', () => second.stats().running === 1);
+    await second.stop({ signal: AbortSignal.abort() });
+    expect(fx.storage.kv(agent.index).get('seen:rolled back')).toBeUndefined();
+    expect(fx.storage.inbox.pending(agent.index)).toHaveLength(1);
+
+    hold.block = false;
+    await fx.runtime();
+    await waitFor('served by the third start', () => fx.dmsTo(alice).length === 2);
+    expect(fx.dmsTo(alice)).toEqual(['ok graceful', 'ok rolled back']);
+  });
+});
