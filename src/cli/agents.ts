@@ -51,7 +51,8 @@ export function createAgentRecord(storage: AgentStorage, seed: Uint8Array, reque
     behavior: checked.behavior,
     pubkey: (index) => deriveFromSeed(seed, index + 1).publicKey,
     config,
-    state: 'dormant',
+    // `creating`: the daemon runs the behavior's onCreate on its first tick, then the agent is active.
+    state: 'creating',
     now,
   });
 }

@@ -12,6 +12,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   create: async () => (await import('./commands/create.js')).createCommand,
   list: async () => (await import('./commands/list.js')).listCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
+  send: async () => (await import('./commands/send.js')).sendCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
+  up: async () => (await import('./commands/up.js')).upCommand,
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
   relay: async () => (await import('./commands/relay.js')).relayCommand,
 };

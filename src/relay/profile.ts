@@ -34,7 +34,8 @@ export function ownerAgentListTemplate(agentPubkeys: string[], createdAt: number
   return createAgentList(agentPubkeys, createdAt);
 }
 
-function sameAs(template: EventTemplate, current: NostrEvent | undefined): boolean {
+/** True when the published `current` already says what `template` says (kind 0 compared as JSON). */
+export function sameAs(template: EventTemplate, current: NostrEvent | undefined): boolean {
   if (!current) return false;
   if (template.kind === Kind.Metadata) {
     try {

@@ -1,0 +1,105 @@
+/** The daemon's ControlHandler: the control API's calls mapped onto the runtime and storage. */
+import type { AgentAction, AgentSummary, ControlHandler, CreateAgentRequest, DaemonOverview } from '../control/types.js';
+import { ControlError } from '../control/types.js';
+import { npubEncode } from '../protocol/nip19.js';
+import type { WsRelayPool } from '../relay/relay-pool.js';
+import type { Runtime } from '../runtime/engine.js';
+import { AgentNotFoundError, AgentStateError, UnknownBehaviorError } from '../runtime/errors.js';
+import { AgentConfigError } from '../runtime/agent-config.js';
+import type { Signer } from '../signer/types.js';
+import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import { checkCreateRequest, summarize } from './agents.js';
+import { UsageError } from './errors.js';
+
+/** What the handler needs from the daemon. */
+export interface ControlHandlerOptions {
+  storage: AgentStorage;
+  runtime: Runtime;
+  owner: Signer;
+  pool: Pick<WsRelayPool, 'status'>;
+  defaultRelays: string[];
+  /** Called after an agent was created (the daemon subscribes it and publishes its profile). */
+  onCreated: (record: AgentRecord) => void;
+}
+
+/** Maps runtime errors to HTTP statuses so the CLI can print them as they are. */
+function mapped<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof AgentNotFoundError) throw new ControlError(error.message, 404, { cause: error });
+    if (error instanceof AgentStateError) throw new ControlError(error.message, 409, { cause: error });
+    if (error instanceof UsageError || error instanceof UnknownBehaviorError || error instanceof AgentConfigError) throw new ControlError(error.message, 400, { cause: error });
+    throw error;
+  }
+}
+
+/** Builds the handler. */
+export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
+  const startedAt = Date.now();
+  const describe = (record: AgentRecord): AgentSummary => ({
+    ...summarize(o.storage, record, Date.now()),
+    pending: o.storage.inbox.pending(record.index).length,
+  });
+  const find = (ref: string): AgentRecord => {
+    const record = o.storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref) ?? o.storage.agents.get(ref);
+    if (!record) throw new ControlError(`no agent named "${ref}"`, 404);
+    return record;
+  };
+  return {
+    overview(): DaemonOverview {
+      return {
+        pid: process.pid,
+        startedAt,
+        owner: { publicKey: o.owner.getPublicKey(), npub: npubEncode(o.owner.getPublicKey()) },
+        relays: o.pool.status().map((s) => ({ url: s.url, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) })),
+        agents: o.storage.agents.list().map(describe),
+        awake: o.runtime.stats().inMemory,
+      };
+    },
+    agent(ref) {
+      const record = o.storage.agents.get(ref);
+      return record ? describe(record) : undefined;
+    },
+    async create(request: CreateAgentRequest) {
+      const record = mapped(() => {
+        const checked = checkCreateRequest(request, o.defaultRelays);
+        if (o.storage.agents.get(checked.name)) throw new ControlError(`an agent named "${checked.name}" already exists`, 409);
+        const config: Record<string, unknown> = { ...checked.config, relays: checked.relays };
+        if (checked.dmPolicy) config.dmPolicy = checked.dmPolicy;
+        return o.runtime.create({ name: checked.name, behavior: checked.behavior, config });
+      });
+      o.onCreated(record);
+      return describe(record);
+    },
+    async act(ref: string, action: AgentAction) {
+      const record = find(ref);
+      const run = async (): Promise<AgentRecord> => {
+        switch (action) {
+          case 'pause':
+            return o.runtime.pause(record.index);
+          case 'resume':
+            return o.runtime.resume(record.index);
+          case 'recover':
+            return o.runtime.recover(record.index);
+          case 'terminate':
+            return o.runtime.terminate(record.index);
+        }
+      };
+      try {
+        return describe(await run());
+      } catch (error) {
+        return mapped(() => {
+          throw error;
+        });
+      }
+    },
+    async poke(ref, text) {
+      const record = find(ref);
+      return mapped(() => o.runtime.poke(record.index, text));
+    },
+    subscribe(listener) {
+      return o.runtime.events.subscribe(listener);
+    },
+  };
+}

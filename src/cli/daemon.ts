@@ -1,0 +1,197 @@
+/**
+ * The daemon: the composition root that wires SQLite storage, the relay pool, the inbox
+ * subscriptions, the runtime engine, the outbox publisher and the control API for every agent of
+ * one home. `agent run` and `agent up` start it; tests start it through those commands.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinBehaviors } from '../behaviors/index.js';
+import { CONTROL_INFO_FILE, CONTROL_TOKEN_FILE } from '../control/client.js';
+import { startControlServer, type RunningControlServer } from '../control/server.js';
+import type { ControlInfo } from '../control/types.js';
+import { loadFastCrypto } from '../protocol/crypto.js';
+import { deriveFromSeed } from '../protocol/nip06.js';
+import { CachedRelayLists } from '../relay/relay-lists.js';
+import { WsRelayPool } from '../relay/relay-pool.js';
+import { InboxSubscriptions } from '../relay/subscription-manager.js';
+import { OutboxPublisher } from '../relay/outbox-publisher.js';
+import { Runtime } from '../runtime/engine.js';
+import { SecretKeySigner } from '../signer/secret-key-signer.js';
+import type { SqliteAgentStorage } from '../storage/sqlite/sqlite-agent-storage.js';
+import type { AgentRecord } from '../storage/types.js';
+import type { Logger } from '../util/logger.js';
+import { agentRelays } from './agents.js';
+import { createControlHandler } from './control-handler.js';
+import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
+import { publishProfiles } from './profiles.js';
+import { tickLogLine } from './tick-log.js';
+
+/** Which agents this daemon hosts: all, or those with `index % of === shard`. */
+export interface Shard {
+  index: number;
+  of: number;
+}
+
+/** Options of `startDaemon`. */
+export interface DaemonOptions {
+  home: HomeContext;
+  seed: Uint8Array;
+  logger: Logger;
+  /** Extra relays to listen on (`agent run --relay`). */
+  relays?: string[];
+  shard?: Shard;
+}
+
+/** A running daemon. */
+export interface RunningDaemon {
+  runtime: Runtime;
+  storage: SqliteAgentStorage;
+  control: RunningControlServer;
+  ownerPubkey: string;
+  relays(): string[];
+  /** Graceful stop: running ticks finish (or roll back when `signal` aborts), sockets close. */
+  stop(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** The control token, created once per home (mode 600). */
+function controlToken(file: string): string {
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length >= 32) return token;
+  }
+  const token = randomBytes(32).toString('hex');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Starts everything; resolves once the relays are subscribed and the control API listens. */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { home, seed, logger } = options;
+  await loadFastCrypto();
+  const storage = openStorage(home);
+  const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
+  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean =>
+    r.state !== 'terminated' && (!options.shard || r.index % options.shard.of === options.shard.index);
+
+  // Agent keys are derived once each and kept: the inbox needs every hosted key for NIP-42 AUTH.
+  const signers = new Map<number, SecretKeySigner>();
+  const signerFor = (index: number): SecretKeySigner => {
+    let signer = signers.get(index);
+    if (!signer) {
+      signer = new SecretKeySigner(deriveFromSeed(seed, index + 1).secretKey);
+      signers.set(index, signer);
+    }
+    return signer;
+  };
+
+  const hosted = storage.agents.list().filter(hosts);
+  for (const record of hosted) {
+    if (signerFor(record.index).getPublicKey() !== record.pubkey) {
+      storage.close();
+      throw new Error(`agent "${record.name}" was created with another mnemonic or BIP-39 passphrase: its key does not match`);
+    }
+  }
+  const listenRelays = new Set<string>([...(options.relays ?? []), ...defaultRelays(home.config)]);
+  for (const record of hosted) for (const url of agentRelays(record)) listenRelays.add(url);
+
+  const pool = new WsRelayPool({ relays: [...listenRelays], logger });
+  pool.addAuthSigner(owner);
+  const relayOf = new Map<string, string[]>();
+  const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
+
+  const runtime = new Runtime({
+    storage,
+    signerFor,
+    ownerPubkey: owner.getPublicKey(),
+    behaviors: builtinBehaviors(),
+    logger,
+    idleMs: home.config.runtime.idleMs,
+    maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,
+    ...(home.config.runtime.concurrency ? { concurrency: home.config.runtime.concurrency } : {}),
+  });
+  const inbox = new InboxSubscriptions({ pool, db: storage.db, sink: runtime.sink, relays: [...listenRelays], logger });
+  const publisher = new OutboxPublisher({
+    db: storage.db,
+    pool,
+    lists: new CachedRelayLists({ pool, discoveryRelays: () => [...listenRelays] }),
+    ownRelays,
+    logger,
+    onReport: (report) => {
+      if (report.type === 'failed') logger.log({ level: 'warn', ns: 'outbox', msg: 'gave up publishing', event: report.eventId, reason: report.reason });
+    },
+  });
+
+  const host = (record: AgentRecord): void => {
+    const relays = agentRelays(record);
+    relayOf.set(record.pubkey, relays.length ? relays : [...listenRelays]);
+    inbox.addAgent(signerFor(record.index));
+  };
+  for (const record of hosted) host(record);
+
+  const names = new Map(hosted.map((r) => [r.pubkey, r.name]));
+  runtime.events.subscribe((event) => {
+    if (event.type === 'tick.finished') {
+      publisher.notify();
+      logger.log(tickLogLine(names.get(event.agent) ?? event.agent.slice(0, 12), event.record));
+    } else if (event.type === 'agent.state') {
+      publisher.notify();
+      logger.log({ level: 'info', ns: 'runtime', msg: 'state', agent: names.get(event.agent) ?? event.agent.slice(0, 12), from: event.from, to: event.to, ...(event.reason ? { reason: event.reason } : {}) });
+    } else if (event.type === 'budget.warning' || event.type === 'budget.exhausted') {
+      publisher.notify();
+      logger.log({ level: 'warn', ns: 'budget', msg: event.type, agent: names.get(event.agent) ?? event.agent, resource: event.resource, used: event.used, limit: event.limit });
+    }
+  });
+
+  const publishFor = (records: AgentRecord[]): void => {
+    const all = storage.agents.list().filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
+    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: builtinBehaviors().get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
+    publishProfiles({ pool, db: storage.db, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now() })
+      .then((queued) => {
+        if (queued > 0) publisher.notify();
+      })
+      .catch((error: unknown) => logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message }));
+  };
+
+  await runtime.start();
+  await inbox.start();
+  publisher.start();
+  publishFor(hosted);
+
+  const handler = createControlHandler({
+    storage,
+    runtime,
+    owner,
+    pool,
+    defaultRelays: defaultRelays(home.config),
+    onCreated: (record) => {
+      names.set(record.pubkey, record.name);
+      host(record);
+      publishFor([record]);
+    },
+  });
+  const token = controlToken(home.paths.controlToken);
+  const control = await startControlServer({ handler, token, port: home.config.control.port });
+  const info: ControlInfo = { url: control.url, pid: process.pid, startedAt: Date.now() };
+  writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime,
+    storage,
+    control,
+    ownerPubkey: owner.getPublicKey(),
+    relays: () => [...listenRelays],
+    stop: (stopOptions = {}) =>
+      (stopping ??= (async () => {
+        rmSync(home.paths.controlInfo, { force: true });
+        await control.close();
+        await inbox.stop();
+        await runtime.stop(stopOptions);
+        await publisher.runOnce().catch(() => []);
+        await publisher.stop();
+        await pool.close();
+        storage.close();
+      })()),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The owner's side of a conversation with an agent, as a phone client would do it: NIP-17 DMs
+ * signed by the owner key (account 0), sent to the agent's relays, and replies read from a live
+ * subscription to the gift wraps addressed to the owner. Used by `agent send` and `agent chat`.
+ */
+import { existsSync } from 'node:fs';
+import type { AgentSummary } from '../control/types.js';
+import type { NostrEvent } from '../protocol/event.js';
+import { Kind } from '../protocol/kinds.js';
+import { parseChatRumor } from '../protocol/nip17.js';
+import { MAX_BACKDATE_SECONDS, unwrapGift } from '../protocol/nip59.js';
+import { buildDirectMessage } from '../relay/reply.js';
+import { WsRelayPool } from '../relay/relay-pool.js';
+import type { Signer } from '../signer/types.js';
+import { conversationHistory } from '../storage/sqlite/conversation-store.js';
+import { openDatabase } from '../storage/sqlite/database.js';
+import { CliError } from './errors.js';
+
+/** A message in the owner's view of a conversation. */
+export interface OwnerChatMessage {
+  id: string;
+  from: 'owner' | 'agent';
+  text: string;
+  at: number;
+  /** The message this one answers (NIP-17 `e` tag), when it says. */
+  replyTo?: string;
+  status?: 'sending' | 'sent' | 'failed';
+  error?: string;
+}
+
+/** Options of `createOwnerChat`. */
+export interface OwnerChatOptions {
+  owner: Signer;
+  /** Relays to listen on for replies (every agent's relays). */
+  relays: string[];
+  /** The home's agent database, for history (optional). */
+  databaseFile?: string;
+}
+
+/** A live owner-side DM session. Implements the TUI's ChatTransport. */
+export class OwnerChat {
+  readonly #owner: Signer;
+  readonly #pool: WsRelayPool;
+  readonly #listeners = new Set<(agentPubkey: string, message: OwnerChatMessage) => void>();
+  readonly #stop = new AbortController();
+  readonly #databaseFile?: string;
+  readonly ready: Promise<void>;
+
+  constructor(options: OwnerChatOptions) {
+    this.#owner = options.owner;
+    this.#databaseFile = options.databaseFile;
+    this.#pool = new WsRelayPool({ relays: options.relays });
+    this.#pool.addAuthSigner(options.owner);
+    this.ready = this.#listen();
+  }
+
+  /** Resolves once every relay has answered the subscription (stored events are skipped: only new replies count). */
+  async #listen(): Promise<void> {
+    const since = Math.floor(Date.now() / 1000) - MAX_BACKDATE_SECONDS - 60;
+    const filters = [{ kinds: [Kind.GiftWrap], '#p': [this.#owner.getPublicKey()], since }];
+    let live = false;
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    void (async () => {
+      try {
+        for await (const item of this.#pool.req(filters, { signal: this.#stop.signal })) {
+          if (item.type === 'eose') {
+            live = true;
+            markReady();
+          } else if (live) this.#receive(item.event);
+        }
+      } catch {
+        // The pool ends the stream on close; nothing to report.
+      } finally {
+        markReady();
+      }
+    })();
+    return ready;
+  }
+
+  #receive(wrap: NostrEvent): void {
+    const opened = unwrapGift(wrap, this.#owner);
+    if (!opened.ok || opened.rumor.kind !== Kind.ChatMessage) return;
+    const chat = parseChatRumor(opened.rumor);
+    const message: OwnerChatMessage = { id: opened.rumor.id, from: 'agent', text: chat.text, at: opened.rumor.created_at * 1000, replyTo: chat.parentId };
+    for (const listener of this.#listeners) listener(opened.rumor.pubkey, message);
+  }
+
+  /** Sends a NIP-17 DM to the agent through its relays; resolves with the rumor id once a relay accepted the wrap. */
+  async send(agent: Pick<AgentSummary, 'publicKey' | 'relays' | 'name'>, text: string): Promise<{ id: string; accepted: string[] }> {
+    await this.ready;
+    const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
+    const own = outgoing.find((o) => o.target.type === 'own');
+    const opened = own ? unwrapGift(own.event, this.#owner) : undefined;
+    const rumorId = opened?.ok ? opened.rumor.id : '';
+    const results = await Promise.all(outgoing.map((o) => this.#pool.publish(o.event, { relays: agent.relays, timeoutMs: 10_000 })));
+    const toAgent = results[outgoing.findIndex((o) => o.target.type === 'dm')] ?? [];
+    const accepted = toAgent.filter((r) => r.ok).map((r) => r.relay);
+    if (accepted.length === 0) {
+      const why = toAgent.map((r) => `${r.relay}: ${r.message || 'no answer'}`).join('; ');
+      throw new CliError(`no relay accepted the message for "${agent.name}" (${why || 'no relays'})`);
+    }
+    return { id: rumorId, accepted };
+  }
+
+  /** Every message from an agent to the owner as it arrives; returns the unsubscribe function. */
+  onMessage(listener: (agentPubkey: string, message: OwnerChatMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Waits for the agent's answer to `rumorId` (or any unthreaded message from it) until the timeout. */
+  waitForReply(agentPubkey: string, rumorId: string, timeoutMs: number): Promise<OwnerChatMessage | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const unsubscribe = this.onMessage((from, message) => {
+        if (from === agentPubkey && (message.replyTo === rumorId || message.replyTo === undefined)) finish(message);
+      });
+      function finish(message: OwnerChatMessage | undefined): void {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(message);
+      }
+    });
+  }
+
+  /** The conversation so far, from the agent's own record of it (owner messages are "in" for the agent). */
+  async history(agent: Pick<AgentSummary, 'index'>, options: { limit?: number } = {}): Promise<OwnerChatMessage[]> {
+    if (!this.#databaseFile || !existsSync(this.#databaseFile)) return [];
+    const db = openDatabase(this.#databaseFile, { readonly: true });
+    try {
+      return conversationHistory(db, agent.index, this.#owner.getPublicKey(), options.limit ?? 50).map((m) => ({
+        id: m.eventId ?? `local-${m.id}`,
+        from: m.direction === 'in' ? 'owner' : 'agent',
+        text: m.text,
+        at: m.at,
+        status: 'sent',
+      }));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Relay states, for a status bar. */
+  relays(): Array<{ url: string; state: string }> {
+    return this.#pool.status().map((s) => ({ url: s.url, state: s.state }));
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#pool.close();
+  }
+}
+
+/** Opens an owner chat over the given relays. */
+export async function createOwnerChat(options: OwnerChatOptions): Promise<OwnerChat> {
+  return new OwnerChat(options);
+}

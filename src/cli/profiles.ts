@@ -1,0 +1,75 @@
+/**
+ * Publishing what makes agents reachable by ordinary clients, at daemon start and when an agent is
+ * created: each agent's kind 0 (bot + NIP-AE owner tag), 10002 and 10050, and the owner's 14199
+ * list. Existing events are fetched in batches (one REQ per 200 authors, not one per agent) and only
+ * what differs goes into the outbox, so a restart with nothing changed publishes nothing.
+ */
+import type { EventTemplate, NostrEvent } from '../protocol/event.js';
+import { Kind } from '../protocol/kinds.js';
+import { agentProfileTemplates, ownerAgentListTemplate, sameAs } from '../relay/profile.js';
+import type { WsRelayPool } from '../relay/relay-pool.js';
+import type { Signer } from '../signer/types.js';
+import type { Db } from '../storage/sqlite/database.js';
+import { enqueueOutbox } from '../storage/sqlite/outbox-store.js';
+
+/** One agent to publish. */
+export interface ProfileSubject {
+  signer: Signer;
+  name: string;
+  about?: string;
+  relays: string[];
+}
+
+const BATCH = 200;
+const DAY_MS = 86_400_000;
+
+function newest(events: NostrEvent[], pubkey: string, kind: number): NostrEvent | undefined {
+  let best: NostrEvent | undefined;
+  for (const e of events) if (e.pubkey === pubkey && e.kind === kind && (!best || e.created_at > best.created_at)) best = e;
+  return best;
+}
+
+function enqueueIfChanged(db: Db, signer: Signer, template: EventTemplate, current: NostrEvent | undefined, relays: string[], now: number): boolean {
+  if (sameAs(template, current)) return false;
+  const createdAt = Math.max(template.created_at, (current?.created_at ?? 0) + 1);
+  const event = signer.signEvent({ ...template, created_at: createdAt });
+  enqueueOutbox(db, { agentPubkey: signer.getPublicKey(), event, target: { type: 'relays', relays }, now, deadlineAt: now + DAY_MS });
+  return true;
+}
+
+/** Queues the agents' profiles and the owner's agent list where they differ; returns how many events were queued. */
+export async function publishProfiles(options: {
+  pool: Pick<WsRelayPool, 'fetch'>;
+  db: Db;
+  owner: Signer;
+  agents: ProfileSubject[];
+  /** Every agent pubkey of the owner (the 14199 list), not only the ones being published now. */
+  allAgentPubkeys: string[];
+  relays: string[];
+  now: number;
+  signal?: AbortSignal;
+}): Promise<number> {
+  const { db, owner, relays, now } = options;
+  const createdAt = Math.floor(now / 1000);
+  let queued = 0;
+  for (let i = 0; i < options.agents.length; i += BATCH) {
+    const batch = options.agents.slice(i, i + BATCH);
+    const authors = batch.map((a) => a.signer.getPublicKey());
+    const existing = await options.pool.fetch([{ kinds: [Kind.Metadata, Kind.RelayList, Kind.DmRelayList], authors }], {
+      relays,
+      signal: options.signal ?? AbortSignal.timeout(10_000),
+    });
+    for (const agent of batch) {
+      const pubkey = agent.signer.getPublicKey();
+      const templates = agentProfileTemplates(
+        { profile: { name: agent.name, about: agent.about }, ownerPubkey: owner.getPublicKey(), relays: { read: agent.relays, write: agent.relays, dm: agent.relays } },
+        createdAt,
+      );
+      for (const t of templates) if (enqueueIfChanged(db, agent.signer, t, newest(existing, pubkey, t.kind), agent.relays, now)) queued++;
+    }
+  }
+  const list = ownerAgentListTemplate(options.allAgentPubkeys, createdAt);
+  const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: options.signal ?? AbortSignal.timeout(10_000) });
+  if (enqueueIfChanged(db, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) queued++;
+  return queued;
+}
