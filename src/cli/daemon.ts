@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinBehaviors } from '../behaviors/index.js';
-import { CONTROL_INFO_FILE, CONTROL_TOKEN_FILE } from '../control/client.js';
 import { startControlServer, type RunningControlServer } from '../control/server.js';
 import type { ControlInfo } from '../control/types.js';
 import { loadFastCrypto } from '../protocol/crypto.js';
