@@ -39,13 +39,13 @@ export function commandTarget(command: OwnerCommand, state: AgentState): AgentSt
 }
 
 /** The /status facts for an agent. */
-export function statusFor(host: TickHost, record: AgentRecord, config: AgentConfig): string {
+export function statusFor(host: TickHost, record: AgentRecord, config: AgentConfig, answering?: number): string {
   const { storage, clock } = host.env;
   const day = utcDay(clock.now());
   const schedules = storage.schedules.list(record.index);
   const next = schedules.reduce<number | undefined>((min, s) => (min === undefined || s.nextAt < min ? s.nextAt : min), undefined);
   return statusText(record, {
-    pendingTriggers: storage.inbox.pending(record.index).length,
+    pendingTriggers: storage.inbox.pending(record.index).filter((e) => e.id !== answering).length,
     alarms: schedules.length,
     ...(next !== undefined ? { nextAlarmAt: next } : {}),
     llmConfigured: host.live.get(record.index)?.think !== undefined || host.env.thinkFor?.(record, config) !== undefined,
@@ -58,7 +58,7 @@ export async function runControlTick(host: TickHost, c: ControlInput): Promise<v
   const { env } = host;
   const to = commandTarget(c.command, c.record.state);
   let text: string;
-  if (c.command === 'status') text = statusFor(host, c.record, c.config);
+  if (c.command === 'status') text = statusFor(host, c.record, c.config, c.entry.id);
   else if (c.command === 'budget') {
     const day = utcDay(env.clock.now());
     text = formatBudget(budgetView(day, env.storage.budget.get(c.record.index, day), c.config.budget, c.record.storageBytes));
