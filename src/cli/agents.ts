@@ -8,6 +8,7 @@ import { npubEncode } from '../protocol/nip19.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import { utcDay } from '../runtime/budget.js';
+import { isModuleBehavior, resolveModuleBehavior } from './behavior-modules.js';
 import { UsageError } from './errors.js';
 
 /** Built-in behaviors `agent create --behavior` accepts (a path to a module is also accepted). */
@@ -24,9 +25,9 @@ export function agentRelays(record: Pick<AgentRecord, 'config'>): string[] {
 /** Validates a create request; throws a UsageError naming the bad field. */
 export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: string[]): Required<Pick<CreateAgentRequest, 'name' | 'behavior' | 'relays'>> & CreateAgentRequest {
   if (!NAME.test(request.name)) throw new UsageError(`agent name "${request.name}" must be letters, digits, - or _ (up to 32), starting with a letter or digit`);
-  const isModule = request.behavior.startsWith('.') || request.behavior.startsWith('/');
-  if (!isModule && !(BUILTIN_BEHAVIORS as readonly string[]).includes(request.behavior)) {
-    throw new UsageError(`unknown behavior "${request.behavior}" (built in: ${BUILTIN_BEHAVIORS.join(', ')}; or a path to a module)`);
+  const behavior = isModuleBehavior(request.behavior) ? resolveModuleBehavior(request.behavior) : request.behavior;
+  if (!isModuleBehavior(behavior) && !(BUILTIN_BEHAVIORS as readonly string[]).includes(behavior)) {
+    throw new UsageError(`unknown behavior "${behavior}" (built in: ${BUILTIN_BEHAVIORS.join(', ')}; or a path to a module)`);
   }
   if (request.dmPolicy !== undefined && !POLICIES.includes(request.dmPolicy)) {
     throw new UsageError(`--policy must be one of ${POLICIES.join(', ')}, got "${request.dmPolicy}"`);
@@ -37,7 +38,7 @@ export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: s
     return normalized;
   });
   if (relays.length === 0) throw new UsageError('no relay: pass --relay URL or set "relays" in config.json');
-  return { ...request, relays };
+  return { ...request, behavior, relays };
 }
 
 /** Creates the agent record at the next index, its key derived from the owner seed (account index+1). */

@@ -18,6 +18,8 @@ export interface ControlHandlerOptions {
   owner: Signer;
   pool: Pick<WsRelayPool, 'status'>;
   defaultRelays: string[];
+  /** Loads a module behavior into the registry before an agent using it is created. */
+  prepareBehavior: (behavior: string) => Promise<void>;
   /** Called after an agent was created (the daemon subscribes it and publishes its profile). */
   onCreated: (record: AgentRecord) => void;
 }
@@ -62,8 +64,15 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
       return record ? describe(record) : undefined;
     },
     async create(request: CreateAgentRequest) {
+      const checked = mapped(() => checkCreateRequest(request, o.defaultRelays));
+      try {
+        await o.prepareBehavior(checked.behavior);
+      } catch (error) {
+        mapped(() => {
+          throw error;
+        });
+      }
       const record = mapped(() => {
-        const checked = checkCreateRequest(request, o.defaultRelays);
         if (o.storage.agents.get(checked.name)) throw new ControlError(`an agent named "${checked.name}" already exists`, 409);
         const config: Record<string, unknown> = { ...checked.config, relays: checked.relays };
         if (checked.dmPolicy) config.dmPolicy = checked.dmPolicy;

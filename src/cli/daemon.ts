@@ -20,6 +20,7 @@ import type { SqliteAgentStorage } from '../storage/sqlite/sqlite-agent-storage.
 import type { AgentRecord } from '../storage/types.js';
 import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
+import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
@@ -98,11 +99,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const relayOf = new Map<string, string[]>();
   const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
 
+  const behaviors = builtinBehaviors();
+  await registerModuleBehaviors(behaviors, hosted.map((r) => r.behavior));
   const runtime = new Runtime({
     storage,
     signerFor,
     ownerPubkey: owner.getPublicKey(),
-    behaviors: builtinBehaviors(),
+    behaviors,
     logger,
     idleMs: home.config.runtime.idleMs,
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,
@@ -143,7 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const publishFor = (records: AgentRecord[]): void => {
     const all = storage.agents.list().filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
-    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: builtinBehaviors().get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
+    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
     publishProfiles({ pool, db: storage.db, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now() })
       .then((queued) => {
         if (queued > 0) publisher.notify();
@@ -159,6 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const handler = createControlHandler({
     storage,
     runtime,
+    prepareBehavior: (behavior) => registerModuleBehaviors(behaviors, [behavior]),
     owner,
     pool,
     defaultRelays: defaultRelays(home.config),

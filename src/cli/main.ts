@@ -15,8 +15,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   send: async () => (await import('./commands/send.js')).sendCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
   up: async () => (await import('./commands/up.js')).upCommand,
+  pause: async () => (await import('./commands/lifecycle.js')).pauseCommand,
+  resume: async () => (await import('./commands/lifecycle.js')).resumeCommand,
+  terminate: async () => (await import('./commands/lifecycle.js')).terminateCommand,
+  recover: async () => (await import('./commands/lifecycle.js')).recoverCommand,
+  budget: async () => (await import('./commands/budget.js')).budgetCommand,
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
   relay: async () => (await import('./commands/relay.js')).relayCommand,
+  chat: async () => (await import('./commands/chat.js')).chatCommand,
 };
 
 function help(commands: Command[]): string {

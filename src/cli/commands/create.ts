@@ -3,6 +3,7 @@ import { connectControl } from '../../control/client.js';
 import { loadFastCrypto } from '../../protocol/crypto.js';
 import { createAgentRecord, summarize } from '../agents.js';
 import { parse } from '../args.js';
+import { isModuleBehavior, resolveModuleBehavior } from '../behavior-modules.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { defaultRelays, openHome, openStorage } from '../home-context.js';
@@ -25,7 +26,9 @@ export const createCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     if (positionals.length !== 1) throw new UsageError(`give exactly one agent name\n${USAGE}`);
     const home = openHome(values.home, ctx.env);
-    const request = { name: positionals[0] as string, behavior: values.behavior ?? 'assistant', relays: values.relay, dmPolicy: values.policy };
+    const behavior = values.behavior ?? 'assistant';
+    // A module path is resolved here, against the user's directory, not the daemon's.
+    const request = { name: positionals[0] as string, behavior: isModuleBehavior(behavior) ? resolveModuleBehavior(behavior) : behavior, relays: values.relay, dmPolicy: values.policy };
     const client = await connectControl(home.home);
     let summary;
     if (client) {
