@@ -1,0 +1,162 @@
+/**
+ * `agent chat`: the agents on the left, the conversation with the selected one (finished lines
+ * printed once above, the live tail and the agent's activity in the pane), the input line, the
+ * status line and the keys. Everything it talks to comes in as props (see types.ts).
+ */
+import { Box, useApp, useStdout } from 'ink';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { AgentSummary, DaemonOverview } from '../control/types.js';
+import type { RuntimeEvent } from '../runtime/events.js';
+import { applyEvent, withTicks, type ActivityMap } from './activity.js';
+import { AgentList } from './AgentList.js';
+import { ChatPane } from './ChatPane.js';
+import { EMPTY_CONVERSATION, splitFinished } from './conversation.js';
+import { DaemonDown } from './DaemonDown.js';
+import { InputLine } from './InputLine.js';
+import { KeyHints } from './KeyHints.js';
+import { StatusBar } from './StatusBar.js';
+import { ThemeContext } from './theme.js';
+import { TrajectoryView } from './TrajectoryView.js';
+import { Transcript } from './Transcript.js';
+import type { ChatControl, ChatTransport, Pane } from './types.js';
+import { useConversations } from './use-conversations.js';
+import { useDraft } from './use-draft.js';
+import { useDaemon } from './use-daemon.js';
+import { useKeys } from './use-keys.js';
+
+/** Props of the chat app. Defaults: colors on, poll every 2 s, 200 history messages, 20 ticks. */
+export interface ChatAppProps {
+  control: ChatControl;
+  transport: ChatTransport;
+  /** Agent to open first: a name, npub or hex public key (else the first agent). */
+  initialAgent?: string;
+  /** An overview already fetched (so the first frame has the agents). */
+  initialOverview?: DaemonOverview;
+  /** Shown in the daemon-down banner. */
+  home?: string;
+  color?: boolean;
+  pollMs?: number;
+  historyLimit?: number;
+  tickLimit?: number;
+  now?: () => number;
+}
+
+/** Finds an agent by name, npub or hex public key. */
+export function findAgent(agents: readonly AgentSummary[], ref: string | undefined): AgentSummary | undefined {
+  if (!ref) return undefined;
+  return agents.find((a) => a.name === ref || a.npub === ref || a.publicKey === ref.toLowerCase());
+}
+
+/** Clears the screen and scrollback so a remounted transcript starts on a clean page (real terminals only). */
+const CLEAR = '\u001b[2J\u001b[3J\u001b[H';
+
+/** The whole chat screen. */
+export function ChatApp(props: ChatAppProps) {
+  const { control, transport, pollMs = 2000, historyLimit = 200, tickLimit = 20, now = Date.now } = props;
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const columns = stdout.columns || 80;
+  const rows = stdout.rows || 24;
+  const [activity, setActivity] = useState<ActivityMap>({});
+  const [selectedKey, setSelectedKey] = useState<string | undefined>();
+  const [pane, setPane] = useState<Pane>('input');
+  const draft = useDraft();
+  const [trajectory, setTrajectory] = useState(false);
+  const [epoch, setEpoch] = useState(0);
+
+  const daemon = useDaemon(control, {
+    pollMs,
+    initial: props.initialOverview,
+    onEvent: useCallback((event: RuntimeEvent) => setActivity((map) => applyEvent(map, event)), []),
+  });
+
+  const agents = useMemo(() => daemon.overview?.agents ?? [], [daemon.overview]);
+  const selected = agents.find((a) => a.publicKey === selectedKey);
+  useEffect(() => {
+    if (selected || agents.length === 0) return;
+    setSelectedKey((findAgent(agents, props.initialAgent) ?? agents[0])?.publicKey);
+  }, [agents, selected, props.initialAgent]);
+
+  const { conversations, historyErrors, send } = useConversations(transport, selected, { historyLimit, now });
+
+  // Earlier ticks from the daemon, when it offers them, the first time the trajectory view opens.
+  const [ticksAsked] = useState(() => new Set<string>());
+  useEffect(() => {
+    if (!trajectory || !selected || !control.ticks || ticksAsked.has(selected.publicKey)) return;
+    ticksAsked.add(selected.publicKey);
+    const key = selected.publicKey;
+    control.ticks(selected.name, tickLimit).then(
+      (ticks) => setActivity((map) => withTicks(map, key, ticks)),
+      () => ticksAsked.delete(key),
+    );
+  }, [trajectory, selected, control, tickLimit, ticksAsked]);
+
+  const choose = useCallback(
+    (step: number) => {
+      if (agents.length === 0) return;
+      const at = agents.findIndex((a) => a.publicKey === selectedKey);
+      const next = agents[(Math.max(0, at) + step + agents.length) % agents.length];
+      if (!next || next.publicKey === selectedKey) return;
+      if (stdout.isTTY) stdout.write(CLEAR);
+      setEpoch((e) => e + 1);
+      setSelectedKey(next.publicKey);
+    },
+    [agents, selectedKey, stdout],
+  );
+
+  useKeys({
+    pane,
+    onQuit: exit,
+    onToggleTrajectory: () => setTrajectory((t) => !t),
+    onEscape: () => setTrajectory(false),
+    onSwitchPane: () => setPane((p) => (p === 'input' ? 'agents' : 'input')),
+    onFocusInput: () => setPane('input'),
+    onSelect: choose,
+    onType: draft.type,
+    onBackspace: draft.backspace,
+    onClear: draft.clear,
+    onSubmit: () => {
+      if (!selected) return;
+      const text = draft.take();
+      if (text) send(selected, text);
+    },
+  });
+
+  const conversation = (selected && conversations[selected.publicKey]) || EMPTY_CONVERSATION;
+  const { finished, live } = splitFinished(conversation);
+  const unread = useMemo(() => Object.fromEntries(Object.entries(conversations).map(([k, c]) => [k, c.unread])), [conversations]);
+  const busy = useMemo(() => new Set(Object.entries(activity).filter(([, a]) => a.busy).map(([k]) => k)), [activity]);
+  const current = selected ? activity[selected.publicKey] : undefined;
+  const listWidth = columns >= 100 ? 30 : columns >= 70 ? 24 : 0;
+  const paneWidth = columns - listWidth;
+  const height = trajectory
+    ? Math.max(6, rows - 6)
+    : Math.min(Math.max(6, agents.length + 3, live.length + 5), Math.max(6, rows - 12));
+  const historyError = selected ? historyErrors[selected.publicKey] : undefined;
+  const shownActivity = current ?? (historyError ? { ticks: [], notice: { at: 0, text: historyError } } : undefined);
+
+  return (
+    <ThemeContext.Provider value={{ color: props.color ?? true }}>
+      {selected ? <Transcript key={`${selected.publicKey}:${epoch}`} agent={selected} messages={finished} width={columns} /> : null}
+      <Box flexDirection="column" width={columns}>
+        {daemon.down ? (
+          <DaemonDown home={props.home} width={columns} error={daemon.error} />
+        ) : (
+          <Box flexDirection="row">
+            {listWidth > 0 ? (
+              <AgentList agents={agents} selected={selectedKey} unread={unread} busy={busy} focused={pane === 'agents'} width={listWidth} rows={height - 3} />
+            ) : null}
+            {trajectory ? (
+              <TrajectoryView agent={selected} ticks={current?.ticks ?? []} width={paneWidth} height={height} />
+            ) : (
+              <ChatPane agent={selected} live={live} loaded={conversation.loaded} activity={shownActivity} width={paneWidth} height={height} />
+            )}
+          </Box>
+        )}
+        <InputLine value={draft.value} focused={pane === 'input'} agentName={selected?.name} width={columns} />
+        <StatusBar down={daemon.down} relays={daemon.overview?.relays} agent={selected} lastTickAt={current?.lastTickAt} width={columns} />
+        <KeyHints width={columns} trajectory={trajectory} />
+      </Box>
+    </ThemeContext.Provider>
+  );
+}
