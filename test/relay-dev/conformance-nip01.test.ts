@@ -62,6 +62,24 @@ describe('NIP-01 verbs', () => {
     expect(running!.relay.store.size()).toBe(1);
   });
 
+  it('answers garbage frames with NOTICE or a prefixed refusal and keeps serving', async () => {
+    const c = await relayAndClient();
+    const bystander = await connect();
+    const frames = [
+      '[]', 'null', '"str"', '42', '["REQ"]', '["REQ", 5]', '["REQ", ""]', '["EVENT"]', '["CLOSE"]', '["CLOSE", 1]',
+      '["COUNT", "x", null]', '["AUTH"]', '["AUTH", {"id": 5}]', '["EVENT", {"id": 5}]', '["REQ", "x", {"limit": -1}]',
+      '["REQ", "y", {"#p": "notalist"}]', '["REQ", "z", {"since": 1.5}]', '[' .repeat(100_000), '["EVENT", {"kind": 70000}]',
+    ];
+    for (const frame of frames) c.send(frame);
+    c.ws.send(Buffer.from([0xff, 0xfe, 0xfd]), { binary: true });
+    const e = sign(alice, { kind: 1, content: 'still fine' });
+    expect(await c.publish(e)).toEqual([true, '']);
+    expect((await bystander.req('ok', { ids: [e.id] })).events).toEqual([e]);
+    const answers = c.messages.filter((m) => m[0] === 'NOTICE' || m[0] === 'CLOSED');
+    expect(answers.length).toBeGreaterThanOrEqual(frames.length - 2); // CLOSE needs no answer
+    for (const m of answers) expect(String(m[m[0] === 'NOTICE' ? 1 : 2])).toMatch(/^(invalid|error): /);
+  });
+
   it('answers REQ with stored events, EOSE, then live events; CLOSE ends it; a REQ with the same id replaces it', async () => {
     const c = await relayAndClient();
     const other = await connect();
