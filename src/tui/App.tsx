@@ -71,11 +71,8 @@ export function ChatApp(props: ChatAppProps) {
   });
 
   const agents = useMemo(() => daemon.overview?.agents ?? [], [daemon.overview]);
-  const selected = agents.find((a) => a.publicKey === selectedKey);
-  useEffect(() => {
-    if (selected || agents.length === 0) return;
-    setSelectedKey((findAgent(agents, props.initialAgent) ?? agents[0])?.publicKey);
-  }, [agents, selected, props.initialAgent]);
+  // The owner's choice, else the agent asked for on the command line, else the first one.
+  const selected = agents.find((a) => a.publicKey === selectedKey) ?? findAgent(agents, props.initialAgent) ?? agents[0];
 
   const { conversations, historyErrors, send } = useConversations(transport, selected, { historyLimit, now });
 
@@ -94,14 +91,14 @@ export function ChatApp(props: ChatAppProps) {
   const choose = useCallback(
     (step: number) => {
       if (agents.length === 0) return;
-      const at = agents.findIndex((a) => a.publicKey === selectedKey);
+      const at = agents.findIndex((a) => a.publicKey === selected?.publicKey);
       const next = agents[(Math.max(0, at) + step + agents.length) % agents.length];
-      if (!next || next.publicKey === selectedKey) return;
+      if (!next || next.publicKey === selected?.publicKey) return;
       if (stdout.isTTY) stdout.write(CLEAR);
       setEpoch((e) => e + 1);
       setSelectedKey(next.publicKey);
     },
-    [agents, selectedKey, stdout],
+    [agents, selected, stdout],
   );
 
   useKeys({
@@ -144,12 +141,12 @@ export function ChatApp(props: ChatAppProps) {
         ) : (
           <Box flexDirection="row">
             {listWidth > 0 ? (
-              <AgentList agents={agents} selected={selectedKey} unread={unread} busy={busy} focused={pane === 'agents'} width={listWidth} rows={height - 3} />
+              <AgentList agents={agents} selected={selected?.publicKey} unread={unread} busy={busy} focused={pane === 'agents'} width={listWidth} rows={height - 3} />
             ) : null}
             {trajectory ? (
               <TrajectoryView agent={selected} ticks={current?.ticks ?? []} width={paneWidth} height={height} />
             ) : (
-              <ChatPane agent={selected} live={live} loaded={conversation.loaded} activity={shownActivity} width={paneWidth} height={height} />
+              <ChatPane agent={selected} connecting={!daemon.overview} live={live} loaded={conversation.loaded} activity={shownActivity} width={paneWidth} height={height} />
             )}
           </Box>
         )}

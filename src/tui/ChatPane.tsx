@@ -14,6 +14,8 @@ import type { ChatMessage } from './types.js';
 /** Props of the live chat pane. */
 export interface ChatPaneProps {
   agent?: AgentSummary;
+  /** True until the daemon's first overview arrived. */
+  connecting?: boolean;
   live: readonly ChatMessage[];
   loaded: boolean;
   activity?: AgentActivity;
@@ -29,9 +31,16 @@ function stepText(activity: AgentActivity): string {
 }
 
 /** The live chat pane. */
-export function ChatPane({ agent, live, loaded, activity, width, height }: ChatPaneProps) {
+export function ChatPane({ agent, connecting, live, loaded, activity, width, height }: ChatPaneProps) {
   const theme = useTheme();
   const border = { borderStyle: 'round' as const, borderColor: tone(theme, 'muted'), paddingX: 1 };
+  if (!agent && connecting) {
+    return (
+      <Box {...border} width={width} height={height}>
+        <Text color={tone(theme, 'muted')}>connecting to the daemon…</Text>
+      </Box>
+    );
+  }
   if (!agent) {
     return (
       <Box {...border} flexDirection="column" width={width} height={height}>

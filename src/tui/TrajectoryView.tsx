@@ -6,7 +6,13 @@ import { Box, Text } from 'ink';
 import type { AgentSummary } from '../control/types.js';
 import { formatTick, viewFromRecord } from '../trajectory/print.js';
 import type { TickRecord } from '../trajectory/types.js';
+import { clockSeconds, duration, oneLine } from './text.js';
 import { tone, useTheme } from './theme.js';
+
+function header(tick: TickRecord): string {
+  const text = tick.trigger.text === undefined ? '' : `  ${JSON.stringify(oneLine(tick.trigger.text, 200))}`;
+  return `#${tick.seq}  ${clockSeconds(tick.startedAt)}  ${tick.trigger.type}  ${tick.outcome}  ${duration(tick.endedAt - tick.startedAt)}${text}`;
+}
 
 /** The lines of the newest ticks that fit in `rows`, oldest first. */
 export function trajectoryLines(ticks: readonly TickRecord[], rows: number): string[] {
@@ -14,7 +20,8 @@ export function trajectoryLines(ticks: readonly TickRecord[], rows: number): str
   for (let i = ticks.length - 1; i >= 0 && out.length < rows; i--) {
     const tick = ticks[i];
     if (!tick) continue;
-    const lines = formatTick(viewFromRecord(tick)).split('\n');
+    // A header that fits a pane (the text last, where a cut hurts least), then the steps and totals as `agent trajectory` prints them.
+    const lines = [header(tick), ...formatTick(viewFromRecord(tick)).split('\n').slice(1)];
     const room = rows - out.length;
     // A tick that does not fit whole keeps its header and as many steps as fit.
     out.unshift(...(lines.length <= room ? lines : lines.slice(0, room)));

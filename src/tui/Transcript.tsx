@@ -18,7 +18,7 @@ export function Transcript({ agent, messages, width }: { agent: AgentSummary; me
   const nameWidth = Math.min(12, Math.max(3, agent.name.length));
   const title = `── ${agent.name} · ${shortNpub(agent.npub)} · NIP-17 DMs `;
   return (
-    <Static items={items}>
+    <Static items={items} style={{ width }}>
       {(item) =>
         item.kind === 'header' ? (
           <Box key={item.id}>
