@@ -16,7 +16,7 @@ import { InputLine } from './InputLine.js';
 import { KeyHints } from './KeyHints.js';
 import { StatusBar } from './StatusBar.js';
 import { ThemeContext } from './theme.js';
-import { TrajectoryView } from './TrajectoryView.js';
+import { TrajectoryView, trajectoryLines } from './TrajectoryView.js';
 import { Transcript } from './Transcript.js';
 import type { ChatControl, ChatTransport, Pane } from './types.js';
 import { useConversations } from './use-conversations.js';
@@ -126,9 +126,10 @@ export function ChatApp(props: ChatAppProps) {
   const current = selected ? activity[selected.publicKey] : undefined;
   const listWidth = columns >= 100 ? 30 : columns >= 70 ? 24 : 0;
   const paneWidth = columns - listWidth;
-  const height = trajectory
-    ? Math.max(6, rows - 6)
-    : Math.min(Math.max(6, agents.length + 3, live.length + 5), Math.max(6, rows - 12));
+  // The panes take the rows they need: the live area stays short so the transcript above stays in view.
+  const tall = Math.max(6, rows - 6);
+  const needed = trajectory ? trajectoryLines(current?.ticks ?? [], tall - 3).length + 3 : live.length + 5;
+  const height = Math.min(Math.max(6, agents.length + 3, needed), trajectory ? tall : Math.max(6, rows - 12));
   const historyError = selected ? historyErrors[selected.publicKey] : undefined;
   const shownActivity = current ?? (historyError ? { ticks: [], notice: { at: 0, text: historyError } } : undefined);
 
