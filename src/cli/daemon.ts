@@ -25,6 +25,12 @@ import { createControlHandler } from './control-handler.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
 import { tickLogLine } from './tick-log.js';
+import { createTrajectorySink } from './trajectory-sink.js';
+
+/** Strings that must never appear in a published trajectory (configured API keys). */
+function ctxSecrets(home: HomeContext): string[] {
+  return [home.config.llm?.apiKey, process.env.AGENT_LLM_API_KEY].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+}
 
 /** Which agents this daemon hosts: all, or those with `index % of === shard`. */
 export interface Shard {
@@ -106,6 +112,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     signerFor,
     ownerPubkey: owner.getPublicKey(),
     behaviors,
+    trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     logger,
     idleMs: home.config.runtime.idleMs,
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,

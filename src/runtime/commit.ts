@@ -113,6 +113,7 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
       ...(p.config.budget.storageBytes !== undefined ? { storageLimitBytes: p.config.budget.storageBytes } : {}),
     };
     const result = storage.commitTick(commit);
+    env.trajectory?.record({ tick, agent: p.record, signer: p.signer, config: p.config, now });
     let record = result.agent ?? p.record;
     if (p.state && p.state.to !== record.state && canTransition(record.state, p.state.to)) {
       record = storage.agents.updateState(p.record.index, p.state.to, { now, ...(p.state.error !== undefined ? { error: p.state.error } : {}) });

@@ -26,7 +26,7 @@ import { RateLimiter } from './rate-limit.js';
 import { WakeLoop } from './scheduler.js';
 import { runTick, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
-import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy } from './types.js';
+import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy, TrajectorySink } from './types.js';
 
 /** Options of the Runtime. Defaults in brackets. */
 export interface RuntimeOptions {
@@ -59,6 +59,8 @@ export interface RuntimeOptions {
   entropy?: (unixSeconds: number) => OutboundEntropy;
   /** The agent's LLM, if it has one. [none] */
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  /** Publishes each committed tick as a signed trajectory event (queued in the same transaction). [none] */
+  trajectory?: TrajectorySink;
   /** Per-sender rate limiter (shared across agents). [new RateLimiter()] */
   rateLimiter?: RateLimiter;
 }
@@ -103,6 +105,7 @@ export class Runtime {
       outbound: options.outbound ?? protocolOutboundBuilder,
       entropy: options.entropy ?? systemEntropy,
       ...(options.thinkFor ? { thinkFor: options.thinkFor } : {}),
+      ...(options.trajectory ? { trajectory: options.trajectory } : {}),
       maxConsecutiveFailures: options.maxConsecutiveFailures ?? 3,
       retryBaseMs: options.retryBaseMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 60_000,

@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { AgentConfig } from './agent-config.js';
 import type { RuntimeEvents } from './events.js';
-import type { AgentBehavior, OutboundBuilder, OutboundEntropy, OutboundIntent } from './types.js';
+import type { AgentBehavior, OutboundBuilder, OutboundEntropy, OutboundIntent, TrajectorySink } from './types.js';
 
 /** The engine's dependencies with defaults applied. */
 export interface EngineEnv {
@@ -25,6 +25,7 @@ export interface EngineEnv {
   outbound: OutboundBuilder;
   entropy: (unixSeconds: number) => OutboundEntropy;
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  trajectory?: TrajectorySink;
   maxConsecutiveFailures: number;
   retryBaseMs: number;
   retryMaxMs: number;

@@ -6,12 +6,12 @@
 import type { NostrEvent } from '../protocol/event.js';
 import type { InboundMessage, OutgoingEvent } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
-import type { ConversationMessage, Fact, JsonValue } from '../storage/types.js';
+import type { AgentRecord, ConversationMessage, Fact, JsonValue } from '../storage/types.js';
 import type { ToolCapabilities, ToolContext } from '../think/tools/types.js';
 import type { Tool } from '../think/tools/types.js';
 import type { ThinkProvider } from '../think/types.js';
-import type { StepType } from '../trajectory/types.js';
-import type { DmPolicy } from './agent-config.js';
+import type { StepType, TickRecord } from '../trajectory/types.js';
+import type { AgentConfig, DmPolicy } from './agent-config.js';
 import type { AgentState } from './lifecycle.js';
 
 /** A value or a promise of it. */
@@ -199,6 +199,15 @@ export type OutboundIntent =
   | { type: 'reply'; to: InboundMessage; text: string }
   | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string } }
   | { type: 'note'; text: string };
+
+/**
+ * Publishes each committed tick as a trajectory (src/trajectory, wired by the composition root).
+ * Called INSIDE the tick's transaction, after its rows are written: it queues the signed trajectory
+ * events in the outbox and persists its chain state there too, so a rolled-back tick leaves no trace.
+ */
+export interface TrajectorySink {
+  record(input: { tick: TickRecord; agent: AgentRecord; signer: Signer; config: AgentConfig; now: number }): void;
+}
 
 /** Turns intents into signed events with their outbox targets (NIP-17, NIP-04 and NIP-10 rules). */
 export interface OutboundBuilder {
