@@ -70,7 +70,8 @@ export function ChatApp(props: ChatAppProps) {
     onEvent: useCallback((event: RuntimeEvent) => setActivity((map) => applyEvent(map, event)), []),
   });
 
-  const agents = useMemo(() => daemon.overview?.agents ?? [], [daemon.overview]);
+  // Terminated agents keep their records but take no messages: they are not offered.
+  const agents = useMemo(() => (daemon.overview?.agents ?? []).filter((a) => a.state !== 'terminated'), [daemon.overview]);
   // The owner's choice, else the agent asked for on the command line, else the first one.
   const selected = agents.find((a) => a.publicKey === selectedKey) ?? findAgent(agents, props.initialAgent) ?? agents[0];
 
@@ -100,6 +101,22 @@ export function ChatApp(props: ChatAppProps) {
     },
     [agents, selected, stdout],
   );
+
+  // Lines already printed keep the old width: on a resize, reprint the transcript on a clean page.
+  useEffect(() => {
+    if (!stdout.isTTY) return;
+    let width = stdout.columns;
+    const onResize = (): void => {
+      if (stdout.columns === width) return;
+      width = stdout.columns;
+      stdout.write(CLEAR);
+      setEpoch((e) => e + 1);
+    };
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
 
   useKeys({
     pane,

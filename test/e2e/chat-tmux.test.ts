@@ -111,6 +111,15 @@ describe('agent chat in a real terminal', () => {
     const reopened = await waitScreen('two', (s) => answered(s, 'recall sky', 'green') && s.includes('relays 1/1'), 'the stored conversation');
     expect(reopened.indexOf('remember the sky is green')).toBeLessThan(reopened.indexOf('recall sky'));
 
+    // Shrunk to 80×24, it lays out again and reprints the transcript at the new width.
+    tmux('resize-window', '-t', 'two', '-x', '80', '-y', '24');
+    const narrow = await waitScreen(
+      'two',
+      (s) => s.includes(`╰${'─'.repeat(78)}╯`) && s.includes('Tab pane ·') && answered(s, 'recall sky', 'green'),
+      'the 80-column layout',
+    );
+    expect(narrow).toMatch(/^── assistant · npub1.*─$/m);
+
     // The daemon goes away: the UI says so and how to start it again.
     expect(await up.stop('SIGINT')).toBe(0);
     await waitScreen('two', (s) => s.includes('The agent daemon is not running') && s.includes('`agent up`'), 'the daemon-down banner');

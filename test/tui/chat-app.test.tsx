@@ -42,7 +42,8 @@ describe('agent chat UI', () => {
     const failed = agentSummary('broken', 2, { state: 'failed' });
     const paused = agentSummary('sleepy', 3, { state: 'paused' });
     const echo = agentSummary('echo', 1, { behavior: 'echo' });
-    daemon = await new FakeDaemon([assistant, echo, failed, paused]).start();
+    const gone = agentSummary('retired', 4, { state: 'terminated' });
+    daemon = await new FakeDaemon([assistant, echo, failed, paused, gone]).start();
     const transport = new MemoryTransport();
     ui = render(<ChatApp control={daemon.control} transport={transport} pollMs={100} />);
     await shows('sleepy');
@@ -51,6 +52,7 @@ describe('agent chat UI', () => {
     expect(f).toMatch(/echo\s+○ dormant/);
     expect(f).toMatch(/broken\s+✗ failed/);
     expect(f).toMatch(/sleepy\s+‖ paused/);
+    expect(f).not.toContain('retired'); // terminated agents take no messages and are not offered
     // The selected agent's budget use (defaults apply: 3600 s compute, 500 LLM calls a day).
     expect(f).toMatch(/relays 1\/1 · compute █+░* 50% · llm █░* 1% · tokens ░+ 0%/);
     expect(f).toContain('last tick never');
