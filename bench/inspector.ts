@@ -1,0 +1,57 @@
+/**
+ * A minimal Chrome DevTools Protocol client for a child started with `--inspect=127.0.0.1:0`: the
+ * memory bench forces a full GC in the daemon and reads its process.memoryUsage(), so what it
+ * reports is what the daemon retains, not garbage that has not been collected yet.
+ */
+import WebSocket from 'ws';
+
+/** One inspector session. */
+export interface InspectorSession {
+  /** A full, synchronous garbage collection in the inspected process. */
+  collectGarbage(): Promise<void>;
+  /** The inspected process's process.memoryUsage(), in bytes. */
+  memoryUsage(): Promise<NodeJS.MemoryUsage>;
+  close(): void;
+}
+
+/** Connects to an inspector ws:// URL (loopback only). */
+export async function openInspector(url: string, timeoutMs = 10_000): Promise<InspectorSession> {
+  if (!/^ws:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`not a loopback inspector URL: ${url}`);
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`inspector did not answer within ${timeoutMs} ms`)), timeoutMs);
+    ws.once('open', () => (clearTimeout(timer), resolve()));
+    ws.once('error', (error) => (clearTimeout(timer), reject(error)));
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  ws.on('message', (data: Buffer) => {
+    const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } };
+    const waiter = msg.id === undefined ? undefined : pending.get(msg.id);
+    if (!waiter || msg.id === undefined) return;
+    pending.delete(msg.id);
+    if (msg.error) waiter.reject(new Error(`inspector: ${msg.error.message}`));
+    else waiter.resolve(msg.result);
+  });
+  const call = (method: string, params: object = {}): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => (pending.delete(id), reject(new Error(`inspector: ${method} timed out`))), timeoutMs * 6);
+      pending.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return {
+    async collectGarbage() {
+      await call('HeapProfiler.collectGarbage');
+    },
+    async memoryUsage() {
+      const result = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result?: { value?: string } };
+      if (typeof result.result?.value !== 'string') throw new Error('inspector: process.memoryUsage() gave no value');
+      return JSON.parse(result.result.value) as NodeJS.MemoryUsage;
+    },
+    close() {
+      for (const waiter of pending.values()) waiter.reject(new Error('inspector closed'));
+      ws.close();
+    },
+  };
+}
