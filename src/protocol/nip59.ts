@@ -4,10 +4,9 @@
  * Pure functions: the one-time key, time and the timestamp jitter come in as parameters. Key holders
  * are structural (`SealSigner`, `WrapOpener`) so a Signer fits without this layer importing it.
  */
-import { z } from 'zod';
 import { finalizeEvent, verifyEvent } from './crypto.js';
 import { getEventHash, type EventTemplate, type NostrEvent, type UnsignedEvent } from './event.js';
-import { EventSchema } from './schema.js';
+import { EventSchema, UnsignedEventSchema } from './schema.js';
 import { Kind } from './kinds.js';
 import * as nip44 from './nip44.js';
 
@@ -66,15 +65,7 @@ export type UnwrapFailure = 'wrong-recipient' | 'decrypt-failed' | 'malformed-se
 /** The result of opening a wrap: the authenticated rumor, or why not. */
 export type UnwrapResult = { ok: true; seal: NostrEvent; rumor: Rumor } | { ok: false; reason: UnwrapFailure; detail: string };
 
-const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
-const RumorSchema = z.object({
-  id: hex32,
-  pubkey: hex32,
-  created_at: z.number().int().nonnegative(),
-  kind: z.number().int().min(0).max(65535),
-  tags: z.array(z.array(z.string())),
-  content: z.string(),
-});
+
 
 function parseJson(text: string): unknown {
   try {
@@ -109,7 +100,7 @@ export function unwrapGift(wrap: NostrEvent, recipient: WrapOpener): UnwrapResul
   } catch (cause) {
     return { ok: false, reason: 'decrypt-failed', detail: `seal: ${(cause as Error).message}` };
   }
-  const parsed = RumorSchema.safeParse(parseJson(rumorText));
+  const parsed = UnsignedEventSchema.safeParse(parseJson(rumorText));
   if (!parsed.success) return { ok: false, reason: 'malformed-rumor', detail: 'rumor is not a valid unsigned event' };
   const rumor: Rumor = parsed.data;
   if (rumor.pubkey !== seal.data.pubkey) return { ok: false, reason: 'seal-rumor-mismatch', detail: 'rumor pubkey differs from seal pubkey' };

@@ -9,16 +9,18 @@ import type { Filter } from './filter.js';
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 const hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'must be 128 lowercase hex characters');
 
-/** A signed event's shape (not its signature's validity: see crypto.verifyEvent). */
-export const EventSchema: z.ZodType<NostrEvent> = z.object({
+/** An unsigned event's shape (a NIP-59 rumor): every field but the signature. */
+export const UnsignedEventSchema = z.object({
   id: hex32,
   pubkey: hex32,
   created_at: z.number().int().nonnegative(),
   kind: z.number().int().min(0).max(65535),
   tags: z.array(z.array(z.string())),
   content: z.string(),
-  sig: hex64,
 });
+
+/** A signed event's shape (not its signature's validity: see crypto.verifyEvent). */
+export const EventSchema: z.ZodType<NostrEvent> = UnsignedEventSchema.extend({ sig: hex64 });
 
 const TAG_KEY = /^#[a-zA-Z]$/;
 const KNOWN_FIELDS = new Set(['ids', 'authors', 'kinds', 'since', 'until', 'limit', 'search']);
