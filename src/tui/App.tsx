@@ -4,7 +4,7 @@
  * status line and the keys. Everything it talks to comes in as props (see types.ts).
  */
 import { Box, useApp, useStdout } from 'ink';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AgentSummary, DaemonOverview } from '../control/types.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import { applyEvent, withTicks, type ActivityMap } from './activity.js';
@@ -23,6 +23,7 @@ import { useConversations } from './use-conversations.js';
 import { useDraft } from './use-draft.js';
 import { useDaemon } from './use-daemon.js';
 import { useKeys } from './use-keys.js';
+import { useSynced } from './use-synced.js';
 
 /** Props of the chat app. Defaults: colors on, poll every 2 s, 200 history messages, 20 ticks. */
 export interface ChatAppProps {
@@ -58,8 +59,8 @@ export function ChatApp(props: ChatAppProps) {
   const columns = stdout.columns || 80;
   const rows = stdout.rows || 24;
   const [activity, setActivity] = useState<ActivityMap>({});
-  const [selectedKey, setSelectedKey] = useState<string | undefined>();
-  const [pane, setPane] = useState<Pane>('input');
+  const [selectedKey, setSelectedKey, selectedRef] = useSynced<string | undefined>(undefined);
+  const [pane, setPane, paneRef] = useSynced<Pane>('input');
   const draft = useDraft();
   const [trajectory, setTrajectory] = useState(false);
   const [epoch, setEpoch] = useState(0);
@@ -72,8 +73,14 @@ export function ChatApp(props: ChatAppProps) {
 
   // Terminated agents keep their records but take no messages: they are not offered.
   const agents = useMemo(() => (daemon.overview?.agents ?? []).filter((a) => a.state !== 'terminated'), [daemon.overview]);
+  const agentsRef = useRef(agents);
+  agentsRef.current = agents;
   // The owner's choice, else the agent asked for on the command line, else the first one.
-  const selected = agents.find((a) => a.publicKey === selectedKey) ?? findAgent(agents, props.initialAgent) ?? agents[0];
+  const resolve = (list: readonly AgentSummary[], key: string | undefined): AgentSummary | undefined =>
+    list.find((a) => a.publicKey === key) ?? findAgent(list, props.initialAgent) ?? list[0];
+  const selected = resolve(agents, selectedKey);
+  // Key handlers resolve the selection from refs: React may not have re-rendered since the last key.
+  const selectedNow = (): AgentSummary | undefined => resolve(agentsRef.current, selectedRef.current);
 
   const { conversations, historyErrors, send } = useConversations(transport, selected, { historyLimit, now });
 
@@ -89,18 +96,16 @@ export function ChatApp(props: ChatAppProps) {
     );
   }, [trajectory, selected, control, tickLimit, ticksAsked]);
 
-  const choose = useCallback(
-    (step: number) => {
-      if (agents.length === 0) return;
-      const at = agents.findIndex((a) => a.publicKey === selected?.publicKey);
-      const next = agents[(Math.max(0, at) + step + agents.length) % agents.length];
-      if (!next || next.publicKey === selected?.publicKey) return;
-      if (stdout.isTTY) stdout.write(CLEAR);
-      setEpoch((e) => e + 1);
-      setSelectedKey(next.publicKey);
-    },
-    [agents, selected, stdout],
-  );
+  const choose = (step: number): void => {
+    const list = agentsRef.current;
+    const current = selectedNow();
+    const at = list.findIndex((a) => a.publicKey === current?.publicKey);
+    const next = list[(Math.max(0, at) + step + list.length) % list.length];
+    if (!next || next.publicKey === current?.publicKey) return;
+    if (stdout.isTTY) stdout.write(CLEAR);
+    setEpoch((e) => e + 1);
+    setSelectedKey(next.publicKey);
+  };
 
   // Lines already printed keep the old width: on a resize, reprint the transcript on a clean page.
   useEffect(() => {
@@ -119,20 +124,21 @@ export function ChatApp(props: ChatAppProps) {
   }, [stdout]);
 
   useKeys({
-    pane,
+    pane: () => paneRef.current,
     onQuit: exit,
     onToggleTrajectory: () => setTrajectory((t) => !t),
     onEscape: () => setTrajectory(false),
-    onSwitchPane: () => setPane((p) => (p === 'input' ? 'agents' : 'input')),
+    onSwitchPane: () => setPane(paneRef.current === 'input' ? 'agents' : 'input'),
     onFocusInput: () => setPane('input'),
     onSelect: choose,
     onType: draft.type,
     onBackspace: draft.backspace,
     onClear: draft.clear,
     onSubmit: () => {
-      if (!selected) return;
+      const agent = selectedNow();
+      if (!agent) return;
       const text = draft.take();
-      if (text) send(selected, text);
+      if (text) send(agent, text);
     },
   });
 

@@ -4,11 +4,13 @@
  * text goes to the input line; a newline inside pasted text sends, like Enter.
  */
 import { useInput } from 'ink';
+import { useRef } from 'react';
 import type { Pane } from './types.js';
 
 /** What the keys do; the app supplies the actions. */
 export interface KeyActions {
-  pane: Pane;
+  /** The pane with focus now (read at each key, not at render). */
+  pane(): Pane;
   onQuit(): void;
   onToggleTrajectory(): void;
   onEscape(): void;
@@ -25,8 +27,12 @@ export interface KeyActions {
 const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 
 /** Binds the chat keys (one useInput for the whole app). */
-export function useKeys(actions: KeyActions): void {
+export function useKeys(latest: KeyActions): void {
+  // One stable handler reading the latest actions, so no key is handled with a stale render's.
+  const ref = useRef(latest);
+  ref.current = latest;
   useInput((input, key) => {
+    const actions = ref.current;
     if (key.ctrl && input === 'c') return actions.onQuit();
     if (key.ctrl && input === 't') return actions.onToggleTrajectory();
     if (key.ctrl && input === 'u') return actions.onClear();
@@ -34,11 +40,11 @@ export function useKeys(actions: KeyActions): void {
     if (key.tab) return actions.onSwitchPane();
     if (key.upArrow) return actions.onSelect(-1);
     if (key.downArrow) return actions.onSelect(1);
-    if (key.return) return actions.pane === 'agents' ? actions.onFocusInput() : actions.onSubmit();
-    if (key.backspace || key.delete) return actions.pane === 'input' ? actions.onBackspace() : undefined;
+    if (key.return) return actions.pane() === 'agents' ? actions.onFocusInput() : actions.onSubmit();
+    if (key.backspace || key.delete) return actions.pane() === 'input' ? actions.onBackspace() : undefined;
     if (key.ctrl || key.meta || !input) return;
     // Typing while the agent list has focus moves to the input line.
-    if (actions.pane === 'agents') actions.onFocusInput();
+    if (actions.pane() === 'agents') actions.onFocusInput();
     const parts = input.split(/\r\n|\r|\n/);
     parts.forEach((part, i) => {
       if (i > 0) actions.onSubmit();

@@ -209,6 +209,22 @@ describe('agent chat UI', () => {
     await until((f) => !f.includes('▸ agents'));
   });
 
+  it('handles keys typed faster than the screen redraws (↓, text and Enter in one go go to the new agent)', async () => {
+    const { transport } = await setup();
+    ui!.stdin.write(KEYS.down);
+    ui!.stdin.write('fast');
+    ui!.stdin.write(KEYS.enter);
+    ui!.stdin.write(KEYS.tab);
+    ui!.stdin.write('y');
+    await waitFor(() => transport.sent.length === 1, frame);
+    expect(transport.sent[0]).toMatchObject({ agent: 'echo', text: 'fast' });
+    await until((f) => f.includes('to echo › y') && !f.includes('▸ agents'));
+    // A pasted line with a newline sends it, like Enter.
+    ui!.stdin.write('pasted line\r');
+    await waitFor(() => transport.sent.length === 2, frame);
+    expect(transport.sent[1]).toMatchObject({ agent: 'echo', text: 'ypasted line' });
+  });
+
   it('quits on Ctrl+C and unsubscribes from the transport', async () => {
     const { transport } = await setup();
     expect(transport.listeners).toBe(1);
