@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   terminate: async () => (await import('./commands/lifecycle.js')).terminateCommand,
   recover: async () => (await import('./commands/lifecycle.js')).recoverCommand,
   budget: async () => (await import('./commands/budget.js')).budgetCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
   relay: async () => (await import('./commands/relay.js')).relayCommand,
   chat: async () => (await import('./commands/chat.js')).chatCommand,
