@@ -69,6 +69,12 @@ describe('agent chat in a real terminal', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/The agent daemon is not running/);
     expect(result.stderr).toContain('`agent up`');
+    const help = await runCli(['chat', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Ctrl+T trajectory');
+    const extra = await runCli(['chat', 'one', 'two', '--home', empty]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('agent chat takes at most one agent, got 2');
   });
 
   it('talks to the assistant over NIP-17: remember, recall, the trajectory view; history on reopen; daemon loss shown', async () => {

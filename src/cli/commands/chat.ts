@@ -45,7 +45,7 @@ export const chatCommand: Command = {
   async run(argv, ctx) {
     const { values, positionals } = parse(argv, { mnemonic: { type: 'string' }, passphrase: { type: 'string' } });
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
-    if (positionals.length > 1) throw new UsageError(`agent chat takes at most one agent, got ${positionals.length}\n${USAGE}`);
+    if (positionals.length > 1) throw new UsageError(`agent chat takes at most one agent, got ${positionals.length} (usage: agent chat [<agent>] [--home DIR])`);
     const home = openHome(values.home, ctx.env);
 
     const client = await connectControl(home.home);
