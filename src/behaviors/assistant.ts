@@ -1,12 +1,14 @@
 /**
- * The `assistant` agent without an LLM: a deterministic helper that exercises memory and alarms.
- * remember / recall (FTS5) / forget, "remind me in <duration> to <text>", status and help.
- * Only its owner may DM it by default.
+ * The `assistant` agent. With an LLM configured, messages go to the model (llm.ts: tool loop with
+ * history and recalled facts). Without one it is a deterministic helper that exercises memory and
+ * alarms: remember / recall (FTS5) / forget, "remind me in <duration> to <text>", status and help.
+ * `status` is always answered by the rules and says which mode is on. Owner-only by default.
  */
 import { formatBudget } from '../runtime/budget.js';
 import { formatDuration, parseDuration } from '../runtime/duration.js';
 import type { IncomingMessage, TickContext } from '../runtime/types.js';
 import { defineAgent } from './define-agent.js';
+import { alarmWithLlm, answerWithLlm, continueWithLlm } from './llm.js';
 
 /** What the assistant understands, for help and for unknown input. */
 export const ASSISTANT_COMMANDS = [
@@ -66,7 +68,7 @@ function status(ctx: TickContext): string {
   const a = ctx.agent;
   return [
     `I am "${a.name}", the ${a.behavior} agent. State: ${a.state}. Ticks so far: ${a.ticks}.`,
-    ctx.think ? `LLM: configured (${ctx.think.name}).` : 'No LLM is configured: I answer with fixed rules.',
+    ctx.think ? `LLM: configured (${ctx.think.name}); I answer with it.` : 'No LLM is configured: I answer with fixed rules.',
     formatBudget(ctx.budget()),
   ].join('\n');
 }
@@ -86,18 +88,27 @@ export function answer(ctx: TickContext, message: IncomingMessage): string {
   return `I didn't understand "${text.length > 60 ? `${text.slice(0, 57)}...` : text}". ${help()}`;
 }
 
-/** The rule-based assistant. */
+/** True for the messages the rules answer even with an LLM (cheap and exact). */
+function ruleOnly(message: IncomingMessage): boolean {
+  return /^\/?status$/i.test(clean(message.text));
+}
+
+async function respond(ctx: TickContext, message: IncomingMessage): Promise<void> {
+  if (ctx.think && !ruleOnly(message)) return answerWithLlm(ctx, message);
+  ctx.reply(answer(ctx, message));
+}
+
+/** The assistant: the LLM when one is configured, the rules otherwise. */
 export const assistant = defineAgent({
   name: 'assistant',
-  about: 'A rule-based helper: remember, recall, forget, remind me in …, status, help.',
+  about: 'A helper: with an LLM it answers with tools (memory, alarms); without, by rules (remember, recall, forget, remind me in …, status, help).',
   defaultDmPolicy: 'owner-only',
-  onMessage(ctx, message) {
-    ctx.reply(answer(ctx, message));
-  },
-  onMention(ctx, message) {
-    ctx.reply(answer(ctx, message));
-  },
-  onAlarm(ctx, alarm) {
+  onMessage: respond,
+  onMention: respond,
+  onDelegateReply: (ctx, result) => continueWithLlm(ctx, result),
+  async onAlarm(ctx, alarm) {
+    // Alarms the model set (schedule tool) go back to the model; reminders set by the rules are sent as they are.
+    if (ctx.think && alarm.key?.startsWith('tool:')) return alarmWithLlm(ctx, alarm);
     const to = alarm.data && typeof alarm.data === 'object' && !Array.isArray(alarm.data) && typeof alarm.data.to === 'string' ? alarm.data.to : ctx.agent.ownerPubkey;
     ctx.sendDm(to, `Reminder: ${alarm.note}`);
   },

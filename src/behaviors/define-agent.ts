@@ -10,6 +10,8 @@ export type {
   AgentInfo,
   AlarmFiring,
   BudgetView,
+  DelegateOptions,
+  DelegationResult,
   HookContext,
   IncomingMessage,
   ScheduleRequest,
@@ -20,7 +22,7 @@ export type {
   Trigger,
 } from '../runtime/types.js';
 
-const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
+const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onDelegateReply', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
 const KNOWN = new Set<string>(['name', 'about', 'defaultDmPolicy', 'tools', ...HANDLERS]);
 
 /** A behavior definition that is not usable; names the field. */

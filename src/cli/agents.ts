@@ -8,6 +8,8 @@ import { npubEncode } from '../protocol/nip19.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import { utcDay } from '../runtime/budget.js';
+import { AgentConfigSchema } from '../runtime/agent-config.js';
+import { BUILTIN_TOOL_NAMES } from '../think/tools/registry.js';
 import { isModuleBehavior, resolveModuleBehavior } from './behavior-modules.js';
 import { UsageError } from './errors.js';
 
@@ -38,6 +40,7 @@ export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: s
     return normalized;
   });
   if (relays.length === 0) throw new UsageError('no relay: pass --relay URL or set "relays" in config.json');
+  if (request.config !== undefined) checkAgentConfig(request.config, behavior);
   return { ...request, behavior, relays };
 }
 
@@ -80,4 +83,18 @@ export function summarize(storage: AgentStorage, record: AgentRecord, now: numbe
     storageBytes: record.storageBytes,
     budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, limits: budget },
   };
+}
+
+/** Checks the runtime part of a create request's config (llm, tools, http/dm allowlists, budget…). */
+function checkAgentConfig(config: Record<string, unknown>, behavior: string): void {
+  const parsed = AgentConfigSchema.safeParse({ ...config, behavior });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`invalid agent config at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  // A module behavior may bring its own tools; a built-in one only has the built-in tools.
+  const unknown = (parsed.data.tools ?? []).filter((t) => !BUILTIN_TOOL_NAMES.includes(t));
+  if (unknown.length > 0 && !isModuleBehavior(behavior)) {
+    throw new UsageError(`unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')} (built in: ${BUILTIN_TOOL_NAMES.join(', ')})`);
+  }
 }

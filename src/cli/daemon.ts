@@ -25,6 +25,7 @@ import { createControlHandler } from './control-handler.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
 import { tickLogLine } from './tick-log.js';
+import { createThinkFor } from './think-for.js';
 import { createTrajectorySink } from './trajectory-sink.js';
 
 /** Strings that must never appear in a published trajectory (configured API keys). */
@@ -113,6 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ownerPubkey: owner.getPublicKey(),
     behaviors,
     trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
+    thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm }),
     logger,
     idleMs: home.config.runtime.idleMs,
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,

@@ -37,6 +37,23 @@ export const RateLimitSchema = z.object({
   windowMs: z.number().int().positive().default(60_000),
 });
 
+/** Per-agent LLM settings; unset fields fall back to AGENT_LLM_* in the daemon's environment. */
+export const AgentLlmSchema = z.object({
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  model: z.string().trim().min(1).optional(),
+  /** Better given as AGENT_LLM_API_KEY; never logged or published. */
+  apiKey: z.string().min(1).optional(),
+  /** The system prompt (the agent's instructions). */
+  system: z.string().max(16_000).optional(),
+  /** Rough size of the prompt (history + facts) in tokens; older history is dropped past it. */
+  contextTokens: z.number().int().min(256).max(1_000_000).default(4000),
+});
+/** Per-agent LLM settings with defaults applied. */
+export type AgentLlm = z.infer<typeof AgentLlmSchema>;
+
+/** The tools an LLM agent gets when its config names none: memory and alarms, nothing that leaves the agent. */
+export const DEFAULT_TOOLS: readonly string[] = ['remember', 'recall', 'forget', 'schedule'];
+
 /** The agent's runtime config as stored. */
 export const AgentConfigSchema = z.object({
   /** Behavior name in the registry (`echo`, `assistant`, or a user module's name). */
@@ -51,11 +68,24 @@ export const AgentConfigSchema = z.object({
   watch: z.array(FilterSchema).default([]),
   /** Whether trajectories are published in the clear (default: encrypted to the owner). */
   publicTrajectories: z.boolean().default(false),
+  /** LLM endpoint, model and system prompt for this agent. */
+  llm: AgentLlmSchema.optional(),
+  /** Capabilities: the tools the LLM may call (default DEFAULT_TOOLS). */
+  tools: z.array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a tool name')).optional(),
+  /** Capabilities: hosts http_fetch may reach (`example.org`, `*.example.org`, `host:port`). */
+  http: z.object({ allow: z.array(z.string().trim().min(1)).default([]) }).default({ allow: [] }),
+  /** Capabilities: who send_dm and delegate may message (hex, npub or agent name); empty = anyone. */
+  dm: z.object({ allow: z.array(z.string().trim().min(1)).default([]) }).default({ allow: [] }),
 });
 /** The agent's runtime config with defaults applied. */
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 /** What a caller may give when creating or updating an agent (defaults fill the rest). */
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** The capabilities the runtime grants the agent's tool loop, from its config. */
+export function capabilitiesOf(config: AgentConfig): { tools: string[]; httpAllow: string[]; dmAllow: string[] } {
+  return { tools: [...(config.tools ?? DEFAULT_TOOLS)], httpAllow: [...config.http.allow], dmAllow: [...config.dm.allow] };
+}
 
 /** A config row that does not parse; names the agent and the field. */
 export class AgentConfigError extends Error {

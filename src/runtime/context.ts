@@ -5,9 +5,10 @@
  */
 import { parsePublicKey } from '../protocol/nip19.js';
 import type { JsonValue, ScheduleOp, ScheduleSpec } from '../storage/types.js';
-import type { ToolCapabilities, ToolContext } from '../think/tools/types.js';
+import { ToolInputError, ToolRefusedError, ToolSuspendedError, type ToolCapabilities, type ToolContext } from '../think/tools/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
+import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
 import { parseDuration } from './duration.js';
 import { BudgetExceededError } from './errors.js';
 import type { TickBuffer } from './tick-buffer.js';
@@ -42,6 +43,54 @@ export interface ContextParams {
   record: (step: TrajectoryStep) => void;
   /** Whether the agent has a stored schedule with this key / id (for cancelSchedule's answer). */
   storedSchedule: { byKey(key: string): boolean; byId(id: number): boolean };
+  /** What the agent's config grants its tool loop. */
+  capabilities: ToolCapabilities;
+  /** The agent's LLM settings from its config. */
+  llm: { system?: string; contextTokens: number };
+  /** A hosted agent of this home by name (for delegate). */
+  resolveAgent: (name: string) => { pubkey: string; name: string } | undefined;
+  /** Set when this tick handles a delegation's outcome: `reply` answers the original requester. */
+  origin?: DelegationOrigin;
+}
+
+/** The longest a delegation may wait for its reply: a week. */
+export const MAX_DELEGATION_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
+
+/** Where the answer of this tick goes, and who asked. */
+function originOf(p: ContextParams): DelegationOrigin {
+  if (p.origin) return p.origin;
+  const t = p.trigger;
+  if (t.type === 'dm' || t.type === 'mention') return { requester: t.message.sender, inbound: t.inbound };
+  if (t.type === 'manual') return { requester: t.message.sender };
+  return { requester: p.agent.ownerPubkey };
+}
+
+/** Grants at most what the config grants: a requested list narrows it. */
+function narrow(granted: ToolCapabilities, requested: ToolCapabilities | undefined): ToolCapabilities {
+  if (!requested) return { tools: [...granted.tools], httpAllow: [...granted.httpAllow], dmAllow: [...granted.dmAllow] };
+  const within = (ask: string[], have: string[]): string[] => ask.filter((x) => have.includes(x));
+  let dmAllow: string[];
+  if (granted.dmAllow.length === 0) dmAllow = [...requested.dmAllow];
+  else if (requested.dmAllow.length === 0) dmAllow = [...granted.dmAllow];
+  else {
+    dmAllow = within(requested.dmAllow, granted.dmAllow);
+    // An empty list would mean "anyone": nothing in common must allow no one.
+    if (dmAllow.length === 0) dmAllow = ['(none)'];
+  }
+  return { tools: within(requested.tools, granted.tools), httpAllow: within(requested.httpAllow, granted.httpAllow), dmAllow };
+}
+
+/** A delegate target as a hex key (and its name when given one); TypeError naming what was wrong. */
+function resolveTarget(p: ContextParams, target: string): { pubkey: string; name?: string } {
+  const ref = typeof target === 'string' ? target.trim() : '';
+  if (!ref) throw new TypeError('delegate: target must be a public key or an agent name');
+  const byName = p.resolveAgent(ref);
+  if (byName) return byName;
+  try {
+    return { pubkey: parsePublicKey(ref) };
+  } catch (error) {
+    throw new TypeError(`delegate: "${ref.slice(0, 80)}" is neither an agent of this home nor a public key`, { cause: error });
+  }
 }
 
 function checkText(what: string, text: unknown): string {
@@ -85,6 +134,7 @@ export function createTickContext(p: ContextParams): TickContext {
   const open = (): void => {
     if (state.closed) throw new Error('this tick is over: its context can no longer be used');
   };
+  let delegations = 0;
   const ownerOrSender = (): string => (p.trigger.type === 'dm' || p.trigger.type === 'mention' || p.trigger.type === 'manual' ? p.trigger.message.sender : p.agent.ownerPubkey);
 
   const ctx: TickContext = {
@@ -96,7 +146,10 @@ export function createTickContext(p: ContextParams): TickContext {
     reply(text) {
       open();
       checkText('reply', text);
-      if (p.trigger.type === 'dm' || p.trigger.type === 'mention') state.intents.push({ type: 'reply', to: p.trigger.inbound, text });
+      if (p.origin) {
+        if (p.origin.inbound) state.intents.push({ type: 'reply', to: p.origin.inbound, text });
+        else state.intents.push({ type: 'dm', recipient: p.origin.requester, text });
+      } else if (p.trigger.type === 'dm' || p.trigger.type === 'mention') state.intents.push({ type: 'reply', to: p.trigger.inbound, text });
       else state.intents.push({ type: 'dm', recipient: ownerOrSender(), text });
     },
     sendDm(pubkey, text) {
@@ -149,7 +202,40 @@ export function createTickContext(p: ContextParams): TickContext {
     },
     budget: () => p.budget(),
     ...(p.think ? { think: budgetedThink(p.think, p, open) } : {}),
-    tools: (capabilities) => toolContext(ctx, capabilities, p),
+    llm: p.llm,
+    capabilities: p.capabilities,
+    tools: (capabilities) => toolContext(ctx, narrow(p.capabilities, capabilities), p),
+    delegate(target, text, options = {}) {
+      open();
+      checkText('delegate', text);
+      const resolved = resolveTarget(p, target);
+      if (resolved.pubkey === p.agent.pubkey) throw new TypeError('delegate: an agent cannot delegate to itself');
+      const timeoutMs = options.timeoutMs ?? DEFAULT_DELEGATION_TIMEOUT_MS;
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_DELEGATION_TIMEOUT_MS) {
+        throw new TypeError(`delegate: timeoutMs must be between 1 and ${MAX_DELEGATION_TIMEOUT_MS} ms`);
+      }
+      const now = p.now();
+      delegations += 1;
+      // Unique per agent: the trigger's inbox row, the time and a counter within the tick.
+      const id = `${p.trigger.inboxId}-${now.toString(36)}-${delegations}`;
+      pruneDelegations(state.buffer, now);
+      const record: DelegationRecord = {
+        id,
+        target: resolved.pubkey,
+        ...(resolved.name ? { targetName: resolved.name } : {}),
+        text,
+        subject: `delegation ${id}`,
+        createdAt: now,
+        deadline: now + Math.round(timeoutMs),
+        origin: originOf(p),
+        ...(options.state !== undefined ? { state: options.state } : {}),
+        status: 'open',
+      };
+      state.buffer.set(delegationKey(id), record as unknown as JsonValue);
+      ctx.schedule({ at: record.deadline, key: `${DELEGATION_ALARM_PREFIX}${id}`, note: `delegation ${id} timed out` });
+      state.intents.push({ type: 'dm', recipient: resolved.pubkey, text, subject: record.subject });
+      return { id, target: resolved.pubkey };
+    },
     log: (msg, fields) => p.log(msg, fields),
     async step(type, name, fn, detail) {
       open();
@@ -206,8 +292,25 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
       ctx.publishNote(text);
       return {};
     },
-    delegate: () =>
-      Promise.reject(new Error('delegate is not available inside a tick: messages are sent only when the tick commits, so a reply cannot arrive within it')),
+    // A tick cannot wait for a reply (its DM is sent at commit): check, then suspend the loop; the
+    // caller commits the delegation with ctx.delegate and resumes in onDelegateReply.
+    delegate: async (target, text, options) => {
+      let resolved: { pubkey: string; name?: string };
+      try {
+        resolved = resolveTarget(p, target);
+      } catch (error) {
+        throw new ToolInputError((error as Error).message.replace(/^delegate: /, ''), { cause: error });
+      }
+      if (resolved.pubkey === p.agent.pubkey) throw new ToolInputError('you cannot delegate to yourself');
+      const allowed = capabilities.dmAllow.length === 0 || capabilities.dmAllow.some((entry) => entry === resolved.name || entry === target || safeKey(entry) === resolved.pubkey);
+      if (!allowed) throw new ToolRefusedError(`delegating to ${resolved.name ?? `${resolved.pubkey.slice(0, 12)}…`} is not allowed: the agent's dmAllow list does not include it`);
+      throw new ToolSuspendedError(`waiting for ${resolved.name ?? resolved.pubkey.slice(0, 12)}'s reply`, {
+        target: resolved.pubkey,
+        ...(resolved.name ? { targetName: resolved.name } : {}),
+        text,
+        timeoutMs: options.timeoutMs,
+      });
+    },
     signal: ctx.signal,
     now: ctx.now,
     capabilities,
@@ -215,3 +318,11 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
   };
 }
 
+
+function safeKey(entry: string): string | undefined {
+  try {
+    return parsePublicKey(entry);
+  } catch {
+    return undefined;
+  }
+}

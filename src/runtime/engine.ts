@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { LiveAgents } from './agent.js';
+import { awaitsReplyFrom } from './delegation.js';
 import { log, type EngineEnv } from './env.js';
 import { RuntimeStoppingError, describeError } from './errors.js';
 import { RuntimeEvents } from './events.js';
@@ -173,7 +174,11 @@ export class Runtime {
     const config = this.#configOrDefault(record);
     const ownerCommand = message.kind === 'dm' && message.sender === this.#env.ownerPubkey ? parseOwnerCommand(message.text) : undefined;
     const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
-    const verdict = decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
+    // A delegate's reply is let through whatever the policy: the agent asked it.
+    const awaited = message.kind === 'dm' && awaitsReplyFrom(storage.kv(record.index), message.sender);
+    const verdict = awaited
+      ? ({ action: 'accept' } as const)
+      : decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
     let queued = false;
     storage.transaction(() => {
       if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {

@@ -73,7 +73,7 @@ export const protocolOutboundBuilder: OutboundBuilder = {
       case 'reply':
         return reply(intent.to, intent.text, signer, entropy);
       case 'dm':
-        return nip17(signer, [intent.recipient], intent.text, entropy, intent.replyTo);
+        return nip17(signer, [intent.recipient], intent.text, entropy, intent.replyTo, intent.subject);
       case 'note':
         return [{ event: signer.signEvent({ kind: Kind.TextNote, created_at: entropy.now, tags: [], content: intent.text }), target: { type: 'own' } }];
     }

@@ -6,11 +6,12 @@
  */
 import type { InboxEntry, NewMessage } from '../storage/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
-import { parseAgentConfig, type AgentConfig } from './agent-config.js';
+import { capabilitiesOf, parseAgentConfig, type AgentConfig } from './agent-config.js';
 import { agentInfo, type LiveAgent, type LiveAgents } from './agent.js';
 import { budgetView, describeMark, dailyLimits, exhaustedMetric, nextUtcMidnight, utcDay } from './budget.js';
 import { commitTick, type CommitParams, type Committed } from './commit.js';
 import { createTickContext, type TickState } from './context.js';
+import { handleDelegation, matchDelegation, type DelegationMatch } from './delegation.js';
 import { runControlTick } from './control.js';
 import { log, type EngineEnv } from './env.js';
 import { RuntimeStoppingError, TickTimeoutError, describeError } from './errors.js';
@@ -131,6 +132,12 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     env.events.emit({ type: 'tick.step', agent: record.pubkey, at: env.clock.now(), step });
   };
   const day = utcDay(startedAt);
+  let delegation: DelegationMatch | undefined;
+  try {
+    delegation = parsed.action === 'create' ? undefined : matchDelegation(state.buffer, parsed.trigger);
+  } catch (error) {
+    return finishFailure(host, { ...base, entry, steps: [], error, retryable: true });
+  }
   const ctx = createTickContext({
     agent: agentInfo(record, env.ownerPubkey),
     trigger: parsed.trigger,
@@ -149,6 +156,13 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       byKey: (key) => env.storage.schedules.getByKey(index, key) !== undefined,
       byId: (id) => env.storage.schedules.get(id)?.agentIndex === index,
     },
+    capabilities: capabilitiesOf(config),
+    llm: { ...(config.llm?.system !== undefined ? { system: config.llm.system } : {}), contextTokens: config.llm?.contextTokens ?? 4000 },
+    resolveAgent: (name) => {
+      const other = env.storage.agents.get(name);
+      return other && other.state !== 'terminated' && other.name === name ? { pubkey: other.pubkey, name: other.name } : undefined;
+    },
+    ...(delegation && delegation.type !== 'stale' ? { origin: delegation.record.origin } : {}),
   });
   const behavior = live.behavior;
   const t = parsed.trigger;
@@ -160,6 +174,11 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       if (live.wakePending && behavior.onWake) await ctx.step('state', 'wake', () => behavior.onWake?.(ctx));
       if (parsed.action === 'create') {
         await ctx.step('state', 'create', () => behavior.onCreate?.(ctx));
+        return;
+      }
+      if (delegation) {
+        const match = delegation;
+        await ctx.step('think', `${behavior.name}.onDelegateReply`, () => handleDelegation(ctx, behavior, match, state.buffer), { delegation: match.record.id, outcome: match.type });
         return;
       }
       const name = `${behavior.name}.${t.type === 'dm' || t.type === 'manual' ? 'onMessage' : t.type === 'mention' ? 'onMention' : t.type === 'alarm' ? 'onAlarm' : 'onEvent'}`;

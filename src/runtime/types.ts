@@ -65,6 +65,30 @@ export type Trigger =
   | { type: 'alarm'; inboxId: number; alarm: AlarmFiring }
   | { type: 'event'; inboxId: number; event: NostrEvent };
 
+/** What `ctx.delegate` takes. */
+export interface DelegateOptions {
+  /** How long to wait for the reply, ms (default 60 000); then onDelegateReply gets `timedOut`. */
+  timeoutMs?: number;
+  /** Kept with the delegation and handed back to onDelegateReply (JSON). */
+  state?: JsonValue;
+}
+
+/** The outcome of a delegation, handed to `onDelegateReply` in a later tick. */
+export interface DelegationResult {
+  id: string;
+  /** The delegate's hex public key (and its name, when it was asked by name). */
+  target: string;
+  targetName?: string;
+  /** What was asked. */
+  text: string;
+  /** The delegate's answer; undefined when it did not reply in time. */
+  reply?: string;
+  timedOut: boolean;
+  state?: JsonValue;
+  /** Who the answer is for (`ctx.reply` in onDelegateReply answers them). */
+  requester: string;
+}
+
 /** When a schedule fires: exactly one of `in` (ms or "5m"), `at` (ms or Date), `every` (ms or "1h"), `cron` (5-field, UTC). */
 export interface ScheduleRequest {
   in?: number | string;
@@ -137,8 +161,21 @@ export interface TickContext {
   budget(): BudgetView;
   /** The agent's LLM, counted against its budgets; undefined when none is configured. */
   readonly think?: ThinkProvider;
-  /** A ToolContext over this tick for src/think's tool loop. */
-  tools(capabilities: ToolCapabilities): ToolContext;
+  /** The agent's LLM settings from its config (system prompt, context budget). */
+  readonly llm: { system?: string; contextTokens: number };
+  /** What the agent's config grants its tool loop (tools, http hosts, DM targets). */
+  readonly capabilities: ToolCapabilities;
+  /**
+   * A ToolContext over this tick for src/think's tool loop. `capabilities` may narrow the config's
+   * grant, never widen it. Its `delegate` suspends the loop (ToolSuspendedError): use `ctx.delegate`.
+   */
+  tools(capabilities?: ToolCapabilities): ToolContext;
+  /**
+   * Asks another agent (hex, npub, or the name of an agent in this home) by NIP-17 DM. The DM and a
+   * pending record commit with this tick; the reply (or the timeout) comes to `onDelegateReply` in a
+   * later tick, exactly once. Throws TypeError for an unknown name or bad key.
+   */
+  delegate(target: string, text: string, options?: DelegateOptions): { id: string; target: string };
   log(msg: string, fields?: Record<string, unknown>): void;
   /** Runs `fn` as a recorded, timed trajectory step. */
   step<T>(type: StepType, name: string, fn: () => Awaitable<T>, detail?: Record<string, unknown>): Promise<T>;
@@ -171,6 +208,11 @@ export interface AgentBehavior {
   onMention?(ctx: TickContext, message: IncomingMessage): Awaitable<void>;
   onAlarm?(ctx: TickContext, alarm: AlarmFiring): Awaitable<void>;
   onEvent?(ctx: TickContext, event: NostrEvent): Awaitable<void>;
+  /**
+   * A delegation started with `ctx.delegate` got its reply, or timed out. `ctx.reply` answers the
+   * one who asked originally. Default: forward the reply (or "no reply") to them.
+   */
+  onDelegateReply?(ctx: TickContext, result: DelegationResult): Awaitable<void>;
   /** Tools this behavior adds for the LLM tool loop. */
   tools?: Tool[];
   /** Runs in the agent's first tick (its writes commit with it). */
@@ -197,7 +239,7 @@ export interface OutboundEntropy {
 /** An effect a tick asked for, turned into signed events at commit time. */
 export type OutboundIntent =
   | { type: 'reply'; to: InboundMessage; text: string }
-  | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string } }
+  | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string }; subject?: string }
   | { type: 'note'; text: string };
 
 /**

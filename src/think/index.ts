@@ -1,7 +1,7 @@
 /** The think layer's public surface, for the composition root and behaviors. */
 export type * from './types.js';
 export type * from './tools/types.js';
-export { ToolInputError, ToolRefusedError } from './tools/types.js';
+export { ToolInputError, ToolRefusedError, ToolSuspendedError } from './tools/types.js';
 export { BudgetExceededError, LlmConfigError, LlmError, ScriptError, type LlmErrorKind } from './errors.js';
 export { KNOWN_BASE_URLS, LlmConfigSchema, llmConfigFromEnv, type LlmConfig } from './llm-config.js';
 export { OpenAiProvider, type OpenAiProviderOptions } from './openai.js';

@@ -5,7 +5,7 @@
  */
 import type { TrajectoryStep } from '../trajectory/types.js';
 import { AbortError, systemClock, type Clock } from '../util/clock.js';
-import type { ToolDispatcher, ToolOutcome } from './tools/types.js';
+import { ToolSuspendedError, type ToolDispatcher, type ToolOutcome } from './tools/types.js';
 import type { ThinkMessage, ThinkProvider, ThinkRequest, ThinkResult, ThinkUsage } from './types.js';
 
 /** Inputs; `maxSteps` (think calls, default 8) bounds the loop. */
@@ -29,8 +29,16 @@ export interface ToolLoopResult {
   usage: ThinkUsage;
   thinkCalls: number;
   toolCalls: number;
-  /** `final`: the model answered; `step-limit`: it was still calling tools when the limit was reached. */
-  stopReason: 'final' | 'step-limit';
+  /**
+   * `final`: the model answered; `step-limit`: it was still calling tools when the limit was reached;
+   * `suspended`: a tool must wait outside the tick (see `suspended`).
+   */
+  stopReason: 'final' | 'step-limit' | 'suspended';
+  /**
+   * Set when a tool suspended the loop: the call waiting for its result (no `tool` message for it is
+   * in `messages` yet: append one to resume) and what the tool asked for.
+   */
+  suspended?: { callId: string; tool: string; detail: Record<string, unknown> };
 }
 
 /** The default bound on think calls per loop. */
@@ -84,6 +92,16 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
           ? await tools.call(call, signal ? { signal } : {})
           : { ok: false, refused: true, error: 'no tools are available', content: JSON.stringify({ error: 'no tools are available' }) };
       } catch (error) {
+        if (error instanceof ToolSuspendedError) {
+          emit({ type: 'tool', at: started, ms: clock.now() - started, name, detail: { ok: true, callId: call.id, suspended: true } });
+          // Every other call of this turn needs an answer before the model is called again.
+          for (const other of calls.slice(calls.indexOf(call) + 1)) {
+            const why = `not run: the turn ended while ${name} waits; call ${other.name} again if it is still needed`;
+            messages.push({ role: 'tool', toolCallId: other.id, content: JSON.stringify({ error: why }) });
+          }
+          const suspended = { callId: call.id, tool: name, detail: error.detail };
+          return { text, messages, usage, thinkCalls: step, toolCalls: toolCalls + 1, stopReason: 'suspended', suspended };
+        }
         const e = error instanceof Error ? error : new Error(String(error));
         emit({ type: 'tool', at: started, ms: clock.now() - started, name, detail: { ok: false, callId: call.id, error: `${e.name}: ${e.message}` } });
         throw error;

@@ -9,7 +9,43 @@ import { UsageError } from '../errors.js';
 import { defaultRelays, openHome, openStorage } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
 
-const USAGE = 'usage: agent create <name> [--behavior echo|assistant|llm|./module.js] [--relay URL …] [--policy open|allowlist|owner-only] [--json]';
+const USAGE = [
+  'usage: agent create <name> [--behavior echo|assistant|llm|./module.js] [--relay URL …] [--policy open|allowlist|owner-only] [--json]',
+  '         [--model M] [--base-url URL] [--system "…"] [--tools remember,recall,…] [--allow-host HOST …] [--allow-dm NPUB|NAME …]',
+  '         [--max-tick-seconds S] [--daily-llm-calls N] [--daily-tokens N]',
+].join('\n');
+
+/** The agent config a create's flags ask for (only what was given). */
+export function configFromFlags(values: Record<string, string | string[] | boolean | undefined>): Record<string, unknown> | undefined {
+  const config: Record<string, unknown> = {};
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const list = (k: string): string[] => {
+    const v = values[k];
+    const items = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+    return items.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  };
+  const llm: Record<string, unknown> = {};
+  if (str('model') !== undefined) llm.model = str('model');
+  if (str('base-url') !== undefined) llm.baseUrl = str('base-url');
+  if (str('system') !== undefined) llm.system = str('system');
+  if (Object.keys(llm).length > 0) config.llm = llm;
+  if (values.tools !== undefined) config.tools = list('tools');
+  if (values['allow-host'] !== undefined) config.http = { allow: list('allow-host') };
+  if (values['allow-dm'] !== undefined) config.dm = { allow: list('allow-dm') };
+  const budget: Record<string, number> = {};
+  const num = (flag: string, key: string, scale = 1): void => {
+    const raw = str(flag);
+    if (raw === undefined) return;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number, got "${raw}"`);
+    budget[key] = Math.round(n * scale);
+  };
+  num('max-tick-seconds', 'maxTickMs', 1000);
+  num('daily-llm-calls', 'dailyLlmCalls');
+  num('daily-tokens', 'dailyTokens');
+  if (Object.keys(budget).length > 0) config.budget = budget;
+  return Object.keys(config).length > 0 ? config : undefined;
+}
 
 export const createCommand: Command = {
   name: 'create',
@@ -20,6 +56,15 @@ export const createCommand: Command = {
       behavior: { type: 'string' },
       relay: { type: 'string', multiple: true },
       policy: { type: 'string' },
+      model: { type: 'string' },
+      'base-url': { type: 'string' },
+      system: { type: 'string' },
+      tools: { type: 'string', multiple: true },
+      'allow-host': { type: 'string', multiple: true },
+      'allow-dm': { type: 'string', multiple: true },
+      'max-tick-seconds': { type: 'string' },
+      'daily-llm-calls': { type: 'string' },
+      'daily-tokens': { type: 'string' },
       mnemonic: { type: 'string' },
       passphrase: { type: 'string' },
     });
@@ -28,7 +73,14 @@ export const createCommand: Command = {
     const home = openHome(values.home, ctx.env);
     const behavior = values.behavior ?? 'assistant';
     // A module path is resolved here, against the user's directory, not the daemon's.
-    const request = { name: positionals[0] as string, behavior: isModuleBehavior(behavior) ? resolveModuleBehavior(behavior) : behavior, relays: values.relay, dmPolicy: values.policy };
+    const config = configFromFlags(values);
+    const request = {
+      name: positionals[0] as string,
+      behavior: isModuleBehavior(behavior) ? resolveModuleBehavior(behavior) : behavior,
+      relays: values.relay,
+      dmPolicy: values.policy,
+      ...(config ? { config } : {}),
+    };
     const client = await connectControl(home.home);
     let summary;
     if (client) {

@@ -11,7 +11,7 @@ import { httpFetchTool } from './http-fetch.js';
 import { forgetTool, recallTool, rememberTool } from './memory.js';
 import { delegateTool, publishNoteTool, sendDmTool } from './messaging.js';
 import { scheduleTool } from './schedule.js';
-import { ToolInputError, ToolRefusedError, type Tool, type ToolCapabilities, type ToolContext, type ToolDispatcher, type ToolOutcome } from './types.js';
+import { ToolInputError, ToolRefusedError, ToolSuspendedError, type Tool, type ToolCapabilities, type ToolContext, type ToolDispatcher, type ToolOutcome } from './types.js';
 
 /** The built-in tools, in the order they are offered. */
 export const BUILTIN_TOOLS: readonly Tool[] = [
@@ -64,6 +64,8 @@ export class ToolRegistry {
       return { ok: true, content: typeof value === 'string' ? value : JSON.stringify(value) };
     } catch (error) {
       if (signal?.aborted) throw error instanceof AbortError ? error : new AbortError('tool call aborted', { cause: signal.reason });
+      // Not a failure: the loop ends here and resumes in a later tick.
+      if (error instanceof ToolSuspendedError) throw error;
       if (error instanceof ToolRefusedError) return refused(error.message);
       if (error instanceof ToolInputError) return failed(error.message);
       // Unexpected failures still go back to the model, by name and message only.

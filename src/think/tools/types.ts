@@ -46,7 +46,11 @@ export interface ToolContext {
   sendDm(pubkey: string, text: string): Awaitable<{ id?: string }>;
   /** Queues a kind 1 note. */
   publishNote(text: string): Awaitable<{ id?: string }>;
-  /** DMs another agent (hex pubkey, or a name the runtime resolves) and resolves with its reply. */
+  /**
+   * DMs another agent (hex pubkey, or a name the runtime resolves) and resolves with its reply. The
+   * runtime's implementation cannot wait inside a tick: it throws ToolSuspendedError instead, and the
+   * reply resumes the loop in a later tick (docs/think.md, "Delegation").
+   */
   delegate(target: string, text: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<string>;
   /** The tick's deadline. */
   signal?: AbortSignal;
@@ -68,6 +72,21 @@ export interface Tool<A = unknown> {
 /** Thrown by a tool when the agent's capabilities do not allow the call; returned to the model as an error. */
 export class ToolRefusedError extends Error {
   override name = 'ToolRefusedError';
+}
+
+/**
+ * Thrown by a ToolContext when a tool must wait for something outside the tick (delegate's reply):
+ * the tool loop stops and returns `stopReason: "suspended"` with this detail, so the caller can
+ * commit the tick and resume the loop in a later one.
+ */
+export class ToolSuspendedError extends Error {
+  override name = 'ToolSuspendedError';
+  constructor(
+    message: string,
+    readonly detail: Record<string, unknown>,
+  ) {
+    super(message);
+  }
 }
 
 /** Thrown by a tool for an expected failure the model should hear about (bad time, HTTP error…). */

@@ -1,0 +1,76 @@
+/**
+ * LLM-backed agents: each message is answered by the tool loop over the agent's granted tools, with
+ * its conversation and recalled facts in the prompt. `llm` needs a model; `assistant` (assistant.ts)
+ * uses the same turn when a model is configured and its rules otherwise.
+ */
+import type { AlarmFiring, DelegationResult, IncomingMessage, TickContext } from '../runtime/types.js';
+import type { Tool } from '../think/tools/types.js';
+import { defineAgent } from './define-agent.js';
+import { buildPrompt } from './llm-prompt.js';
+import { resumeLlmTurn, runLlmTurn, turnErrorText } from './llm-turn.js';
+
+/** What an LLM agent says when it has no model. */
+export const NO_LLM_TEXT =
+  'I have no language model configured, so I cannot answer. My owner can set AGENT_LLM_BASE_URL and AGENT_LLM_MODEL (or "llm" in my config) and restart the daemon.';
+
+/** Runs `turn` and replies with its answer; LLM outages and spent budgets are answered in words. */
+async function answerWith(ctx: TickContext, turn: () => Promise<string | undefined>): Promise<void> {
+  let answer: string | undefined;
+  try {
+    answer = await turn();
+  } catch (error) {
+    // A deadline or stop aborts the tick: it must not turn into an answer.
+    if (ctx.signal.aborted) throw error;
+    answer = turnErrorText(error);
+    if (answer === undefined) throw error;
+    ctx.log('LLM turn failed', { error: (error as Error).message });
+  }
+  if (answer !== undefined) ctx.reply(answer);
+}
+
+/** Answers a message with the LLM (the agent must have one). */
+export function answerWithLlm(ctx: TickContext, message: IncomingMessage, tools: readonly Tool[] = []): Promise<void> {
+  return answerWith(ctx, () => runLlmTurn(ctx, buildPrompt(ctx, message), tools));
+}
+
+/** Continues the conversation a delegation interrupted; forwards the reply when no loop was waiting. */
+export function continueWithLlm(ctx: TickContext, result: DelegationResult, tools: readonly Tool[] = []): Promise<void> {
+  return answerWith(ctx, async () => {
+    const answer = ctx.think ? await resumeLlmTurn(ctx, result, tools) : undefined;
+    if (answer !== undefined || (ctx.think && result.state !== undefined)) return answer;
+    return result.reply ?? `No reply from ${result.targetName ?? result.target.slice(0, 12)} in time.`;
+  });
+}
+
+/** An alarm the model set with the schedule tool comes back to it as a message from the owner. */
+export function alarmWithLlm(ctx: TickContext, alarm: AlarmFiring, tools: readonly Tool[] = []): Promise<void> {
+  const message: IncomingMessage = {
+    kind: 'manual',
+    protocol: 'manual',
+    sender: ctx.agent.ownerPubkey,
+    text: `(alarm you set) ${alarm.note}`,
+    fromOwner: true,
+    createdAt: Math.floor(alarm.firedAt / 1000),
+  };
+  return answerWith(ctx, () => runLlmTurn(ctx, buildPrompt(ctx, message), tools));
+}
+
+/** The `llm` agent: every message goes to the model (owner-only by default: it spends the owner's budget). */
+export const llm = defineAgent({
+  name: 'llm',
+  about: 'An LLM-backed agent with tools (memory, alarms, DMs, web fetch, delegation) granted by its owner.',
+  defaultDmPolicy: 'owner-only',
+  async onMessage(ctx, message) {
+    if (!ctx.think) return ctx.reply(NO_LLM_TEXT);
+    await answerWithLlm(ctx, message);
+  },
+  async onMention(ctx, message) {
+    if (!ctx.think) return ctx.reply(NO_LLM_TEXT);
+    await answerWithLlm(ctx, message);
+  },
+  async onAlarm(ctx, alarm) {
+    if (!ctx.think) return ctx.reply(`Alarm: ${alarm.note}`);
+    await alarmWithLlm(ctx, alarm);
+  },
+  onDelegateReply: (ctx, result) => continueWithLlm(ctx, result),
+});
