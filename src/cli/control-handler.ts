@@ -107,6 +107,9 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
       const record = find(ref);
       return mapped(() => o.runtime.poke(record.index, text));
     },
+    ticks(ref, limit) {
+      return o.storage.ticks.list(find(ref).index, { limit });
+    },
     subscribe(listener) {
       return o.runtime.events.subscribe(listener);
     },

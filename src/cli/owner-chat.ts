@@ -16,6 +16,9 @@ import { conversationHistory } from '../storage/sqlite/conversation-store.js';
 import { openDatabase } from '../storage/sqlite/database.js';
 import { CliError } from './errors.js';
 
+/** How long `send` waits for the reply subscription before publishing anyway (ms). */
+const READY_WAIT_MS = 5000;
+
 /** A message in the owner's view of a conversation. */
 export interface OwnerChatMessage {
   id: string;
@@ -88,7 +91,9 @@ export class OwnerChat {
 
   /** Sends a NIP-17 DM to the agent through its relays; resolves with the rumor id once a relay accepted the wrap. */
   async send(agent: Pick<AgentSummary, 'publicKey' | 'relays' | 'name'>, text: string): Promise<{ id: string; accepted: string[] }> {
-    await this.ready;
+    // Listening first means a fast reply is not missed; but an unreachable relay must not hold the
+    // send forever: after a few seconds publish anyway and let the relays' answers speak.
+    await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
     const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
     const own = outgoing.find((o) => o.target.type === 'own');
     const opened = own ? unwrapGift(own.event, this.#owner) : undefined;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeEvent } from '../runtime/events.js';
+import type { TickRecord } from '../trajectory/types.js';
 import { ControlError, type AgentAction, type AgentSummary, type ControlInfo, type CreateAgentRequest, type DaemonOverview } from './types.js';
 
 /** File names inside the home (kept here so the client needs no config import). */
@@ -48,6 +49,9 @@ export class ControlClient {
   }
   act(ref: string, action: AgentAction): Promise<AgentSummary> {
     return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/${action}`, {});
+  }
+  ticks(ref: string, limit: number, options?: { signal?: AbortSignal }): Promise<TickRecord[]> {
+    return this.#call('GET', `/v1/agents/${encodeURIComponent(ref)}/ticks?limit=${limit}`, undefined, options?.signal);
   }
   poke(ref: string, text: string): Promise<{ inboxId: number }> {
     return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/poke`, { text });

@@ -95,6 +95,11 @@ async function route(req: IncomingMessage, res: ServerResponse, handler: Control
       if (!agent) throw new ControlError(`no agent named "${decodeURIComponent(ref)}"`, 404);
       return send(res, 200, agent);
     }
+    if (req.method === 'GET' && ref && action === 'ticks') {
+      const limit = Number(url.searchParams.get('limit') ?? '20');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ControlError('limit must be an integer from 1 to 1000', 400);
+      return send(res, 200, handler.ticks(decodeURIComponent(ref), limit));
+    }
     if (req.method === 'POST' && ref && action === 'poke') {
       const { text } = parseWith(PokeSchema, await readJson(req));
       return send(res, 202, await handler.poke(decodeURIComponent(ref), text));

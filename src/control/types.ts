@@ -3,6 +3,7 @@
  * The daemon implements ControlHandler; server.ts puts it on HTTP; client.ts calls it.
  */
 import type { RuntimeEvent } from '../runtime/events.js';
+import type { TickRecord } from '../trajectory/types.js';
 
 /** An agent as the CLI and TUI show it. */
 export interface AgentSummary {
@@ -65,6 +66,8 @@ export interface ControlHandler {
   act(ref: string, action: AgentAction): Promise<AgentSummary>;
   /** A manual trigger: the agent ticks with `text` as its input. */
   poke(ref: string, text: string): Promise<{ inboxId: number }>;
+  /** The agent's latest `limit` ticks, oldest first (the TUI's trajectory view). */
+  ticks(ref: string, limit: number): TickRecord[];
   /** Runtime events as they happen; returns the unsubscribe function. */
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
 }

@@ -4,11 +4,19 @@ import { ControlClient } from '../../src/control/client.js';
 import { startControlServer, type RunningControlServer } from '../../src/control/server.js';
 import { ControlError, type AgentSummary, type ControlHandler } from '../../src/control/types.js';
 import { RuntimeEvents } from '../../src/runtime/events.js';
+import type { TickRecord } from '../../src/trajectory/types.js';
 
 const agent: AgentSummary = {
   name: 'echo', index: 0, account: 1, publicKey: 'a'.repeat(64), npub: 'npub1x', behavior: 'echo', state: 'dormant',
   relays: [], ticks: 0, failures: 0, consecutiveFailures: 0, storageBytes: 0,
 };
+
+function tick(seq: number): TickRecord {
+  return {
+    agentPubkey: agent.publicKey, seq, startedAt: seq, endedAt: seq + 1, trigger: { type: 'manual', at: seq }, steps: [],
+    tokens: { input: 0, output: 0 }, budget: { computeMs: 1, llmCalls: 0, tokens: 0 }, outcome: 'ok', sentEventIds: [],
+  };
+}
 
 /** A handler over one in-memory agent: enough to exercise the HTTP layer, which is what is under test. */
 function handler(events: RuntimeEvents): ControlHandler & { actions: string[] } {
@@ -24,6 +32,7 @@ function handler(events: RuntimeEvents): ControlHandler & { actions: string[] } 
       return { ...agent, state: action === 'pause' ? 'paused' : 'active' };
     },
     poke: async () => ({ inboxId: 7 }),
+    ticks: (ref, limit) => (ref === 'echo' ? Array.from({ length: Math.min(limit, 2) }, (_, i) => tick(i + 1)) : []),
     subscribe: (listener) => events.subscribe(listener),
   };
 }
@@ -53,6 +62,8 @@ describe('control API', () => {
     expect(h.actions).toEqual(['pause']);
     await expect(client.act('ghost', 'resume')).rejects.toMatchObject({ status: 404 });
     expect(await client.poke('echo', 'hi')).toEqual({ inboxId: 7 });
+    expect((await client.ticks('echo', 5)).map((t) => t.seq)).toEqual([1, 2]);
+    await expect(client.ticks('echo', 0)).rejects.toMatchObject({ status: 400 });
     await expect(client.create({ name: 'bad name!', behavior: 'echo' })).rejects.toMatchObject({ status: 400 });
     expect((await client.create({ name: 'helper', behavior: 'assistant' })).behavior).toBe('assistant');
     const raw = await fetch(`${server.url}/v1/agents`, { method: 'POST', headers: { authorization: 'Bearer t' }, body: '{not json' });

@@ -112,6 +112,7 @@ export class FakeDaemon {
         throw new Error('not used');
       },
       poke: async () => ({ inboxId: 1 }),
+      ticks: () => [],
       subscribe: (listener) => this.events.subscribe(listener),
     };
   }
