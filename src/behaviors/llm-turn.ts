@@ -27,7 +27,7 @@ const LoopStateSchema = z.object({
   callId: z.string(),
 });
 
-const DelegateDetail = z.object({ target: z.string(), text: z.string(), timeoutMs: z.number().optional() });
+const DelegateDetail = z.object({ target: z.string(), targetName: z.string().optional(), text: z.string(), timeoutMs: z.number().optional() });
 
 /** Errors a turn answers with words instead of failing the tick (the LLM is down, the budget is spent). */
 export function turnErrorText(error: unknown): string | undefined {
@@ -56,7 +56,7 @@ export async function runLlmTurn(ctx: TickContext, request: ThinkRequest, extraT
     const ask = DelegateDetail.safeParse(detail);
     if (tool !== 'delegate' || !ask.success) throw new Error(`the tool loop was suspended by "${tool}", which this agent cannot resume`);
     const state: LoopState = { kind: 'tool-loop', ...(request.system !== undefined ? { system: request.system } : {}), messages: result.messages, callId };
-    ctx.delegate(ask.data.target, ask.data.text, { ...(ask.data.timeoutMs !== undefined ? { timeoutMs: ask.data.timeoutMs } : {}), state: state as unknown as JsonValue });
+    ctx.delegate(ask.data.targetName ?? ask.data.target, ask.data.text, { ...(ask.data.timeoutMs !== undefined ? { timeoutMs: ask.data.timeoutMs } : {}), state: state as unknown as JsonValue });
     return undefined;
   }
   const text = result.text.trim();

@@ -76,9 +76,13 @@ export function listDelegations(memory: Pick<TickMemory, 'list'>): DelegationRec
   return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
-/** True when `sender` is the target of an open delegation (its reply passes the DM policy). */
-export function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string): boolean {
-  return listDelegations(memory).some((r) => r.status === 'open' && r.target === sender);
+/**
+ * True when a DM from `sender` answers one of the agent's delegations: it has an open one to the
+ * sender, or the DM carries the subject of one (a late reply, let in to be recorded and dropped).
+ * Such a DM passes the agent's DM policy: the agent asked for it.
+ */
+export function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string, subject?: string): boolean {
+  return listDelegations(memory).some((r) => r.target === sender && (r.status === 'open' || r.subject === subject));
 }
 
 /**

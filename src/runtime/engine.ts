@@ -175,7 +175,7 @@ export class Runtime {
     const ownerCommand = message.kind === 'dm' && message.sender === this.#env.ownerPubkey ? parseOwnerCommand(message.text) : undefined;
     const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
     // A delegate's reply is let through whatever the policy: the agent asked it.
-    const awaited = message.kind === 'dm' && awaitsReplyFrom(storage.kv(record.index), message.sender);
+    const awaited = message.kind === 'dm' && awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject);
     const verdict = awaited
       ? ({ action: 'accept' } as const)
       : decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);

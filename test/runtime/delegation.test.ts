@@ -1,0 +1,184 @@
+/**
+ * Delegation across ticks, through the real runtime: the delegating tick commits the DM, a pending
+ * record and a timeout alarm; the delegate's reply (a real NIP-17 gift wrap carried from the outbox
+ * into the runtime) resumes the tool loop in a later tick and the requester gets one answer. The
+ * timeout answers "no reply" once, and late or repeated replies are dropped.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/behaviors/define-agent.js';
+import { classifyGiftWrap } from '../../src/relay/classify.js';
+import { DELEGATION_PREFIX } from '../../src/runtime/delegation.js';
+import type { Runtime } from '../../src/runtime/engine.js';
+import type { AgentRecord } from '../../src/storage/types.js';
+import { OpenAiProvider } from '../../src/think/openai.js';
+import { startFakeLlmServer, type FakeLlmServer, type FakeReply, type ReceivedRequest } from '../helpers/fake-llm-server.js';
+import { RuntimeFixture, accountSigner, inbound, owner, stranger, waitFor } from './helpers.js';
+
+type Msg = { role: string; content: string | null };
+
+/** The model: asked anything, it delegates to "b"; given the tool result, it reports it. */
+function delegatingModel(timeoutSeconds: number) {
+  return (req: ReceivedRequest): FakeReply => {
+    const last = (req.body!.messages as Msg[]).at(-1)!;
+    if (last.role === 'user') return { kind: 'reply', toolCalls: [{ name: 'delegate', arguments: { agent: 'b', text: `please: ${last.content}`, timeout_seconds: timeoutSeconds } }] };
+    const result = JSON.parse(last.content!) as { reply?: string; error?: string };
+    return { kind: 'reply', text: result.reply !== undefined ? `b says: ${result.reply}` : `b did not answer (${result.error})` };
+  };
+}
+
+describe('runtime: delegation across ticks', () => {
+  let fx: RuntimeFixture;
+  let server: FakeLlmServer | undefined;
+  let runtime: Runtime;
+  const carried = new Set<number>();
+  /** Delivers every not-yet-carried DM queued for `to` (what relays would do). */
+  const carry = async (to: AgentRecord): Promise<number> => {
+    let n = 0;
+    for (const e of fx.storage.outbox.list()) {
+      if (carried.has(e.id) || e.event.kind !== 1059 || e.target.type !== 'dm' || e.target.recipient !== to.pubkey) continue;
+      carried.add(e.id);
+      const classified = classifyGiftWrap(e.event, accountSigner(to.index + 1), 'ws://127.0.0.1:1');
+      if (!('messages' in classified)) throw new Error(`wrap rejected: ${classified.reject}`);
+      for (const m of classified.messages) await runtime.deliver(m);
+      n += classified.messages.length;
+    }
+    return n;
+  };
+  const delegations = (agent: AgentRecord): Array<{ status: string; subject: string; target: string }> =>
+    fx.storage.kv(agent.index).list(DELEGATION_PREFIX).map((e) => e.value as { status: string; subject: string; target: string });
+
+  beforeEach(() => {
+    fx = new RuntimeFixture();
+    carried.clear();
+  });
+  afterEach(async () => {
+    await fx.close();
+    await server?.close();
+  });
+
+  const start = async (timeoutSeconds: number): Promise<{ a: AgentRecord; b: AgentRecord }> => {
+    server = await startFakeLlmServer({ handler: delegatingModel(timeoutSeconds) });
+    const baseUrl = server.baseUrl;
+    runtime = await fx.runtime({ thinkFor: () => new OpenAiProvider({ baseUrl, model: 'fake-model', maxAttempts: 1 }) });
+    const a = await fx.agent(runtime, 'a', 'llm', { tools: ['delegate'] });
+    const b = await fx.agent(runtime, 'b', 'echo');
+    return { a, b };
+  };
+
+  it('the reply resumes the loop in a later tick; the requester gets exactly one answer', async () => {
+    const { a, b } = await start(60);
+    await runtime.deliver(inbound(a, owner, 'what is the word?'));
+    await waitFor('the delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await runtime.idle();
+    expect(fx.dmsTo(accountSigner(b.index + 1), a)).toEqual(['please: what is the word?']);
+    expect(fx.dmsTo(owner, a)).toEqual([]);
+    const [pending] = delegations(a);
+    expect(pending).toMatchObject({ status: 'open', target: b.pubkey });
+    expect(fx.storage.schedules.list(a.index).some((s) => s.key?.startsWith('__delegation:'))).toBe(true);
+
+    // b (echo, another agent of this home) answers over NIP-17; a is owner-only, yet b's reply is let in.
+    expect(await carry(b)).toBe(1);
+    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    expect(await carry(a)).toBe(1);
+    await waitFor('the answer', () => fx.dmsTo(owner, a).length === 1);
+    await runtime.idle();
+    expect(fx.dmsTo(owner, a)).toEqual(['b says: echo: please: what is the word?']);
+    // The answer threads to the owner's original message.
+    const answer = fx.rumorsTo(owner).find((r) => r.pubkey === a.pubkey)!;
+    expect(answer.tags.some((t) => t[0] === 'e')).toBe(true);
+    expect(delegations(a)).toMatchObject([{ status: 'closed' }]);
+    expect(fx.storage.schedules.list(a.index).some((s) => s.key?.startsWith('__delegation:'))).toBe(false);
+    // Both ticks are in a's trajectory: the one that delegated and the one that resumed.
+    const ticks = fx.storage.ticks.list(a.index).filter((t) => t.trigger.type === 'dm');
+    expect(ticks.map((t) => t.trigger.from)).toEqual([owner.getPublicKey(), b.pubkey]);
+    expect(ticks[0]!.steps.some((s) => s.type === 'tool' && s.name === 'delegate' && s.detail?.suspended === true)).toBe(true);
+    expect(ticks[1]!.steps.some((s) => s.name === 'llm.onDelegateReply' && s.detail?.outcome === 'reply')).toBe(true);
+    // The model saw the reply as the delegate tool's result.
+    const resumed = server!.requests[1]!.body!.messages as Msg[];
+    expect(resumed.at(-1)).toMatchObject({ role: 'tool', content: JSON.stringify({ reply: 'echo: please: what is the word?' }) });
+
+    // A second reply to the same delegation (its subject) is dropped: no second answer, no LLM call.
+    await runtime.deliver(inbound(a, accountSigner(b.index + 1), 'echo: again', { subject: pending!.subject }));
+    // A stranger is still refused by the owner-only policy.
+    await runtime.deliver(inbound(a, stranger(0x77), 'let me in'));
+    await runtime.idle();
+    expect(fx.dmsTo(owner, a)).toHaveLength(1);
+    expect(server!.requests).toHaveLength(2);
+    const again = fx.storage.ticks.list(a.index).find((t) => t.trigger.text === 'echo: again')!;
+    expect(again.steps.some((s) => s.detail?.outcome === 'stale')).toBe(true);
+    expect(fx.dmsTo(stranger(0x77), a)).toEqual([]);
+  });
+
+  it('no reply in time: the timeout answers once, and the late reply is ignored', async () => {
+    const { a, b } = await start(30);
+    await runtime.deliver(inbound(a, owner, 'anyone there?'));
+    await waitFor('the delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await runtime.idle();
+    await fx.clock.advance(30_000);
+    await waitFor('the timeout answer', () => fx.dmsTo(owner, a).length === 1);
+    await runtime.idle();
+    expect(fx.dmsTo(owner, a)).toEqual(['b did not answer (no reply from b in time)']);
+    const timeoutTick = fx.storage.ticks.last(a.index)!;
+    expect(timeoutTick.trigger.type).toBe('alarm');
+    expect(timeoutTick.steps.some((s) => s.name === 'llm.onDelegateReply' && s.detail?.outcome === 'timeout')).toBe(true);
+
+    // b answers only now: the record is closed, the reply is recorded and dropped.
+    await carry(b);
+    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    await carry(a);
+    await waitFor('late reply handled', () => fx.storage.ticks.last(a.index)!.trigger.from === b.pubkey);
+    await runtime.idle();
+    expect(fx.dmsTo(owner, a)).toHaveLength(1);
+    expect(server!.requests).toHaveLength(2);
+    expect(fx.storage.ticks.last(a.index)!.steps.some((s) => s.detail?.outcome === 'stale')).toBe(true);
+  });
+
+  it('ctx.delegate from a plain behavior: the reply is forwarded to the requester by default; unknown targets are a clear error', async () => {
+    fx.define(
+      defineAgent({
+        name: 'asker',
+        about: 'asks b whatever it is told',
+        defaultDmPolicy: 'open',
+        onMessage(ctx, m) {
+          if (m.text === 'bad') {
+            try {
+              ctx.delegate('nobody-here', 'x');
+            } catch (error) {
+              return ctx.reply((error as Error).message);
+            }
+          }
+          ctx.delegate('b', m.text, { timeoutMs: 10_000 });
+        },
+      }),
+    );
+    runtime = await fx.runtime();
+    const a = await fx.agent(runtime, 'a', 'asker');
+    const b = await fx.agent(runtime, 'b', 'echo');
+    const alice = stranger(0xa1);
+    await runtime.deliver(inbound(a, alice, 'bad'));
+    await waitFor('error answer', () => fx.dmsTo(alice, a).length === 1);
+    expect(fx.dmsTo(alice, a)[0]).toMatch(/"nobody-here" is neither an agent of this home nor a public key/);
+    await runtime.deliver(inbound(a, alice, 'hello b'));
+    await waitFor('delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await runtime.idle();
+    await carry(b);
+    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    await carry(a);
+    await waitFor('forwarded', () => fx.dmsTo(alice, a).length === 2);
+    expect(fx.dmsTo(alice, a)[1]).toBe('echo: hello b');
+  });
+
+  it('delegate is a capability: not granted, or a target outside dm.allow, is refused and recorded', async () => {
+    server = await startFakeLlmServer({ handler: delegatingModel(60) });
+    const baseUrl = server.baseUrl;
+    runtime = await fx.runtime({ thinkFor: () => new OpenAiProvider({ baseUrl, model: 'fake-model', maxAttempts: 1 }) });
+    const a = await fx.agent(runtime, 'a', 'llm', { tools: ['delegate'], dm: { allow: ['c'] } });
+    await fx.agent(runtime, 'b', 'echo');
+    await runtime.deliver(inbound(a, owner, 'go'));
+    await waitFor('answer', () => fx.dmsTo(owner, a).length === 1);
+    expect(fx.dmsTo(owner, a)[0]).toMatch(/b did not answer \(delegating to "b" is not allowed/);
+    const tick = fx.storage.ticks.last(a.index)!;
+    expect(tick.steps.some((s) => s.type === 'tool' && s.name === 'delegate' && s.detail?.refused === true)).toBe(true);
+    expect(delegations(a)).toEqual([]);
+  });
+});
