@@ -1,0 +1,31 @@
+/**
+ * The package's public API: what a user's agent module imports
+ * (`import { defineAgent, defineTool, answerWithLlm } from 'nostr-agent-runtime'`).
+ * Kept small on purpose: behaviors, tools and the LLM turn helpers, no storage or sockets.
+ */
+export { defineAgent, BehaviorDefinitionError } from './behaviors/define-agent.js';
+export type {
+  AgentBehavior,
+  AgentInfo,
+  AlarmFiring,
+  BudgetView,
+  DelegateOptions,
+  DelegationResult,
+  HookContext,
+  IncomingMessage,
+  ScheduleRequest,
+  ScheduledAlarm,
+  TickContext,
+  TickFailure,
+  TickMemory,
+  Trigger,
+} from './behaviors/define-agent.js';
+export { assistant, echo, llm } from './behaviors/index.js';
+export { alarmWithLlm, answerWithLlm, continueWithLlm } from './behaviors/llm.js';
+export { buildPrompt, defaultSystemPrompt } from './behaviors/llm-prompt.js';
+export { resumeLlmTurn, runLlmTurn } from './behaviors/llm-turn.js';
+export { defineTool } from './think/tools/define.js';
+export { BUILTIN_TOOL_NAMES } from './think/tools/registry.js';
+export { ToolInputError, ToolRefusedError } from './think/tools/types.js';
+export type { Tool, ToolCapabilities, ToolContext } from './think/tools/types.js';
+export type { ThinkMessage, ThinkProvider, ThinkRequest, ThinkResult } from './think/types.js';
