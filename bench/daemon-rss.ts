@@ -5,7 +5,7 @@
  * own `createAgentRecord`. Baseline in the same run: one empty SQLite transaction and one inbox
  * insert in-process, and one control-API HTTP round trip. Prints JSON lines (progress on stderr).
  * Run: `npm run build && node dist/bench/daemon-rss.js`
- * (env BENCH_AGENTS [1000], BENCH_WAKES [200], BENCH_SETTLE_MS [3000], BENCH_SAMPLES [7]).
+ * (env BENCH_AGENTS [1000], BENCH_WAKES [200], BENCH_SETTLE_MS [3000], BENCH_SAMPLES [7], BENCH_RSS_RUNS [3]).
  */
 import { join } from 'node:path';
 import { createAgentRecord } from '../src/cli/agents.js';
@@ -21,6 +21,7 @@ const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const WAKES = Number(process.env.BENCH_WAKES ?? 200);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 7);
+const RUNS = Math.max(1, Number(process.env.BENCH_RSS_RUNS ?? 3));
 const STEPS = [...new Set([0, Math.min(100, AGENTS), AGENTS])];
 const GOAL_BYTES_PER_AGENT = 2048;
 const GOAL_WAKE_P50_MS = 5;
@@ -60,17 +61,24 @@ async function measure(relayUrl: string): Promise<void> {
         await first.stop();
         console.log(JSON.stringify({ bench: 'daemon-rss-first-run', agents: n, newAgents: n - have, createRecordsMs: round(createMs), allDormantAfterMs: Math.round(settledMs), rssKiB: rss.rssKiB }));
       }
-      progress(`${n} agents: fresh start, all dormant`);
-      daemon = await startDaemonChild(home, { inspect: true });
-      await waitSettled(dbFile, n);
-      await sleep(SETTLE_MS);
-      const m = await sampleMemory(daemon);
-      memory.set(n, m);
-      console.log(JSON.stringify({ bench: 'daemon-rss', agents: n, state: 'dormant', readyMs: Math.round(daemon.readyMs), ...m, samples: SAMPLES }));
-      if (n !== AGENTS) {
-        await daemon.stop();
-        daemon = undefined;
+      // Separate processes differ by several MB of RSS: each N gets RUNS fresh starts and the median counts.
+      const runs: Memory[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        progress(`${n} agents: fresh start ${r + 1}/${RUNS}, all dormant`);
+        daemon = await startDaemonChild(home, { inspect: true });
+        await waitSettled(dbFile, n);
+        await sleep(SETTLE_MS);
+        const m = await sampleMemory(daemon);
+        runs.push(m);
+        console.log(JSON.stringify({ bench: 'daemon-rss-run', agents: n, run: r + 1, state: 'dormant', readyMs: Math.round(daemon.readyMs), ...m, samples: SAMPLES }));
+        if (n !== AGENTS || r < RUNS - 1) {
+          await daemon.stop();
+          daemon = undefined;
+        }
       }
+      const m = medianMemory(runs);
+      memory.set(n, m);
+      console.log(JSON.stringify({ bench: 'daemon-rss', agents: n, state: 'dormant', runs: RUNS, ...m }));
     }
     perAgent(memory);
     if (daemon && AGENTS > 0) await wakeLatency(home, dbFile, storage, { wakes: WAKES, goalP50Ms: GOAL_WAKE_P50_MS });
@@ -80,6 +88,12 @@ async function measure(relayUrl: string): Promise<void> {
     await daemon?.stop();
     storage.close();
   }
+}
+
+/** Field-wise median over runs. */
+function medianMemory(runs: Memory[]): Memory {
+  const of = (key: keyof Memory): number => median(runs.map((r) => r[key]));
+  return { rawRssKiB: of('rawRssKiB'), rssKiB: of('rssKiB'), anonKiB: of('anonKiB'), heapUsedKiB: of('heapUsedKiB'), heapTotalKiB: of('heapTotalKiB'), externalKiB: of('externalKiB') };
 }
 
 /** Per-agent cost: (N=max − N=0) / max as the goal asks, and the marginal cost past the first step. */
