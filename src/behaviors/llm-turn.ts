@@ -64,6 +64,11 @@ export async function runLlmTurn(ctx: TickContext, request: ThinkRequest, extraT
   return result.stopReason === 'step-limit' ? 'Sorry, I could not finish that within my step limit.' : 'Sorry, I have no answer to that.';
 }
 
+/** True when a delegation's state is a tool loop waiting for it (what resumeLlmTurn continues). */
+export function isSuspendedLoop(state: unknown): boolean {
+  return LoopStateSchema.safeParse(state).success;
+}
+
 /**
  * Continues a loop suspended by `delegate` with the delegate's reply (or a timeout error) as the
  * tool's result. Undefined when the delegation was not started by a tool loop.

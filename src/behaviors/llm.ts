@@ -7,7 +7,7 @@ import type { AlarmFiring, DelegationResult, IncomingMessage, TickContext } from
 import type { Tool } from '../think/tools/types.js';
 import { defineAgent } from './define-agent.js';
 import { buildPrompt } from './llm-prompt.js';
-import { resumeLlmTurn, runLlmTurn, turnErrorText } from './llm-turn.js';
+import { isSuspendedLoop, resumeLlmTurn, runLlmTurn, turnErrorText } from './llm-turn.js';
 
 /** What an LLM agent says when it has no model. */
 export const NO_LLM_TEXT =
@@ -36,8 +36,8 @@ export function answerWithLlm(ctx: TickContext, message: IncomingMessage, tools:
 /** Continues the conversation a delegation interrupted; forwards the reply when no loop was waiting. */
 export function continueWithLlm(ctx: TickContext, result: DelegationResult, tools: readonly Tool[] = []): Promise<void> {
   return answerWith(ctx, async () => {
-    const answer = ctx.think ? await resumeLlmTurn(ctx, result, tools) : undefined;
-    if (answer !== undefined || (ctx.think && result.state !== undefined)) return answer;
+    // Undefined from a resumed loop means it delegated again: the answer comes later.
+    if (ctx.think && isSuspendedLoop(result.state)) return resumeLlmTurn(ctx, result, tools);
     return result.reply ?? `No reply from ${result.targetName ?? result.target.slice(0, 12)} in time.`;
   });
 }

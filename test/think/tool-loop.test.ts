@@ -9,6 +9,7 @@ import { RecordingProvider } from '../../src/think/recording.js';
 import { thinkWithTools } from '../../src/think/think-with-tools.js';
 import { runToolLoop } from '../../src/think/tool-loop.js';
 import { ToolRegistry } from '../../src/think/tools/registry.js';
+import { ToolSuspendedError } from '../../src/think/tools/types.js';
 import type { LlmBudget, ThinkRequest } from '../../src/think/types.js';
 import { AbortError } from '../../src/util/clock.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../helpers/fake-llm-server.js';
@@ -203,5 +204,46 @@ describe('the tool loop against an OpenAI-compatible server', () => {
       expect(text).not.toContain('TOPSECRET');
     }
     expect(recording).toContain('[redacted]');
+  });
+});
+
+describe('a tool that suspends the loop (delegate inside a tick)', () => {
+  it('stops with stopReason "suspended", answers the turn\'s other calls, and resumes with the result appended', async () => {
+    server = await startFakeLlmServer({
+      replies: [
+        {
+          kind: 'reply',
+          toolCalls: [
+            { id: 'call_a', name: 'recall', arguments: { query: 'tea' } },
+            { id: 'call_b', name: 'delegate', arguments: { agent: 'translator', text: 'hola' } },
+            { id: 'call_c', name: 'remember', arguments: { text: 'never stored' } },
+          ],
+        },
+        { kind: 'reply', text: 'The translator says: hello.' },
+      ],
+    });
+    ctx = createTestContext({
+      delegate: async (target, text, opts) => {
+        throw new ToolSuspendedError('waiting', { target, text, timeoutMs: opts.timeoutMs });
+      },
+    });
+    const first = await thinkWithTools({ provider: llm(), request: hello('translate hola'), ctx });
+    expect(first).toMatchObject({ stopReason: 'suspended', thinkCalls: 1, suspended: { callId: 'call_b', tool: 'delegate', detail: { target: 'translator', text: 'hola', timeoutMs: 60_000 } } });
+    // recall ran; delegate waits (no tool message yet); remember was not run and says so.
+    const tools = first.messages.filter((m) => m.role === 'tool') as Array<{ toolCallId: string; content: string }>;
+    expect(tools.map((m) => m.toolCallId)).toEqual(['call_a', 'call_c']);
+    expect(JSON.parse(tools[1]!.content).error).toMatch(/not run: the turn ended while delegate waits/);
+    expect(ctx.facts()).toEqual([]);
+    expect(ctx.steps.find((s) => s.name === 'delegate')?.detail).toMatchObject({ ok: true, suspended: true });
+    expect(server.requests).toHaveLength(1);
+
+    const resumed = await thinkWithTools({
+      provider: llm(),
+      request: { system: 'You are a helpful agent.', messages: [...first.messages, { role: 'tool', toolCallId: 'call_b', content: JSON.stringify({ reply: 'hello' }) }] },
+      ctx,
+    });
+    expect(resumed).toMatchObject({ stopReason: 'final', text: 'The translator says: hello.' });
+    const sent = server.requests[1]!.body!.messages as Array<Record<string, unknown>>;
+    expect(sent.filter((m) => m.role === 'tool').map((m) => m.tool_call_id)).toEqual(['call_a', 'call_c', 'call_b']);
   });
 });
