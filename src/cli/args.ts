@@ -12,7 +12,11 @@ export const COMMON_OPTIONS = {
 } as const satisfies OptionSpec;
 
 /** Parses argv against a spec; unknown flags and missing values become a UsageError naming the flag. */
-export function parse<T extends OptionSpec>(argv: string[], options: T, allowPositionals = true) {
+export function parse<T extends OptionSpec>(
+  argv: string[],
+  options: T,
+  allowPositionals = true,
+): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & T; allowPositionals: boolean; strict: true }>> {
   try {
     return parseArgs({ args: joinNegativeValues(argv), options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (cause) {
