@@ -3,6 +3,7 @@
  * The owner is account 0; agent n is account n+1. The seed (PBKDF2, the slow part) is computed once
  * by the caller and reused, so deriving a thousand agents costs a thousand cheap BIP-32 steps.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { generateMnemonic as bip39Generate, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
@@ -47,6 +48,14 @@ export function mnemonicProblem(mnemonic: string): string | undefined {
   return undefined;
 }
 
+let warmed = false;
+/** Precomputes the base-point table (window 8) that @scure/bip32's key math shares with ours. */
+function warmUp(): void {
+  if (warmed) return;
+  secp256k1.Point.BASE.precompute(8, false);
+  warmed = true;
+}
+
 /** A new BIP-39 mnemonic of 12 or 24 words. */
 export function generateMnemonic(words: 12 | 24 = 12): string {
   return bip39Generate(wordlist, words === 24 ? 256 : 128);
@@ -75,6 +84,9 @@ export function deriveFromSeed(seed: Uint8Array, account: number): DerivedKey {
  * The fast path for hosting many agents.
  */
 export function deriveMany(seed: Uint8Array, accounts: readonly number[]): DerivedKey[] {
+  // Each account costs three secp256k1 base-point multiplications inside BIP-32; a wider
+  // precomputed window (noble's documented warm-up, ~60 ms once) makes each about a third cheaper.
+  if (accounts.length > 16) warmUp();
   const base = HDKey.fromMasterSeed(seed).derive("m/44'/1237'");
   return accounts.map((account) => {
     const key = base.deriveChild(account + 0x80000000).deriveChild(0).deriveChild(0);
