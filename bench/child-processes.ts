@@ -15,6 +15,7 @@ export const BENCH_MNEMONIC = 'leader monkey parrot ring guide accident before f
 const AGENT_BIN = fileURLToPath(new URL('../../bin/agent.js', import.meta.url));
 const homes = new Set<string>();
 const children = new Set<CliChild>();
+let closing = false;
 
 /** Creates a temp home whose config.json points new agents at `relay` (runtime overrides merged in). */
 export function makeHome(prefix: string, relay: string, runtime: Record<string, number> = {}): string {
@@ -39,6 +40,7 @@ export interface CliChild {
 
 /** Spawns `node bin/agent.js …args` and resolves once stdout contains `readyText` (rejects with its stderr tail otherwise). */
 export async function spawnCli(args: string[], readyText: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<CliChild> {
+  if (closing) throw new Error('the bench is shutting down');
   const t0 = performance.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...(options.nodeArgs ?? []), AGENT_BIN, ...args], {
@@ -145,8 +147,9 @@ export function progress(message: string): void {
 
 /** Stops every child still running and removes every temp home. */
 export async function cleanupAll(): Promise<void> {
-  await Promise.allSettled([...children].map((c) => c.stop()));
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
+  closing = true;
+  while (children.size > 0) await Promise.allSettled([...children].map((c) => c.stop()));
+  for (const home of homes) rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   homes.clear();
 }
 
