@@ -73,6 +73,9 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
     const now = clock.now();
     const notices = ownerNotices(env, p, now);
     const built = buildOutgoing(env, p.signer, [...p.intents, ...notices.intents], now);
+    // Signing the outgoing events is part of the tick: its end time and compute charge include it.
+    const endedAt = clock.now();
+    const usage = { ...p.usage, computeMs: (p.usage.computeMs ?? 0) + (endedAt - now) };
     const steps = [...p.steps, ...built.steps];
     const b = p.buffer;
     if (b && (b.kvOps.size > 0 || b.factOps.length > 0 || (p.schedules?.length ?? 0) > 0)) {
@@ -89,11 +92,11 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
       agentPubkey: p.record.pubkey,
       seq: storage.ticks.nextSeq(p.record.index),
       startedAt: p.startedAt,
-      endedAt: now,
+      endedAt,
       trigger: p.trigger,
       steps,
       tokens: p.tokens ?? { input: 0, output: 0 },
-      budget: { computeMs: p.usage.computeMs ?? 0, llmCalls: p.usage.llmCalls ?? 0, tokens: p.usage.tokens ?? 0 },
+      budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls ?? 0, tokens: usage.tokens ?? 0 },
       outcome: p.outcome,
       ...(p.error !== undefined ? { error: p.error } : {}),
       sentEventIds: built.eventIds,
@@ -107,7 +110,7 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
       ...(p.schedules ? { schedules: p.schedules } : {}),
       outbox: built.outbox,
       tick,
-      usage: p.usage,
+      usage,
       ...(p.result ? { result: p.result } : {}),
       ...(p.inbox ? { inbox: p.inbox } : {}),
       ...(p.config.budget.storageBytes !== undefined ? { storageLimitBytes: p.config.budget.storageBytes } : {}),

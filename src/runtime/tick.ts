@@ -109,6 +109,8 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     () => controller.abort(new TickTimeoutError(config.budget.maxTickMs)),
     () => {},
   );
+  // Let observers (the control API's event stream) see `tick.started` before the tick's synchronous work runs.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const sender = parsed.trigger.type === 'dm' || parsed.trigger.type === 'mention' || parsed.trigger.type === 'manual' ? parsed.trigger.message.sender : undefined;
   const state: TickState = {
     buffer: new TickBuffer(env.storage, index, {
