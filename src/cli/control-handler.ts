@@ -22,6 +22,8 @@ export interface ControlHandlerOptions {
   prepareBehavior: (behavior: string) => Promise<void>;
   /** Called after an agent was created (the daemon subscribes it and publishes its profile). */
   onCreated: (record: AgentRecord) => void;
+  /** Called after an agent was terminated (the daemon stops listening for it). */
+  onTerminated: (record: AgentRecord) => void;
 }
 
 /** Maps runtime errors to HTTP statuses so the CLI can print them as they are. */
@@ -96,7 +98,9 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
         }
       };
       try {
-        return describe(await run());
+        const updated = await run();
+        if (action === 'terminate') o.onTerminated(updated);
+        return describe(updated);
       } catch (error) {
         return mapped(() => {
           throw error;

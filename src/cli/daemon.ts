@@ -77,8 +77,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   await loadFastCrypto();
   const storage = openStorage(home);
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
-  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean =>
-    r.state !== 'terminated' && (!options.shard || r.index % options.shard.of === options.shard.index);
+  const inShard = (index: number): boolean => !options.shard || index % options.shard.of === options.shard.index;
+  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && inShard(r.index);
 
   // Agent keys are derived once each and kept: the inbox needs every hosted key for NIP-42 AUTH.
   const signers = new Map<number, SecretKeySigner>();
@@ -113,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     signerFor,
     ownerPubkey: owner.getPublicKey(),
     behaviors,
+    hosts: inShard,
     trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm }),
     logger,
@@ -177,9 +178,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     defaultRelays: defaultRelays(home.config),
     onCreated: (record) => {
       names.set(record.pubkey, record.name);
+      if (!inShard(record.index)) return;
       host(record);
       publishFor([record]);
     },
+    onTerminated: (record) => inbox.removeAgent(record.pubkey),
   });
   const token = controlToken(home.paths.controlToken);
   const control = await startControlServer({ handler, token, port: home.config.control.port });

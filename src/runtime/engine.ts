@@ -60,6 +60,8 @@ export interface RuntimeOptions {
   entropy?: (unixSeconds: number) => OutboundEntropy;
   /** The agent's LLM, if it has one. [none] */
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  /** Which agents this runtime ticks (`agent run --shard i/n`); the others are left alone. [all] */
+  hosts?: (agentIndex: number) => boolean;
   /** Publishes each committed tick as a signed trajectory event (queued in the same transaction). [none] */
   trajectory?: TrajectorySink;
   /** Per-sender rate limiter (shared across agents). [new RateLimiter()] */
@@ -89,6 +91,7 @@ export class Runtime {
   readonly #retryAt = new Map<number, number>();
   readonly #idleWaiters: Array<() => void> = [];
   readonly #loop: WakeLoop;
+  readonly #hosts: (agentIndex: number) => boolean;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: RuntimeOptions) {
@@ -113,6 +116,7 @@ export class Runtime {
       outboxDeadlineMs: options.outboxDeadlineMs ?? 3 * 24 * 3600 * 1000,
     };
     this.#concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
+    this.#hosts = options.hosts ?? (() => true);
     this.#live = new LiveAgents(this.#env, options.idleMs ?? 60_000);
     this.#limiter = options.rateLimiter ?? new RateLimiter();
     this.#loop = new WakeLoop(this.#env.clock, (now) => this.#housekeeping(now), (error) => log(this.#env, 'error', 'wake loop error', { error: describeError(error) }));
@@ -304,6 +308,8 @@ export class Runtime {
         if (this.#running.size >= this.#concurrency) break;
         if (this.#running.has(index)) continue;
         this.#ready.delete(index);
+        // Another daemon's shard: its triggers wait in this database for that daemon.
+        if (!this.#hosts(index)) continue;
         let entry: InboxEntry | undefined;
         try {
           entry = this.#nextEntry(index);
