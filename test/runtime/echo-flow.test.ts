@@ -60,7 +60,9 @@ describe('runtime: a DM in, a reply out (echo over real SQLite and real crypto)'
     await runtime.deliver(inbound(agent, bob, 'legacy hi', { protocol: 'nip04' }));
     const rootId = 'ab'.repeat(32);
     const mention = inbound(agent, bob, 'hey nostr:npub1xyz', { kind: 'mention', protocol: 'note' });
-    mention.replyTo = { parentId: mention.eventId, participants: [bob.getPublicKey(), owner.getPublicKey()], rootId };
+    // As the receiver builds it for a mention that is itself a reply in a thread: the parent event comes along.
+    const parentEvent = { id: mention.eventId, pubkey: bob.getPublicKey(), kind: 1, tags: [['e', rootId, '', 'root'], ['p', owner.getPublicKey()]] };
+    mention.replyTo = { parentId: mention.eventId, participants: [bob.getPublicKey(), owner.getPublicKey()], rootId, parentEvent };
     await runtime.deliver(mention);
     await waitFor('two replies', () => fx.plainEvents(agent).length === 2);
 
@@ -70,7 +72,7 @@ describe('runtime: a DM in, a reply out (echo over real SQLite and real crypto)'
     expect(bob.nip04.decrypt(agent.pubkey, nip04!.content)).toBe('echo: legacy hi');
     expect(nip04!.tags).toContainEqual(['p', bob.getPublicKey()]);
     expect(note!.content).toBe('echo: hey nostr:npub1xyz');
-    expect(note!.tags).toContainEqual(['e', rootId, '', 'root']);
+    expect(note!.tags.find((t) => t[0] === 'e' && t[3] === 'root')?.[1]).toBe(rootId);
     expect(note!.tags.find((t) => t[3] === 'reply')?.[1]).toBe(mention.eventId);
     expect(note!.tags).toContainEqual(['p', bob.getPublicKey()]);
     expect(note!.tags).toContainEqual(['p', owner.getPublicKey()]);

@@ -59,6 +59,8 @@ export function inbound(agent: AgentRecord | string, from: SecretKeySigner | str
   const sender = typeof from === 'string' ? from : from.getPublicKey();
   const eventId = freshId();
   const protocol = extra.protocol ?? 'nip17';
+  // As the receiver builds it: a NIP-17 reply threads to the rumor, the others to the event itself.
+  const rumorId = protocol === 'nip17' ? freshId() : undefined;
   return {
     kind: 'dm',
     protocol,
@@ -66,8 +68,8 @@ export function inbound(agent: AgentRecord | string, from: SecretKeySigner | str
     sender,
     text,
     eventId,
-    ...(protocol === 'nip17' ? { rumorId: freshId() } : {}),
-    replyTo: { parentId: eventId, participants: [sender] },
+    ...(rumorId ? { rumorId } : {}),
+    replyTo: { parentId: rumorId ?? eventId, participants: [sender] },
     createdAt: Math.floor(T0 / 1000),
     relay: 'ws://127.0.0.1:1',
     ...extra,
