@@ -3,10 +3,11 @@
  * through one check: creating → active ⇄ dormant; active → failed → active (recover);
  * active/dormant ⇄ paused (owner pause); any → terminated.
  */
+import type { AgentState } from '../storage/types.js';
 import { AgentStateError } from './errors.js';
 
-/** Every state an agent can be in. `dormant` = hibernated (state in SQLite only). */
-export type AgentState = 'creating' | 'active' | 'dormant' | 'paused' | 'failed' | 'terminated';
+/** Every state an agent can be in (`dormant` = hibernated: state in SQLite only); defined once, with the stored rows. */
+export type { AgentState };
 
 /** All states, for schemas and listings. */
 export const AGENT_STATES: readonly AgentState[] = ['creating', 'active', 'dormant', 'paused', 'failed', 'terminated'];

@@ -1,6 +1,6 @@
 /** Storage types of the agents registry and of each agent's memory (kv, facts, conversations, goals, peers). */
 
-/** Every lifecycle state (mirrors runtime/lifecycle.ts; storage may not import runtime). */
+/** Every lifecycle state; the runtime re-exports this type (its transition table is in runtime/lifecycle.ts). */
 export type AgentState = 'creating' | 'active' | 'dormant' | 'paused' | 'failed' | 'terminated';
 
 /** One hosted agent. `index` is agent n (0-based); `account` = index + 1 (NIP-06 path). */
