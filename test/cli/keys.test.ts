@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { ROOT, runCli } from '../helpers/cli.js';
 import { loadVectors, type Nip06Vectors } from '../helpers/vectors.js';
 
 const { vectors } = loadVectors<Nip06Vectors>('nip06.vectors.json');
@@ -14,6 +15,16 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 const SECRETS = vectors.flatMap((v) => [v.privateKey]);
 
 describe('agent keys derive', () => {
+  it('works as `npx agent` in the project after npm install (the README\'s example)', () => {
+    const out = execFileSync('npx', ['--no-install', 'agent', 'keys', 'derive', '--mnemonic', MNEMONIC, '--account', '0', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      timeout: 60_000,
+    });
+    expect(JSON.parse(out).publicKey).toBe('17162c921dc4d2518f9a101db33695df1afb56ab82f5ff3e5da6eec3ca5cd917');
+  });
+
   it.each(vectors)('prints the NIP-06 vector public key for account $account', async (v) => {
     const r = await runCli(['keys', 'derive', '--mnemonic', v.mnemonic, '--account', String(v.account), '--json']);
     expect(r.code).toBe(0);
