@@ -71,6 +71,8 @@ interface Sub {
   sent: Filter[];
   handlers: SubscriptionHandlers;
   authRetries: number;
+  /** The subscription id of its REQ on the current socket: `<id>:<n>`, new on every send. */
+  wireId?: string;
 }
 
 /** One relay socket with reconnects. Call `connect()` once; it keeps itself connected until `close()`. */
@@ -81,6 +83,10 @@ export class RelayConnection {
   readonly #log: Logger;
   readonly #counters: ConnectionCounters;
   readonly #subs = new Map<string, Sub>();
+  /** Open REQs on the current socket by wire id, and the ids this side replaced or closed on it. */
+  readonly #wire = new Map<string, Sub>();
+  readonly #retired = new Set<string>();
+  #reqs = 0;
   readonly #pending = new Map<string, Array<(r: RelayPublishResult) => void>>();
   readonly #lifetime = new AbortController();
   readonly #auth: RelayAuth;
@@ -164,7 +170,7 @@ export class RelayConnection {
       close: () => {
         if (this.#subs.get(id) !== sub) return;
         this.#subs.delete(id);
-        this.#send(['CLOSE', id]);
+        this.#retire(sub);
       },
     };
   }
@@ -246,6 +252,7 @@ export class RelayConnection {
     this.#connectedAt = this.#clock.now();
     this.#lastError = undefined;
     this.#setState('connected');
+    this.#forgetWireIds();
     this.#log.log({ level: 'debug', ns: 'relay', msg: 'connected', relay: this.url });
     for (const waiter of [...this.#openWaiters]) waiter(true);
     for (const [id, sub] of this.#subs) {
@@ -259,6 +266,7 @@ export class RelayConnection {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
     this.#stopPing();
+    this.#forgetWireIds();
     this.#auth.reset();
     this.#failPending('error: connection closed');
     if (this.#lifetime.signal.aborted) return this.#setState('closed');
@@ -294,7 +302,9 @@ export class RelayConnection {
   #onMessage(msg: RelayMessage): void {
     switch (msg[0]) {
       case 'EVENT': {
-        const sub = this.#subs.get(msg[1]);
+        const sub = this.#wire.get(msg[1]);
+        // Stored events of a REQ this side already replaced or closed: requested, just no longer wanted.
+        if (!sub && this.#retired.has(msg[1])) return;
         if (!sub || !matchFilters(sub.sent, msg[2])) return void this.#counters.unrequested++;
         if (!verifyEvent(msg[2])) {
           this.#counters.invalidSignature++;
@@ -304,7 +314,8 @@ export class RelayConnection {
         return sub.handlers.onEvent(msg[2]);
       }
       case 'EOSE':
-        return this.#subs.get(msg[1])?.handlers.onEose?.();
+        // Only the current REQ's EOSE counts: a replaced REQ's late EOSE would end the new one's stored events early.
+        return this.#wire.get(msg[1])?.handlers.onEose?.();
       case 'OK': {
         if (this.#auth.onOk(msg[1], msg[2], msg[3])) return;
         for (const finish of this.#pending.get(msg[1]) ?? []) finish({ relay: this.url, ok: msg[2] || rejectionPrefix(msg[3]) === 'duplicate', message: msg[3] });
@@ -323,9 +334,12 @@ export class RelayConnection {
     }
   }
 
-  #onClosed(id: string, reason: string): void {
-    const sub = this.#subs.get(id);
+  #onClosed(wireId: string, reason: string): void {
+    const sub = this.#wire.get(wireId);
     if (!sub) return;
+    this.#wire.delete(wireId);
+    sub.wireId = undefined;
+    const id = wireId.slice(0, wireId.lastIndexOf(':'));
     if (rejectionPrefix(reason) === 'auth-required' && sub.authRetries < 3) {
       sub.authRetries++;
       sub.sent = [];
@@ -344,8 +358,30 @@ export class RelayConnection {
     if (this.#state !== 'connected') return;
     const filters = sub.filters();
     if (filters.length === 0) return;
+    this.#retire(sub);
+    const wireId = `${id}:${(++this.#reqs).toString(36)}`;
     sub.sent = filters;
-    if (this.#send(['REQ', id, ...filters])) sub.handlers.onSent?.();
+    sub.wireId = wireId;
+    this.#wire.set(wireId, sub);
+    if (this.#send(['REQ', wireId, ...filters])) sub.handlers.onSent?.();
+  }
+
+  /** Closes a sub's open REQ on this socket; its late answers are then ignored. */
+  #retire(sub: Sub): void {
+    if (sub.wireId === undefined) return;
+    this.#wire.delete(sub.wireId);
+    this.#retired.add(sub.wireId);
+    // Late answers come right after the CLOSE; a bounded memory of recent ids is enough.
+    if (this.#retired.size > 256) this.#retired.delete(this.#retired.values().next().value as string);
+    this.#send(['CLOSE', sub.wireId]);
+    sub.wireId = undefined;
+  }
+
+  /** A new socket: no REQ is open on it yet. */
+  #forgetWireIds(): void {
+    for (const sub of this.#wire.values()) sub.wireId = undefined;
+    this.#wire.clear();
+    this.#retired.clear();
   }
 
   #send(message: unknown[]): boolean {

@@ -2,8 +2,10 @@
  * The inbox subscription: per relay, one REQ for every hosted agent (`#p` batched to the relay's
  * NIP-11 limits; more REQs only when the limits force it), kinds 1059, 4 and 1. On every (re)send it
  * resumes from the relay's saved cursor, reaching two days further back for gift wraps (whose
- * `created_at` is randomized up to two days into the past). Events of a relay are handled in order;
- * the cursor moves only past events the receiver has settled, so a crash or a failed sink replays
+ * `created_at` is randomized up to two days into the past). When a relay caps a filter's stored
+ * events at its limit, the catch-up pages further back (catch-up.ts) while live delivery goes on.
+ * Events of a relay are handled in order; the cursor moves only once every REQ of the relay is
+ * caught up and only past events the receiver has settled, so a crash or a failed sink replays
  * them, and the processed table makes the replay a no-op.
  */
 import type { Filter } from '../protocol/filter.js';
@@ -16,6 +18,7 @@ import type { Db } from '../storage/sqlite/database.js';
 import { pruneProcessed } from '../storage/sqlite/processed-store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { CatchUp } from './catch-up.js';
 import { Receiver } from './receiver.js';
 import { fetchRelayInfo } from './relay-info.js';
 import type { SubscriptionHandle } from './relay-connection.js';
@@ -41,12 +44,17 @@ export interface InboxOptions {
   processedRetentionMs?: number;
   /** NIP-11 limits per relay [fetched over HTTP, 3 s timeout]. */
   relayLimits?: (url: string) => Promise<RelayLimitation | undefined>;
+  /** The `limit` asked per filter when a relay publishes no `max_limit` [500]. */
+  pageLimit?: number;
 }
 
 interface RelaySubs {
   handles: SubscriptionHandle[];
   groups: string[][];
   live: boolean[];
+  /** The filters last computed for each REQ, and the catch-up of its latest send. */
+  sent: Filter[][];
+  catchUps: Array<CatchUp | undefined>;
   chain: Promise<void>;
   dirty: boolean;
   limits: RelayLimitation;
@@ -114,7 +122,10 @@ export class InboxSubscriptions {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
-    for (const subs of this.#relays.values()) for (const h of subs.handles) h.close();
+    for (const subs of this.#relays.values()) {
+      for (const c of subs.catchUps) c?.cancel();
+      for (const h of subs.handles) h.close();
+    }
     await Promise.all([...this.#relays.values()].map((s) => s.chain));
   }
 
@@ -122,7 +133,7 @@ export class InboxSubscriptions {
     const conn = this.#o.pool.addRelay(url);
     const info = this.#o.relayLimits ? await this.#o.relayLimits(conn.url) : (await fetchRelayInfo(conn.url))?.limitation;
     if (this.#stopped) return;
-    this.#relays.set(conn.url, { handles: [], groups: [], live: [], chain: Promise.resolve(), dirty: false, limits: info ?? {} });
+    this.#relays.set(conn.url, { handles: [], groups: [], live: [], sent: [], catchUps: [], chain: Promise.resolve(), dirty: false, limits: info ?? {} });
     this.#rebuild(conn.url);
   }
 
@@ -138,8 +149,10 @@ export class InboxSubscriptions {
     const groups = this.#groups(subs.limits);
     while (subs.handles.length > groups.length) {
       subs.handles.pop()?.close();
+      subs.catchUps.pop()?.cancel();
       subs.live.pop();
       subs.groups.pop();
+      subs.sent.pop();
     }
     groups.forEach((pubkeys, i) => {
       const existing = subs.handles[i];
@@ -149,15 +162,25 @@ export class InboxSubscriptions {
       }
       subs.groups[i] = pubkeys;
       subs.live[i] = false;
-      subs.handles[i] = conn.subscribe(`inbox-${i}`, () => this.#filters(url, subs.groups[i] ?? [], subs.limits), {
-        onEvent: (event) => this.#enqueue(url, subs, event),
-        onEose: () => {
-          subs.live[i] = true;
-          this.#checkpoint(url, subs);
+      subs.handles[i] = conn.subscribe(`inbox-${i}`, () => (subs.sent[i] = this.#filters(url, subs.groups[i] ?? [], subs.limits)), {
+        onEvent: (event) => {
+          subs.catchUps[i]?.observe(event);
+          this.#enqueue(url, subs, event);
         },
+        onEose: () => this.#catchUp(url, subs, i),
         onSent: () => {
           subs.live[i] = false;
           subs.dirty = false;
+          subs.catchUps[i]?.cancel();
+          subs.catchUps[i] = new CatchUp({
+            conn,
+            url,
+            pageId: `inbox-${i}-page`,
+            filters: subs.sent[i] ?? [],
+            onEvent: (event) => this.#enqueue(url, subs, event),
+            clock: this.#clock,
+            logger: this.#log,
+          });
         },
       });
     });
@@ -185,7 +208,8 @@ export class InboxSubscriptions {
       const p = pubkeys.slice(i, i + batch);
       const wraps: Filter = { kinds: [Kind.GiftWrap], '#p': p, since: Math.max(0, cursor - MAX_BACKDATE_SECONDS - overlap) };
       const direct: Filter = { kinds: [Kind.EncryptedDirectMessage, Kind.TextNote], '#p': p, since: Math.max(0, cursor - overlap) };
-      if (limits.max_limit) wraps.limit = direct.limit = limits.max_limit;
+      // Always an explicit limit: an answer that reaches it is capped, and the catch-up pages on.
+      wraps.limit = direct.limit = Math.max(1, limits.max_limit ?? this.#o.pageLimit ?? 500);
       out.push(wraps, direct);
     }
     return out;
@@ -196,6 +220,20 @@ export class InboxSubscriptions {
       const settled = await this.receiver.handle(event, url);
       if (!settled) subs.dirty = true;
     });
+  }
+
+  /** After a REQ's EOSE: pages back through capped filters, then marks the REQ live and checkpoints. */
+  #catchUp(url: string, subs: RelaySubs, i: number): void {
+    const catchUp = subs.catchUps[i];
+    if (!catchUp) return;
+    catchUp.run().then(
+      (complete) => {
+        if (!complete || subs.catchUps[i] !== catchUp || this.#stopped) return;
+        subs.live[i] = true;
+        this.#checkpoint(url, subs);
+      },
+      (error: unknown) => this.#log.log({ level: 'warn', ns: 'inbox', msg: 'catch-up failed; cursor kept', relay: url, error: (error as Error).message }),
+    );
   }
 
   /** Saves "caught up to now" once every event received before it is settled (and none failed). */
