@@ -3,6 +3,7 @@
  * Sends are dropped once the socket is closing; a client that stops reading is cut off, not buffered forever.
  */
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Filter } from '../src/protocol/filter.js';
 import type { ConnectionInfo } from './types.js';
@@ -22,6 +23,25 @@ const RESUME_AT = 100;
 
 let nextConnectionId = 1;
 
+/** Connections corked by the current withCorkedSends() call; undefined outside one. */
+let corking: Set<Connection> | undefined;
+
+/**
+ * Runs `fn` with sends batched: each connection written to is corked on its first frame and uncorked
+ * at the end, so a batch of OKs (or a REQ's stored events) goes out in one write instead of one per frame.
+ */
+export function withCorkedSends<T>(fn: () => T): T {
+  if (corking) return fn();
+  const corked = new Set<Connection>();
+  corking = corked;
+  try {
+    return fn();
+  } finally {
+    corking = undefined;
+    for (const conn of corked) conn.socket?.uncork();
+  }
+}
+
 /** A connected client. */
 export class Connection implements ConnectionInfo {
   readonly id = nextConnectionId++;
@@ -38,6 +58,8 @@ export class Connection implements ConnectionInfo {
     readonly ip: string,
     /** The Host header of the upgrade request (NIP-42 `relay` tags are checked against it). */
     readonly host: string,
+    /** The TCP socket under `ws`, corked while a batch of frames is written (see withCorkedSends). */
+    readonly socket?: Duplex,
   ) {}
 
   /** True while the socket can still be written. */
@@ -51,6 +73,10 @@ export class Connection implements ConnectionInfo {
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ws.close(1008, 'slow consumer: too much unread data');
       return;
+    }
+    if (corking && this.socket && !corking.has(this)) {
+      corking.add(this);
+      this.socket.cork();
     }
     this.ws.send(text);
   }

@@ -5,7 +5,7 @@
  */
 import type { NostrEvent } from '../src/protocol/event.js';
 import { isEphemeralKind } from '../src/protocol/kinds.js';
-import type { Connection } from './connection.js';
+import { withCorkedSends, type Connection } from './connection.js';
 import { serializeForStorage } from './event-meta.js';
 import { prefixed } from './prefix.js';
 import type { Relay } from './relay.js';
@@ -108,10 +108,12 @@ export class Ingest {
         }
       }
     }
-    items.forEach((item, i) => {
-      this.answer(item, verdicts[i] ?? 'ok', statuses.get(item));
-      item.conn.leave();
-    });
+    withCorkedSends(() =>
+      items.forEach((item, i) => {
+        this.answer(item, verdicts[i] ?? 'ok', statuses.get(item));
+        item.conn.leave();
+      }),
+    );
   }
 
   private answer(item: Item, verdict: Verdict, status: SaveStatus | 'error' | undefined): void {

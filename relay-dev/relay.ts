@@ -5,7 +5,7 @@
 import type { NostrEvent } from '../src/protocol/event.js';
 import { matchFilter } from '../src/protocol/filter.js';
 import { handleAuth } from './auth.js';
-import type { Connection } from './connection.js';
+import { withCorkedSends, type Connection } from './connection.js';
 import { handleCount } from './counting.js';
 import { handleEvent } from './adding.js';
 import { Ingest } from './ingest.js';
@@ -119,6 +119,10 @@ export class Relay {
 
   /** Handles one client frame; nothing a client sends can throw out of here. */
   handleMessage(conn: Connection, text: string): void {
+    withCorkedSends(() => this.dispatch(conn, text));
+  }
+
+  private dispatch(conn: Connection, text: string): void {
     if (this.closing) return this.notice(conn, 'error: the relay is shutting down');
     if (Buffer.byteLength(text) > this.limits.maxMessageBytes) return this.tooLarge(conn, text);
     let msg: unknown;
