@@ -12,6 +12,11 @@ import { unwrapGift, type Rumor } from '../protocol/nip59.js';
 import type { Signer } from '../signer/types.js';
 import type { FileAttachment, InboundMessage, RejectReason } from './types.js';
 
+/** The id of the message an event (or rumor) answers, by its `e` tags (NIP-10 rules, which cover NIP-17's single `e`). */
+export function inReplyToOf(event: Pick<NostrEvent, 'tags'>): string | undefined {
+  return parseThread(event).reply?.id;
+}
+
 /** Either the messages to deliver or why the event was dropped. */
 export type Classified = { messages: InboundMessage[] } | { reject: RejectReason; detail: string };
 
@@ -38,6 +43,8 @@ export function classifyGiftWrap(wrap: NostrEvent, agent: Signer, relay: string)
     relay,
   };
   if (chat.subject !== undefined) message.subject = chat.subject;
+  const parent = inReplyToOf(rumor);
+  if (parent !== undefined) message.inReplyTo = parent;
   if (chat.kind === Kind.FileMessage) message.files = [fileOf(rumor, chat)];
   return { messages: [message] };
 }
@@ -68,6 +75,7 @@ export function classifyLegacyDm(event: NostrEvent, agent: Signer, relay: string
   } catch (cause) {
     return { reject: 'decrypt-failed', detail: `nip04: ${(cause as Error).message}` };
   }
+  const parent = inReplyToOf(event);
   return {
     messages: [
       {
@@ -77,6 +85,7 @@ export function classifyLegacyDm(event: NostrEvent, agent: Signer, relay: string
         sender: event.pubkey,
         text,
         eventId: event.id,
+        ...(parent !== undefined ? { inReplyTo: parent } : {}),
         replyTo: { parentId: event.id, participants: [event.pubkey], relay },
         createdAt: event.created_at,
         relay,
@@ -94,10 +103,11 @@ export function classifyMention(event: NostrEvent, hosted: ReadonlySet<string>, 
   }
   const parentEvent = { id: event.id, pubkey: event.pubkey, kind: event.kind, tags: event.tags };
   const rootId = thread.root && thread.root.id !== event.id ? thread.root.id : undefined;
+  const inReplyTo = thread.reply?.id;
   const messages = [...addressed].map((agent): InboundMessage => {
     const participants = [...new Set([event.pubkey, ...thread.profiles])].filter((p) => p !== agent);
     const replyTo = { parentId: event.id, participants, relay, parentEvent, ...(rootId ? { rootId } : {}) };
-    return { kind: 'mention', protocol: 'note', agentPubkey: agent, sender: event.pubkey, text: event.content, eventId: event.id, replyTo, createdAt: event.created_at, relay };
+    return { kind: 'mention', protocol: 'note', agentPubkey: agent, sender: event.pubkey, text: event.content, eventId: event.id, ...(inReplyTo ? { inReplyTo } : {}), replyTo, createdAt: event.created_at, relay };
   });
   return { messages };
 }

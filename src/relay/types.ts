@@ -101,6 +101,11 @@ export interface InboundMessage {
   eventId: string;
   /** NIP-17: the rumor's id. */
   rumorId?: string;
+  /**
+   * The message this one answers: its `e` tag (NIP-10: the `reply` marker, the `root` when that is the
+   * only marker, else the last `e`). NIP-17: a rumor id; NIP-04 / notes: an event id.
+   */
+  inReplyTo?: string;
   subject?: string;
   replyTo: ReplyContext;
   files?: FileAttachment[];

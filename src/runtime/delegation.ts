@@ -7,6 +7,7 @@
  * timeout (or a second one) finds the record closed and is ignored.
  */
 import { z } from 'zod';
+import { createChatRumor } from '../protocol/nip17.js';
 import type { InboundMessage } from '../relay/types.js';
 import type { JsonValue } from '../storage/types.js';
 import type { AgentBehavior, DelegationResult, TickContext, TickMemory, Trigger } from './types.js';
@@ -19,6 +20,8 @@ export const DELEGATION_ALARM_PREFIX = '__delegation:';
 export const KEEP_CLOSED_MS = 24 * 3600 * 1000;
 /** The default time to wait for a delegate's reply. */
 export const DEFAULT_DELEGATION_TIMEOUT_MS = 60_000;
+/** How long after `ctx.delegate` its tick may commit (and date the DM) for a reply's `e` tag to be recognised (s). */
+export const DELEGATION_SEND_WINDOW_S = 120;
 
 /** Whom the final answer goes to: the sender of the message that started the delegation. */
 export interface DelegationOrigin {
@@ -86,8 +89,34 @@ export function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string
 }
 
 /**
- * Matches a trigger to a delegation: a DM from a delegate (by the subject it carries back, else its
- * oldest open delegation), or a delegation's timeout alarm.
+ * The id of the kind 14 rumor that carried `record` to its delegate, if it was sent at unix second
+ * `at`: the runtime's outbound builder sends it as one chat rumor to the target with the record's
+ * text and subject, dated when the delegating tick committed.
+ */
+export function delegationRumorId(record: Pick<DelegationRecord, 'target' | 'text' | 'subject'>, agentPubkey: string, at: number): string {
+  return createChatRumor(agentPubkey, { recipients: [record.target], content: record.text, createdAt: at, subject: record.subject }).id;
+}
+
+/**
+ * The delegation whose DM a reply threads to (its `e` tag = that DM's rumor id). The rumor is dated
+ * when the delegating tick committed, some seconds after the record was made: each second of that
+ * window is tried, the likeliest first, newest delegation first. A sha256 match is exact.
+ */
+function byRumorId(records: DelegationRecord[], agentPubkey: string, inReplyTo: string): DelegationRecord | undefined {
+  for (const record of [...records].reverse()) {
+    const from = Math.floor(record.createdAt / 1000);
+    // Usually the same second or the next; one second back covers a wall clock stepped back.
+    for (let k = 0; k <= DELEGATION_SEND_WINDOW_S + 1; k++) {
+      const at = k <= DELEGATION_SEND_WINDOW_S ? from + k : from - 1;
+      if (delegationRumorId(record, agentPubkey, at) === inReplyTo) return record;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Matches a trigger to a delegation: a DM from a delegate (by the delegation DM its `e` tag answers,
+ * else by the subject it carries back, else its oldest open delegation), or a delegation's timeout alarm.
  */
 export function matchDelegation(memory: Pick<TickMemory, 'list'>, trigger: Trigger): DelegationMatch | undefined {
   if (trigger.type === 'alarm') {
@@ -101,8 +130,11 @@ export function matchDelegation(memory: Pick<TickMemory, 'list'>, trigger: Trigg
   if (trigger.type !== 'dm') return undefined;
   const { sender, subject, text } = trigger.message;
   const mine = listDelegations(memory).filter((r) => r.target === sender);
-  const bySubject = subject !== undefined ? mine.find((r) => r.subject === subject) : undefined;
-  if (bySubject) return bySubject.status === 'open' ? { type: 'reply', record: bySubject, reply: text } : { type: 'stale', record: bySubject, why: 'late-reply' };
+  if (mine.length === 0) return undefined;
+  const { inReplyTo, agentPubkey } = trigger.inbound;
+  const byThread = typeof inReplyTo === 'string' ? byRumorId(mine, agentPubkey, inReplyTo) : undefined;
+  const answered = byThread ?? (subject !== undefined ? mine.find((r) => r.subject === subject) : undefined);
+  if (answered) return answered.status === 'open' ? { type: 'reply', record: answered, reply: text } : { type: 'stale', record: answered, why: 'late-reply' };
   const open = mine.find((r) => r.status === 'open');
   return open ? { type: 'reply', record: open, reply: text } : undefined;
 }

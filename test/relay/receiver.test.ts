@@ -94,6 +94,39 @@ describe('Receiver', () => {
     expect(receiver.counters.rejected['not-addressed']).toBe(1);
   });
 
+  it('names the parent each message replies to (inReplyTo): NIP-17 rumor e, NIP-04 e, NIP-10 reply marker or last e', async () => {
+    const { receiver, got } = setup();
+    const parent = 'a'.repeat(64);
+    const root = 'b'.repeat(64);
+    const mid = 'c'.repeat(64);
+    const to = agent.getPublicKey();
+    const [threaded] = buildDirectMessage(alice, to, 'nip17 reply', { replyTo: { id: parent } }, entropy);
+    const [fresh] = buildDirectMessage(alice, to, 'nip17 new', {}, entropy);
+    const k4 = finalizeEvent({ kind: 4, created_at: now, tags: [['p', to], ['e', parent]], content: nip04.encrypt(aliceKey, to, 'nip04 reply') }, aliceKey);
+    const note = (content: string, tags: string[][]) => finalizeEvent({ kind: 1, created_at: now, tags: [...tags, ['p', to]], content }, aliceKey);
+    const events = [
+      threaded!.event,
+      fresh!.event,
+      k4,
+      note('marked', [['e', root, '', 'root'], ['e', parent, '', 'reply']]),
+      note('root only', [['e', root, '', 'root']]),
+      note('positional', [['e', root], ['e', mid], ['e', parent]]),
+      note('mention marker only', [['e', mid, '', 'mention']]),
+      note('no e', []),
+    ];
+    for (const e of events) await receiver.handle(e, 'ws://r');
+    expect(got.filter((m) => m.agentPubkey === to).map((m) => [m.text, m.inReplyTo])).toEqual([
+      ['nip17 reply', parent],
+      ['nip17 new', undefined],
+      ['nip04 reply', parent],
+      ['marked', parent],
+      ['root only', root],
+      ['positional', parent],
+      ['mention marker only', undefined],
+      ['no e', undefined],
+    ]);
+  });
+
   it('leaves an event unprocessed when the sink fails, and delivers it on the next try', async () => {
     let fail = true;
     const seen: string[] = [];

@@ -6,13 +6,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/behaviors/define-agent.js';
+import { unwrapGift, type Rumor } from '../../src/protocol/nip59.js';
 import { classifyGiftWrap } from '../../src/relay/classify.js';
-import { DELEGATION_PREFIX } from '../../src/runtime/delegation.js';
+import { buildDirectMessage } from '../../src/relay/reply.js';
+import { DELEGATION_PREFIX, delegationRumorId, matchDelegation, type DelegationRecord } from '../../src/runtime/delegation.js';
+import type { Trigger } from '../../src/runtime/types.js';
+import type { JsonValue } from '../../src/storage/types.js';
 import type { Runtime } from '../../src/runtime/engine.js';
 import type { AgentRecord } from '../../src/storage/types.js';
 import { OpenAiProvider } from '../../src/think/openai.js';
 import { startFakeLlmServer, type FakeLlmServer, type FakeReply, type ReceivedRequest } from '../helpers/fake-llm-server.js';
-import { RuntimeFixture, accountSigner, inbound, owner, stranger, waitFor } from './helpers.js';
+import { RuntimeFixture, accountSigner, gate, inbound, owner, stranger, waitFor } from './helpers.js';
 
 type Msg = { role: string; content: string | null };
 
@@ -180,5 +184,118 @@ describe('runtime: delegation across ticks', () => {
     const tick = fx.storage.ticks.last(a.index)!;
     expect(tick.steps.some((s) => s.type === 'tool' && s.name === 'delegate' && s.detail?.refused === true)).toBe(true);
     expect(delegations(a)).toEqual([]);
+  });
+
+  it('two delegations to the same delegate answered out of order: each reply reaches its own by the e tag', async () => {
+    const bob = stranger(0xb0);
+    const alice = stranger(0xa1);
+    const carol = stranger(0xc1);
+    const slowCommit = gate();
+    let waiting = false;
+    fx.define(
+      defineAgent({
+        name: 'asks-bob',
+        about: 'asks bob whatever it is told',
+        defaultDmPolicy: 'open',
+        async onMessage(ctx, m) {
+          ctx.delegate(bob.getPublicKey(), m.text, { timeoutMs: 60_000 });
+          // The second delegating tick commits (and dates its DM) a few seconds after ctx.delegate.
+          if (m.text === 'q2') {
+            waiting = true;
+            await slowCommit.promise;
+          }
+        },
+      }),
+    );
+    runtime = await fx.runtime();
+    const a = await fx.agent(runtime, 'a', 'asks-bob');
+    /** The delegation DMs bob got, as rumors (with ids), oldest first. */
+    const toBob = (): Rumor[] =>
+      fx.storage.outbox
+        .list({ agentPubkey: a.pubkey })
+        .filter((e) => e.event.kind === 1059 && e.target.type === 'dm' && e.target.recipient === bob.getPublicKey())
+        .sort((x, y) => x.id - y.id)
+        .map((e) => {
+          const opened = unwrapGift(e.event, bob);
+          if (!opened.ok) throw new Error(`wrap did not open: ${opened.reason}`);
+          return opened.rumor;
+        });
+    /** Bob answers like a client that threads by `e` tag only (no subject), through real gift wraps. */
+    const answer = async (to: Rumor, text: string): Promise<void> => {
+      const [wrap] = buildDirectMessage(bob, a.pubkey, text, { replyTo: { id: to.id } });
+      const classified = classifyGiftWrap(wrap!.event, accountSigner(a.index + 1), 'ws://127.0.0.1:1');
+      if (!('messages' in classified)) throw new Error(`wrap rejected: ${classified.reject}`);
+      expect(classified.messages[0]).toMatchObject({ inReplyTo: to.id });
+      expect(classified.messages[0]!.subject).toBeUndefined();
+      for (const m of classified.messages) await runtime.deliver(m);
+    };
+
+    await runtime.deliver(inbound(a, alice, 'q1'));
+    await waitFor('the first delegation DM', () => toBob().length === 1);
+    await fx.clock.advance(1000);
+    await runtime.deliver(inbound(a, carol, 'q2'));
+    await waitFor('the second tick delegating', () => waiting);
+    await fx.clock.advance(5000);
+    slowCommit.open();
+    await waitFor('the second delegation DM', () => toBob().length === 2);
+    await runtime.idle();
+    const [first, second] = toBob();
+    expect([first!.content, second!.content]).toEqual(['q1', 'q2']);
+    expect(second!.created_at).toBe(Math.floor(fx.clock.now() / 1000));
+
+    // Bob answers the second first: the oldest-open fallback would hand it to alice.
+    await answer(second!, 'answer to q2');
+    await waitFor('carol answered', () => fx.dmsTo(carol, a).length === 1);
+    await answer(first!, 'answer to q1');
+    await waitFor('alice answered', () => fx.dmsTo(alice, a).length === 1);
+    await runtime.idle();
+    expect(fx.dmsTo(carol, a)).toEqual(['answer to q2']);
+    expect(fx.dmsTo(alice, a)).toEqual(['answer to q1']);
+    expect(delegations(a).map((d) => d.status)).toEqual(['closed', 'closed']);
+
+    // A repeated answer to the first finds it closed: recorded as stale, nobody gets it.
+    await runtime.deliver(inbound(a, alice, 'q3'));
+    await waitFor('a third delegation DM', () => toBob().length === 3);
+    await runtime.idle();
+    await answer(first!, 'answer to q1 again');
+    await runtime.idle();
+    expect(fx.storage.ticks.last(a.index)!.steps.some((st) => st.detail?.outcome === 'stale')).toBe(true);
+    expect(fx.dmsTo(alice, a)).toEqual(['answer to q1']);
+    expect(delegations(a).filter((d) => d.status === 'open')).toHaveLength(1);
+  });
+});
+
+describe('matchDelegation', () => {
+  const agentPubkey = accountSigner(1).getPublicKey();
+  const bob = stranger(0xb0).getPublicKey();
+  const record = (id: string, createdAt: number, status: 'open' | 'closed' = 'open'): DelegationRecord => ({
+    id,
+    target: bob,
+    text: `task ${id}`,
+    subject: `delegation ${id}`,
+    createdAt,
+    deadline: createdAt + 60_000,
+    origin: { requester: owner.getPublicKey() },
+    status,
+  });
+  const memory = (records: DelegationRecord[]) => ({ list: () => records.map((r) => ({ key: `${DELEGATION_PREFIX}${r.id}`, value: r as unknown as JsonValue })) });
+  const reply = (extra: { inReplyTo?: string; subject?: string }): Trigger => {
+    const message = inbound(agentPubkey, bob, 'done', extra);
+    return { type: 'dm', inboxId: 9, inbound: message, message: { kind: 'dm', protocol: 'nip17', sender: bob, text: 'done', fromOwner: false, createdAt: message.createdAt, ...(extra.subject ? { subject: extra.subject } : {}) } };
+  };
+  const older = record('1', 1_700_000_000_000);
+  const newer = record('2', 1_700_000_010_000);
+  const idOf = (r: DelegationRecord, late = 0): string => delegationRumorId(r, agentPubkey, Math.floor(r.createdAt / 1000) + late);
+
+  it('the e tag wins over the subject, the subject over the oldest open delegation', () => {
+    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: idOf(newer, 3), subject: older.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
+    expect(matchDelegation(memory([older, newer]), reply({ subject: newer.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
+    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: 'f'.repeat(64) }))).toMatchObject({ type: 'reply', record: { id: '1' } });
+    expect(matchDelegation(memory([older, newer]), reply({}))).toMatchObject({ type: 'reply', record: { id: '1' } });
+  });
+
+  it('an e tag naming a closed delegation is stale, never given to another open one', () => {
+    const closed = { ...older, status: 'closed' as const, closedAt: older.createdAt + 1000 };
+    expect(matchDelegation(memory([closed, newer]), reply({ inReplyTo: idOf(closed) }))).toMatchObject({ type: 'stale', record: { id: '1' }, why: 'late-reply' });
   });
 });
