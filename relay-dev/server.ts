@@ -32,7 +32,12 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
       sockets.set(ws, conn);
       relay.connections.add(conn);
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+        // ws hands over Buffers (binaryType 'nodebuffer'): decode in place, never copy.
+        const text = Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : Buffer.isBuffer(data)
+            ? data.toString('utf8')
+            : Buffer.from(data).toString('utf8');
         relay.handleMessage(conn, text);
       });
       ws.on('close', () => {
