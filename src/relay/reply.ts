@@ -31,6 +31,8 @@ export interface DirectMessageOptions {
   replyTo?: { id: string; relay?: string };
   /** Other participants of a group room (besides `recipient`). */
   cc?: string[];
+  /** The rumor's `created_at` (unix s) when the caller fixed it in advance, so it knows the rumor id; default now. */
+  createdAt?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export function buildDirectMessage(signer: Signer, recipient: string, text: stri
   const e = entropyOf(entropy);
   const recipients = [...new Set([recipient, ...(options.cc ?? [])])].filter((p) => p !== me);
   if (recipients.length === 0) throw new Error('a direct message needs a recipient other than the sender');
-  const rumor = createChatRumor(me, { recipients, content: text, subject: options.subject, replyTo: options.replyTo, createdAt: e.now });
+  const rumor = createChatRumor(me, { recipients, content: text, subject: options.subject, replyTo: options.replyTo, createdAt: options.createdAt ?? e.now });
   const wraps = wrapForRecipients(rumor, signer, recipients, e, true);
   return wraps.map((event, i) => ({ event, target: i < recipients.length ? { type: 'dm', recipient: recipients[i] as string } : { type: 'own' } }));
 }

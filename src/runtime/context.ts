@@ -8,7 +8,7 @@ import type { JsonValue, ScheduleOp, ScheduleSpec } from '../storage/types.js';
 import { ToolInputError, ToolRefusedError, ToolSuspendedError, type ToolCapabilities, type ToolContext } from '../think/tools/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
-import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
+import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, delegationRumorId, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
 import { parseDuration } from './duration.js';
 import { BudgetExceededError } from './errors.js';
 import type { TickBuffer } from './tick-buffer.js';
@@ -231,9 +231,12 @@ export function createTickContext(p: ContextParams): TickContext {
         ...(options.state !== undefined ? { state: options.state } : {}),
         status: 'open',
       };
+      // The DM's rumor is dated now, so its id (what a threaded reply's `e` tag names) is known and kept.
+      const sentAt = Math.floor(now / 1000);
+      record.rumorId = delegationRumorId(record, p.agent.pubkey, sentAt);
       state.buffer.set(delegationKey(id), record as unknown as JsonValue);
       ctx.schedule({ at: record.deadline, key: `${DELEGATION_ALARM_PREFIX}${id}`, note: `delegation ${id} timed out` });
-      state.intents.push({ type: 'dm', recipient: resolved.pubkey, text, subject: record.subject });
+      state.intents.push({ type: 'dm', recipient: resolved.pubkey, text, subject: record.subject, createdAt: sentAt });
       return { id, target: resolved.pubkey };
     },
     log: (msg, fields) => p.log(msg, fields),

@@ -20,8 +20,6 @@ export const DELEGATION_ALARM_PREFIX = '__delegation:';
 export const KEEP_CLOSED_MS = 24 * 3600 * 1000;
 /** The default time to wait for a delegate's reply. */
 export const DEFAULT_DELEGATION_TIMEOUT_MS = 60_000;
-/** How long after `ctx.delegate` its tick may commit (and date the DM) for a reply's `e` tag to be recognised (s). */
-export const DELEGATION_SEND_WINDOW_S = 120;
 
 /** Whom the final answer goes to: the sender of the message that started the delegation. */
 export interface DelegationOrigin {
@@ -46,6 +44,8 @@ export interface DelegationRecord {
   state?: JsonValue;
   status: 'open' | 'closed';
   closedAt?: number;
+  /** The id of the kind 14 rumor that carried the request (a threaded reply's `e` tag names it). */
+  rumorId?: string;
 }
 
 const RecordSchema = z.looseObject({
@@ -60,6 +60,7 @@ const RecordSchema = z.looseObject({
   state: z.unknown().optional(),
   status: z.enum(['open', 'closed']),
   closedAt: z.number().optional(),
+  rumorId: z.string().optional(),
 });
 
 /** What a later tick found for its trigger. */
@@ -88,30 +89,14 @@ export function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string
   return listDelegations(memory).some((r) => r.target === sender && (r.status === 'open' || r.subject === subject));
 }
 
-/**
- * The id of the kind 14 rumor that carried `record` to its delegate, if it was sent at unix second
- * `at`: the runtime's outbound builder sends it as one chat rumor to the target with the record's
- * text and subject, dated when the delegating tick committed.
- */
+/** The id of the kind 14 rumor carrying `record` to its delegate when sent at unix second `at`. */
 export function delegationRumorId(record: Pick<DelegationRecord, 'target' | 'text' | 'subject'>, agentPubkey: string, at: number): string {
   return createChatRumor(agentPubkey, { recipients: [record.target], content: record.text, createdAt: at, subject: record.subject }).id;
 }
 
-/**
- * The delegation whose DM a reply threads to (its `e` tag = that DM's rumor id). The rumor is dated
- * when the delegating tick committed, some seconds after the record was made: each second of that
- * window is tried, the likeliest first, newest delegation first. A sha256 match is exact.
- */
-function byRumorId(records: DelegationRecord[], agentPubkey: string, inReplyTo: string): DelegationRecord | undefined {
-  for (const record of [...records].reverse()) {
-    const from = Math.floor(record.createdAt / 1000);
-    // Usually the same second or the next; one second back covers a wall clock stepped back.
-    for (let k = 0; k <= DELEGATION_SEND_WINDOW_S + 1; k++) {
-      const at = k <= DELEGATION_SEND_WINDOW_S ? from + k : from - 1;
-      if (delegationRumorId(record, agentPubkey, at) === inReplyTo) return record;
-    }
-  }
-  return undefined;
+/** The delegation whose DM a reply threads to (its `e` tag = that DM's rumor id), newest first. */
+function byRumorId(records: DelegationRecord[], inReplyTo: string): DelegationRecord | undefined {
+  return [...records].reverse().find((record) => record.rumorId === inReplyTo);
 }
 
 /**
@@ -131,8 +116,8 @@ export function matchDelegation(memory: Pick<TickMemory, 'list'>, trigger: Trigg
   const { sender, subject, text } = trigger.message;
   const mine = listDelegations(memory).filter((r) => r.target === sender);
   if (mine.length === 0) return undefined;
-  const { inReplyTo, agentPubkey } = trigger.inbound;
-  const byThread = typeof inReplyTo === 'string' ? byRumorId(mine, agentPubkey, inReplyTo) : undefined;
+  const { inReplyTo } = trigger.inbound;
+  const byThread = typeof inReplyTo === 'string' ? byRumorId(mine, inReplyTo) : undefined;
   const answered = byThread ?? (subject !== undefined ? mine.find((r) => r.subject === subject) : undefined);
   if (answered) return answered.status === 'open' ? { type: 'reply', record: answered, reply: text } : { type: 'stale', record: answered, why: 'late-reply' };
   const open = mine.find((r) => r.status === 'open');

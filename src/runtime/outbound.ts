@@ -31,7 +31,11 @@ export const protocolOutboundBuilder: OutboundBuilder = {
           signer,
           intent.recipient,
           intent.text,
-          { ...(intent.replyTo ? { replyTo: intent.replyTo } : {}), ...(intent.subject !== undefined ? { subject: intent.subject } : {}) },
+          {
+            ...(intent.replyTo ? { replyTo: intent.replyTo } : {}),
+            ...(intent.subject !== undefined ? { subject: intent.subject } : {}),
+            ...(intent.createdAt !== undefined ? { createdAt: intent.createdAt } : {}),
+          },
           entropy,
         );
       case 'note':

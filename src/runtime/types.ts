@@ -239,7 +239,7 @@ export interface OutboundEntropy {
 /** An effect a tick asked for, turned into signed events at commit time. */
 export type OutboundIntent =
   | { type: 'reply'; to: InboundMessage; text: string }
-  | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string }; subject?: string }
+  | { type: 'dm'; recipient: string; text: string; replyTo?: { id: string }; subject?: string; createdAt?: number }
   | { type: 'note'; text: string };
 
 /**

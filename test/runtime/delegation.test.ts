@@ -199,7 +199,7 @@ describe('runtime: delegation across ticks', () => {
         defaultDmPolicy: 'open',
         async onMessage(ctx, m) {
           ctx.delegate(bob.getPublicKey(), m.text, { timeoutMs: 60_000 });
-          // The second delegating tick commits (and dates its DM) a few seconds after ctx.delegate.
+          // The second delegating tick commits a few seconds after ctx.delegate.
           if (m.text === 'q2') {
             waiting = true;
             await slowCommit.promise;
@@ -241,7 +241,8 @@ describe('runtime: delegation across ticks', () => {
     await runtime.idle();
     const [first, second] = toBob();
     expect([first!.content, second!.content]).toEqual(['q1', 'q2']);
-    expect(second!.created_at).toBe(Math.floor(fx.clock.now() / 1000));
+    // The DM is dated when ctx.delegate ran (its rumor id is kept in the record), not when the tick committed.
+    expect(second!.created_at).toBe(Math.floor((fx.clock.now() - 5000) / 1000));
 
     // Bob answers the second first: the oldest-open fallback would hand it to alice.
     await answer(second!, 'answer to q2');
@@ -268,16 +269,10 @@ describe('runtime: delegation across ticks', () => {
 describe('matchDelegation', () => {
   const agentPubkey = accountSigner(1).getPublicKey();
   const bob = stranger(0xb0).getPublicKey();
-  const record = (id: string, createdAt: number, status: 'open' | 'closed' = 'open'): DelegationRecord => ({
-    id,
-    target: bob,
-    text: `task ${id}`,
-    subject: `delegation ${id}`,
-    createdAt,
-    deadline: createdAt + 60_000,
-    origin: { requester: owner.getPublicKey() },
-    status,
-  });
+  const record = (id: string, createdAt: number, status: 'open' | 'closed' = 'open'): DelegationRecord => {
+    const r: DelegationRecord = { id, target: bob, text: `task ${id}`, subject: `delegation ${id}`, createdAt, deadline: createdAt + 60_000, origin: { requester: owner.getPublicKey() }, status };
+    return { ...r, rumorId: delegationRumorId(r, agentPubkey, Math.floor(createdAt / 1000)) };
+  };
   const memory = (records: DelegationRecord[]) => ({ list: () => records.map((r) => ({ key: `${DELEGATION_PREFIX}${r.id}`, value: r as unknown as JsonValue })) });
   const reply = (extra: { inReplyTo?: string; subject?: string }): Trigger => {
     const message = inbound(agentPubkey, bob, 'done', extra);
@@ -285,10 +280,10 @@ describe('matchDelegation', () => {
   };
   const older = record('1', 1_700_000_000_000);
   const newer = record('2', 1_700_000_010_000);
-  const idOf = (r: DelegationRecord, late = 0): string => delegationRumorId(r, agentPubkey, Math.floor(r.createdAt / 1000) + late);
+  const idOf = (r: DelegationRecord): string => r.rumorId!;
 
   it('the e tag wins over the subject, the subject over the oldest open delegation', () => {
-    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: idOf(newer, 3), subject: older.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
+    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: idOf(newer), subject: older.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
     expect(matchDelegation(memory([older, newer]), reply({ subject: newer.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
     expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: 'f'.repeat(64) }))).toMatchObject({ type: 'reply', record: { id: '1' } });
     expect(matchDelegation(memory([older, newer]), reply({}))).toMatchObject({ type: 'reply', record: { id: '1' } });
