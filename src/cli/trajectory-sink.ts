@@ -26,7 +26,8 @@ export function createTrajectorySink(options: { db: Db; storage: AgentStorage; o
         signer,
         ownerPubkey: options.ownerPubkey,
         visibility: config.publicTrajectories ? 'public' : 'private',
-        knownSecrets: options.knownSecrets,
+        // The agent's own API key (if its config has one) is redacted too, besides the daemon-wide ones.
+        knownSecrets: config.llm?.apiKey ? [...(options.knownSecrets ?? []), config.llm.apiKey] : options.knownSecrets,
       });
       for (const event of [out.tick, out.session]) {
         enqueueOutbox(db, { agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
