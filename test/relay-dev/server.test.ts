@@ -122,4 +122,37 @@ describe('signature verification in worker threads', () => {
     expect(oks.filter((m) => m[2] === false).every((m) => String(m[3]).startsWith('invalid:'))).toBe(true);
     expect(r.relay.store.size()).toBe(events.length);
   });
+
+  it('answers each connection in arrival order when checked batches are committed together', async () => {
+    const r = await start({ verifyThreads: 2, limits: { eventsPerSecond: 0 } });
+    await waitFor(() => (r.relay.verifier.readyWorkers > 0 ? true : undefined), 20_000, 'workers');
+    const a = await RawClient.connect(r.url);
+    const b = await RawClient.connect(r.url);
+    clients.push(a, b);
+    const sent = new Map<RawClient, Array<{ id: string; accepted: boolean }>>([[a, []], [b, []]]);
+    // Several frames per connection per turn, in many turns: many batches, some valid, some forged, one duplicate.
+    for (let turn = 0; turn < 12; turn++) {
+      for (const [c, who] of [[a, alice], [b, bob]] as const) {
+        for (let k = 0; k < 15; k++) {
+          const e = sign(who, { kind: 1, created_at: T0 + turn * 100 + k, content: `turn ${turn} ${k}` });
+          const forged = k % 7 === 3;
+          const event = forged ? { ...e, content: `${e.content}?` } : e;
+          c.send(['EVENT', event]);
+          sent.get(c)?.push({ id: event.id, accepted: !forged });
+          if (k === 5 && turn === 4) {
+            c.send(['EVENT', e]); // the same event again: duplicate, still true
+            sent.get(c)?.push({ id: e.id, accepted: true });
+          }
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const [c, expected] of sent) {
+      const oks = [];
+      for (let i = 0; i < expected.length; i++) oks.push(await c.next((m) => m[0] === 'OK', 20_000));
+      expect(oks.map((m) => [m[1], m[2]])).toEqual(expected.map((x) => [x.id, x.accepted]));
+    }
+    await r.relay.drain();
+    expect(r.relay.store.size()).toBe([...sent.values()].flat().filter((x) => x.accepted).length - 2);
+  });
 });
