@@ -1,5 +1,5 @@
 /** What most commands start with: the home, its config, its database, and where daemons listen. */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homePaths, resolveHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -18,9 +18,15 @@ export function openHome(flag: string | undefined, env: NodeJS.ProcessEnv): Home
   return { home, paths: homePaths(home), config: loadConfig(home) };
 }
 
-/** Opens (creating) the home's agent database. */
+/** Creates an empty file readable only by the owner, unless it exists (SQLite's -wal/-shm files inherit its mode). */
+export function ensurePrivateFile(file: string): void {
+  if (!existsSync(file)) writeFileSync(file, '', { mode: 0o600 });
+}
+
+/** Opens (creating) the home's agent database: the agents' memory, so mode 600 in a 700 directory. */
 export function openStorage(ctx: HomeContext): SqliteAgentStorage {
   mkdirSync(ctx.home, { recursive: true, mode: 0o700 });
+  ensurePrivateFile(ctx.paths.database);
   return SqliteAgentStorage.open(ctx.paths.database);
 }
 

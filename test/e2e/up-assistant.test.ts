@@ -20,6 +20,9 @@ describe('agent up', () => {
     expect(out).toMatch(/agent send assistant/);
     const keys = join(home, 'keys');
     expect(statSync(keys).mode & 0o777).toBe(0o600);
+    // The agents' memory and the relay's events are the owner's alone.
+    expect(statSync(join(home, 'agents.db')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, 'relay.db')).mode & 0o777).toBe(0o600);
     const mnemonic = /mnemonic = (.+)/.exec(readFileSync(keys, 'utf8'))![1]!;
     // The mnemonic is written to the keys file, never printed or logged.
     expect(out + up.stderr()).not.toContain(mnemonic);

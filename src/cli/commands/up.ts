@@ -15,7 +15,7 @@ import { parse, parseIndex } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { startDaemon } from '../daemon.js';
-import { openHome, openStorage, type HomeContext } from '../home-context.js';
+import { ensurePrivateFile, openHome, openStorage, type HomeContext } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
 import { untilSignal } from '../signals.js';
 
@@ -57,6 +57,7 @@ export const upCommand: Command = {
     await loadFastCrypto();
     const { seed } = await loadSeed({ home: base.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
 
+    ensurePrivateFile(base.paths.relayDatabase);
     let relay;
     try {
       relay = await startRelay({ host: relayHost, port, dbFile: base.paths.relayDatabase, name: 'agent up (relay-dev)' });
