@@ -18,6 +18,8 @@ import { CliError } from './errors.js';
 
 /** How long `send` waits for the reply subscription before publishing anyway (ms). */
 const READY_WAIT_MS = 5000;
+/** How many received messages are kept for `waitForReply`. */
+const RECENT = 100;
 
 /** A message in the owner's view of a conversation. */
 export interface OwnerChatMessage {
@@ -48,6 +50,10 @@ export class OwnerChat {
   readonly #stop = new AbortController();
   readonly #databaseFile?: string;
   readonly ready: Promise<void>;
+  /** Messages received since the first send (bounded), so a reply that beats `waitForReply` is kept. */
+  readonly #recent: Array<{ agent: string; message: OwnerChatMessage }> = [];
+  readonly #seen = new Set<string>();
+  #sending = false;
 
   constructor(options: OwnerChatOptions) {
     this.#owner = options.owner;
@@ -57,7 +63,11 @@ export class OwnerChat {
     this.ready = this.#listen();
   }
 
-  /** Resolves once every relay has answered the subscription (stored events are skipped: only new replies count). */
+  /**
+   * Resolves once every relay has answered the subscription. Stored events that arrive before the
+   * first send are history (the local store has it) and are skipped; anything that arrives after a
+   * send is considered, stored or live, so a reply that lands before a slow relay's EOSE is not lost.
+   */
   async #listen(): Promise<void> {
     const since = Math.floor(Date.now() / 1000) - MAX_BACKDATE_SECONDS - 60;
     const filters = [{ kinds: [Kind.GiftWrap], '#p': [this.#owner.getPublicKey()], since }];
@@ -70,7 +80,7 @@ export class OwnerChat {
           if (item.type === 'eose') {
             live = true;
             markReady();
-          } else if (live) this.#receive(item.event);
+          } else if (live || this.#sending) this.#receive(item.event);
         }
       } catch {
         // The pool ends the stream on close; nothing to report.
@@ -85,7 +95,11 @@ export class OwnerChat {
     const opened = unwrapGift(wrap, this.#owner);
     if (!opened.ok || opened.rumor.kind !== Kind.ChatMessage) return;
     const chat = parseChatRumor(opened.rumor);
+    if (opened.rumor.pubkey === this.#owner.getPublicKey() || this.#seen.has(opened.rumor.id)) return;
+    this.#seen.add(opened.rumor.id);
     const message: OwnerChatMessage = { id: opened.rumor.id, from: 'agent', text: chat.text, at: opened.rumor.created_at * 1000, replyTo: chat.parentId };
+    this.#recent.push({ agent: opened.rumor.pubkey, message });
+    if (this.#recent.length > RECENT) this.#recent.shift();
     for (const listener of this.#listeners) listener(opened.rumor.pubkey, message);
   }
 
@@ -94,6 +108,7 @@ export class OwnerChat {
     // Listening first means a fast reply is not missed; but an unreachable relay must not hold the
     // send forever: after a few seconds publish anyway and let the relays' answers speak.
     await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
+    this.#sending = true;
     const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
     const own = outgoing.find((o) => o.target.type === 'own');
     const opened = own ? unwrapGift(own.event, this.#owner) : undefined;
@@ -116,10 +131,13 @@ export class OwnerChat {
 
   /** Waits for the agent's answer to `rumorId` (or any unthreaded message from it) until the timeout. */
   waitForReply(agentPubkey: string, rumorId: string, timeoutMs: number): Promise<OwnerChatMessage | undefined> {
+    const matches = (from: string, message: OwnerChatMessage): boolean => from === agentPubkey && (message.replyTo === rumorId || message.replyTo === undefined);
+    const early = this.#recent.find((r) => matches(r.agent, r.message));
+    if (early) return Promise.resolve(early.message);
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(undefined), timeoutMs);
       const unsubscribe = this.onMessage((from, message) => {
-        if (from === agentPubkey && (message.replyTo === rumorId || message.replyTo === undefined)) finish(message);
+        if (matches(from, message)) finish(message);
       });
       function finish(message: OwnerChatMessage | undefined): void {
         clearTimeout(timer);

@@ -329,7 +329,12 @@ export class Runtime {
       .catch((error) => log(this.#env, 'error', 'tick crashed', { agentIndex: index, error: describeError(error) }))
       .finally(() => {
         this.#running.delete(index);
-        if (this.#state === 'running' && this.#env.storage.inbox.pending(index, { limit: 1 }).length > 0) this.#ready.add(index);
+        try {
+          if (this.#state === 'running' && this.#env.storage.inbox.pending(index, { limit: 1 }).length > 0) this.#ready.add(index);
+        } catch (error) {
+          // Storage gone (closing, disk error): the trigger is still pending in SQLite for the next start.
+          log(this.#env, 'error', 'could not read the inbox after a tick', { agentIndex: index, error: describeError(error) });
+        }
         this.#pump();
         this.#loop.kick();
       });

@@ -27,11 +27,11 @@ describe('agent up', () => {
     // The mnemonic is written to the keys file, never printed or logged.
     expect(out + up.stderr()).not.toContain(mnemonic);
 
-    const remember = await runCli(['send', 'assistant', 'remember the cat is called Miso', '--home', home, '--timeout', '20']);
+    const remember = await runCli(['send', 'assistant', 'remember the cat is called Miso', '--home', home, '--timeout', '20'], { timeoutMs: 40_000 });
     expect(remember.stderr).toBe('');
     expect(remember.code).toBe(0);
     expect(remember.stdout).toMatch(/Miso/);
-    const recall = await runCli(['send', 'assistant', 'recall cat', '--home', home, '--timeout', '20', '--json']);
+    const recall = await runCli(['send', 'assistant', 'recall cat', '--home', home, '--timeout', '20', '--json'], { timeoutMs: 40_000 });
     expect(recall.code).toBe(0);
     const answer = JSON.parse(recall.stdout);
     expect(answer.reply).toContain('Miso');
