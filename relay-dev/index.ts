@@ -12,7 +12,7 @@ import { Verifier } from './verifier.js';
 export { Relay, DEFAULT_INFO, type RelayConfig, type RelayInfo } from './relay.js';
 export { EventStore, operatorScope, type QueryScope, type SaveStatus } from './store.js';
 export { DEFAULT_LIMITS, resolveLimits, limitationDocument } from './limits.js';
-export { Verifier, defaultVerifyThreads, type VerifierOptions } from './verifier.js';
+export { Verifier, defaultVerifyThreads } from './verifier.js';
 export { infoDocument } from './nip11.js';
 export * as policies from './policies.js';
 export type { Connection } from './connection.js';

@@ -1,16 +1,30 @@
 /**
- * Signature checks off the event loop. A pool of worker threads runs libsecp256k1 (see verify-worker.ts) on the
+ * Signature checks off the event loop. A pool of worker threads runs nostr-wasm (libsecp256k1) on the
  * events' JSON, so ingest scales past one core while the main thread parses, stores and answers.
  * Small batches, and everything when no worker could start, are checked inline with src/protocol/crypto.
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NostrEvent } from '../src/protocol/event.js';
 import { verifyEvent } from '../src/protocol/crypto.js';
-import { VERIFY_WORKER_SOURCE } from './verify-worker.js';
+
+// Plain JS run with `eval`, so it works the same from TypeScript sources (tests) and from dist/.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.wasmUrl).then(async ({ initNostrWasm }) => {
+  const nw = await initNostrWasm();
+  parentPort.on('message', ({ id, raws }) => {
+    const results = new Uint8Array(raws.length);
+    for (let i = 0; i < raws.length; i++) {
+      try { nw.verifyEvent(JSON.parse(raws[i])); results[i] = 1; } catch { results[i] = 0; }
+    }
+    parentPort.postMessage({ id, results }, [results.buffer]);
+  });
+  parentPort.postMessage({ ready: true });
+}).catch((error) => parentPort.postMessage({ failed: String((error && error.message) || error) }));
+`;
 
 /** Batches smaller than this are verified inline: a thread hop costs more than it saves. */
 const INLINE_BELOW = 4;
@@ -23,24 +37,10 @@ interface Job {
   resolve: (ok: boolean) => void;
 }
 
-interface WorkerData {
-  wasmUrl: string;
-  wasmFile: string;
-  keySlots: number;
-}
-
 interface PoolWorker {
   worker: Worker;
   ready: boolean;
   outstanding: Map<number, Job[]>;
-}
-
-/** Tuning a Verifier's workers (tests use these to reach the key-cache eviction and fallback paths). */
-export interface VerifierOptions {
-  /** Parsed public keys each worker caches (default 2048). */
-  keyCacheSlots?: number;
-  /** The libsecp256k1 wasm file for the direct binding (default: the one inside nostr-wasm). */
-  wasmFile?: string;
 }
 
 /** The default thread count: one per core, at most 4. */
@@ -57,26 +57,16 @@ export class Verifier {
   private closed = false;
 
   /** Starts `threads` workers in the background (0: always inline); until one is ready, checks run inline. */
-  constructor(
-    threads = defaultVerifyThreads(),
-    private readonly onWarning: (msg: string) => void = () => {},
-    options: VerifierOptions = {},
-  ) {
+  constructor(threads = defaultVerifyThreads(), private readonly onWarning: (msg: string) => void = () => {}) {
     if (threads <= 0) return;
-    let entry: string;
+    let wasmUrl: string;
     try {
-      entry = createRequire(import.meta.url).resolve('nostr-wasm');
+      wasmUrl = pathToFileURL(createRequire(import.meta.url).resolve('nostr-wasm')).href;
     } catch (cause) {
       onWarning(`signature workers disabled: nostr-wasm not found (${String(cause)})`);
       return;
     }
-    // nostr-wasm's entry is dist/main.js; the same libsecp256k1 build ships as public/out/secp256k1.wasm.
-    const data: WorkerData = {
-      wasmUrl: pathToFileURL(entry).href,
-      wasmFile: options.wasmFile ?? join(dirname(entry), '..', 'public', 'out', 'secp256k1.wasm'),
-      keySlots: Math.max(1, Math.floor(options.keyCacheSlots ?? 2048)),
-    };
-    for (let i = 0; i < threads; i++) this.spawn(data);
+    for (let i = 0; i < threads; i++) this.spawn(wasmUrl);
   }
 
   /** How many workers are ready (0 means every check runs inline). */
@@ -105,18 +95,15 @@ export class Verifier {
     this.flush();
   }
 
-  private spawn(workerData: WorkerData): void {
+  private spawn(wasmUrl: string): void {
     const entry: PoolWorker = {
-      worker: new Worker(VERIFY_WORKER_SOURCE, { eval: true, workerData }),
+      worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { wasmUrl } }),
       ready: false,
       outstanding: new Map(),
     };
     entry.worker.unref();
-    entry.worker.on('message', (msg: { ready?: boolean; warning?: string; failed?: string; id?: number; results?: Uint8Array }) => {
-      if (msg.ready) {
-        entry.ready = true;
-        if (msg.warning !== undefined) this.onWarning(`signature worker: ${msg.warning}`);
-      }
+    entry.worker.on('message', (msg: { ready?: boolean; failed?: string; id?: number; results?: Uint8Array }) => {
+      if (msg.ready) entry.ready = true;
       else if (msg.failed !== undefined) this.drop(entry, `signature worker could not load nostr-wasm: ${msg.failed}`);
       else if (msg.id !== undefined && msg.results) {
         const jobs = entry.outstanding.get(msg.id) ?? [];
