@@ -45,8 +45,8 @@ async function serve(dbFile: string): Promise<void> {
   const wanted = threads === undefined ? defaultVerifyThreads() : Number(threads);
   const deadline = Date.now() + 10_000; // let every signature worker load before clients arrive
   while (running.relay.verifier.readyWorkers < wanted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const fallback = warnings.some((w) => w.startsWith('signature worker'));
-  console.log(JSON.stringify({ url: running.url, verifyThreads: running.relay.verifier.readyWorkers, verifyEngine: fallback ? 'nostr-wasm' : 'libsecp256k1-direct' }));
+  const inline = warnings.some((w) => w.startsWith('signature worker'));
+  console.log(JSON.stringify({ url: running.url, verifyThreads: running.relay.verifier.readyWorkers, verifyEngine: inline ? 'inline' : 'nostr-wasm workers' }));
   await new Promise((resolve) => process.once('SIGTERM', resolve));
   await running.close();
 }

@@ -15,10 +15,17 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 import(workerData.wasmUrl).then(async ({ initNostrWasm }) => {
   const nw = await initNostrWasm();
+  // Lowercase hex only, as src/protocol/crypto.verifyEvent requires (libsecp256k1 alone also takes uppercase).
+  const HEX32 = /^[0-9a-f]{64}$/, HEX64 = /^[0-9a-f]{128}$/;
   parentPort.on('message', ({ id, raws }) => {
     const results = new Uint8Array(raws.length);
     for (let i = 0; i < raws.length; i++) {
-      try { nw.verifyEvent(JSON.parse(raws[i])); results[i] = 1; } catch { results[i] = 0; }
+      try {
+        const e = JSON.parse(raws[i]);
+        if (!HEX32.test(e.id) || !HEX32.test(e.pubkey) || !HEX64.test(e.sig)) throw new Error('not lowercase hex');
+        nw.verifyEvent(e);
+        results[i] = 1;
+      } catch { results[i] = 0; }
     }
     parentPort.postMessage({ id, results }, [results.buffer]);
   });
