@@ -3,23 +3,8 @@
  * (`import { defineAgent, defineTool, answerWithLlm } from 'nostr-agent-runtime'`).
  * Kept small on purpose: behaviors, tools and the LLM turn helpers, no storage or sockets.
  */
-export { defineAgent, BehaviorDefinitionError } from './behaviors/define-agent.js';
-export type {
-  AgentBehavior,
-  AgentInfo,
-  AlarmFiring,
-  BudgetView,
-  DelegateOptions,
-  DelegationResult,
-  HookContext,
-  IncomingMessage,
-  ScheduleRequest,
-  ScheduledAlarm,
-  TickContext,
-  TickFailure,
-  TickMemory,
-  Trigger,
-} from './behaviors/define-agent.js';
+// defineAgent, BehaviorDefinitionError and the behavior-facing types (TickContext, IncomingMessage, …).
+export * from './behaviors/define-agent.js';
 export { assistant, echo, llm } from './behaviors/index.js';
 export { alarmWithLlm, answerWithLlm, continueWithLlm } from './behaviors/llm.js';
 export { buildPrompt, defaultSystemPrompt } from './behaviors/llm-prompt.js';
