@@ -55,7 +55,8 @@ export interface RelayConfig {
 export const DEFAULT_INFO: RelayInfo = {
   name: 'relay-dev',
   description: 'The Nostr agent runtime\'s bundled relay: NIP-01 with SQLite storage, for development and self-hosting.',
-  software: 'https://github.com/nostr-agent-runtime/relay-dev',
+  // NIP-11 asks for the project's URL; the package has none published yet, so it names itself (no made-up URL).
+  software: 'nostr-agent-runtime/relay-dev',
   version: '0.1.0',
   supported_nips: [1, 9, 11, 17, 40, 42, 45, 50, 59, 70],
 };
