@@ -1,36 +1,26 @@
 /** NIP-01 conformance over a plain WebSocket: verbs, every filter field, kinds, validation prefixes. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
-import { RawClient } from './client.js';
-import { alice, bob, carol, sign, T0 } from './fixtures.js';
+import type { RawClient } from './client.js';
+import { alice, bob, carol, RelayHarness, sign, T0 } from './fixtures.js';
 
-let running: RunningRelay | undefined;
-const clients: RawClient[] = [];
+const h = new RelayHarness({ verifyThreads: 1 });
 
 async function relayAndClient(): Promise<RawClient> {
-  running = await startRelay({ verifyThreads: 1 });
-  return connect();
+  await h.start();
+  return h.connect();
 }
-async function connect(): Promise<RawClient> {
-  const c = await RawClient.connect(running!.url);
-  clients.push(c);
-  return c;
-}
+const connect = (): Promise<RawClient> => h.connect();
 
 beforeAll(async () => {
   await loadFastCrypto();
 });
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await running?.close();
-  running = undefined;
-});
+afterEach(() => h.close());
 
 describe('NIP-01 verbs', () => {
   it('accepts an event with OK true, and a duplicate with OK true and duplicate:', async () => {
     const c = await relayAndClient();
-    expect(running!.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(h.relay.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     const e = sign(alice, { kind: 1, content: 'hello' });
     expect(await c.publish(e)).toEqual([true, '']);
     const [ok, message] = await c.publish(e);
@@ -59,7 +49,7 @@ describe('NIP-01 verbs', () => {
     expect((await c.next((m) => m[0] === 'NOTICE'))[1]).toMatch(/^invalid: /);
     expect(await c.publish(e)).toEqual([true, '']);
     expect((await c.req('after', { ids: [e.id] })).events).toHaveLength(1);
-    expect(running!.relay.store.size()).toBe(1);
+    expect(h.relay.relay.store.size()).toBe(1);
   });
 
   it('answers garbage frames with NOTICE or a prefixed refusal and keeps serving', async () => {
@@ -166,7 +156,7 @@ describe('NIP-01 kinds', () => {
     expect(await c.publish(e)).toEqual([true, '']);
     expect((await listener.next((m) => m[0] === 'EVENT' && m[1] === 'eph'))[2]).toEqual(e);
     expect((await c.req('later', { kinds: [20001] })).events).toEqual([]);
-    expect(running!.relay.store.size()).toBe(0);
-    expect((await c.publish(sign(alice, { kind: 22242, tags: [['relay', running!.url]] })))[1]).toMatch(/^invalid: /);
+    expect(h.relay.relay.store.size()).toBe(0);
+    expect((await c.publish(sign(alice, { kind: 22242, tags: [['relay', h.relay.url]] })))[1]).toMatch(/^invalid: /);
   });
 });

@@ -1,30 +1,20 @@
 /** NIP-09, 40, 42, 45, 50 and 70 conformance over a plain WebSocket. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayOptions, type RunningRelay } from '../../relay-dev/index.js';
+import type { RelayOptions } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
-import { RawClient } from './client.js';
-import { alice, bob, carol, sign, T0 } from './fixtures.js';
+import type { RawClient } from './client.js';
+import { alice, bob, carol, RelayHarness, sign, T0 } from './fixtures.js';
 
-let running: RunningRelay | undefined;
-const clients: RawClient[] = [];
-/** The relay's clock, in ms; tests move it. */
-let clockMs = T0 * 1000;
-
-async function start(options: RelayOptions = {}): Promise<void> {
-  clockMs = T0 * 1000;
-  running = await startRelay({ verifyThreads: 0, now: () => clockMs, ...options });
-}
-async function connect(): Promise<RawClient> {
-  const c = await RawClient.connect(running!.url);
-  clients.push(c);
-  return c;
-}
+/** The relay's clock (h.clockMs) starts at T0 on each start; tests move it. */
+const h = new RelayHarness({ verifyThreads: 0, manualClock: true });
+const start = async (options: RelayOptions = {}): Promise<void> => void (await h.start(options));
+const connect = (): Promise<RawClient> => h.connect();
 /** Sends AUTH for `who` and returns the OK [accepted, message]. */
 async function auth(c: RawClient, who: { sk: Uint8Array }, tweak: { challenge?: string; relay?: string; created_at?: number; kind?: number } = {}) {
   const event = sign(who, {
     kind: tweak.kind ?? 22242,
     created_at: tweak.created_at ?? T0,
-    tags: [['relay', tweak.relay ?? running!.url], ['challenge', tweak.challenge ?? c.challenge]],
+    tags: [['relay', tweak.relay ?? h.relay.url], ['challenge', tweak.challenge ?? c.challenge]],
   });
   c.send(['AUTH', event]);
   const ok = await c.next((m) => m[0] === 'OK' && m[1] === event.id);
@@ -34,11 +24,7 @@ async function auth(c: RawClient, who: { sk: Uint8Array }, tweak: { challenge?: 
 beforeAll(async () => {
   await loadFastCrypto();
 });
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await running?.close();
-  running = undefined;
-});
+afterEach(() => h.close());
 
 describe('NIP-09 deletion', () => {
   it('deletes by e and a tags only for the author, keeps and serves the request, refuses re-publication', async () => {
@@ -76,11 +62,11 @@ describe('NIP-40 expiration', () => {
     const brief = sign(alice, { kind: 1, tags: [['expiration', String(T0 + 60)]], content: 'brief' });
     expect(await c.publish(brief)).toEqual([true, '']);
     expect((await c.req('a', { kinds: [1] })).events).toEqual([brief]);
-    clockMs = (T0 + 60) * 1000;
+    h.clockMs = (T0 + 60) * 1000;
     expect((await c.req('b', { kinds: [1] })).events).toEqual([]);
-    expect(running!.relay.store.has(brief.id)).toBe(true);
-    expect(running!.relay.store.purgeExpired(running!.relay.nowSeconds())).toBe(1);
-    expect(running!.relay.store.has(brief.id)).toBe(false);
+    expect(h.relay.relay.store.has(brief.id)).toBe(true);
+    expect(h.relay.relay.store.purgeExpired(h.relay.relay.nowSeconds())).toBe(1);
+    expect(h.relay.relay.store.has(brief.id)).toBe(false);
   });
 
   it('purges on a timer', async () => {
@@ -88,10 +74,10 @@ describe('NIP-40 expiration', () => {
     const c = await connect();
     const brief = sign(alice, { kind: 1, tags: [['expiration', String(T0 + 1)]] });
     await c.publish(brief);
-    clockMs = (T0 + 5) * 1000;
+    h.clockMs = (T0 + 5) * 1000;
     const deadline = Date.now() + 10_000;
-    while (running!.relay.store.has(brief.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(running!.relay.store.has(brief.id)).toBe(false);
+    while (h.relay.relay.store.has(brief.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(h.relay.relay.store.has(brief.id)).toBe(false);
   });
 });
 
@@ -104,9 +90,9 @@ describe('NIP-42 AUTH and private kinds', () => {
     expect(await auth(c, alice, { relay: 'wss://elsewhere.example.com' })).toEqual([false, expect.stringMatching(/^invalid: .*relay/)]);
     expect(await auth(c, alice, { created_at: T0 - 601 })).toEqual([false, expect.stringMatching(/^invalid: .*created_at/)]);
     expect(await auth(c, alice, { kind: 1 })).toEqual([false, expect.stringMatching(/^invalid: .*22242/)]);
-    expect(await auth(c, alice, { relay: running!.url.replace('127.0.0.1', 'localhost') + '/' })).toEqual([true, '']);
+    expect(await auth(c, alice, { relay: h.relay.url.replace('127.0.0.1', 'localhost') + '/' })).toEqual([true, '']);
     expect(await auth(c, bob, { created_at: T0 + 599 })).toEqual([true, '']);
-    expect([...[...running!.relay.connections][0]!.authed].sort()).toEqual([alice.pk, bob.pk].sort());
+    expect([...[...h.relay.relay.connections][0]!.authed].sort()).toEqual([alice.pk, bob.pk].sort());
   });
 
   it('serves gift wraps and kind 4 only to the authenticated recipient', async () => {

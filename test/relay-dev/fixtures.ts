@@ -2,6 +2,8 @@
 import { finalizeEvent, getPublicKey } from '../../src/protocol/crypto.js';
 import type { NostrEvent } from '../../src/protocol/event.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../relay-dev/index.js';
+import { RawClient } from './client.js';
 
 /** Three fixed test keys (never used anywhere real). */
 export const alice = key('1111111111111111111111111111111111111111111111111111111111111111');
@@ -35,5 +37,45 @@ export async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000,
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * One relay per test and the raw clients opened to it, closed by `close()` (call it in afterEach).
+ * With `manualClock`, the relay's clock is `clockMs` (reset to T0 on each start) for tests that move time.
+ */
+export class RelayHarness {
+  running: RunningRelay | undefined;
+  clockMs = T0 * 1000;
+  readonly #clients: RawClient[] = [];
+
+  constructor(private readonly defaults: RelayOptions & { manualClock?: boolean } = {}) {}
+
+  /** Starts the relay (options override the defaults). */
+  async start(options: RelayOptions = {}): Promise<RunningRelay> {
+    const { manualClock, ...defaults } = this.defaults;
+    this.clockMs = T0 * 1000;
+    this.running = await startRelay({ ...defaults, ...(manualClock ? { now: () => this.clockMs } : {}), ...options });
+    return this.running;
+  }
+
+  /** The running relay (throws when none was started). */
+  get relay(): RunningRelay {
+    if (!this.running) throw new Error('no relay started in this test');
+    return this.running;
+  }
+
+  /** A new raw client connected to the relay. */
+  async connect(): Promise<RawClient> {
+    const c = await RawClient.connect(this.relay.url);
+    this.#clients.push(c);
+    return c;
+  }
+
+  /** Closes every client, then the relay. */
+  async close(): Promise<void> {
+    for (const c of this.#clients.splice(0)) await c.close();
+    await this.running?.close();
+    this.running = undefined;
   }
 }

@@ -1,34 +1,22 @@
 /** Limits and policy hooks: every over-limit input gets a prefixed refusal and nobody else notices. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { policies, startRelay, type RelayOptions, type RunningRelay } from '../../relay-dev/index.js';
+import { policies, type RelayOptions } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import type { NostrEvent } from '../../src/protocol/event.js';
-import { RawClient } from './client.js';
-import { alice, bob, sign, T0 } from './fixtures.js';
+import type { RawClient } from './client.js';
+import { alice, bob, RelayHarness, sign, T0 } from './fixtures.js';
 
-let running: RunningRelay | undefined;
-const clients: RawClient[] = [];
-let clockMs = T0 * 1000;
-
+const h = new RelayHarness({ verifyThreads: 0, manualClock: true });
 async function start(options: RelayOptions = {}): Promise<RawClient> {
-  clockMs = T0 * 1000;
-  running = await startRelay({ verifyThreads: 0, now: () => clockMs, ...options });
-  return connect();
+  await h.start(options);
+  return h.connect();
 }
-async function connect(): Promise<RawClient> {
-  const c = await RawClient.connect(running!.url);
-  clients.push(c);
-  return c;
-}
+const connect = (): Promise<RawClient> => h.connect();
 
 beforeAll(async () => {
   await loadFastCrypto();
 });
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await running?.close();
-  running = undefined;
-});
+afterEach(() => h.close());
 
 describe('limits', () => {
   it('refuses over-size messages with a matching answer; far over the limit only that socket is dropped', async () => {
@@ -73,7 +61,7 @@ describe('limits', () => {
     expect(results.slice(0, 3)).toEqual([[true, ''], [true, ''], [true, '']]);
     expect(results[3]).toEqual([false, expect.stringMatching(/^rate-limited: /)]);
     expect((await other.publish(sign(bob, { kind: 1 })))[0]).toBe(true);
-    clockMs += 1000;
+    h.clockMs += 1000;
     expect((await c.publish(sign(alice, { kind: 1, created_at: T0 + 9 })))[0]).toBe(true);
   });
 
