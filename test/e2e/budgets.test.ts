@@ -6,32 +6,25 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
 import { deriveFromSeed, mnemonicToSeed } from '../../src/protocol/nip06.js';
 import { parseChatRumor } from '../../src/protocol/nip17.js';
 import { unwrapGift } from '../../src/protocol/nip59.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
+import type { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/behaviors/slow-echo.mjs', import.meta.url));
-let relay: RunningRelay | undefined;
-let pool: WsRelayPool | undefined;
-afterAll(async () => {
-  await stopAll();
-  await pool?.close();
-  await relay?.close();
-});
+afterAll(stopAll);
 
 /** Texts of the DMs `from` sent to `to`, oldest first. */
-async function dmsTo(to: SecretKeySigner, from: string): Promise<string[]> {
+async function dmsTo(pool: WsRelayPool, to: SecretKeySigner, from: string): Promise<string[]> {
   const out: Array<{ text: string; at: number }> = [];
-  for (const wrap of await pool!.fetch([{ kinds: [1059], '#p': [to.getPublicKey()] }])) {
+  for (const wrap of await pool.fetch([{ kinds: [1059], '#p': [to.getPublicKey()] }])) {
     const opened = unwrapGift(wrap, to);
     if (opened.ok && opened.rumor.pubkey === from) out.push({ text: parseChatRumor(opened.rumor).text, at: opened.rumor.created_at });
   }
@@ -41,7 +34,7 @@ async function dmsTo(to: SecretKeySigner, from: string): Promise<string[]> {
 describe('budgets', () => {
   it('time, daily compute and storage budgets', { timeout: 120_000 }, async () => {
     await loadFastCrypto();
-    relay = await startRelay({ port: 0, verifyThreads: 0 });
+    const relay = await startTestRelay();
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const pubkeyOf = async (args: string[]): Promise<string> => {
@@ -63,11 +56,9 @@ describe('budgets', () => {
     await daemon.waitFor(/daemon ready/);
     const user = new SecretKeySigner(hexToBytes('4a'.repeat(32)));
     const owner = new SecretKeySigner(deriveFromSeed(mnemonicToSeed(TEST_MNEMONIC), 0).secretKey);
-    pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
-    pool.addAuthSigner(user);
-    pool.addAuthSigner(owner);
+    const pool = testPool(relay.url, [user, owner]);
     const send = async (from: SecretKeySigner, to: string, text: string): Promise<void> => {
-      expect((await pool!.publish(buildDirectMessage(from, to, text)[0]!.event))[0]).toMatchObject({ ok: true });
+      expect((await pool.publish(buildDirectMessage(from, to, text)[0]!.event))[0]).toMatchObject({ ok: true });
     };
 
     // 1. Time budget: the 1.5 s tick is aborted at 0.5 s, its kv write rolled back, no reply.
@@ -81,31 +72,31 @@ describe('budgets', () => {
     } finally {
       storage.close();
     }
-    expect(await dmsTo(user, slow)).toEqual([]);
+    expect(await dmsTo(pool, user, slow)).toEqual([]);
     // …and it keeps serving: with a longer budget the next DM is answered.
     expect((await runCli(['budget', 'slow', '--tick-seconds', '10', '--home', home], { env })).code).toBe(0);
     await send(user, slow, 'in time');
-    await eventually(async () => (await dmsTo(user, slow)).includes('slow: in time'), 30_000, 'the served DM');
-    expect(await dmsTo(user, slow)).toEqual(['slow: in time']);
+    await eventually(async () => (await dmsTo(pool, user, slow)).includes('slow: in time'), 30_000, 'the served DM');
+    expect(await dmsTo(pool, user, slow)).toEqual(['slow: in time']);
 
     // 2. Daily compute budget (1 ms): the agent's first (create) tick uses it up, so DMs are refused
     //    until the window resets or the owner raises the budget; the owner is told once.
     await send(user, echo, 'first');
     await eventually(() => /echo #\d+ dm → refused/.test(daemon.stderr()), 30_000, 'the refusal');
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await dmsTo(user, echo)).toEqual([]);
-    const notices = (await dmsTo(owner, echo)).filter((t) => /budget|compute/i.test(t));
+    expect(await dmsTo(pool, user, echo)).toEqual([]);
+    const notices = (await dmsTo(pool, owner, echo)).filter((t) => /budget|compute/i.test(t));
     expect(notices).toHaveLength(1);
     expect((await runCli(['budget', 'echo', '--daily-compute', '100', '--home', home], { env })).code).toBe(0);
     await send(user, echo, 'second');
-    await eventually(async () => (await dmsTo(user, echo)).includes('echo: second'), 30_000, 'the echo after raising the budget');
-    expect(await dmsTo(user, echo)).toEqual(['echo: second']);
+    await eventually(async () => (await dmsTo(pool, user, echo)).includes('echo: second'), 30_000, 'the echo after raising the budget');
+    expect(await dmsTo(pool, user, echo)).toEqual(['echo: second']);
 
     // 3. Storage budget (60 bytes): a long fact is refused with a clear answer, a short one fits.
     await send(owner, helper, 'remember ok');
-    await eventually(async () => (await dmsTo(owner, helper)).some((t) => /Remembered: ok/.test(t)), 30_000, 'the short fact');
+    await eventually(async () => (await dmsTo(pool, owner, helper)).some((t) => /Remembered: ok/.test(t)), 30_000, 'the short fact');
     await send(owner, helper, `remember ${'a very long fact '.repeat(8)}`);
-    await eventually(async () => (await dmsTo(owner, helper)).some((t) => /can't remember that/i.test(t)), 30_000, 'the storage refusal');
+    await eventually(async () => (await dmsTo(pool, owner, helper)).some((t) => /can't remember that/i.test(t)), 30_000, 'the storage refusal');
     expect(await daemon.stop('SIGTERM')).toBe(0);
   });
 });

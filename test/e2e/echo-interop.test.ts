@@ -5,22 +5,14 @@
 import NDK, { NDKEvent, NDKPrivateKeySigner, giftUnwrap, giftWrap } from '@nostr-dev-kit/ndk';
 import * as ntNip17 from 'nostr-tools/nip17';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { finalizeEvent, loadFastCrypto } from '../../src/protocol/crypto.js';
 import type { NostrEvent } from '../../src/protocol/event.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
-let relay: RunningRelay | undefined;
-let pool: WsRelayPool | undefined;
-afterAll(async () => {
-  await stopAll();
-  await pool?.close();
-  await relay?.close();
-});
+afterAll(stopAll);
 
 const toolsKey = hexToBytes('42'.repeat(32));
 const ndkKeyHex = '43'.repeat(32);
@@ -29,7 +21,7 @@ const noteKey = hexToBytes('44'.repeat(32));
 describe('echo agent through the daemon', () => {
   it('answers nostr-tools and NDK NIP-17 DMs with "echo: <text>" and a mention with a NIP-10 reply', async () => {
     await loadFastCrypto();
-    relay = await startRelay({ port: 0 });
+    const relay = await startTestRelay();
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'echo', '--behavior', 'echo', '--home', home, '--json'], { env });
@@ -39,11 +31,9 @@ describe('echo agent through the daemon', () => {
     await daemon.waitFor(/daemon ready/);
 
     // Independent clients build the DMs; our pool only carries them (and AUTHs as their keys to read wraps).
-    pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
     const toolsSigner = new SecretKeySigner(toolsKey);
     const ndkSignerOurs = new SecretKeySigner(hexToBytes(ndkKeyHex));
-    pool.addAuthSigner(toolsSigner);
-    pool.addAuthSigner(ndkSignerOurs);
+    const pool = testPool(relay.url, [toolsSigner, ndkSignerOurs]);
     const fromTools = ntNip17.wrapEvent(toolsKey, { publicKey: agentPubkey }, 'hola from nostr-tools') as NostrEvent;
     const ndk = new NDK();
     const ndkSigner = new NDKPrivateKeySigner(ndkKeyHex);
@@ -53,12 +43,12 @@ describe('echo agent through the daemon', () => {
     for (const wrap of [fromTools, fromNdk]) expect((await pool.publish(wrap))[0]).toMatchObject({ ok: true });
 
     const toolsReply = await eventually(async () => {
-      const wraps = await pool!.fetch([{ kinds: [1059], '#p': [toolsSigner.getPublicKey()] }]);
+      const wraps = await pool.fetch([{ kinds: [1059], '#p': [toolsSigner.getPublicKey()] }]);
       return wraps.map((w) => ntNip17.unwrapEvent(w, toolsKey)).find((r) => r.pubkey === agentPubkey);
     }, 30_000, 'the reply to nostr-tools');
     expect(toolsReply.content).toBe('echo: hola from nostr-tools');
     const ndkReply = await eventually(async () => {
-      const wraps = await pool!.fetch([{ kinds: [1059], '#p': [ndkUser.pubkey] }]);
+      const wraps = await pool.fetch([{ kinds: [1059], '#p': [ndkUser.pubkey] }]);
       for (const w of wraps) {
         const opened = await giftUnwrap(new NDKEvent(ndk, w), undefined, ndkSigner);
         if (opened.pubkey === agentPubkey) return opened;
@@ -74,7 +64,7 @@ describe('echo agent through the daemon', () => {
       noteKey,
     );
     for (const e of [root, mention]) expect((await pool.publish(e))[0]).toMatchObject({ ok: true });
-    const reply = await eventually(async () => (await pool!.fetch([{ kinds: [1], authors: [agentPubkey] }]))[0], 30_000, 'the mention reply');
+    const reply = await eventually(async () => (await pool.fetch([{ kinds: [1], authors: [agentPubkey] }]))[0], 30_000, 'the mention reply');
     expect(reply.content).toBe('echo: hey agent, ping');
     expect(reply.tags).toContainEqual(expect.arrayContaining(['e', root.id, expect.any(String), 'root']));
     expect(reply.tags).toContainEqual(expect.arrayContaining(['e', mention.id, expect.any(String), 'reply']));

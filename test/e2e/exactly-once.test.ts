@@ -5,30 +5,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
 import { unwrapGift } from '../../src/protocol/nip59.js';
 import { parseChatRumor } from '../../src/protocol/nip17.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/behaviors/slow-echo.mjs', import.meta.url));
-let relay: RunningRelay | undefined;
-let pool: WsRelayPool | undefined;
-afterAll(async () => {
-  await stopAll();
-  await pool?.close();
-  await relay?.close();
-});
+afterAll(stopAll);
 
 describe('kill -9 during ticks', () => {
   it('every DM gets exactly one reply after a restart', async () => {
     await loadFastCrypto();
-    relay = await startRelay({ port: 0 });
+    const relay = await startTestRelay();
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'slow', '--behavior', SLOW, '--home', home, '--json'], { env });
@@ -36,11 +28,10 @@ describe('kill -9 during ticks', () => {
     const agentPubkey: string = JSON.parse(created.stdout).publicKey;
 
     const user = new SecretKeySigner(hexToBytes('45'.repeat(32)));
-    pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
-    pool.addAuthSigner(user);
+    const pool = testPool(relay.url, [user]);
     const replies = async (): Promise<Map<string, string[]>> => {
       const byParent = new Map<string, string[]>();
-      for (const wrap of await pool!.fetch([{ kinds: [1059], '#p': [user.getPublicKey()] }])) {
+      for (const wrap of await pool.fetch([{ kinds: [1059], '#p': [user.getPublicKey()] }])) {
         const opened = unwrapGift(wrap, user);
         if (!opened.ok || opened.rumor.pubkey !== agentPubkey) continue;
         const chat = parseChatRumor(opened.rumor);

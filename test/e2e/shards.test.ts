@@ -1,29 +1,21 @@
 /** Scaling out: two daemons, each hosting half of the agents (`agent run --shard i/n`), share a relay. */
 import { cpSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
 import { parseChatRumor } from '../../src/protocol/nip17.js';
 import { unwrapGift } from '../../src/protocol/nip59.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
-let relay: RunningRelay | undefined;
-let pool: WsRelayPool | undefined;
-afterAll(async () => {
-  await stopAll();
-  await pool?.close();
-  await relay?.close();
-});
+afterAll(stopAll);
 
 describe('agent run --shard', () => {
   it('each daemon answers only for its own agents, and every DM is answered once', { timeout: 90_000 }, async () => {
     await loadFastCrypto();
-    relay = await startRelay({ port: 0, verifyThreads: 0 });
+    const relay = await startTestRelay();
     const homeA = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const pubkeys: string[] = [];
@@ -44,13 +36,12 @@ describe('agent run --shard', () => {
     await Promise.all([a.waitFor(/daemon ready/), b.waitFor(/daemon ready/)]);
 
     const user = new SecretKeySigner(hexToBytes('4b'.repeat(32)));
-    pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
-    pool.addAuthSigner(user);
+    const pool = testPool(relay.url, [user]);
     for (const [i, pubkey] of pubkeys.entries()) {
       expect((await pool.publish(buildDirectMessage(user, pubkey, `hello ${i}`)[0]!.event))[0]).toMatchObject({ ok: true });
     }
     const replies = async (): Promise<string[]> =>
-      (await pool!.fetch([{ kinds: [1059], '#p': [user.getPublicKey()] }]))
+      (await pool.fetch([{ kinds: [1059], '#p': [user.getPublicKey()] }]))
         .map((w) => unwrapGift(w, user))
         .flatMap((o) => (o.ok ? [`${o.rumor.pubkey === pubkeys[0] ? 'even' : 'odd'}: ${parseChatRumor(o.rumor).text}`] : []))
         .sort();

@@ -4,30 +4,22 @@
  * fails naming the break when one tick event is deleted; no published event carries a secret.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay-dev/index.js';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import { bytesToHex, hexToBytes } from '../../src/protocol/hex.js';
 import { Kind } from '../../src/protocol/kinds.js';
 import { deriveFromSeed, mnemonicToSeed } from '../../src/protocol/nip06.js';
 import { nsecEncode } from '../../src/protocol/nip19.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
-let relay: RunningRelay | undefined;
-let pool: WsRelayPool | undefined;
-afterAll(async () => {
-  await stopAll();
-  await pool?.close();
-  await relay?.close();
-});
+afterAll(stopAll);
 
 describe('trajectories published by the daemon', () => {
   it('verify after 20 echo ticks, break on a deleted tick, no secrets anywhere', { timeout: 120_000 }, async () => {
     await loadFastCrypto();
-    relay = await startRelay({ port: 0, verifyThreads: 0 });
+    const relay = await startTestRelay();
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'echo', '--behavior', 'echo', '--home', home, '--json'], { env });
@@ -38,15 +30,15 @@ describe('trajectories published by the daemon', () => {
     // Four senders, five DMs each: within the default per-sender rate limit (10 a minute).
     const users = [0x46, 0x47, 0x48, 0x49].map((b) => new SecretKeySigner(hexToBytes(b.toString(16).repeat(32))));
     const user = users[0]!;
-    pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
+    const pool = testPool(relay.url);
     for (let i = 0; i < 20; i++) {
       const [wrap] = buildDirectMessage(users[i % 4]!, agentPubkey, `secret plan number ${i}`);
       expect((await pool.publish(wrap!.event))[0]).toMatchObject({ ok: true });
     }
     // 1 create tick + 20 DM ticks, each published as a kind 9230 event.
-    await eventually(async () => (await pool!.fetch([{ kinds: [Kind.TrajectoryTick], authors: [agentPubkey] }])).length >= 21, 60_000, '21 tick events');
+    await eventually(async () => (await pool.fetch([{ kinds: [Kind.TrajectoryTick], authors: [agentPubkey] }])).length >= 21, 60_000, '21 tick events');
     await eventually(async () => {
-      const [session] = await pool!.fetch([{ kinds: [Kind.TrajectorySession], authors: [agentPubkey] }]);
+      const [session] = await pool.fetch([{ kinds: [Kind.TrajectorySession], authors: [agentPubkey] }]);
       return session?.tags.some((t) => t[0] === 'tick' && Number(t[1]) >= 21);
     }, 30_000, 'the session event counting 21 ticks');
 

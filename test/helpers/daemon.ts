@@ -6,6 +6,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../relay-dev/index.js';
+import { WsRelayPool } from '../../src/relay/relay-pool.js';
+import type { Signer } from '../../src/signer/types.js';
 import { AGENT_BIN } from './cli.js';
 
 /** A throwaway mnemonic (the NIP-06 test vector): owner = account 0. */
@@ -13,6 +16,23 @@ export const TEST_MNEMONIC = 'leader monkey parrot ring guide accident before fe
 
 const running = new Set<ChildProcessWithoutNullStreams>();
 const homes: string[] = [];
+/** Relays and pools opened by a test, closed by `stopAll` (last opened first). */
+const closers: Array<() => Promise<void>> = [];
+
+/** relay-dev on a free loopback port (one verify thread at most: several may run at once), closed by `stopAll`. */
+export async function startTestRelay(options: RelayOptions = {}): Promise<RunningRelay> {
+  const relay = await startRelay({ port: 0, verifyThreads: 0, ...options });
+  closers.push(() => relay.close());
+  return relay;
+}
+
+/** A relay pool on `url` answering AUTH as `signers` (to read their gift wraps), closed by `stopAll`. */
+export function testPool(url: string, signers: Signer[] = []): WsRelayPool {
+  const pool = new WsRelayPool({ relays: [url], pingIntervalMs: 0 });
+  for (const signer of signers) pool.addAuthSigner(signer);
+  closers.push(() => pool.close());
+  return pool;
+}
 
 /** A fresh home directory (removed by `stopAll`), optionally with a config.json. */
 export function tempHome(config?: Record<string, unknown>): string {
@@ -88,10 +108,11 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   };
 }
 
-/** Kills every process still running and removes the temp homes. */
+/** Kills every process still running, closes test pools and relays, and removes the temp homes. */
 export async function stopAll(): Promise<void> {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+  for (const close of closers.splice(0).reverse()) await close();
   for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 }
 
