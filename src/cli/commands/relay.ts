@@ -10,6 +10,7 @@ import { stderrLogger } from '../../util/logger.js';
 import { parse, parseIndex } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { untilSignal } from '../signals.js';
 
 const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | --memory] [options]
 
@@ -55,6 +56,8 @@ export const relayCommand: Command = {
     const dbFile = values.memory ? undefined : (values.db ?? homePaths(resolveHome(values.home, ctx.env)).relayDatabase);
     if (dbFile) mkdirSync(dirname(dbFile), { recursive: true, mode: 0o700 });
 
+    // Listen before starting: a signal that arrives while the relay boots must still stop it cleanly.
+    const stopSignal = untilSignal();
     let running;
     try {
       running = await startRelay({
@@ -78,12 +81,7 @@ export const relayCommand: Command = {
         : `relay listening on ${running.url} (events in ${where})\n`,
     );
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    process.removeAllListeners('SIGINT');
-    process.removeAllListeners('SIGTERM');
+    const signal = await stopSignal;
     ctx.stderr.write(`agent relay: ${signal}, shutting down\n`);
     await running.close();
     ctx.stderr.write('agent relay: stopped\n');

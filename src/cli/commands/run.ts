@@ -46,9 +46,11 @@ export const runCommand: Command = {
     if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got "${level}"`);
     const logger = stderrLogger(level as 'info', values['log-json'] ?? home.config.log.json);
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
+    // Listen before starting: a signal during start-up must still stop the daemon cleanly.
+    const stopSignal = untilSignal();
     const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard });
     ctx.stdout.write(`daemon ready: ${daemon.storage.agents.list().length} agents, relays ${daemon.relays().join(' ')}, control ${daemon.control.url}\n`);
-    const signal = await untilSignal();
+    const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'daemon', msg: `${signal}: stopping (running ticks finish, or roll back after 10 s)` });
     await daemon.stop({ signal: AbortSignal.timeout(10_000) });
     return 0;

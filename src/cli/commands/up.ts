@@ -58,6 +58,8 @@ export const upCommand: Command = {
     const { seed } = await loadSeed({ home: base.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
 
     ensurePrivateFile(base.paths.relayDatabase);
+    // Listen before starting anything: a signal during start-up must still stop everything cleanly.
+    const stopSignal = untilSignal();
     let relay;
     try {
       relay = await startRelay({ host: relayHost, port, dbFile: base.paths.relayDatabase, name: 'agent up (relay-dev)' });
@@ -105,7 +107,7 @@ export const upCommand: Command = {
         '',
       ].join('\n'),
     );
-    const signal = await untilSignal();
+    const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'up', msg: `${signal}: stopping` });
     await daemon.stop({ signal: AbortSignal.timeout(10_000) });
     await relay.close();
