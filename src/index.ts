@@ -14,3 +14,5 @@ export { BUILTIN_TOOL_NAMES } from './think/tools/registry.js';
 export { ToolInputError, ToolRefusedError } from './think/tools/types.js';
 export type { Tool, ToolCapabilities, ToolContext } from './think/tools/types.js';
 export type { ThinkMessage, ThinkProvider, ThinkRequest, ThinkResult } from './think/types.js';
+// The error taxonomy: a behavior throws or matches errors by their stable code.
+export { BudgetExceededError, CodedError, ERROR_CODES, InputError, errorCode, isInputFault, isPermanent, type CodedErrorOptions, type ErrorCode } from './util/errors.js';

@@ -7,6 +7,7 @@
 import { formatBudget } from '../runtime/budget.js';
 import { formatDuration, parseDuration } from '../runtime/duration.js';
 import type { IncomingMessage, TickContext } from '../runtime/types.js';
+import { errorCode } from '../util/errors.js';
 import { defineAgent } from './define-agent.js';
 import { alarmWithLlm, answerWithLlm, continueWithLlm } from './llm.js';
 
@@ -34,7 +35,7 @@ function remember(ctx: TickContext, fact: string): string {
   try {
     ctx.memory.remember(fact);
   } catch (error) {
-    if ((error as Error).name === 'StorageQuotaError') return `I can't remember that: ${(error as Error).message}.`;
+    if (errorCode(error) === 'STORAGE_BUDGET_EXCEEDED') return `I can't remember that: ${(error as Error).message}.`;
     throw error;
   }
   return `Remembered: ${fact}`;

@@ -4,6 +4,7 @@
  * error naming the field rather than a silent no-op at the first DM.
  */
 import type { AgentBehavior } from '../runtime/types.js';
+import { CodedError } from '../util/errors.js';
 
 export type {
   AgentBehavior,
@@ -26,8 +27,11 @@ const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onDelegateRep
 const KNOWN = new Set<string>(['name', 'about', 'defaultDmPolicy', 'tools', ...HANDLERS]);
 
 /** A behavior definition that is not usable; names the field. */
-export class BehaviorDefinitionError extends Error {
+export class BehaviorDefinitionError extends CodedError {
   override name = 'BehaviorDefinitionError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('BEHAVIOR_INVALID', message, { ...options, permanent: true });
+  }
 }
 
 /** Validates and freezes a behavior definition. */

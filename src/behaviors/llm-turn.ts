@@ -11,6 +11,7 @@ import { thinkWithTools } from '../think/think-with-tools.js';
 import { BUILTIN_TOOLS, ToolRegistry } from '../think/tools/registry.js';
 import type { Tool } from '../think/tools/types.js';
 import type { ThinkMessage, ThinkRequest } from '../think/types.js';
+import { errorCode, type ErrorCode } from '../util/errors.js';
 
 /** What a suspended loop keeps with its delegation. */
 interface LoopState {
@@ -29,18 +30,15 @@ const LoopStateSchema = z.object({
 
 const DelegateDetail = z.object({ target: z.string(), targetName: z.string().optional(), text: z.string(), timeoutMs: z.number().optional() });
 
+const UNREACHABLE = new Set<ErrorCode>(['LLM_HTTP', 'LLM_NETWORK', 'LLM_TIMEOUT', 'LLM_MALFORMED', 'LLM_RETRY_AFTER', 'LLM_SCRIPT']);
+
 /** Errors a turn answers with words instead of failing the tick (the LLM is down, the budget is spent). */
 export function turnErrorText(error: unknown): string | undefined {
-  const e = error as Error;
-  switch (e?.name) {
-    case 'LlmError':
-    case 'ScriptError':
-      return `Sorry, I could not reach my language model: ${e.message}`;
-    case 'BudgetExceededError':
-      return `Sorry, my LLM budget for today is used up (${e.message}). Ask again tomorrow.`;
-    default:
-      return undefined;
-  }
+  const message = (error as Error)?.message;
+  const code = errorCode(error);
+  if (UNREACHABLE.has(code)) return `Sorry, I could not reach my language model: ${message}`;
+  if (code === 'BUDGET_EXCEEDED') return `Sorry, my LLM budget for today is used up (${message}). Ask again tomorrow.`;
+  return undefined;
 }
 
 /**

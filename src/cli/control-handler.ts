@@ -47,7 +47,7 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
   });
   const find = (ref: string): AgentRecord => {
     const record = o.storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref) ?? o.storage.agents.get(ref);
-    if (!record) throw new ControlError(`no agent named "${ref}"`, 404);
+    if (!record) throw new ControlError(`no agent named "${ref}"`, 404, { code: 'AGENT_NOT_FOUND' });
     return record;
   };
   return {

@@ -7,6 +7,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { scrypt } from '@noble/hashes/scrypt.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { base64urlnopad } from '@scure/base';
+import { CodedError } from '../util/errors.js';
 
 const VERSION = 'v1';
 const AAD = new TextEncoder().encode('nostr-agent-runtime keys v1');
@@ -14,8 +15,11 @@ const AAD = new TextEncoder().encode('nostr-agent-runtime keys v1');
 export const DEFAULT_LOG_N = 16;
 
 /** Raised when a sealed box cannot be opened: wrong passphrase or damaged data (indistinguishable). */
-export class WrongPassphraseError extends Error {
+export class WrongPassphraseError extends CodedError {
   override name = 'WrongPassphraseError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('WRONG_PASSPHRASE', message, { ...options, permanent: true });
+  }
 }
 
 function deriveKey(passphrase: string, salt: Uint8Array, logN: number): Uint8Array {

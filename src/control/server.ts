@@ -92,7 +92,7 @@ async function route(req: IncomingMessage, res: ServerResponse, handler: Control
     if (req.method === 'POST' && !ref) return send(res, 201, await handler.create(parseWith(CreateSchema, await readJson(req))));
     if (req.method === 'GET' && ref && !action) {
       const agent = handler.agent(decodeURIComponent(ref));
-      if (!agent) throw new ControlError(`no agent named "${decodeURIComponent(ref)}"`, 404);
+      if (!agent) throw new ControlError(`no agent named "${decodeURIComponent(ref)}"`, 404, { code: 'AGENT_NOT_FOUND' });
       return send(res, 200, agent);
     }
     if (req.method === 'GET' && ref && action === 'ticks') {

@@ -4,6 +4,7 @@
  */
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { TickRecord } from '../trajectory/types.js';
+import { CodedError, type CodedErrorOptions, type ErrorCode } from '../util/errors.js';
 
 /** An agent as the CLI and TUI show it. */
 export interface AgentSummary {
@@ -72,15 +73,28 @@ export interface ControlHandler {
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
 }
 
-/** An error with an HTTP status, thrown by handlers and re-thrown by the client. */
-export class ControlError extends Error {
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'CONTROL_BAD_REQUEST',
+  401: 'CONTROL_UNAUTHORIZED',
+  403: 'CONTROL_FORBIDDEN',
+  404: 'CONTROL_NOT_FOUND',
+  409: 'CONTROL_CONFLICT',
+  413: 'INPUT_TOO_LARGE',
+};
+
+/**
+ * An error with an HTTP status, thrown by handlers and re-thrown by the client. Its code is the one
+ * given, else that of a CodedError `cause` it wraps, else one for the status (CONTROL_FAILED for 5xx).
+ */
+export class ControlError extends CodedError {
   override name = 'ControlError';
   constructor(
     message: string,
     readonly status: number,
-    options?: ErrorOptions,
+    options: CodedErrorOptions = {},
   ) {
-    super(message, options);
+    const cause = options.cause instanceof CodedError ? options.cause : undefined;
+    super(STATUS_CODES[status] ?? 'CONTROL_FAILED', message, { ...(cause ? { code: cause.code } : {}), permanent: status >= 400 && status < 500, ...options });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FilterSchema } from '../protocol/schema.js';
+import { CodedError } from '../util/errors.js';
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex public key');
 
@@ -88,8 +89,11 @@ export function capabilitiesOf(config: AgentConfig): { tools: string[]; httpAllo
 }
 
 /** A config row that does not parse; names the agent and the field. */
-export class AgentConfigError extends Error {
+export class AgentConfigError extends CodedError {
   override name = 'AgentConfigError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('AGENT_CONFIG_INVALID', message, { ...options, permanent: true });
+  }
 }
 
 /** Parses an untrusted config object (or JSON text), throwing AgentConfigError with readable issues. */

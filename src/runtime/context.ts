@@ -196,7 +196,7 @@ export function createTickContext(p: ContextParams): TickContext {
       if (!Number.isInteger(sats) || sats < 0) throw new TypeError('spendSats: sats must be a non-negative integer');
       const view = p.budget();
       if (view.sats.limit !== undefined && view.sats.used + sats > view.sats.limit) {
-        throw new BudgetExceededError('sats', view.sats.used + sats, view.sats.limit);
+        throw new BudgetExceededError('sats', `used ${view.sats.used + sats} of ${view.sats.limit}`, { used: view.sats.used + sats, limit: view.sats.limit });
       }
       state.sats += sats;
     },
@@ -260,8 +260,8 @@ function budgetedThink(inner: ThinkProvider, p: ContextParams, open: () => void)
     async think(request, options) {
       open();
       const view = p.budget();
-      if (view.llmCalls.limit !== undefined && view.llmCalls.used >= view.llmCalls.limit) throw new BudgetExceededError('llmCalls', view.llmCalls.used, view.llmCalls.limit);
-      if (view.tokens.limit !== undefined && view.tokens.used >= view.tokens.limit) throw new BudgetExceededError('tokens', view.tokens.used, view.tokens.limit);
+      if (view.llmCalls.limit !== undefined && view.llmCalls.used >= view.llmCalls.limit) throw new BudgetExceededError('llmCalls', `used ${view.llmCalls.used} of ${view.llmCalls.limit}`, { used: view.llmCalls.used, limit: view.llmCalls.limit });
+      if (view.tokens.limit !== undefined && view.tokens.used >= view.tokens.limit) throw new BudgetExceededError('tokens', `used ${view.tokens.used} of ${view.tokens.limit}`, { used: view.tokens.used, limit: view.tokens.limit });
       const result = await inner.think(request, { signal: options?.signal ?? p.signal });
       p.state.llm.calls += 1;
       p.state.llm.input += result.usage.inputTokens;

@@ -1,65 +1,44 @@
 /**
- * Named errors at the runtime's boundaries. Each carries what a caller (CLI, control API, owner DM)
- * needs to say what went wrong; none ever carries key material or message bodies.
+ * Named errors at the runtime's boundaries (CodedErrors: a stable `code`, `permanent`, `cause`).
+ * Each carries what a caller (CLI, control API, owner DM) needs to say what went wrong; none ever
+ * carries key material or message bodies.
  */
+import { BudgetExceededError, CodedError, type CodedErrorOptions } from '../util/errors.js';
 
-/** A daily or per-tick budget is used up; ticks are refused until the window resets. */
-export class BudgetExceededError extends Error {
-  override name = 'BudgetExceededError';
-  constructor(
-    readonly resource: string,
-    readonly used: number,
-    readonly limit: number,
-    options?: ErrorOptions,
-  ) {
-    super(`budget exceeded: ${resource} used ${used} of ${limit}`, options);
-  }
-}
-
-/** A write would take the agent's stored state past its storage budget; the write is refused. */
-export class StorageQuotaError extends Error {
-  override name = 'StorageQuotaError';
-  constructor(
-    readonly usedBytes: number,
-    readonly limitBytes: number,
-    options?: ErrorOptions,
-  ) {
-    super(`storage budget exceeded: this write would use ${usedBytes} bytes of ${limitBytes} allowed`, options);
-  }
-}
+export { BudgetExceededError };
 
 /** A tick ran past its max duration and was aborted; nothing it did was committed. */
-export class TickTimeoutError extends Error {
+export class TickTimeoutError extends CodedError {
   override name = 'TickTimeoutError';
   constructor(
     readonly limitMs: number,
     options?: ErrorOptions,
   ) {
-    super(`tick exceeded its max duration of ${limitMs} ms and was aborted`, options);
+    super('TICK_TIMEOUT', `tick exceeded its max duration of ${limitMs} ms and was aborted`, { ...options, permanent: true });
   }
 }
 
 /** The runtime is stopping; the running tick is rolled back and its trigger stays pending. */
-export class RuntimeStoppingError extends Error {
+export class RuntimeStoppingError extends CodedError {
   override name = 'RuntimeStoppingError';
   constructor(options?: ErrorOptions) {
-    super('runtime is stopping', options);
+    super('RUNTIME_STOPPING', 'runtime is stopping', options);
   }
 }
 
 /** No agent with that index or public key. */
-export class AgentNotFoundError extends Error {
+export class AgentNotFoundError extends CodedError {
   override name = 'AgentNotFoundError';
   constructor(
     readonly agent: string,
     options?: ErrorOptions,
   ) {
-    super(`no agent "${agent}"`, options);
+    super('AGENT_NOT_FOUND', `no agent "${agent}"`, { ...options, permanent: true });
   }
 }
 
 /** A lifecycle change that the agent's current state does not allow (e.g. resume a terminated agent). */
-export class AgentStateError extends Error {
+export class AgentStateError extends CodedError {
   override name = 'AgentStateError';
   constructor(
     readonly agent: string,
@@ -67,27 +46,27 @@ export class AgentStateError extends Error {
     readonly to: string,
     options?: ErrorOptions,
   ) {
-    super(`agent ${agent} cannot go from ${from} to ${to}`, options);
+    super('AGENT_STATE', `agent ${agent} cannot go from ${from} to ${to}`, { ...options, permanent: true });
   }
 }
 
 /** A behavior name that is not in the registry. */
-export class UnknownBehaviorError extends Error {
+export class UnknownBehaviorError extends CodedError {
   override name = 'UnknownBehaviorError';
   constructor(
     readonly behavior: string,
     readonly known: readonly string[],
     options?: ErrorOptions,
   ) {
-    super(`unknown behavior "${behavior}" (known: ${known.join(', ') || 'none'})`, options);
+    super('UNKNOWN_BEHAVIOR', `unknown behavior "${behavior}" (known: ${known.join(', ') || 'none'})`, { ...options, permanent: true });
   }
 }
 
-/** A behavior's own code threw; wraps the original as `cause`. */
-export class BehaviorError extends Error {
+/** A behavior's own code failed; wraps the original as `cause` (transient unless said otherwise). */
+export class BehaviorError extends CodedError {
   override name = 'BehaviorError';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(message: string, options?: CodedErrorOptions) {
+    super('BEHAVIOR_FAILED', message, options);
   }
 }
 

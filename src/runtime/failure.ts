@@ -13,6 +13,7 @@ import { log, type EngineEnv } from './env.js';
 import { TickTimeoutError, describeError } from './errors.js';
 import type { TickHost } from './tick.js';
 import type { OutboundIntent } from './types.js';
+import { errorCode } from '../util/errors.js';
 
 /** A failed tick's facts. */
 export interface FailureInput {
@@ -87,7 +88,7 @@ export async function finishFailure(host: TickHost, f: FailureInput): Promise<vo
       ...(givingUp ? { state: { to: 'failed' as const, error: message } } : {}),
     });
   } catch (error) {
-    if ((error as Error)?.name === 'StorageConflictError') return;
+    if (errorCode(error) === 'STORAGE_CONFLICT') return;
     log(env, 'error', 'could not record a failed tick', { agent: f.record.pubkey, inbox: f.entry.id, error: describeError(error) });
   }
   if (retry || !committed) {

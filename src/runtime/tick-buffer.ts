@@ -4,7 +4,7 @@
  * committed one lands in one transaction (storage.commitTick).
  */
 import type { AgentStorage, ConversationMessage, Fact, FactOp, JsonValue, KvOp, NewMessage } from '../storage/types.js';
-import { StorageQuotaError } from './errors.js';
+import { StorageBudgetExceededError } from '../storage/errors.js';
 import type { TickMemory } from './types.js';
 
 const encoder = new TextEncoder();
@@ -49,7 +49,7 @@ export class TickBuffer implements TickMemory {
   #grow(delta: number): void {
     const limit = this.options.limitBytes;
     if (delta > 0 && limit !== undefined && this.options.storedBytes + this.#bytesDelta + delta > limit) {
-      throw new StorageQuotaError(this.options.storedBytes + this.#bytesDelta + delta, limit);
+      throw new StorageBudgetExceededError(this.agentIndex, this.options.storedBytes + this.#bytesDelta + delta, limit);
     }
     this.#bytesDelta += delta;
   }

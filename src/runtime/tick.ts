@@ -21,6 +21,7 @@ import { TickBuffer } from './tick-buffer.js';
 import { parseTrigger, trajectoryTrigger, type ParsedTrigger } from './triggers.js';
 import type { Trigger } from './types.js';
 import { finishFailure, emitCommitted, type FailureInput } from './failure.js';
+import { errorCode, isPermanent } from '../util/errors.js';
 
 /** What the engine lends a tick. */
 export interface TickHost {
@@ -208,7 +209,7 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   const usage = { computeMs: env.clock.now() - startedAt, llmCalls: state.llm.calls, tokens: state.llm.input + state.llm.output, sats: state.sats };
   const tokens = { input: state.llm.input, output: state.llm.output };
   const failInput: FailureInput = { ...base, entry, steps, error: failure, retryable: true, usage, tokens, live };
-  if (failure !== undefined) return finishFailure(host, { ...failInput, retryable: !(failure instanceof TickTimeoutError) && isRetryable(failure) });
+  if (failure !== undefined) return finishFailure(host, { ...failInput, retryable: !isPermanent(failure) });
 
   const limit = config.budget.storageBytes;
   // The conversation log never makes a tick fail: past the storage budget it is left out.
@@ -233,11 +234,11 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   try {
     committed = commitTick(env, params);
   } catch (error) {
-    if ((error as Error)?.name === 'StorageConflictError') {
+    if (errorCode(error) === 'STORAGE_CONFLICT') {
       log(env, 'warn', 'trigger already handled; tick dropped', { agent: record.pubkey, inbox: entry.id });
       return;
     }
-    return finishFailure(host, { ...failInput, error, retryable: isRetryable(error) });
+    return finishFailure(host, { ...failInput, error, retryable: !isPermanent(error) });
   }
   live.wakePending = false;
   live.lastActiveAt = env.clock.now();
@@ -246,12 +247,6 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
 
 const encoder = new TextEncoder();
 const utf8Bytes = (text: string): number => encoder.encode(text).length;
-
-/** Errors that will fail the same way on every try: the trigger is marked failed instead of retried. */
-export function isRetryable(error: unknown): boolean {
-  const name = (error as Error)?.name;
-  return !['TickTimeoutError', 'StorageQuotaError', 'StorageBudgetExceededError', 'BudgetExceededError', 'StorageInputError', 'UnknownBehaviorError', 'AgentConfigError', 'TypeError'].includes(name ?? '');
-}
 
 /** A refused trigger: TickRecord outcome 'refused', inbox row refused, any notice sent. */
 async function refuse(

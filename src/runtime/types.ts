@@ -113,7 +113,7 @@ export interface ScheduledAlarm {
 /** The agent's memory within one tick: reads see the tick's own buffered writes; writes commit with the tick. */
 export interface TickMemory {
   get<T = JsonValue>(key: string): T | undefined;
-  /** Throws StorageQuotaError when the write would pass the agent's storage budget. */
+  /** Throws StorageBudgetExceededError (code STORAGE_BUDGET_EXCEEDED) when the write would pass the agent's storage budget. */
   set(key: string, value: JsonValue): void;
   delete(key: string): boolean;
   list(prefix?: string): Array<{ key: string; value: JsonValue }>;

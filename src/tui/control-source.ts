@@ -8,10 +8,14 @@ import type { DaemonOverview } from '../control/types.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { TickRecord } from '../trajectory/types.js';
 import type { ChatControl } from './types.js';
+import { CodedError } from '../util/errors.js';
 
 /** Names the daemon's absence in an error the UI shows. */
-export class DaemonUnavailableError extends Error {
+export class DaemonUnavailableError extends CodedError {
   override name = 'DaemonUnavailableError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('DAEMON_UNAVAILABLE', message, options);
+  }
 }
 
 /** A ChatControl for the daemon of `home`; `client` is the one already connected, if any. */

@@ -1,4 +1,5 @@
 /** The Clock seam: time comes in as a parameter so tests can run on a manual clock. */
+import { CodedError } from './errors.js';
 
 /** Milliseconds since the epoch, and an abortable sleep. */
 export interface Clock {
@@ -7,8 +8,11 @@ export interface Clock {
 }
 
 /** An error thrown by an aborted sleep (its cause is the signal's reason). */
-export class AbortError extends Error {
+export class AbortError extends CodedError {
   override name = 'AbortError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ABORTED', message, options);
+  }
 }
 
 /** Real time. */

@@ -129,7 +129,7 @@ describe('BudgetedProvider', () => {
     expect(used).toEqual({ calls: 2, tokens: 130 });
     const error = await provider.think(user('3')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
-    expect((error as Error).message).toBe('LLM budget exceeded: daily tokens used up (130/100)');
+    expect((error as Error).message).toBe('budget exceeded: LLM daily tokens used up (130/100)');
     expect(used.calls).toBe(2);
   });
 

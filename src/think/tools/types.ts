@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { TrajectoryStep } from '../../trajectory/types.js';
 import type { ToolCall, ToolSpec } from '../types.js';
+import { CodedError } from '../../util/errors.js';
 
 /** A value or a promise of it: SQLite-backed stores may answer synchronously. */
 export type Awaitable<T> = T | Promise<T>;
@@ -70,8 +71,11 @@ export interface Tool<A = unknown> {
 }
 
 /** Thrown by a tool when the agent's capabilities do not allow the call; returned to the model as an error. */
-export class ToolRefusedError extends Error {
+export class ToolRefusedError extends CodedError {
   override name = 'ToolRefusedError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('TOOL_REFUSED', message, { ...options, permanent: true });
+  }
 }
 
 /**
@@ -79,19 +83,22 @@ export class ToolRefusedError extends Error {
  * the tool loop stops and returns `stopReason: "suspended"` with this detail, so the caller can
  * commit the tick and resume the loop in a later one.
  */
-export class ToolSuspendedError extends Error {
+export class ToolSuspendedError extends CodedError {
   override name = 'ToolSuspendedError';
   constructor(
     message: string,
     readonly detail: Record<string, unknown>,
   ) {
-    super(message);
+    super('TOOL_SUSPENDED', message);
   }
 }
 
 /** Thrown by a tool for an expected failure the model should hear about (bad time, HTTP error…). */
-export class ToolInputError extends Error {
+export class ToolInputError extends CodedError {
   override name = 'ToolInputError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('TOOL_FAILED', message, { ...options, permanent: true });
+  }
 }
 
 /** The result of one dispatched call: `content` is what goes back to the model. */
