@@ -39,6 +39,16 @@ export function getEventHash(event: Omit<UnsignedEvent, 'id'>): string {
   return bytesToHex(sha256(encoder.encode(serializeEvent(event))));
 }
 
+const HEX64 = '0'.repeat(64);
+
+/**
+ * The exact size in bytes of the JSON of `template` once signed (id, pubkey and sig have fixed
+ * lengths, so no key is needed). Relays bound this (strfry's maxEventSize, 64 KiB by default).
+ */
+export function signedEventBytes(template: EventTemplate): number {
+  return encoder.encode(JSON.stringify({ ...template, pubkey: HEX64, id: HEX64, sig: HEX64 + HEX64 })).length;
+}
+
 /** Current unix time in seconds, from a clock function (injectable for tests). */
 export function unixNow(now: () => number = Date.now): number {
   return Math.floor(now() / 1000);

@@ -62,6 +62,13 @@ export function calcPaddedLength(length: number): number {
   return v2.utils.calcPaddedLen(length);
 }
 
+/** The exact length (base64 characters) of the v2 payload for a plaintext of `plaintextBytes` (1 to 65535). */
+export function payloadLength(plaintextBytes: number): number {
+  if (!Number.isInteger(plaintextBytes) || plaintextBytes < 1 || plaintextBytes > MAX_PLAINTEXT_BYTES) throw new Error(`invalid plaintext size: ${plaintextBytes} bytes (NIP-44 v2 carries 1 to 65535)`);
+  // version (1) + nonce (32) + length prefix (2) + padded plaintext + MAC (32), base64 with padding.
+  return 4 * Math.ceil((1 + 32 + 2 + calcPaddedLength(plaintextBytes) + 32) / 3);
+}
+
 /**
  * Encrypts with a conversation key; `nonce` is random unless given (tests pass the vectors' nonces).
  * Refuses plaintexts outside 1–65535 bytes: nostr-tools also speaks a proposed extended length

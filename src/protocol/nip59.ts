@@ -5,7 +5,7 @@
  * are structural (`SealSigner`, `WrapOpener`) so a Signer fits without this layer importing it.
  */
 import { finalizeEvent, verifyEvent } from './crypto.js';
-import { getEventHash, type EventTemplate, type NostrEvent, type UnsignedEvent } from './event.js';
+import { getEventHash, signedEventBytes, type EventTemplate, type NostrEvent, type UnsignedEvent } from './event.js';
 import { EventSchema, UnsignedEventSchema } from './schema.js';
 import { Kind } from './kinds.js';
 import * as nip44 from './nip44.js';
@@ -57,6 +57,43 @@ export function createWrap(
 ): NostrEvent {
   const content = nip44.encrypt(JSON.stringify(seal), nip44.getConversationKey(wrapSecretKey, recipientPubkey));
   return finalizeEvent({ kind: Kind.GiftWrap, created_at: createdAt, tags: [['p', recipientPubkey], ...extraTags], content }, wrapSecretKey);
+}
+
+/**
+ * The exact sizes a rumor whose JSON is `rumorBytes` long takes once sealed and wrapped, for a seal
+ * and wrap dated at or before `createdAt` (backdating never adds a digit): `seal` is the seal's JSON
+ * (the wrap's NIP-44 plaintext), `wrap` the wrap's JSON (what relays store and bound). Throws a plain
+ * error when a layer's plaintext passes NIP-44's 65,535 bytes.
+ */
+export function giftWrapBytes(rumorBytes: number, createdAt: number, extraTags: string[][] = []): { seal: number; wrap: number } {
+  const seal = signedEventBytes({ kind: Kind.Seal, created_at: createdAt, tags: [], content: '' }) + nip44.payloadLength(rumorBytes);
+  const wrap = signedEventBytes({ kind: Kind.GiftWrap, created_at: createdAt, tags: [['p', '0'.repeat(64)], ...extraTags], content: '' }) + nip44.payloadLength(seal);
+  return { seal, wrap };
+}
+
+/**
+ * The largest rumor JSON (bytes) that seals and wraps within NIP-44's limits with a wrap JSON of at
+ * most `maxWrapBytes`; 0 when none does. NIP-44 alone allows a rumor of 40,960 bytes: the seal's
+ * JSON (the wrap's plaintext) is the rumor's padded ciphertext in base64 plus the seal's fields, and
+ * the next padding step (49,152) makes it pass 65,535.
+ */
+export function maxRumorBytes(createdAt: number, maxWrapBytes = Number.POSITIVE_INFINITY, extraTags: string[][] = []): number {
+  const fits = (n: number): boolean => {
+    try {
+      return giftWrapBytes(n, createdAt, extraTags).wrap <= maxWrapBytes;
+    } catch {
+      return false;
+    }
+  };
+  if (!fits(1)) return 0;
+  let lo = 1;
+  let hi = nip44.MAX_PLAINTEXT_BYTES;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Why a wrap was refused (the receiver counts these). */

@@ -1,14 +1,51 @@
 /**
  * Builders for what an agent sends: a reply in the protocol the message came by (NIP-17 wrapped to
  * every participant and to the agent itself; NIP-04 kind 4; kind 1 with NIP-10 markers), and a fresh
- * NIP-17 DM. Each returns signed events with their outbox target; nothing is sent here.
+ * NIP-17 DM. Each returns signed events with their outbox target; nothing is sent here. A text too
+ * long for one event becomes several (reply-parts.ts), each within MAX_EVENT_BYTES and NIP-44's
+ * limits; tags that leave no room for text (a huge subject or relay hint, a crowd of participants,
+ * all chosen by whoever wrote to the agent) are an InputError, so the tick refuses the trigger.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { signedEventBytes, type EventTemplate } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
+import * as nip04 from '../protocol/nip04.js';
 import { createReplyTags } from '../protocol/nip10.js';
 import { createChatRumor, wrapForRecipients, type WrapEntropy } from '../protocol/nip17.js';
+import { maxRumorBytes } from '../protocol/nip59.js';
 import type { Signer } from '../signer/types.js';
+import { CodedError, InputError } from '../util/errors.js';
+import { MAX_EVENT_BYTES, MAX_REPLY_PARTS, splitText } from './reply-parts.js';
 import type { InboundMessage, OutgoingEvent } from './types.js';
+
+const encoder = new TextEncoder();
+const utf8Bytes = (text: string): number => encoder.encode(text).length;
+
+/** The least room for text a message must leave; tags taking more than the rest make it unanswerable. */
+const MIN_TEXT_BUDGET = 1024;
+
+/** The most recipients one message goes to: a bigger room is refused, so one DM cannot make the agent sign hundreds of wraps. */
+export const MAX_ROOM_RECIPIENTS = 100;
+
+/** Parts of `text` within `budget`, or an InputError when the message's own tags leave too little room. */
+function partsOf(text: string, budget: number, cost: 'json' | 'utf8', what: string): string[] {
+  if (budget < MIN_TEXT_BUDGET) throw new InputError('INPUT_TOO_LARGE', `${what}: its tags leave ${Math.max(0, budget)} bytes for text (at least ${MIN_TEXT_BUDGET} needed)`);
+  return splitText(text, budget, cost, MAX_REPLY_PARTS);
+}
+
+/** Dates parts one second apart, the last at `at`, so clients order them by `created_at`. */
+const partTime = (at: number, index: number, count: number): number => at - (count - 1 - index);
+
+/** Signs one plaintext event per part with the same tags. */
+function plainParts(signer: Signer, kind: number, at: number, tags: string[][], text: string, content: (part: string) => string, cost: 'json' | 'utf8'): OutgoingEvent['event'][] {
+  const overhead = signedEventBytes({ kind, created_at: at, tags, content: '' });
+  const budget = cost === 'json' ? MAX_EVENT_BYTES - overhead : nip04.maxTextBytes(MAX_EVENT_BYTES - overhead);
+  const parts = partsOf(text, budget, cost, `a kind ${kind} reply`);
+  return parts.map((part, i) => {
+    const template: EventTemplate = { kind, created_at: partTime(at, i, parts.length), tags, content: content(part) };
+    return signer.signEvent(template);
+  });
+}
 
 /** Time and randomness; each defaults to the real thing (unix now, CSPRNG jitter, fresh one-time keys). */
 export type ReplyEntropy = Partial<WrapEntropy>;
@@ -44,9 +81,18 @@ export function buildDirectMessage(signer: Signer, recipient: string, text: stri
   const e = entropyOf(entropy);
   const recipients = [...new Set([recipient, ...(options.cc ?? [])])].filter((p) => p !== me);
   if (recipients.length === 0) throw new Error('a direct message needs a recipient other than the sender');
-  const rumor = createChatRumor(me, { recipients, content: text, subject: options.subject, replyTo: options.replyTo, createdAt: options.createdAt ?? e.now });
-  const wraps = wrapForRecipients(rumor, signer, recipients, e, true);
-  return wraps.map((event, i) => ({ event, target: i < recipients.length ? { type: 'dm', recipient: recipients[i] as string } : { type: 'own' } }));
+  if (recipients.length > MAX_ROOM_RECIPIENTS) throw new InputError('INPUT_TOO_LARGE', `a direct message to ${recipients.length} recipients (at most ${MAX_ROOM_RECIPIENTS})`);
+  const at = options.createdAt ?? e.now;
+  const rumorOf = (content: string, createdAt: number) => createChatRumor(me, { recipients, content, subject: options.subject, replyTo: options.replyTo, createdAt });
+  // The seal and wrap are dated at or before e.now (backdated), so e.now bounds their sizes.
+  const overhead = utf8Bytes(JSON.stringify(rumorOf('', at)));
+  const parts = partsOf(text, maxRumorBytes(e.now, MAX_EVENT_BYTES) - overhead, 'json', 'a NIP-17 message');
+  // A message dated in advance (a delegation) is known by its rumor id: it must go as one part.
+  if (options.createdAt !== undefined && parts.length > 1) throw new CodedError('BEHAVIOR_FAILED', `a direct message dated in advance must fit one gift wrap; this one needs ${parts.length}`, { permanent: true });
+  return parts.flatMap((part, p) => {
+    const wraps = wrapForRecipients(rumorOf(part, partTime(at, p, parts.length)), signer, recipients, e, true);
+    return wraps.map((event, i): OutgoingEvent => ({ event, target: i < recipients.length ? { type: 'dm', recipient: recipients[i] as string } : { type: 'own' } }));
+  });
 }
 
 /** The reply to an inbound message, in the protocol it came by, threaded to it. */
@@ -61,15 +107,20 @@ export function buildReply(message: InboundMessage, text: string, signer: Signer
       return buildDirectMessage(signer, first as string, text, { subject: message.subject, replyTo: { id: message.replyTo.parentId, relay }, cc: rest }, e);
     }
     case 'nip04': {
-      const content = signer.nip04.encrypt(message.sender, text);
       const tags = [['p', message.sender], ['e', message.replyTo.parentId, relay, 'reply']];
-      const event = signer.signEvent({ kind: Kind.EncryptedDirectMessage, created_at: e.now, tags, content });
-      return [{ event, target: { type: 'dm', recipient: message.sender } }];
+      const events = plainParts(signer, Kind.EncryptedDirectMessage, e.now, tags, text, (part) => signer.nip04.encrypt(message.sender, part), 'utf8');
+      return events.map((event) => ({ event, target: { type: 'dm', recipient: message.sender } }));
     }
     case 'note': {
       const parent = message.replyTo.parentEvent ?? { id: message.replyTo.parentId, pubkey: message.sender, tags: [] };
-      const event = signer.signEvent({ kind: Kind.TextNote, created_at: e.now, tags: createReplyTags(parent, me, relay), content: text });
-      return [{ event, target: message.relay ? { type: 'relays', relays: [message.relay] } : { type: 'own' } }];
+      const events = plainParts(signer, Kind.TextNote, e.now, createReplyTags(parent, me, relay), text, (part) => part, 'json');
+      return events.map((event) => ({ event, target: message.relay ? { type: 'relays', relays: [message.relay] } : { type: 'own' } }));
     }
   }
+}
+
+/** A kind 1 note of the agent's own (several when the text is long), sent to its own relays. */
+export function buildNote(signer: Signer, text: string, entropy?: ReplyEntropy): OutgoingEvent[] {
+  const e = entropyOf(entropy);
+  return plainParts(signer, Kind.TextNote, e.now, [], text, (part) => part, 'json').map((event) => ({ event, target: { type: 'own' } }));
 }

@@ -10,12 +10,19 @@ import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
 import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, delegationRumorId, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
 import { parseDuration } from './duration.js';
+import { capText } from '../relay/reply-parts.js';
 import { BudgetExceededError } from './errors.js';
 import type { TickBuffer } from './tick-buffer.js';
 import type { AgentInfo, BudgetView, OutboundIntent, ScheduleRequest, ScheduledAlarm, TickContext, Trigger } from './types.js';
 
-/** The longest message text accepted (NIP-44 plaintext tops out at 65,535 bytes; the wrap adds JSON around it). */
-export const MAX_TEXT_BYTES = 60_000;
+/**
+ * The longest text one reply, DM or note carries (UTF-8 bytes): longer text is cut there with a
+ * note saying how much was left out. Below it a long text is sent as several events (reply-parts.ts).
+ */
+export const MAX_TEXT_BYTES = 100_000;
+
+/** The longest delegation text: a delegation DM is known by its rumor id, so it must fit one gift wrap. */
+export const MAX_DELEGATE_TEXT_BYTES = 24_000;
 
 /** Everything a tick did, for the engine to commit (or drop). */
 export interface TickState {
@@ -93,11 +100,10 @@ function resolveTarget(p: ContextParams, target: string): { pubkey: string; name
   }
 }
 
-function checkText(what: string, text: unknown): string {
+/** The text to send: a non-empty string (TypeError otherwise), cut at `maxBytes` with a note. */
+function checkText(what: string, text: unknown, maxBytes = MAX_TEXT_BYTES): string {
   if (typeof text !== 'string' || text.trim() === '') throw new TypeError(`${what}: text must be a non-empty string`);
-  const size = new TextEncoder().encode(text).length;
-  if (size > MAX_TEXT_BYTES) throw new TypeError(`${what}: text is ${size} bytes; the limit is ${MAX_TEXT_BYTES}`);
-  return text;
+  return capText(text, maxBytes);
 }
 
 function toMs(value: number | string, what: string): number {
@@ -145,7 +151,7 @@ export function createTickContext(p: ContextParams): TickContext {
     memory: state.buffer,
     reply(text) {
       open();
-      checkText('reply', text);
+      text = checkText('reply', text);
       if (p.origin) {
         if (p.origin.inbound) state.intents.push({ type: 'reply', to: p.origin.inbound, text });
         else state.intents.push({ type: 'dm', recipient: p.origin.requester, text });
@@ -154,7 +160,7 @@ export function createTickContext(p: ContextParams): TickContext {
     },
     sendDm(pubkey, text) {
       open();
-      checkText('sendDm', text);
+      text = checkText('sendDm', text);
       let recipient: string;
       try {
         recipient = parsePublicKey(pubkey);
@@ -207,7 +213,7 @@ export function createTickContext(p: ContextParams): TickContext {
     tools: (capabilities) => toolContext(ctx, narrow(p.capabilities, capabilities), p),
     delegate(target, text, options = {}) {
       open();
-      checkText('delegate', text);
+      text = checkText('delegate', text, MAX_DELEGATE_TEXT_BYTES);
       const resolved = resolveTarget(p, target);
       if (resolved.pubkey === p.agent.pubkey) throw new TypeError('delegate: an agent cannot delegate to itself');
       const timeoutMs = options.timeoutMs ?? DEFAULT_DELEGATION_TIMEOUT_MS;

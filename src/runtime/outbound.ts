@@ -5,8 +5,7 @@
  * gets NIP-04; mentions get a kind 1 reply threaded with NIP-10 markers, sent where the mention came from.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { Kind } from '../protocol/kinds.js';
-import { buildDirectMessage, buildReply } from '../relay/reply.js';
+import { buildDirectMessage, buildNote, buildReply } from '../relay/reply.js';
 import type { OutgoingEvent } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
 import type { OutboundBuilder, OutboundEntropy, OutboundIntent } from './types.js';
@@ -39,7 +38,7 @@ export const protocolOutboundBuilder: OutboundBuilder = {
           entropy,
         );
       case 'note':
-        return [{ event: signer.signEvent({ kind: Kind.TextNote, created_at: entropy.now, tags: [], content: intent.text }), target: { type: 'own' } }];
+        return buildNote(signer, intent.text, entropy);
     }
   },
 };

@@ -80,7 +80,8 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   const trigger = trajectoryTrigger(parsed.trigger, startedAt);
   env.events.emit({ type: 'tick.started', agent: record.pubkey, at: startedAt, trigger });
   const inbound = inboundLog(parsed.trigger, startedAt);
-  const base = { record, config, startedAt, trigger, ...(inbound ? { inbound } : {}) };
+  const source = parsed.trigger.type === 'dm' || parsed.trigger.type === 'mention' ? parsed.trigger.inbound : undefined;
+  const base = { record, config, startedAt, trigger, ...(inbound ? { inbound } : {}), ...(source ? { source } : {}) };
 
   if (parsed.ownerCommand && parsed.trigger.type === 'dm') return runControlTick(host, { ...base, entry, command: parsed.ownerCommand, message: parsed.trigger.inbound });
   if (!runsTicks(record.state)) return;
