@@ -1,16 +1,18 @@
 /**
  * The control API over HTTP on 127.0.0.1, protected by a bearer token from the home directory
  * (mode 600), so only the owner's processes can steer the daemon. JSON in and out; runtime events
- * as server-sent events on GET /v1/events.
+ * as server-sent events on GET /v1/events. A request must name this server in its Host header (the
+ * loopback address and port it listens on): a web page that rebinds its own name to 127.0.0.1 (DNS
+ * rebinding) sends its own name there, and is refused before the token is even looked at.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { ControlError, type AgentAction, type ControlHandler } from './types.js';
+import { ACTIONS, matchRoute, type Route } from './routes.js';
+import { ControlError, type ControlHandler } from './types.js';
 
 const MAX_BODY = 64 * 1024;
-const ACTIONS = new Set<AgentAction>(['pause', 'resume', 'terminate', 'recover']);
 
 const CreateSchema = z
   .object({
@@ -67,6 +69,18 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The Host a request for this server carries (`127.0.0.1:port`, `[::1]:port`). */
+function hostOf(address: AddressInfo): string {
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
+/** Whether the request names this server: its Host header, and its Origin when a browser sent one. */
+function forUs(req: IncomingMessage, host: string): boolean {
+  if (req.headers.host !== host) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${host}`;
+}
+
 function streamEvents(req: IncomingMessage, res: ServerResponse, handler: ControlHandler): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.write(': connected\n\n');
@@ -80,41 +94,53 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, handler: Contro
   res.on('error', stop);
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, handler: ControlHandler): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const parts = url.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v1') throw new ControlError(`no such endpoint: ${url.pathname}`, 404);
-  const [, resource, ref, action] = parts;
-  if (req.method === 'GET' && resource === 'overview' && !ref) return send(res, 200, handler.overview());
-  if (req.method === 'GET' && resource === 'events' && !ref) return streamEvents(req, res, handler);
-  if (resource === 'agents') {
-    if (req.method === 'GET' && !ref) return send(res, 200, handler.overview().agents);
-    if (req.method === 'POST' && !ref) return send(res, 201, await handler.create(parseWith(CreateSchema, await readJson(req))));
-    if (req.method === 'GET' && ref && !action) {
-      const agent = handler.agent(decodeURIComponent(ref));
-      if (!agent) throw new ControlError(`no agent named "${decodeURIComponent(ref)}"`, 404, { code: 'AGENT_NOT_FOUND' });
-      return send(res, 200, agent);
-    }
-    if (req.method === 'GET' && ref && action === 'ticks') {
+const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/v1/overview', run: ({ res, handler }) => send(res, 200, handler.overview()) },
+  { method: 'GET', path: '/v1/events', run: ({ req, res, handler }) => streamEvents(req, res, handler) },
+  { method: 'GET', path: '/v1/agents', run: ({ res, handler }) => send(res, 200, handler.overview().agents) },
+  { method: 'POST', path: '/v1/agents', run: async ({ req, res, handler }) => send(res, 201, await handler.create(parseWith(CreateSchema, await readJson(req)))) },
+  {
+    method: 'GET',
+    path: '/v1/agents/:ref',
+    run: ({ res, ref, handler }) => {
+      const agent = handler.agent(ref);
+      if (!agent) throw new ControlError(`no agent named "${ref}"`, 404, { code: 'AGENT_NOT_FOUND' });
+      send(res, 200, agent);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/agents/:ref/ticks',
+    run: ({ res, url, ref, handler }) => {
       const limit = Number(url.searchParams.get('limit') ?? '20');
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ControlError('limit must be an integer from 1 to 1000', 400);
-      return send(res, 200, handler.ticks(decodeURIComponent(ref), limit));
-    }
-    if (req.method === 'POST' && ref && action === 'poke') {
+      send(res, 200, handler.ticks(ref, limit));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/agents/:ref/poke',
+    run: async ({ req, res, ref, handler }) => {
       const { text } = parseWith(PokeSchema, await readJson(req));
-      return send(res, 202, await handler.poke(decodeURIComponent(ref), text));
-    }
-    if (req.method === 'POST' && ref && action && ACTIONS.has(action as AgentAction)) {
-      return send(res, 200, await handler.act(decodeURIComponent(ref), action as AgentAction));
-    }
-  }
-  throw new ControlError(`no such endpoint: ${req.method} ${url.pathname}`, 404);
+      send(res, 202, await handler.poke(ref, text));
+    },
+  },
+  ...ACTIONS.map((action): Route => ({ method: 'POST', path: `/v1/agents/:ref/${action}`, run: async ({ res, ref, handler }) => send(res, 200, await handler.act(ref, action)) })),
+];
+
+async function route(req: IncomingMessage, res: ServerResponse, handler: ControlHandler): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const found = matchRoute(ROUTES, req.method, url.pathname);
+  if (!found) throw new ControlError(`no such endpoint: ${req.method} ${url.pathname}`, 404);
+  await found.route.run({ req, res, url, ref: found.ref, handler });
 }
 
 /** Starts the control server on `host:port` (port 0 = any free port). */
 export function startControlServer(options: { handler: ControlHandler; token: string; host?: string; port?: number }): Promise<RunningControlServer> {
   const { handler, token } = options;
+  let host = '';
   const server: Server = createServer((req, res) => {
+    if (!forUs(req, host)) return send(res, 403, { error: `this is the control API of ${host}: requests for another host are refused` });
     if (!authorized(req, token)) return send(res, 401, { error: 'missing or wrong control token' });
     route(req, res, handler).catch((error: unknown) => {
       const status = error instanceof ControlError ? error.status : typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
@@ -125,10 +151,11 @@ export function startControlServer(options: { handler: ControlHandler; token: st
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      const { port, address } = server.address() as AddressInfo;
+      const address = server.address() as AddressInfo;
+      host = hostOf(address);
       resolve({
-        url: `http://${address}:${port}`,
-        port,
+        url: `http://${host}`,
+        port: address.port,
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();

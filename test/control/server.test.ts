@@ -1,4 +1,5 @@
-/** The control API's HTTP contract: token, routing, validation, errors and the SSE stream. */
+/** The control API's HTTP contract: host, token, routing, validation, errors and the SSE stream. */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/client.js';
 import { startControlServer, type RunningControlServer } from '../../src/control/server.js';
@@ -93,5 +94,54 @@ describe('control API', () => {
     events.emit({ type: 'agent.slept', agent: agent.publicKey, at: 2 });
     await reading;
     expect(received).toEqual(['agent.woke', 'agent.slept']);
+  });
+});
+
+/** A raw HTTP request with headers fetch would not let a test set (Host). */
+function raw(url: string, path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method, headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('control API: who may ask, and what', () => {
+  it('refuses a request for another host (DNS rebinding) before looking at the token', async () => {
+    server = await startControlServer({ handler: handler(new RuntimeEvents()), token: 't' });
+    const here = new URL(server.url).host;
+    const auth = { authorization: 'Bearer t' };
+    expect((await raw(server.url, '/v1/overview', { ...auth, host: here })).status).toBe(200);
+    for (const host of ['evil.example', `evil.example:${server.port}`, `localhost:${server.port}`, `127.0.0.1:${server.port + 1}`, '127.0.0.1']) {
+      const answer = await raw(server.url, '/v1/overview', { ...auth, host });
+      expect([host, answer.status]).toEqual([host, 403]);
+      expect(JSON.parse(answer.body).error).toMatch(/requests for another host are refused/);
+    }
+    expect((await raw(server.url, '/v1/overview', { host: 'evil.example' })).status).toBe(403);
+    // A browser page on another origin that reached this port under our name is refused too.
+    expect((await raw(server.url, '/v1/overview', { ...auth, host: here, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await raw(server.url, '/v1/overview', { ...auth, host: here, origin: `http://${here}` })).status).toBe(200);
+  });
+
+  it('matches routes exactly: extra, doubled or trailing segments are 404 and reach nothing', async () => {
+    const h = handler(new RuntimeEvents());
+    server = await startControlServer({ handler: h, token: 't' });
+    const call = async (method: string, path: string): Promise<number> => (await fetch(`${server!.url}${path}`, { method, headers: { authorization: 'Bearer t' }, ...(method === 'POST' ? { body: '{}' } : {}) })).status;
+    expect(await call('GET', '/v1/overview')).toBe(200);
+    for (const path of ['/v1/overview/extra', '/v1/overview/', '/v1//overview', '/v1/agents/echo/ticks/extra', '/v1/agents/echo/x', '/v1/agents//ticks', '/v2/overview', '/v1/events/x']) {
+      expect([path, await call('GET', path)]).toEqual([path, 404]);
+    }
+    for (const path of ['/v1/agents/echo/pause/now', '/v1/agents/echo/pause/', '/v1/agents/echo/explode', '/v1/agents/echo']) {
+      expect([path, await call('POST', path)]).toEqual([path, 404]);
+    }
+    expect(h.actions).toEqual([]);
+    expect(await call('POST', '/v1/agents/echo/pause')).toBe(200);
+    expect(h.actions).toEqual(['pause']);
+    expect(await call('GET', '/v1/agents/%E0%A4%A')).toBe(400);
   });
 });
