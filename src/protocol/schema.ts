@@ -73,6 +73,19 @@ export const RelayMessageSchema = z.union([
 ]);
 export type RelayMessage = z.infer<typeof RelayMessageSchema>;
 
+/** One frame from a relay: the message, or why it is none (never throws, whatever the text). */
+export function parseRelayFrame(text: string): { ok: true; message: RelayMessage } | { ok: false; problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'frame is not JSON' };
+  }
+  const parsed = RelayMessageSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, problem: `frame is not a relay message (${Array.isArray(json) && typeof json[0] === 'string' ? `verb ${JSON.stringify(json[0].slice(0, 20))}` : 'not an array with a verb'})` };
+  return { ok: true, message: parsed.data };
+}
+
 /** The machine-readable prefixes NIP-01 defines for OK and CLOSED messages. */
 export const REJECTION_PREFIXES = [
   'duplicate',

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { verifyEvent } from '../protocol/crypto.js';
 import type { NostrEvent } from '../protocol/event.js';
 import { matchFilters, type Filter } from '../protocol/filter.js';
-import { RelayMessageSchema, rejectionPrefix, type RelayMessage } from '../protocol/schema.js';
+import { parseRelayFrame, rejectionPrefix, type RelayMessage } from '../protocol/schema.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -283,20 +283,13 @@ export class RelayConnection {
   }
 
   #onFrame(text: string): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
+    const parsed = parseRelayFrame(text);
+    if (!parsed.ok) {
       this.#counters.malformed++;
+      this.#log.log({ level: 'debug', ns: 'relay', msg: 'malformed frame dropped', relay: this.url, problem: parsed.problem });
       return;
     }
-    const parsed = RelayMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      this.#counters.malformed++;
-      this.#log.log({ level: 'debug', ns: 'relay', msg: 'malformed frame dropped', relay: this.url });
-      return;
-    }
-    this.#onMessage(parsed.data);
+    this.#onMessage(parsed.message);
   }
 
   #onMessage(msg: RelayMessage): void {
