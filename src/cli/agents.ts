@@ -9,6 +9,7 @@ import { normalizeRelayUrl } from '../protocol/relay-url.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import { utcDay } from '../runtime/budget.js';
 import { AgentConfigSchema } from '../runtime/agent-config.js';
+import { serverOfEntry } from '../think/mcp/names.js';
 import { BUILTIN_TOOL_NAMES } from '../think/tools/registry.js';
 import { isModuleBehavior, resolveModuleBehavior } from './behavior-modules.js';
 import { UsageError } from './errors.js';
@@ -92,8 +93,13 @@ function checkAgentConfig(config: Record<string, unknown>, behavior: string): vo
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`invalid agent config at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
+  // MCP tools must name one of the agent's servers.
+  for (const tool of parsed.data.tools ?? []) {
+    const server = serverOfEntry(tool);
+    if (server !== undefined && !(server in parsed.data.mcp)) throw new UsageError(`tool "${tool}" names MCP server "${server}", which this agent does not have (add it with --mcp '${server}=…')`);
+  }
   // A module behavior may bring its own tools; a built-in one only has the built-in tools.
-  const unknown = (parsed.data.tools ?? []).filter((t) => !BUILTIN_TOOL_NAMES.includes(t));
+  const unknown = (parsed.data.tools ?? []).filter((t) => !BUILTIN_TOOL_NAMES.includes(t) && serverOfEntry(t) === undefined);
   if (unknown.length > 0 && !isModuleBehavior(behavior)) {
     throw new UsageError(`unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')} (built in: ${BUILTIN_TOOL_NAMES.join(', ')})`);
   }

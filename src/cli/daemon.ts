@@ -25,6 +25,7 @@ import { createControlHandler } from './control-handler.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
 import { tickLogLine } from './tick-log.js';
+import { createMcpSession } from '../think/mcp/session.js';
 import { createThinkFor } from './think-for.js';
 import { createTrajectorySink } from './trajectory-sink.js';
 
@@ -116,6 +117,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     hosts: inShard,
     trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm }),
+    mcpFor: (record, config) => {
+      const session = createMcpSession(config.mcp, {
+        env: process.env,
+        log: (msg, fields) => logger.log({ level: 'warn', ns: 'mcp', msg, agent: record.name, ...fields }),
+      });
+      // Listed when the agent wakes: the servers start now, in parallel with the tick's first steps.
+      session.warm();
+      return session;
+    },
     logger,
     idleMs: home.config.runtime.idleMs,
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,

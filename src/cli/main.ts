@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   trajectory: async () => (await import('./commands/trajectory.js')).trajectoryCommand,
   relay: async () => (await import('./commands/relay.js')).relayCommand,
   chat: async () => (await import('./commands/chat.js')).chatCommand,
+  mcp: async () => (await import('./commands/mcp.js')).mcpCommand,
 };
 
 function help(commands: Command[]): string {

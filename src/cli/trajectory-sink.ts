@@ -10,6 +10,7 @@ import { getMeta, setMeta } from '../storage/sqlite/meta-store.js';
 import { enqueueOutbox } from '../storage/sqlite/outbox-store.js';
 import type { AgentStorage } from '../storage/types.js';
 import { emptyChain, parseChain } from '../trajectory/chain.js';
+import { configSecrets } from '../think/mcp/env.js';
 import { trajectoryEvents } from '../trajectory/publish.js';
 
 const DEADLINE_MS = 3 * 24 * 3600 * 1000;
@@ -26,8 +27,8 @@ export function createTrajectorySink(options: { db: Db; storage: AgentStorage; o
         signer,
         ownerPubkey: options.ownerPubkey,
         visibility: config.publicTrajectories ? 'public' : 'private',
-        // The agent's own API key (if its config has one) is redacted too, besides the daemon-wide ones.
-        knownSecrets: config.llm?.apiKey ? [...(options.knownSecrets ?? []), config.llm.apiKey] : options.knownSecrets,
+        // The agent's own API key and its MCP servers' env and header values are redacted too, besides the daemon-wide ones.
+        knownSecrets: [...(options.knownSecrets ?? []), ...(config.llm?.apiKey ? [config.llm.apiKey] : []), ...configSecrets(Object.values(config.mcp))],
       });
       for (const event of [out.tick, out.session]) {
         enqueueOutbox(db, { agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { FilterSchema } from '../protocol/schema.js';
+import { MCP_TOOL_ENTRY } from '../think/mcp/names.js';
+import { McpServersSchema } from '../think/mcp/types.js';
 import { CodedError } from '../util/errors.js';
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex public key');
@@ -71,8 +73,10 @@ export const AgentConfigSchema = z.object({
   publicTrajectories: z.boolean().default(false),
   /** LLM endpoint, model and system prompt for this agent. */
   llm: AgentLlmSchema.optional(),
-  /** Capabilities: the tools the LLM may call (default DEFAULT_TOOLS). */
-  tools: z.array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a tool name')).optional(),
+  /** Capabilities: the tools the LLM may call (default DEFAULT_TOOLS); MCP tools as `server.tool` or `server.*`. */
+  tools: z.array(z.string().refine((t) => /^[a-zA-Z0-9_-]{1,64}$/.test(t) || MCP_TOOL_ENTRY.test(t), 'must be a tool name, server.tool or server.*')).optional(),
+  /** MCP servers by name (stdio `command` or Streamable HTTP `url`); their tools are granted through `tools`. */
+  mcp: McpServersSchema.default({}),
   /** Capabilities: hosts http_fetch may reach (`example.org`, `*.example.org`, `host:port`). */
   http: z.object({ allow: z.array(z.string().trim().min(1)).default([]) }).default({ allow: [] }),
   /** Capabilities: who send_dm and delegate may message (hex, npub or agent name); empty = anyone. */

@@ -5,6 +5,7 @@
  */
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord } from '../storage/types.js';
+import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { AgentConfig } from './agent-config.js';
 import { log, type EngineEnv } from './env.js';
@@ -20,6 +21,9 @@ export interface LiveAgent {
   behavior: AgentBehavior;
   signer: Signer;
   think?: ThinkProvider;
+  /** The agent's MCP servers, opened when it woke (and `mcpKey`, the config they were opened with). */
+  mcp?: McpSession;
+  mcpKey?: string;
   lastActiveAt: number;
   /** onWake has not run yet for this stay in memory. */
   wakePending: boolean;
@@ -86,6 +90,7 @@ export class LiveAgents {
     const existing = this.#agents.get(record.index);
     if (existing) {
       existing.lastActiveAt = this.env.clock.now();
+      this.#refreshMcp(existing, record, config);
       return { live: existing, loaded: false };
     }
     const behavior = this.behavior(record.behavior);
@@ -94,7 +99,20 @@ export class LiveAgents {
     const think = this.env.thinkFor?.(record, config);
     const live: LiveAgent = { index: record.index, name: record.name, pubkey: record.pubkey, behavior, signer, lastActiveAt: this.env.clock.now(), wakePending: true, ...(think ? { think } : {}) };
     this.#agents.set(record.index, live);
+    this.#refreshMcp(live, record, config);
     return { live, loaded: true };
+  }
+
+  /** Opens the agent's MCP servers, or reopens them when its config changed (`agent mcp … add|rm`). */
+  #refreshMcp(live: LiveAgent, record: AgentRecord, config: AgentConfig): void {
+    const key = JSON.stringify(config.mcp);
+    if (live.mcpKey === key) return;
+    const old = live.mcp;
+    delete live.mcp;
+    live.mcpKey = key;
+    if (old) void old.close().catch((error: unknown) => log(this.env, 'warn', 'closing MCP servers failed', { agent: record.pubkey, error: String(error) }));
+    const session = Object.keys(config.mcp).length > 0 ? this.env.mcpFor?.(record, config) : undefined;
+    if (session) live.mcp = session;
   }
 
   /** Loads the agent and moves a dormant one to active (telling observers). */
@@ -120,8 +138,10 @@ export class LiveAgents {
     if (!live) return;
     this.#agents.delete(index);
     const record = this.env.storage.agents.get(index);
+    if (record) await safeHook(this.env, 'onSleep', record, live.behavior.onSleep && (() => live.behavior.onSleep?.(hookContext(this.env, record))));
+    // Its MCP servers stop with it: child processes are reaped before the agent counts as asleep.
+    await live.mcp?.close().catch((error: unknown) => log(this.env, 'warn', 'closing MCP servers failed', { agent: live.pubkey, error: String(error) }));
     if (!record) return;
-    await safeHook(this.env, 'onSleep', record, live.behavior.onSleep && (() => live.behavior.onSleep?.(hookContext(this.env, record))));
     if (!options.keepState && record.state === 'active') this.setState(record, 'dormant', 'idle');
     this.env.events.emit({ type: 'agent.slept', agent: record.pubkey, at: this.env.clock.now() });
   }

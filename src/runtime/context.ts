@@ -6,6 +6,8 @@
 import { parsePublicKey } from '../protocol/nip19.js';
 import type { JsonValue, ScheduleOp, ScheduleSpec } from '../storage/types.js';
 import { ToolInputError, ToolRefusedError, ToolSuspendedError, type ToolCapabilities, type ToolContext } from '../think/tools/types.js';
+import { entryCovers } from '../think/mcp/names.js';
+import type { McpTools } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
 import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, delegationRumorId, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
@@ -52,6 +54,8 @@ export interface ContextParams {
   storedSchedule: { byKey(key: string): boolean; byId(id: number): boolean };
   /** What the agent's config grants its tool loop. */
   capabilities: ToolCapabilities;
+  /** The agent's MCP servers, while it is awake. */
+  mcp?: McpTools;
   /** The agent's LLM settings from its config. */
   llm: { system?: string; contextTokens: number };
   /** A hosted agent of this home by name (for delegate). */
@@ -84,7 +88,9 @@ function narrow(granted: ToolCapabilities, requested: ToolCapabilities | undefin
     // An empty list would mean "anyone": nothing in common must allow no one.
     if (dmAllow.length === 0) dmAllow = ['(none)'];
   }
-  return { tools: within(requested.tools, granted.tools), httpAllow: within(requested.httpAllow, granted.httpAllow), dmAllow };
+  // A grant of `server.*` covers a narrower `server.tool`; never the other way round.
+  const tools = requested.tools.filter((t) => granted.tools.some((g) => entryCovers(g, t)));
+  return { tools, httpAllow: within(requested.httpAllow, granted.httpAllow), dmAllow };
 }
 
 /** A delegate target as a hex key (and its name when given one); TypeError naming what was wrong. */
@@ -320,6 +326,7 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
         timeoutMs: options.timeoutMs,
       });
     },
+    ...(p.mcp ? { mcp: p.mcp } : {}),
     signal: ctx.signal,
     now: ctx.now,
     capabilities,

@@ -11,6 +11,7 @@ import { matchFilters } from '../protocol/filter.js';
 import type { InboundMessage, MessageSink } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage, InboxEntry } from '../storage/types.js';
+import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -60,6 +61,8 @@ export interface RuntimeOptions {
   entropy?: (unixSeconds: number) => OutboundEntropy;
   /** The agent's LLM, if it has one. [none] */
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  /** Opens the agent's MCP servers when it wakes; the session is closed (children reaped) when it sleeps or the runtime stops. [none] */
+  mcpFor?: (agent: AgentRecord, config: AgentConfig) => McpSession | undefined;
   /** Which agents this runtime ticks (`agent run --shard i/n`); the others are left alone. [all] */
   hosts?: (agentIndex: number) => boolean;
   /** Publishes each committed tick as a signed trajectory event (queued in the same transaction). [none] */
@@ -109,6 +112,7 @@ export class Runtime {
       outbound: options.outbound ?? protocolOutboundBuilder,
       entropy: options.entropy ?? systemEntropy,
       ...(options.thinkFor ? { thinkFor: options.thinkFor } : {}),
+      ...(options.mcpFor ? { mcpFor: options.mcpFor } : {}),
       ...(options.trajectory ? { trajectory: options.trajectory } : {}),
       maxConsecutiveFailures: options.maxConsecutiveFailures ?? 3,
       retryBaseMs: options.retryBaseMs ?? 1000,

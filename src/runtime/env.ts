@@ -5,6 +5,7 @@
  */
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage, NewMessage, OutboxOp } from '../storage/types.js';
+import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
 import type { Clock } from '../util/clock.js';
@@ -25,6 +26,8 @@ export interface EngineEnv {
   outbound: OutboundBuilder;
   entropy: (unixSeconds: number) => OutboundEntropy;
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
+  /** The agent's MCP servers while it is awake (closed when it sleeps). */
+  mcpFor?: (agent: AgentRecord, config: AgentConfig) => McpSession | undefined;
   trajectory?: TrajectorySink;
   maxConsecutiveFailures: number;
   retryBaseMs: number;

@@ -154,6 +154,7 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       return budgetView(day, used, config.budget, record.storageBytes + state.buffer.bytesDelta);
     },
     ...(live.think ? { think: live.think } : {}),
+    ...(live.mcp ? { mcp: live.mcp } : {}),
     log: (msg, fields) => log(env, 'info', msg, { agent: record.pubkey, ...fields }),
     record: recordStep,
     storedSchedule: {

@@ -1,7 +1,8 @@
 /**
- * The one call the runtime makes from inside a tick: the granted tools from the registry, the
- * tick's signal and clock, and every step recorded through the context.
+ * The one call the runtime makes from inside a tick: the granted tools from the registry and the
+ * agent's MCP servers, the tick's signal and clock, and every step recorded through the context.
  */
+import { withMcpTools } from './mcp/dispatch.js';
 import { runToolLoop, type ToolLoopResult } from './tool-loop.js';
 import { ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
@@ -18,13 +19,13 @@ export interface ThinkWithToolsOptions {
 
 const builtins = new ToolRegistry();
 
-/** Runs the tool loop with the agent's capabilities; steps go to `ctx.recordStep`. */
-export function thinkWithTools(options: ThinkWithToolsOptions): Promise<ToolLoopResult> {
+/** Runs the tool loop with the agent's capabilities (MCP servers listed first); steps go to `ctx.recordStep`. */
+export async function thinkWithTools(options: ThinkWithToolsOptions): Promise<ToolLoopResult> {
   const { ctx } = options;
   return runToolLoop({
     provider: options.provider,
     request: options.request,
-    tools: (options.registry ?? builtins).dispatcher(ctx),
+    tools: await withMcpTools((options.registry ?? builtins).dispatcher(ctx), ctx),
     onStep: (step) => ctx.recordStep(step),
     clock: { now: () => ctx.now() },
     ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -108,8 +108,8 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
       }
       toolCalls++;
       emit({
-        type: 'tool', at: started, ms: clock.now() - started, name,
-        detail: { ok: outcome.ok, callId: call.id, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
+        type: 'tool', at: started, ms: clock.now() - started, name: outcome.name ?? name,
+        detail: { ok: outcome.ok, callId: call.id, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...outcome.detail },
       });
       messages.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
     }

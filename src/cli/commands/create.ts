@@ -8,11 +8,12 @@ import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { defaultRelays, openHome, openStorage } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
+import { parseMcpSpec } from '../mcp-spec.js';
 
 const USAGE = [
   'usage: agent create <name> [--behavior echo|assistant|llm|./module.js] [--relay URL …] [--policy open|allowlist|owner-only] [--json]',
   '         [--model M] [--base-url URL] [--system "…"] [--tools remember,recall,…] [--allow-host HOST …] [--allow-dm NPUB|NAME …]',
-  '         [--max-tick-seconds S] [--daily-llm-calls N] [--daily-tokens N]',
+  '         [--max-tick-seconds S] [--daily-llm-calls N] [--daily-tokens N] [--mcp \'name=command args…\' | --mcp name=https://… …]',
 ].join('\n');
 
 /** The agent config a create's flags ask for (only what was given). */
@@ -32,6 +33,17 @@ export function configFromFlags(values: Record<string, string | string[] | boole
   if (values.tools !== undefined) config.tools = list('tools');
   if (values['allow-host'] !== undefined) config.http = { allow: list('allow-host') };
   if (values['allow-dm'] !== undefined) config.dm = { allow: list('allow-dm') };
+  const mcp = values.mcp;
+  if (mcp !== undefined) {
+    const servers: Record<string, unknown> = {};
+    for (const spec of Array.isArray(mcp) ? mcp : [mcp]) {
+      if (typeof spec !== 'string') continue;
+      const { name, config: server } = parseMcpSpec(spec);
+      if (name in servers) throw new UsageError(`--mcp names server "${name}" twice`);
+      servers[name] = server;
+    }
+    config.mcp = servers;
+  }
   const budget: Record<string, number> = {};
   const num = (flag: string, key: string, scale = 1): void => {
     const raw = str(flag);
@@ -65,6 +77,7 @@ export const createCommand: Command = {
       'max-tick-seconds': { type: 'string' },
       'daily-llm-calls': { type: 'string' },
       'daily-tokens': { type: 'string' },
+      mcp: { type: 'string', multiple: true },
       mnemonic: { type: 'string' },
       passphrase: { type: 'string' },
     });

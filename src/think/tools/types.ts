@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { TrajectoryStep } from '../../trajectory/types.js';
+import type { McpTools } from '../mcp/types.js';
 import type { ToolCall, ToolSpec } from '../types.js';
 import { CodedError } from '../../util/errors.js';
 
@@ -13,7 +14,7 @@ export type Awaitable<T> = T | Promise<T>;
 
 /** What an agent is allowed to do; granted per agent by its owner. */
 export interface ToolCapabilities {
-  /** Names of the tools the agent may call (e.g. `remember`, `http_fetch`). */
+  /** Names of the tools the agent may call (e.g. `remember`, `http_fetch`, `server.tool`, `server.*`). */
   tools: string[];
   /** Hosts http_fetch may reach: `example.org` (exact), `*.example.org` (any subdomain), `host:port`. */
   httpAllow: string[];
@@ -53,6 +54,8 @@ export interface ToolContext {
    * reply resumes the loop in a later tick (docs/think.md, "Delegation").
    */
   delegate(target: string, text: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<string>;
+  /** The agent's MCP servers (absent when it has none); their tools are granted by `server.tool` entries in `capabilities.tools`. */
+  mcp?: McpTools;
   /** The tick's deadline. */
   signal?: AbortSignal;
   now(): number;
@@ -108,6 +111,10 @@ export interface ToolOutcome {
   /** Set when a capability refused the call. */
   refused?: boolean;
   error?: string;
+  /** The name the trajectory records, when it differs from the wire name (`server.tool` for MCP tools). */
+  name?: string;
+  /** Extra trajectory detail (an MCP call's arguments and result; redacted like every step when published). */
+  detail?: Record<string, unknown>;
 }
 
 /** Offers tools to the model and runs the calls it makes. */
