@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   TOOL_REFUSED: "a tool call the agent's capabilities do not allow",
   TOOL_SUSPENDED: 'a tool must wait for something outside the tick (a delegation)',
   TOOL_FAILED: 'a tool failed in an expected way (bad arguments, HTTP error); the model is told',
+  MCP_SERVER_UNAVAILABLE: 'an MCP server could not be started or reached, or it stopped; its tools answer with an error',
+  MCP_CALL_FAILED: 'an MCP tool call failed or timed out; the model is told',
   CONFIG_INVALID: 'a config file is missing a field, has a wrong value, or is not JSON',
   KEYS_INVALID: 'the mnemonic or keys file is missing, invalid or cannot be read',
   WRONG_PASSPHRASE: 'a sealed box could not be opened: wrong passphrase or damaged data',

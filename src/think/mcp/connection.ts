@@ -107,7 +107,7 @@ export class McpConnection {
   }
 
   async #ready(signal?: AbortSignal): Promise<Live> {
-    if (this.#closed) throw new McpServerError(`MCP server "${this.name}" is closed`, this.name, 'mcp-closed');
+    if (this.#closed) throw new McpServerError(`MCP server "${this.name}" is closed`, this.name, 'closed');
     if (this.#live) return this.#live;
     if (!this.#starting) {
       const failure = this.#failure;
@@ -118,7 +118,7 @@ export class McpConnection {
           this.#failure = undefined;
           if (this.#closed) {
             void this.#stop(live);
-            throw new McpServerError(`MCP server "${this.name}" is closed`, this.name, 'mcp-closed');
+            throw new McpServerError(`MCP server "${this.name}" is closed`, this.name, 'closed');
           }
           this.#live = live;
           return live;
@@ -160,9 +160,9 @@ export class McpConnection {
     } catch (error) {
       await this.#stop(live);
       if (timeout.aborted || (error as { code?: number })?.code === -32001) {
-        throw new McpServerError(`MCP server "${this.name}" did not start within ${this.config.startTimeoutMs} ms${this.#tail()}`, this.name, 'mcp-start-timeout', { cause: error });
+        throw new McpServerError(`MCP server "${this.name}" did not start within ${this.config.startTimeoutMs} ms${this.#tail()}`, this.name, 'start-timeout', { cause: error });
       }
-      throw new McpServerError(`MCP server "${this.name}" failed to start: ${reason(error)}${this.#tail()}`, this.name, 'mcp-start-failed', { cause: error });
+      throw new McpServerError(`MCP server "${this.name}" failed to start: ${reason(error)}${this.#tail()}`, this.name, 'start-failed', { cause: error });
     }
   }
 
@@ -202,9 +202,9 @@ export class McpConnection {
 
   #callError(error: unknown, what: string): McpServerError {
     const code = (error as { code?: number })?.code;
-    if (code === -32001) return new McpServerError(`MCP server "${this.name}" did not answer ${what} within ${this.config.callTimeoutMs} ms`, this.name, 'mcp-call-timeout', { cause: error });
-    if (code === -32000 || !this.#live) return new McpServerError(`MCP server "${this.name}" stopped while ${what}${this.#tail()}`, this.name, 'mcp-closed', { cause: error });
-    return new McpServerError(`MCP server "${this.name}" failed ${what}: ${reason(error)}`, this.name, 'mcp-call-failed', { cause: error });
+    if (code === -32001) return new McpServerError(`MCP server "${this.name}" did not answer ${what} within ${this.config.callTimeoutMs} ms`, this.name, 'call-timeout', { cause: error });
+    if (code === -32000 || !this.#live) return new McpServerError(`MCP server "${this.name}" stopped while ${what}${this.#tail()}`, this.name, 'closed', { cause: error });
+    return new McpServerError(`MCP server "${this.name}" failed ${what}: ${reason(error)}`, this.name, 'call-failed', { cause: error });
   }
 
   #tail(): string {

@@ -1,23 +1,20 @@
 /** Named errors of the MCP layer: each names the server, never its env values or headers. */
+import { CodedError } from '../../util/errors.js';
 
-/** Why a server could not be used. */
-export type McpErrorCode = 'mcp-start-failed' | 'mcp-start-timeout' | 'mcp-closed' | 'mcp-call-timeout' | 'mcp-call-failed';
+/** Why a server could not be used (the `kind`; the stable `code` is MCP_SERVER_UNAVAILABLE or MCP_CALL_FAILED). */
+export type McpErrorKind = 'start-failed' | 'start-timeout' | 'closed' | 'call-timeout' | 'call-failed';
 
 /** A server failed to start, stopped, or a call to it failed. Never fatal to a tick: the model is told. */
-export class McpServerError extends Error {
+export class McpServerError extends CodedError {
   override name = 'McpServerError';
   constructor(
     message: string,
     readonly server: string,
-    readonly code: McpErrorCode,
-    options?: ErrorOptions,
+    readonly kind: McpErrorKind,
+    options: ErrorOptions = {},
   ) {
-    super(message, options);
-  }
-
-  /** A server that is down or misconfigured stays so until something changes: retrying the tick will not help. */
-  get permanent(): boolean {
-    return this.code !== 'mcp-call-timeout';
+    // A server that is down or misconfigured stays so until something changes; a slow call may not.
+    super(kind.startsWith('call') ? 'MCP_CALL_FAILED' : 'MCP_SERVER_UNAVAILABLE', message, { ...options, permanent: kind !== 'call-timeout' });
   }
 }
 
