@@ -89,7 +89,7 @@ describe('MCP tools through a real daemon', () => {
 
     // Idle past runtime.idleMs: the agent hibernates and its server process is reaped.
     await eventually(() => !isAlive(pid!), 15_000, 'the server to be reaped when the agent sleeps');
-    expect(http.sessions()).toBe(0);
+    await eventually(() => http!.sessions() === 0, 10_000, 'the HTTP session to be ended');
     // The next DM wakes it: a new server process answers.
     expect(await ask('add again')).toBe('tool said: The sum of 2 and 40 is 42.');
     const [second] = serverPids(daemon.child.pid!);

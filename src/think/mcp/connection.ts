@@ -216,7 +216,7 @@ export class McpConnection {
     const tree = live.pid ? processTree(live.pid) : [];
     try {
       const maybeHttp = live.transport as { terminateSession?: () => Promise<void> };
-      if (maybeHttp.terminateSession) await raceTimeout(maybeHttp.terminateSession(), 1000);
+      if (maybeHttp.terminateSession) await raceTimeout(maybeHttp.terminateSession(), 3000);
     } catch {
       // the session may already be gone
     }
