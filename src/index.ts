@@ -6,9 +6,9 @@
 // defineAgent, BehaviorDefinitionError and the behavior-facing types (TickContext, IncomingMessage, …).
 export * from './behaviors/define-agent.js';
 export { assistant, echo, llm } from './behaviors/index.js';
-export { alarmWithLlm, answerWithLlm, continueWithLlm } from './behaviors/llm.js';
+export { alarmWithLlm, answerWithLlm, continueAfterApproval, continueWithLlm } from './behaviors/llm.js';
 export { buildPrompt, defaultSystemPrompt } from './behaviors/llm-prompt.js';
-export { resumeLlmTurn, runLlmTurn } from './behaviors/llm-turn.js';
+export { resumeAfterApproval, resumeLlmTurn, runLlmTurn } from './behaviors/llm-turn.js';
 export { defineTool } from './think/tools/define.js';
 export { BUILTIN_TOOL_NAMES } from './think/tools/registry.js';
 export { ToolInputError, ToolRefusedError } from './think/tools/types.js';

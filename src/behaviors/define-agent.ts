@@ -3,13 +3,15 @@
  * tools, hooks })`. Checks the definition once, at load time, so a typo in a user module is an
  * error naming the field rather than a silent no-op at the first DM.
  */
-import type { AgentBehavior } from '../runtime/types.js';
+import type { AgentBehavior, ApprovalResult, TickContext } from '../runtime/types.js';
+import { continueAfterApproval } from './llm-turn.js';
 import { CodedError } from '../util/errors.js';
 
 export type {
   AgentBehavior,
   AgentInfo,
   AlarmFiring,
+  ApprovalResult,
   BudgetView,
   DelegateOptions,
   DelegationResult,
@@ -23,7 +25,7 @@ export type {
   Trigger,
 } from '../runtime/types.js';
 
-const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onDelegateReply', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
+const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onDelegateReply', 'onApproval', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
 const KNOWN = new Set<string>(['name', 'about', 'defaultDmPolicy', 'tools', ...HANDLERS]);
 
 /** A behavior definition that is not usable; names the field. */
@@ -51,5 +53,8 @@ export function defineAgent<B extends AgentBehavior>(definition: B): Readonly<B>
     fail('defaultDmPolicy must be open, allowlist or owner-only');
   }
   if (definition.tools !== undefined && !Array.isArray(definition.tools)) fail('tools must be an array');
-  return Object.freeze(definition);
+  if (definition.onApproval) return Object.freeze(definition);
+  // Approvals resume the LLM tool loop by default, with the behavior's own tools.
+  const tools = definition.tools ?? [];
+  return Object.freeze({ ...definition, onApproval: (ctx: TickContext, result: ApprovalResult) => continueAfterApproval(ctx, result, tools) });
 }

@@ -7,26 +7,13 @@ import type { AlarmFiring, DelegationResult, IncomingMessage, TickContext } from
 import type { Tool } from '../think/tools/types.js';
 import { defineAgent } from './define-agent.js';
 import { buildPrompt } from './llm-prompt.js';
-import { isSuspendedLoop, resumeLlmTurn, runLlmTurn, turnErrorText } from './llm-turn.js';
+import { answerWith, continueAfterApproval, isSuspendedLoop, resumeLlmTurn, runLlmTurn } from './llm-turn.js';
+
+export { continueAfterApproval };
 
 /** What an LLM agent says when it has no model. */
 export const NO_LLM_TEXT =
   'I have no language model configured, so I cannot answer. My owner can set AGENT_LLM_BASE_URL and AGENT_LLM_MODEL (or "llm" in my config) and restart the daemon.';
-
-/** Runs `turn` and replies with its answer; LLM outages and spent budgets are answered in words. */
-async function answerWith(ctx: TickContext, turn: () => Promise<string | undefined>): Promise<void> {
-  let answer: string | undefined;
-  try {
-    answer = await turn();
-  } catch (error) {
-    // A deadline or stop aborts the tick: it must not turn into an answer.
-    if (ctx.signal.aborted) throw error;
-    answer = turnErrorText(error);
-    if (answer === undefined) throw error;
-    ctx.log('LLM turn failed', { error: (error as Error).message });
-  }
-  if (answer !== undefined) ctx.reply(answer);
-}
 
 /** Answers a message with the LLM (the agent must have one). */
 export function answerWithLlm(ctx: TickContext, message: IncomingMessage, tools: readonly Tool[] = []): Promise<void> {
@@ -73,4 +60,5 @@ export const llm = defineAgent({
     await alarmWithLlm(ctx, alarm);
   },
   onDelegateReply: (ctx, result) => continueWithLlm(ctx, result),
+  onApproval: (ctx, result) => continueAfterApproval(ctx, result),
 });

@@ -2,13 +2,14 @@
  * Creating and describing agents, shared by the CLI (no daemon running) and the daemon's control
  * handler, so both paths make the same record and print the same summary.
  */
-import type { AgentSummary, CreateAgentRequest } from '../control/types.js';
+import type { AgentSummary, CreateAgentRequest, PendingApproval } from '../control/types.js';
 import { deriveFromSeed } from '../protocol/nip06.js';
 import { npubEncode } from '../protocol/nip19.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import { utcDay } from '../runtime/budget.js';
 import { AgentConfigSchema } from '../runtime/agent-config.js';
+import { listApprovals } from '../runtime/approvals.js';
 import { serverOfEntry } from '../think/mcp/names.js';
 import { BUILTIN_TOOL_NAMES } from '../think/tools/registry.js';
 import { isModuleBehavior, resolveModuleBehavior } from './behavior-modules.js';
@@ -83,6 +84,7 @@ export function summarize(storage: AgentStorage, record: AgentRecord, now: numbe
     lastError: record.lastError,
     storageBytes: record.storageBytes,
     budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, limits: budget },
+    approvals: pendingApprovals(storage, record),
   };
 }
 
@@ -103,4 +105,11 @@ function checkAgentConfig(config: Record<string, unknown>, behavior: string): vo
   if (unknown.length > 0 && !isModuleBehavior(behavior)) {
     throw new UsageError(`unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')} (built in: ${BUILTIN_TOOL_NAMES.join(', ')})`);
   }
+}
+
+/** The agent's open approval requests (what `agent chat` offers to approve or deny). */
+function pendingApprovals(storage: AgentStorage, record: AgentRecord): PendingApproval[] {
+  return listApprovals(storage.kv(record.index))
+    .filter((r) => r.status === 'open')
+    .map((r) => ({ code: r.code, tool: r.tool, arguments: r.arguments.slice(0, 500), reason: r.reason, ...(r.why ? { why: r.why } : {}), createdAt: r.createdAt, deadline: r.deadline }));
 }

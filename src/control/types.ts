@@ -27,6 +27,21 @@ export interface AgentSummary {
   budget?: { computeMs: number; llmCalls: number; tokens: number; sats: number; limits: Record<string, number | undefined> };
   /** Messages received but not yet answered. */
   pending?: number;
+  /** Tool calls waiting for the owner's `/approve CODE` or `/deny CODE`, oldest first. */
+  approvals?: PendingApproval[];
+}
+
+/** A tool call waiting for the owner's approval (what the approval DM said). */
+export interface PendingApproval {
+  code: string;
+  tool: string;
+  /** The call's arguments, JSON text (cut at 500 characters). */
+  arguments: string;
+  reason: string;
+  why?: string;
+  createdAt: number;
+  /** When it denies itself. */
+  deadline: number;
 }
 
 /** One relay the daemon talks to. */

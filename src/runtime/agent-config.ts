@@ -54,6 +54,27 @@ export const AgentLlmSchema = z.object({
 /** Per-agent LLM settings with defaults applied. */
 export type AgentLlm = z.infer<typeof AgentLlmSchema>;
 
+/** How much the agent does without asking its owner (docs/think.md, "Autonomy and approvals"). */
+export const AutonomyLevelSchema = z.enum(['supervised', 'bounded', 'autonomous']);
+/** When a tool's calls ask the owner first. */
+export const ApprovalModeSchema = z.enum(['always', 'over-budget', 'never']);
+const toolEntry = z.string().refine((t) => /^[a-zA-Z0-9_-]{1,64}$/.test(t) || MCP_TOOL_ENTRY.test(t), 'must be a tool name, server.tool or server.*');
+
+/** The agent's autonomy: its level, per-tool approval modes, its unattended allowance, and how long an approval waits. */
+export const AutonomySchema = z.strictObject({
+  level: AutonomyLevelSchema.default('bounded'),
+  /** Per tool (a name, `server.tool` or `server.*`): overrides the level's default mode. */
+  approval: z.record(toolEntry, ApprovalModeSchema).default({}),
+  /** External calls per UTC day that run without asking (bounded, and tools set to over-budget). */
+  dailyActions: z.number().int().min(0).default(20),
+  /** Sats per UTC day tools may spend without asking. */
+  dailySats: z.number().int().min(0).default(0),
+  /** How long an approval request waits for the owner before it denies itself, seconds. */
+  timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
+});
+/** The agent's autonomy with defaults applied. */
+export type Autonomy = z.infer<typeof AutonomySchema>;
+
 /** The tools an LLM agent gets when its config names none: memory and alarms, nothing that leaves the agent. */
 export const DEFAULT_TOOLS: readonly string[] = ['remember', 'recall', 'forget', 'schedule'];
 
@@ -74,9 +95,11 @@ export const AgentConfigSchema = z.object({
   /** LLM endpoint, model and system prompt for this agent. */
   llm: AgentLlmSchema.optional(),
   /** Capabilities: the tools the LLM may call (default DEFAULT_TOOLS); MCP tools as `server.tool` or `server.*`. */
-  tools: z.array(z.string().refine((t) => /^[a-zA-Z0-9_-]{1,64}$/.test(t) || MCP_TOOL_ENTRY.test(t), 'must be a tool name, server.tool or server.*')).optional(),
+  tools: z.array(toolEntry).optional(),
   /** MCP servers by name (stdio `command` or Streamable HTTP `url`); their tools are granted through `tools`. */
   mcp: McpServersSchema.default({}),
+  /** `supervised` | `bounded` | `autonomous`, or the whole object (level, approval per tool, allowance, timeout). */
+  autonomy: z.preprocess((v) => (typeof v === 'string' ? { level: v } : v), AutonomySchema).default(AutonomySchema.parse({})),
   /** Capabilities: hosts http_fetch may reach (`example.org`, `*.example.org`, `host:port`). */
   http: z.object({ allow: z.array(z.string().trim().min(1)).default([]) }).default({ allow: [] }),
   /** Capabilities: who send_dm and delegate may message (hex, npub or agent name); empty = anyone. */

@@ -11,6 +11,9 @@ import type { McpTools } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
 import { DEFAULT_DELEGATION_TIMEOUT_MS, DELEGATION_ALARM_PREFIX, delegationKey, delegationRumorId, pruneDelegations, type DelegationOrigin, type DelegationRecord } from './delegation.js';
+import type { Autonomy } from './agent-config.js';
+import { APPROVAL_ALARM_PREFIX, approvalCode, approvalKey, approvalText, listApprovals, pruneApprovals, type ApprovalRecord } from './approvals.js';
+import { approvalGate } from './autonomy.js';
 import { parseDuration } from './duration.js';
 import { capText } from '../relay/reply-parts.js';
 import { BudgetExceededError } from './errors.js';
@@ -60,8 +63,10 @@ export interface ContextParams {
   llm: { system?: string; contextTokens: number };
   /** A hosted agent of this home by name (for delegate). */
   resolveAgent: (name: string) => { pubkey: string; name: string } | undefined;
-  /** Set when this tick handles a delegation's outcome: `reply` answers the original requester. */
+  /** Set when this tick handles a delegation's or an approval's outcome: `reply` answers the original requester. */
   origin?: DelegationOrigin;
+  /** The agent's autonomy (which tool calls ask the owner first). */
+  autonomy: Autonomy;
 }
 
 /** The longest a delegation may wait for its reply: a week. */
@@ -251,6 +256,28 @@ export function createTickContext(p: ContextParams): TickContext {
       state.intents.push({ type: 'dm', recipient: resolved.pubkey, text, subject: record.subject, createdAt: sentAt });
       return { id, target: resolved.pubkey };
     },
+    requestApproval(request) {
+      open();
+      const now = p.now();
+      pruneApprovals(state.buffer, now);
+      const taken = new Set(listApprovals(state.buffer).map((r) => r.code));
+      const code = approvalCode(`${p.agent.pubkey}:${p.trigger.inboxId}:${request.callId}:${now}`, (c) => taken.has(c));
+      const origin = originOf(p);
+      const record: ApprovalRecord = {
+        code, tool: request.tool, callId: request.callId, arguments: request.arguments, reason: request.reason,
+        ...(request.why ? { why: request.why } : {}),
+        createdAt: now, deadline: now + p.autonomy.timeoutSeconds * 1000, origin,
+        ...(request.state !== undefined ? { state: request.state } : {}),
+        status: 'open',
+      };
+      state.buffer.set(approvalKey(code), record as unknown as JsonValue);
+      ctx.schedule({ at: record.deadline, key: `${APPROVAL_ALARM_PREFIX}${code}`, note: `approval ${code} timed out` });
+      const text = approvalText(p.agent.name, record);
+      // Asked by the owner's own DM: the request answers it (threaded); otherwise a new DM to the owner.
+      if (origin.requester === p.agent.ownerPubkey && origin.inbound) state.intents.push({ type: 'reply', to: origin.inbound, text });
+      else state.intents.push({ type: 'dm', recipient: p.agent.ownerPubkey, text });
+      return { code, deadline: record.deadline };
+    },
     log: (msg, fields) => p.log(msg, fields),
     async step(type, name, fn, detail) {
       open();
@@ -327,6 +354,9 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
       });
     },
     ...(p.mcp ? { mcp: p.mcp } : {}),
+    approval: approvalGate(p.autonomy, p.state.buffer, p.now),
+    spendSats: (sats) => ctx.spendSats(sats),
+    ownerPubkey: p.agent.ownerPubkey,
     signal: ctx.signal,
     now: ctx.now,
     capabilities,

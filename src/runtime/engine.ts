@@ -17,6 +17,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { LiveAgents } from './agent.js';
+import { parseApprovalCommand } from './approvals.js';
 import { awaitsReplyFrom } from './delegation.js';
 import { log, type EngineEnv } from './env.js';
 import { RuntimeStoppingError, describeError } from './errors.js';
@@ -181,6 +182,9 @@ export class Runtime {
     const now = clock.now();
     const config = this.#configOrDefault(record);
     const ownerCommand = message.kind === 'dm' && message.sender === this.#env.ownerPubkey ? parseOwnerCommand(message.text) : undefined;
+    // `/approve CODE` and `/deny CODE` count only from the owner's key; anyone else's is refused (and recorded by a tick).
+    const approval = message.kind === 'dm' ? parseApprovalCommand(message.text) : undefined;
+    const approvalExtra = approval ? (message.sender === this.#env.ownerPubkey ? { approval } : { approvalRefused: true as const }) : {};
     const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
     // A delegate's reply is let through whatever the policy: the agent asked it.
     const awaited = message.kind === 'dm' && awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject);
@@ -190,7 +194,7 @@ export class Runtime {
     let queued = false;
     storage.transaction(() => {
       if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {
-        const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : {};
+        const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : approvalExtra;
         queued = storage.inbox.insert(messageEntry(record.index, message, extra, now)).inserted;
         return;
       }

@@ -11,6 +11,7 @@ import { agentInfo, type LiveAgent, type LiveAgents } from './agent.js';
 import { budgetView, describeMark, dailyLimits, exhaustedMetric, nextUtcMidnight, utcDay } from './budget.js';
 import { commitTick, type CommitParams, type Committed } from './commit.js';
 import { createTickContext, type TickState } from './context.js';
+import { handleApproval, matchApproval, type ApprovalMatch } from './approvals.js';
 import { handleDelegation, matchDelegation, type DelegationMatch } from './delegation.js';
 import { runControlTick } from './control.js';
 import { log, type EngineEnv } from './env.js';
@@ -89,6 +90,8 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     const text = slowDownText(parsed.slowDown.retryAfterMs);
     return refuse(host, { ...base, entry, reason: 'rate-limited', intents: [{ type: 'reply', to: parsed.trigger.inbound, text }] });
   }
+  // Approving is the owner's alone: anyone else's `/approve` or `/deny` is refused, as a recorded tick.
+  if (parsed.approvalRefused) return refuse(host, { ...base, entry, reason: 'approval commands are accepted only from the owner', intents: [] });
   const exhausted = exhaustedMetric(env.storage.budget.get(index, utcDay(startedAt)), dailyLimits(config.budget));
   if (exhausted) {
     const reason = `budget exhausted: ${describeMark(exhausted)}; refused until ${new Date(nextUtcMidnight(startedAt)).toISOString()}`;
@@ -137,8 +140,10 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   };
   const day = utcDay(startedAt);
   let delegation: DelegationMatch | undefined;
+  let approval: ApprovalMatch | undefined;
   try {
-    delegation = parsed.action === 'create' ? undefined : matchDelegation(state.buffer, parsed.trigger);
+    approval = parsed.action === 'create' ? undefined : matchApproval(state.buffer, parsed.trigger, parsed.approval);
+    delegation = parsed.action === 'create' || approval ? undefined : matchDelegation(state.buffer, parsed.trigger);
   } catch (error) {
     return finishFailure(host, { ...base, entry, steps: [], error, retryable: true });
   }
@@ -162,12 +167,14 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       byId: (id) => env.storage.schedules.get(id)?.agentIndex === index,
     },
     capabilities: capabilitiesOf(config),
+    autonomy: config.autonomy,
     llm: { ...(config.llm?.system !== undefined ? { system: config.llm.system } : {}), contextTokens: config.llm?.contextTokens ?? 4000 },
     resolveAgent: (name) => {
       const other = env.storage.agents.get(name);
       return other && other.state !== 'terminated' && other.name === name ? { pubkey: other.pubkey, name: other.name } : undefined;
     },
     ...(delegation && delegation.type !== 'stale' ? { origin: delegation.record.origin } : {}),
+    ...(approval && (approval.type === 'decision' || approval.type === 'timeout') ? { origin: approval.record.origin } : {}),
   });
   const behavior = live.behavior;
   const t = parsed.trigger;
@@ -179,6 +186,16 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       if (live.wakePending && behavior.onWake) await ctx.step('state', 'wake', () => behavior.onWake?.(ctx));
       if (parsed.action === 'create') {
         await ctx.step('state', 'create', () => behavior.onCreate?.(ctx));
+        return;
+      }
+      if (approval) {
+        const match = approval;
+        // The owner's command is answered in its own thread; the resumed loop answers the original requester.
+        const ack = (text: string): void => {
+          if (t.type === 'dm') state.intents.push({ type: 'reply', to: t.inbound, text });
+        };
+        const code = match.type === 'unknown' ? match.command.code : match.record.code;
+        await ctx.step('think', `${behavior.name}.onApproval`, () => handleApproval(ctx, behavior, match, state.buffer, ack), { approval: code, outcome: match.type });
         return;
       }
       if (delegation) {

@@ -8,6 +8,7 @@ import { EventSchema } from '../protocol/schema.js';
 import type { InboundMessage } from '../relay/types.js';
 import type { InboxEntry, JsonValue, NewInboxEntry } from '../storage/types.js';
 import type { TrajectoryTrigger } from '../trajectory/types.js';
+import type { ApprovalCommand } from './approvals.js';
 import type { OwnerCommand } from './policy.js';
 import type { IncomingMessage, Trigger } from './types.js';
 
@@ -33,6 +34,10 @@ const MessagePayload = z.object({
   message: InboundMessageSchema,
   ownerCommand: z.enum(['pause', 'resume', 'status', 'budget']).optional(),
   slowDown: z.object({ retryAfterMs: z.number() }).optional(),
+  /** The owner's `/approve CODE` or `/deny CODE`. */
+  approval: z.object({ decision: z.enum(['approve', 'deny']), code: z.string() }).optional(),
+  /** Someone else's `/approve` or `/deny`: refused and recorded. */
+  approvalRefused: z.literal(true).optional(),
 });
 /** Payload of a manual row: a poke's text, or a lifecycle action. */
 const ManualPayload = z.object({ text: z.string().optional(), action: z.enum(['create']).optional(), from: hex32.optional() });
@@ -51,10 +56,17 @@ export interface ParsedTrigger {
   ownerCommand?: OwnerCommand;
   slowDown?: { retryAfterMs: number };
   action?: 'create';
+  approval?: ApprovalCommand;
+  approvalRefused?: true;
 }
 
 /** The inbox row for a received DM or mention (dedupe on the outer event id). */
-export function messageEntry(agentIndex: number, message: InboundMessage, extra: { ownerCommand?: OwnerCommand; slowDown?: { retryAfterMs: number } }, now: number): NewInboxEntry {
+export function messageEntry(
+  agentIndex: number,
+  message: InboundMessage,
+  extra: { ownerCommand?: OwnerCommand; slowDown?: { retryAfterMs: number }; approval?: ApprovalCommand; approvalRefused?: true },
+  now: number,
+): NewInboxEntry {
   return { agentIndex, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { message, ...extra }, now };
 }
 
@@ -88,6 +100,8 @@ export function parseTrigger(entry: InboxEntry, ownerPubkey: string): ParsedTrig
           : { type: 'mention', inboxId: entry.id, message: incoming(message, ownerPubkey), inbound: message },
         ...(p.data.ownerCommand ? { ownerCommand: p.data.ownerCommand } : {}),
         ...(p.data.slowDown ? { slowDown: p.data.slowDown } : {}),
+        ...(p.data.approval ? { approval: p.data.approval } : {}),
+        ...(p.data.approvalRefused ? { approvalRefused: true as const } : {}),
       };
     }
     case 'manual': {

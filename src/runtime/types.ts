@@ -89,6 +89,30 @@ export interface DelegationResult {
   requester: string;
 }
 
+/** The owner's decision on an approval request, handed to `onApproval` in a later tick. */
+export interface ApprovalResult {
+  code: string;
+  /** The tool that waited (`server.tool` for MCP tools) and its call's id. */
+  tool: string;
+  callId: string;
+  approved: boolean;
+  /** `timeout`: the owner did not answer in time (treated as denied). */
+  decision: 'approved' | 'denied' | 'timeout';
+  /** Who the answer is for (`ctx.reply` in onApproval answers them). */
+  requester: string;
+  state?: JsonValue;
+}
+
+/** What `ctx.requestApproval` takes (see src/runtime/approvals.ts). */
+export interface ApprovalRequestInput {
+  tool: string;
+  callId: string;
+  arguments: string;
+  reason: string;
+  why?: string;
+  state?: JsonValue;
+}
+
 /** When a schedule fires: exactly one of `in` (ms or "5m"), `at` (ms or Date), `every` (ms or "1h"), `cron` (5-field, UTC). */
 export interface ScheduleRequest {
   in?: number | string;
@@ -176,6 +200,12 @@ export interface TickContext {
    * later tick, exactly once. Throws TypeError for an unknown name or bad key.
    */
   delegate(target: string, text: string, options?: DelegateOptions): { id: string; target: string };
+  /**
+   * Asks the owner to approve a tool call (the tool loop was suspended for it): a pending record, a DM
+   * to the owner with a short code and a timeout alarm commit with this tick; the owner's
+   * `/approve CODE` or `/deny CODE` (or the timeout) comes to `onApproval` in a later tick, once.
+   */
+  requestApproval(request: ApprovalRequestInput): { code: string; deadline: number };
   log(msg: string, fields?: Record<string, unknown>): void;
   /** Runs `fn` as a recorded, timed trajectory step. */
   step<T>(type: StepType, name: string, fn: () => Awaitable<T>, detail?: Record<string, unknown>): Promise<T>;
@@ -213,6 +243,11 @@ export interface AgentBehavior {
    * one who asked originally. Default: forward the reply (or "no reply") to them.
    */
   onDelegateReply?(ctx: TickContext, result: DelegationResult): Awaitable<void>;
+  /**
+   * The owner decided on an approval this agent asked for (or it timed out). `ctx.reply` answers the
+   * one who asked originally. defineAgent supplies one that resumes the LLM tool loop.
+   */
+  onApproval?(ctx: TickContext, result: ApprovalResult): Awaitable<void>;
   /** Tools this behavior adds for the LLM tool loop. */
   tools?: Tool[];
   /** Runs in the agent's first tick (its writes commit with it). */

@@ -93,13 +93,15 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<ToolLoopRes
           : { ok: false, refused: true, error: 'no tools are available', content: JSON.stringify({ error: 'no tools are available' }) };
       } catch (error) {
         if (error instanceof ToolSuspendedError) {
-          emit({ type: 'tool', at: started, ms: clock.now() - started, name, detail: { ok: true, callId: call.id, suspended: true } });
+          const shown = typeof error.detail.tool === 'string' ? error.detail.tool : name;
+          const why = error.detail.kind === 'approval' ? { approval: true } : {};
+          emit({ type: 'tool', at: started, ms: clock.now() - started, name: shown, detail: { ok: true, callId: call.id, suspended: true, ...why } });
           // Every other call of this turn needs an answer before the model is called again.
           for (const other of calls.slice(calls.indexOf(call) + 1)) {
             const why = `not run: the turn ended while ${name} waits; call ${other.name} again if it is still needed`;
             messages.push({ role: 'tool', toolCallId: other.id, content: JSON.stringify({ error: why }) });
           }
-          const suspended = { callId: call.id, tool: name, detail: error.detail };
+          const suspended = { callId: call.id, tool: shown, detail: error.detail };
           return { text, messages, usage, thinkCalls: step, toolCalls: toolCalls + 1, stopReason: 'suspended', suspended };
         }
         const e = error instanceof Error ? error : new Error(String(error));

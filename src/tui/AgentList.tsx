@@ -46,7 +46,9 @@ export function AgentList({ agents, selected, unread, busy, focused, width, rows
         const state = STATE[agent.state] ?? { mark: '?', role: 'muted' as Tone };
         const isSelected = agent.publicKey === selected;
         const count = unread[agent.publicKey] ?? 0;
-        const badge = count > 0 ? ` (${count})` : '';
+        const asks = agent.approvals?.length ?? 0;
+        // Unread messages in parentheses; "!" when the agent waits for the owner's approval.
+        const badge = `${count > 0 ? ` (${count})` : ''}${asks > 0 ? ' !' : ''}`;
         const word = busy.has(agent.publicKey) ? 'ticking' : agent.state;
         const nameWidth = Math.max(3, inner - 2 - word.length - 3 - badge.length);
         const name = agent.name.length > nameWidth ? `${agent.name.slice(0, nameWidth - 1)}…` : agent.name.padEnd(nameWidth);

@@ -9,6 +9,7 @@ import type { AgentSummary, DaemonOverview } from '../control/types.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import { applyEvent, withTicks, type ActivityMap } from './activity.js';
 import { AgentList } from './AgentList.js';
+import { ApprovalBar } from './ApprovalBar.js';
 import { ChatPane } from './ChatPane.js';
 import { EMPTY_CONVERSATION, splitFinished } from './conversation.js';
 import { DaemonDown } from './DaemonDown.js';
@@ -123,8 +124,24 @@ export function ChatApp(props: ChatAppProps) {
     };
   }, [stdout]);
 
+  // Approvals answered from here: hidden at once (the overview shows them gone a poll later), never sent twice.
+  const [answered, setAnswered] = useState<ReadonlySet<string>>(() => new Set());
+  const answeredRef = useRef(answered);
+  answeredRef.current = answered;
+  const waiting = (agent: AgentSummary | undefined, skip: ReadonlySet<string>) => (agent?.approvals ?? []).filter((a) => !skip.has(`${agent!.publicKey}:${a.code}`));
+
   useKeys({
     pane: () => paneRef.current,
+    onApproval: (approve) => {
+      const agent = selectedNow();
+      const first = waiting(agent, answeredRef.current)[0];
+      if (!agent || !first) return;
+      const key = `${agent.publicKey}:${first.code}`;
+      answeredRef.current = new Set([...answeredRef.current, key]);
+      setAnswered(answeredRef.current);
+      // The owner's own DM command: the daemon handles it like one sent from any Nostr client.
+      send(agent, `${approve ? '/approve' : '/deny'} ${first.code}`);
+    },
     onQuit: exit,
     onToggleTrajectory: () => setTrajectory((t) => !t),
     onEscape: () => setTrajectory(false),
@@ -174,6 +191,7 @@ export function ChatApp(props: ChatAppProps) {
             )}
           </Box>
         )}
+        <ApprovalBar approvals={waiting(selected, answered)} width={columns} now={now()} />
         <InputLine value={draft.value} focused={pane === 'input'} agentName={selected?.name} width={columns} />
         <StatusBar down={daemon.down} relays={daemon.overview?.relays} agent={selected} lastTickAt={current?.lastTickAt} width={columns} />
         <KeyHints width={columns} trajectory={trajectory} />

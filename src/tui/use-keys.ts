@@ -1,6 +1,7 @@
 /**
  * The keyboard: Tab switches pane, ↑/↓ select an agent, Enter sends (or, in the agent list, moves
- * to the input), Ctrl+T toggles the trajectory view, Esc closes it, Ctrl+C quits. Typed or pasted
+ * to the input), Ctrl+T toggles the trajectory view, Esc closes it, Ctrl+Y / Ctrl+N approve or deny
+ * the selected agent's oldest pending approval, Ctrl+C quits. Typed or pasted
  * text goes to the input line; a newline inside pasted text sends, like Enter.
  */
 import { useInput } from 'ink';
@@ -21,6 +22,8 @@ export interface KeyActions {
   onBackspace(): void;
   onClear(): void;
   onSubmit(): void;
+  /** Ctrl+Y / Ctrl+N: answer the oldest pending approval of the selected agent. */
+  onApproval(approve: boolean): void;
 }
 
 // Keep printable text only: a pasted chunk may carry stray control bytes.
@@ -36,6 +39,8 @@ export function useKeys(latest: KeyActions): void {
     if (key.ctrl && input === 'c') return actions.onQuit();
     if (key.ctrl && input === 't') return actions.onToggleTrajectory();
     if (key.ctrl && input === 'u') return actions.onClear();
+    if (key.ctrl && input === 'y') return actions.onApproval(true);
+    if (key.ctrl && input === 'n') return actions.onApproval(false);
     if (key.escape) return actions.onEscape();
     if (key.tab) return actions.onSwitchPane();
     if (key.upArrow) return actions.onSelect(-1);

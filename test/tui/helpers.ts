@@ -151,4 +151,4 @@ export async function waitFor(check: () => boolean, describe: () => string, time
 }
 
 /** Key sequences as a terminal sends them. */
-export const KEYS = { enter: '\r', tab: '\t', up: '\u001b[A', down: '\u001b[B', ctrlT: '\u0014', ctrlC: '\u0003', escape: '\u001b', backspace: '\u007f' };
+export const KEYS = { enter: '\r', tab: '\t', up: '\u001b[A', down: '\u001b[B', ctrlT: '\u0014', ctrlC: '\u0003', ctrlY: '\u0019', ctrlN: '\u000e', escape: '\u001b', backspace: '\u007f' };

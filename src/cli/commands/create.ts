@@ -14,6 +14,7 @@ const USAGE = [
   'usage: agent create <name> [--behavior echo|assistant|llm|./module.js] [--relay URL …] [--policy open|allowlist|owner-only] [--json]',
   '         [--model M] [--base-url URL] [--system "…"] [--tools remember,recall,…] [--allow-host HOST …] [--allow-dm NPUB|NAME …]',
   '         [--max-tick-seconds S] [--daily-llm-calls N] [--daily-tokens N] [--mcp \'name=command args…\' | --mcp name=https://… …]',
+  '         [--autonomy supervised|bounded|autonomous] [--approval TOOL=always|over-budget|never …] [--daily-actions N] [--approval-timeout S]',
 ].join('\n');
 
 /** The agent config a create's flags ask for (only what was given). */
@@ -56,6 +57,25 @@ export function configFromFlags(values: Record<string, string | string[] | boole
   num('daily-llm-calls', 'dailyLlmCalls');
   num('daily-tokens', 'dailyTokens');
   if (Object.keys(budget).length > 0) config.budget = budget;
+  const autonomy: Record<string, unknown> = {};
+  if (str('autonomy') !== undefined) autonomy.level = str('autonomy');
+  const approval: Record<string, string> = {};
+  for (const item of list('approval')) {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new UsageError(`--approval takes TOOL=always|over-budget|never, got "${item}"`);
+    approval[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  if (Object.keys(approval).length > 0) autonomy.approval = approval;
+  const count = (flag: string, key: string, scale = 1): void => {
+    const raw = str(flag);
+    if (raw === undefined) return;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number, got "${raw}"`);
+    autonomy[key] = Math.round(n * scale);
+  };
+  count('daily-actions', 'dailyActions');
+  count('approval-timeout', 'timeoutSeconds');
+  if (Object.keys(autonomy).length > 0) config.autonomy = autonomy;
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
@@ -78,6 +98,10 @@ export const createCommand: Command = {
       'daily-llm-calls': { type: 'string' },
       'daily-tokens': { type: 'string' },
       mcp: { type: 'string', multiple: true },
+      autonomy: { type: 'string' },
+      approval: { type: 'string', multiple: true },
+      'daily-actions': { type: 'string' },
+      'approval-timeout': { type: 'string' },
       mnemonic: { type: 'string' },
       passphrase: { type: 'string' },
     });

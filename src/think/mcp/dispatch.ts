@@ -5,6 +5,7 @@
  * to its server with the tick's signal. Arguments and result go into the trajectory step.
  */
 import type { ToolCall, ToolSpec } from '../types.js';
+import { gateCall } from '../tools/approval.js';
 import type { ToolContext, ToolDispatcher, ToolOutcome } from '../tools/types.js';
 import { grantsMcpTool, qualifiedName, serverOfEntry, wireNames } from './names.js';
 import type { McpListing } from './types.js';
@@ -55,6 +56,8 @@ export async function withMcpTools(builtin: ToolDispatcher, ctx: ToolContext): P
         return { ok: false, content: JSON.stringify({ error }), error, name };
       }
       signal?.throwIfAborted();
+      // Every MCP call acts outside the agent: the autonomy gate may want the owner's approval first.
+      gateCall(ctx, { callId: call.id, tool: name, external: true, sats: 0 });
       const outcome = await mcp.call(info.server, info.tool, args as Record<string, unknown>, signal ? { signal } : {});
       return {
         ...outcome,

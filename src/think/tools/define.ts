@@ -9,6 +9,9 @@ export function defineTool<S extends z.ZodType>(tool: {
   description: string;
   schema: S;
   run: Tool<z.infer<S>>['run'];
+  external?: boolean;
+  isExternal?: Tool<z.infer<S>>['isExternal'];
+  sats?: Tool<z.infer<S>>['sats'];
 }): Tool<z.infer<S>> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) throw new Error(`tool name "${tool.name}" must be 1–64 letters, digits, _ or -`);
   return tool as unknown as Tool<z.infer<S>>;

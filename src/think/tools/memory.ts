@@ -6,6 +6,7 @@ import { ToolInputError } from './types.js';
 /** Stores one fact in the agent's long-term memory. */
 export const rememberTool = defineTool({
   name: 'remember',
+  external: false,
   description: 'Store a fact in your long-term memory so you can recall it in later conversations.',
   schema: z.object({
     text: z.string().trim().min(1).max(2000).describe('The fact, as a self-contained sentence.'),
@@ -20,6 +21,7 @@ export const rememberTool = defineTool({
 /** Searches remembered facts (SQLite FTS5 behind the context). */
 export const recallTool = defineTool({
   name: 'recall',
+  external: false,
   description: 'Search your long-term memory. Returns the best matching facts with their ids.',
   schema: z.object({
     query: z.string().trim().min(1).max(500).describe('Words to search for.'),
@@ -34,6 +36,7 @@ export const recallTool = defineTool({
 /** Removes one fact by the id recall returned, or every fact containing all the given words. */
 export const forgetTool = defineTool({
   name: 'forget',
+  external: false,
   description: 'Remove facts from your long-term memory: one by the id recall returned, or all facts containing every one of the words.',
   schema: z
     .object({

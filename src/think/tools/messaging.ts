@@ -9,6 +9,14 @@ import { ToolRefusedError } from './types.js';
 export const sendDmTool = defineTool({
   name: 'send_dm',
   description: 'Send an encrypted direct message to a Nostr user (hex public key or npub).',
+  // A DM to the owner stays between the agent and its owner; to anyone else it is an external action.
+  isExternal: ({ to }, ctx) => {
+    try {
+      return publicKeyArg(to) !== ctx.ownerPubkey;
+    } catch {
+      return true;
+    }
+  },
   schema: z.object({
     to: z.string().trim().min(1).describe('Recipient: 64-hex public key or npub1….'),
     text: z.string().min(1).max(8000).describe('The message.'),

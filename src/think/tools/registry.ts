@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AbortError } from '../../util/clock.js';
 import type { ToolCall, ToolSpec } from '../types.js';
+import { gateCall, spendFor } from './approval.js';
 import { toolSpec } from './define.js';
 import { httpFetchTool } from './http-fetch.js';
 import { forgetTool, recallTool, rememberTool } from './memory.js';
@@ -58,8 +59,13 @@ export class ToolRegistry {
     }
     const parsed = tool.schema.safeParse(raw);
     if (!parsed.success) return failed(`invalid arguments for ${call.name}: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`);
+    const sats = tool.sats ? Math.max(0, Math.round(tool.sats(parsed.data))) : 0;
+    const external = sats > 0 || (tool.isExternal ? tool.isExternal(parsed.data, ctx) : (tool.external ?? true));
+    // Throws ToolSuspendedError when the owner must approve first: the loop stops here.
+    gateCall(ctx, { callId: call.id, tool: call.name, external, sats });
     try {
       signal?.throwIfAborted();
+      spendFor(ctx, call.name, sats);
       const value = await tool.run(parsed.data, ctx, signal ? { signal } : {});
       return { ok: true, content: typeof value === 'string' ? value : JSON.stringify(value) };
     } catch (error) {

@@ -9,6 +9,7 @@ export const MAX_ALARM_AHEAD_MS = 366 * 24 * 3600 * 1000;
 /** Sets an alarm that wakes the agent later with the note. */
 export const scheduleTool = defineTool({
   name: 'schedule',
+  external: false,
   description:
     'Set an alarm that wakes you later with a note (e.g. a reminder). Give exactly one of in_seconds or at.',
   schema: z

@@ -56,6 +56,12 @@ export interface ToolContext {
   delegate(target: string, text: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<string>;
   /** The agent's MCP servers (absent when it has none); their tools are granted by `server.tool` entries in `capabilities.tools`. */
   mcp?: McpTools;
+  /** The agent's autonomy: asked before a call runs (absent: every call runs). */
+  approval?: ToolApprovalGate;
+  /** Accounts sats a tool spends (its `sats`), against the agent's daily sats budget; throws past it. */
+  spendSats?(sats: number): void;
+  /** The owner's public key (a DM to the owner is not an external action). */
+  ownerPubkey?: string;
   /** The tick's deadline. */
   signal?: AbortSignal;
   now(): number;
@@ -64,11 +70,40 @@ export interface ToolContext {
   recordStep(step: TrajectoryStep): void;
 }
 
+/** A call as the approval gate sees it: what the agent is about to do, before it runs. */
+export interface ApprovalQuery {
+  callId: string;
+  /** The tool's name (`server.tool` for MCP tools). */
+  tool: string;
+  /** True when the call acts outside the agent (messages others, publishes, fetches, calls a server, spends). */
+  external: boolean;
+  /** Sats the call will spend (0 for most tools). */
+  sats: number;
+}
+
+/** The gate's verdict: run now, or ask the owner first (`reason` says why, for the owner). */
+export type ApprovalVerdict = { ok: true } | { ok: false; reason: string };
+
+/** Decides, per call, whether it may run unattended (the runtime implements it from the agent's autonomy). */
+export interface ToolApprovalGate {
+  /** Counts an unattended external call against the day's allowance when it answers ok. */
+  check(query: ApprovalQuery): ApprovalVerdict;
+}
+
 /** A tool: its name, what it is for (told to the model), a zod schema for its arguments, and its effect. */
 export interface Tool<A = unknown> {
   name: string;
   description: string;
   schema: z.ZodType<A>;
+  /**
+   * Whether a call acts outside the agent (default true: a tool written for a behavior is assumed to
+   * reach the world). Memory and alarm tools say false; send_dm says false only for the owner.
+   */
+  external?: boolean;
+  /** Decides `external` per call (send_dm: not for a DM to the owner). */
+  isExternal?(args: A, ctx: ToolContext): boolean;
+  /** Sats a call will spend, known before it runs (an invoice's amount): gated by autonomy and accounted. */
+  sats?(args: A): number;
   /** Returns what the model is told (text, or a value sent as JSON). Throws ToolRefusedError when a capability is missing. */
   run(args: A, ctx: ToolContext, options: { signal?: AbortSignal }): Promise<unknown>;
 }
