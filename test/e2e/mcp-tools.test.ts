@@ -2,11 +2,14 @@
  * MCP tools end to end: `agent run` against relay-dev, an LLM agent given server-everything over
  * stdio (`agent create --mcp`) and the same package over Streamable HTTP (`agent mcp … add`), the
  * scripted chat-completions server as its model. A DM from the owner leads to an MCP call whose
- * real result reaches the answer; the server's environment holds none of the daemon's secrets; the
+ * real result reaches the answer (DMs sent and read the way `agent send` does); the server's environment holds none of the daemon's secrets; the
  * server process is gone after the agent hibernates and after the daemon stops.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createOwnerChat } from '../../src/cli/owner-chat.js';
+import { deriveFromSeed, mnemonicToSeed } from '../../src/protocol/nip06.js';
+import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { processTree, isAlive } from '../../src/think/mcp/reap.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome } from '../helpers/daemon.js';
@@ -40,7 +43,9 @@ function serverPids(daemonPid: number): number[] {
 
 let llm: FakeLlmServer | undefined;
 let http: EverythingHttp | undefined;
+let closeChat: (() => Promise<void>) | undefined;
 afterAll(async () => {
+  await closeChat?.();
   await stopAll();
   await llm?.close();
   await http?.close();
@@ -66,10 +71,15 @@ describe('MCP tools through a real daemon', () => {
 
     const daemon = startCli(['run', '--home', home], env);
     await daemon.waitFor(/daemon ready/);
+    const helper: string = JSON.parse(created.stdout).publicKey;
+    // The owner's side as a Nostr client would do it (the code `agent send` and `agent chat` use).
+    const chat = await createOwnerChat({ owner: new SecretKeySigner(deriveFromSeed(mnemonicToSeed(TEST_MNEMONIC), 0).secretKey), relays: [relay.url] });
+    closeChat = () => chat.close();
     const ask = async (text: string): Promise<string> => {
-      const r = await runCli(['send', 'helper', text, '--home', home, '--timeout', '40', '--json'], { env, timeoutMs: 50_000 });
-      expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { reply: string }).reply;
+      const { id } = await chat.send({ publicKey: helper, relays: [relay.url], name: 'helper' }, text);
+      const reply = await chat.waitForReply(helper, id, 40_000);
+      expect(reply, `the answer to "${text}"`).toBeDefined();
+      return reply!.text;
     };
 
     expect(await ask('please add 2 and 40')).toBe('tool said: The sum of 2 and 40 is 42.');
