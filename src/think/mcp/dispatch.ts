@@ -57,7 +57,7 @@ export async function withMcpTools(builtin: ToolDispatcher, ctx: ToolContext): P
       }
       signal?.throwIfAborted();
       // Every MCP call acts outside the agent: the autonomy gate may want the owner's approval first.
-      gateCall(ctx, { callId: call.id, tool: name, external: true, sats: 0 });
+      await gateCall(ctx, { callId: call.id, tool: name, external: true, sats: 0 });
       const outcome = await mcp.call(info.server, info.tool, args as Record<string, unknown>, signal ? { signal } : {});
       return {
         ...outcome,

@@ -8,8 +8,8 @@ import { errorCode } from '../../util/errors.js';
 import { ToolRefusedError, ToolSuspendedError, type ApprovalQuery, type ToolContext } from './types.js';
 
 /** Throws ToolSuspendedError when the gate wants the owner's approval for `query`. */
-export function gateCall(ctx: ToolContext, query: ApprovalQuery): void {
-  const verdict = ctx.approval?.check(query) ?? { ok: true as const };
+export async function gateCall(ctx: ToolContext, query: ApprovalQuery): Promise<void> {
+  const verdict = (await ctx.approval?.check(query)) ?? { ok: true as const };
   if (!verdict.ok) throw new ToolSuspendedError(`${query.tool} needs the owner's approval`, { kind: 'approval', tool: query.tool, reason: verdict.reason });
 }
 

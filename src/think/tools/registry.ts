@@ -62,7 +62,7 @@ export class ToolRegistry {
     const sats = tool.sats ? Math.max(0, Math.round(tool.sats(parsed.data))) : 0;
     const external = sats > 0 || (tool.isExternal ? tool.isExternal(parsed.data, ctx) : (tool.external ?? true));
     // Throws ToolSuspendedError when the owner must approve first: the loop stops here.
-    gateCall(ctx, { callId: call.id, tool: call.name, external, sats });
+    await gateCall(ctx, { callId: call.id, tool: call.name, external, sats });
     try {
       signal?.throwIfAborted();
       spendFor(ctx, call.name, sats);

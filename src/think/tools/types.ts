@@ -87,7 +87,7 @@ export type ApprovalVerdict = { ok: true } | { ok: false; reason: string };
 /** Decides, per call, whether it may run unattended (the runtime implements it from the agent's autonomy). */
 export interface ToolApprovalGate {
   /** Counts an unattended external call against the day's allowance when it answers ok. */
-  check(query: ApprovalQuery): ApprovalVerdict;
+  check(query: ApprovalQuery): Awaitable<ApprovalVerdict>;
 }
 
 /** A tool: its name, what it is for (told to the model), a zod schema for its arguments, and its effect. */
