@@ -4,7 +4,11 @@
  * owner a code; `/approve` runs exactly that call once, `/deny` and the timeout tell the model it
  * was not run; a second answer, an unknown code and a stranger's `/approve` change nothing.
  */
+import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/behaviors/define-agent.js';
+import { answerWithLlm } from '../../src/behaviors/llm.js';
+import { defineTool } from '../../src/think/tools/define.js';
 import { AutonomySchema } from '../../src/runtime/agent-config.js';
 import { APPROVAL_PREFIX, parseApprovalCommand } from '../../src/runtime/approvals.js';
 import { decideApproval } from '../../src/runtime/autonomy.js';
@@ -133,5 +137,28 @@ describe('runtime: owner approvals across ticks', () => {
     expect(toOwner()[1]).toMatch(/Asking because over today's allowance of 1 unattended actions\./);
     await say(`/approve ${codeIn(toOwner()[1]!)}`);
     expect(notes()).toEqual(['first', 'second']);
+  });
+
+  it('a tool that spends sats asks (bounded, no sats allowance), and spends them once when approved', async () => {
+    const pay = defineTool({
+      name: 'pay', description: 'Pay an invoice.', schema: z.object({ sats: z.number().int().positive() }),
+      sats: ({ sats }) => sats,
+      async run({ sats }) {
+        paid.push(sats);
+        return { paid: sats };
+      },
+    });
+    const paid: number[] = [];
+    fx.define(defineAgent({ name: 'payer', about: 'Pays.', tools: [pay], onMessage: (ctx, m) => answerWithLlm(ctx, m, [pay]) }));
+    server.enqueue({ kind: 'reply', toolCalls: [{ name: 'pay', arguments: { sats: 21 } }] });
+    a = await fx.agent(runtime, 'a', 'payer', { tools: ['pay'], budget: { dailySats: 100 } });
+    await say('pay the invoice');
+    expect(paid).toEqual([]);
+    expect(toOwner()[0]).toMatch(/^a wants to call pay with \{"sats":21\}\n.*Asking because it would spend 21 sats, over today's unattended allowance \(0 of 0 used\)\./s);
+    // The module's default onApproval resumes the loop with its own tools.
+    await say(`/approve ${codeIn(toOwner()[0]!)}`);
+    expect(paid).toEqual([21]);
+    expect(toOwner().at(-1)).toBe('result: {"paid":21}');
+    expect(fx.storage.budget.get(a.index, '2023-11-14').sats).toBe(21);
   });
 });
