@@ -14,8 +14,6 @@ import { ROOT } from './cli.js';
 
 /** The server-everything entry point, for `{ command: process.execPath, args: [EVERYTHING_JS, 'stdio'] }`. */
 export const EVERYTHING_JS = `${ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
-/** server-memory's entry point (a knowledge graph in the JSON file named by MEMORY_FILE_PATH). */
-export const MEMORY_JS = `${ROOT}node_modules/@modelcontextprotocol/server-memory/dist/index.js`;
 
 /** The stdio config of server-everything. */
 export const EVERYTHING_STDIO = { command: process.execPath, args: [EVERYTHING_JS, 'stdio'] };
