@@ -47,11 +47,11 @@ describe('owner approvals over real DMs', () => {
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC, AGENT_LLM_BASE_URL: llm.baseUrl, AGENT_LLM_MODEL: 'fake-model' };
     const created = await runCli(['create', 'guard', '--behavior', 'llm', '--policy', 'open', '--home', home, '--json',
       '--tools', 'publish_note,everything.get-sum', '--mcp', `everything=${process.execPath} '${EVERYTHING_JS}' stdio`,
-      '--autonomy', 'supervised', '--approval-timeout', '300'], { env });
+      '--autonomy', 'supervised', '--approval-timeout', '300'], { env, timeoutMs: 60_000 });
     expect(created.code, created.stderr).toBe(0);
     const guard: string = JSON.parse(created.stdout).publicKey;
     // The same, with approvals that deny themselves after 2 s.
-    const hastyCreated = await runCli(['create', 'hasty', '--behavior', 'llm', '--home', home, '--json', '--tools', 'publish_note', '--autonomy', 'supervised', '--approval-timeout', '2'], { env });
+    const hastyCreated = await runCli(['create', 'hasty', '--behavior', 'llm', '--home', home, '--json', '--tools', 'publish_note', '--autonomy', 'supervised', '--approval-timeout', '2'], { env, timeoutMs: 60_000 });
     expect(hastyCreated.code, hastyCreated.stderr).toBe(0);
     const hasty: string = JSON.parse(hastyCreated.stdout).publicKey;
     const daemon = startCli(['run', '--home', home], env);
@@ -113,12 +113,12 @@ describe('owner approvals over real DMs', () => {
     const stranger = new SecretKeySigner(new Uint8Array(32).fill(0x42));
     for (const { event } of buildDirectMessage(stranger, guard, `/approve ${pendingCode}`)) await pool.publish(event);
     expect((await send(`/deny ${pendingCode}`)).reply).toBe(`Denied ${pendingCode}: publish_note will not run.`);
-    const ticks = (await runCli(['trajectory', 'guard', '--json', '--home', home], { env })).stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; error?: string; trigger: { from?: string } });
+    const ticks = (await runCli(['trajectory', 'guard', '--json', '--home', home], { env, timeoutMs: 60_000 })).stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; error?: string; trigger: { from?: string } });
     expect(ticks.filter((t) => t.trigger.from === stranger.getPublicKey())).toEqual([expect.objectContaining({ outcome: 'refused', error: 'approval commands are accepted only from the owner' })]);
     expect(await notes()).toEqual(['hello from guard']);
 
     // Every decision is a trajectory step.
-    const decisions = async (agent: string): Promise<string[]> => ((await runCli(['trajectory', agent, '--json', '--home', home], { env })).stdout.match(/"decision":"[a-z]+"/g) ?? []).sort();
+    const decisions = async (agent: string): Promise<string[]> => ((await runCli(['trajectory', agent, '--json', '--home', home], { env, timeoutMs: 60_000 })).stdout.match(/"decision":"[a-z]+"/g) ?? []).sort();
     expect(await decisions('guard')).toEqual(['"decision":"approved"', '"decision":"approved"', '"decision":"denied"', '"decision":"denied"']);
     expect(await decisions('hasty')).toEqual(['"decision":"timeout"']);
     expect(await daemon.stop('SIGTERM')).toBe(0);

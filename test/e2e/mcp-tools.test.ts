@@ -59,11 +59,12 @@ describe('MCP tools through a real daemon', () => {
     const home = tempHome({ relays: [relay.url], runtime: { idleMs: 1500 } });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC, AGENT_LLM_BASE_URL: llm.baseUrl, AGENT_LLM_MODEL: 'fake-model', AGENT_LLM_API_KEY: API_KEY, OPENAI_API_KEY: 'sk-openai-never-passed-0123' };
     const created = await runCli(['create', 'helper', '--behavior', 'llm', '--home', home, '--json',
-      '--mcp', `everything=${process.execPath} '${EVERYTHING_JS}' stdio`, '--tools', 'recall,everything.get-sum,everything.get-env'], { env });
+      '--mcp', `everything=${process.execPath} '${EVERYTHING_JS}' stdio`, '--tools', 'recall,everything.get-sum,everything.get-env'], { env, timeoutMs: 60_000 });
     expect(created.code, created.stderr).toBe(0);
-    const added = await runCli(['mcp', 'helper', 'add', `web=${http.url}`, '--allow', 'echo', '--home', home], { env });
+    const added = await runCli(['mcp', 'helper', 'add', `web=${http.url}`, '--allow', 'echo', '--home', home], { env, timeoutMs: 60_000 });
     expect(added.code, added.stderr).toBe(0);
-    const listed = await runCli(['mcp', 'helper', 'list', '--json', '--home', home], { env });
+    const listed = await runCli(['mcp', 'helper', 'list', '--json', '--home', home], { env, timeoutMs: 60_000 });
+    expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; allow: string[] })).toEqual([
       expect.objectContaining({ name: 'everything', transport: 'stdio', allow: ['get-sum', 'get-env'] }),
       expect.objectContaining({ name: 'web', transport: 'http', url: http.url, allow: ['echo'] }),
@@ -107,7 +108,7 @@ describe('MCP tools through a real daemon', () => {
     expect(second).not.toBe(pid);
 
     // Every call is a trajectory step with its arguments and result (the API key nowhere).
-    const trajectory = await runCli(['trajectory', 'helper', '--json', '--home', home], { env });
+    const trajectory = await runCli(['trajectory', 'helper', '--json', '--home', home], { env, timeoutMs: 60_000 });
     expect(trajectory.code, trajectory.stderr).toBe(0);
     const steps = trajectory.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { steps: Array<{ name?: string; detail?: Record<string, unknown> }> }).steps);
     expect(steps.filter((s) => s.name === 'everything.get-sum')).toHaveLength(2);
