@@ -8,6 +8,12 @@ import WebSocket from 'ws';
 import type { Filter } from '../src/protocol/filter.js';
 import type { ConnectionInfo } from './types.js';
 
+/** Told about the answers a connection sends (the relay's onOk / onClosed hooks). */
+export interface AnswerObserver {
+  ok(accepted: boolean, message: string): void;
+  closed(message: string): void;
+}
+
 /** An open REQ: its filters, plus the NIP-50 terms of each filter (undefined when it has no search). */
 export interface Subscription {
   id: string;
@@ -60,6 +66,7 @@ export class Connection implements ConnectionInfo {
     readonly host: string,
     /** The TCP socket under `ws`, corked while a batch of frames is written (see withCorkedSends). */
     readonly socket?: Duplex,
+    private readonly answers?: AnswerObserver,
   ) {}
 
   /** True while the socket can still be written. */
@@ -84,6 +91,7 @@ export class Connection implements ConnectionInfo {
   /** `["OK", id, accepted, message]`. */
   ok(id: string, accepted: boolean, message: string): void {
     this.send(JSON.stringify(['OK', id, accepted, message]));
+    this.answers?.ok(accepted, message);
   }
 
   /** `["EVENT", subId, event]` from the stored JSON, without re-serializing it. */
@@ -100,6 +108,7 @@ export class Connection implements ConnectionInfo {
   closed(subId: string, message: string): void {
     this.subs.delete(subId);
     this.send(JSON.stringify(['CLOSED', subId, message]));
+    this.answers?.closed(message);
   }
 
   /** `["NOTICE", message]`. */

@@ -4,6 +4,7 @@
  */
 import { loadFastCrypto } from '../src/protocol/crypto.js';
 import { Relay, type RelayInfo } from './relay.js';
+import { RelayMetrics } from './metrics.js';
 import { listen } from './server.js';
 import { EventStore } from './store.js';
 import type { RelayLimits, RelayLogger } from './types.js';
@@ -15,6 +16,7 @@ export { DEFAULT_LIMITS, resolveLimits, limitationDocument } from './limits.js';
 export { Verifier, defaultVerifyThreads } from './verifier.js';
 export { infoDocument } from './nip11.js';
 export * as policies from './policies.js';
+export { RelayMetrics } from './metrics.js';
 export type { Connection } from './connection.js';
 export type * from './types.js';
 
@@ -42,6 +44,8 @@ export interface RelayOptions {
   publicUrl?: string;
   /** How often expired events are purged (NIP-40), in ms. Default 60 000; 0 disables the timer. */
   purgeIntervalMs?: number;
+  /** Serve Prometheus metrics at GET /metrics on the relay's port. Default false. */
+  metrics?: boolean;
   /** Called before listening: push hooks onto relay.rejectEvent, relay.rejectFilter, relay.onEventSaved. */
   configure?: (relay: Relay) => void;
 }
@@ -87,6 +91,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       privateKinds: options.privateKinds,
       publicUrl: options.publicUrl,
     });
+    if (options.metrics) relay.metrics = new RelayMetrics(relay);
     options.configure?.(relay);
     server = await listen(relay, host, port);
   } catch (cause) {

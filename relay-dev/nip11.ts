@@ -34,6 +34,20 @@ export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerRespon
     res.writeHead(405, { ...CORS, Allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
+  const metrics = relay.metrics;
+  if (metrics && new URL(req.url ?? '/', 'http://relay').pathname === '/metrics') {
+    metrics.text().then(
+      (text) => {
+        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (error: unknown) => {
+        relay.logger.log({ level: 'error', ns: 'relay', msg: 'metrics failed', error: String(error) });
+        res.writeHead(500).end();
+      },
+    );
+    return;
+  }
   if ((req.headers.accept ?? '').includes('application/nostr+json')) {
     const body = JSON.stringify(infoDocument(relay));
     res.writeHead(200, { ...CORS, 'Content-Type': 'application/nostr+json', 'Content-Length': Buffer.byteLength(body) });

@@ -50,6 +50,7 @@ export function handleReq(relay: Relay, conn: Connection, msg: unknown[]): void 
     conn.closed(subId, `rate-limited: ${conn.subs.size} subscriptions are open, the limit is ${relay.limits.maxSubscriptions}`);
     return;
   }
+  const started = performance.now();
   const sub = parseSubscription(relay, conn, msg);
   if (!sub) return;
   conn.subs.delete(sub.id); // a REQ with an open id replaces that subscription
@@ -76,6 +77,8 @@ export function handleReq(relay: Relay, conn: Connection, msg: unknown[]): void 
   }
   conn.eose(sub.id);
   conn.subs.set(sub.id, sub);
+  const elapsed = performance.now() - started;
+  for (const hook of relay.onReqServed) relay.safely(() => hook(elapsed, seen.size));
 }
 
 /** Handles `["CLOSE", subId]`: ends the subscription, without an answer (NIP-01 defines none). */

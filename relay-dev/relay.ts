@@ -15,14 +15,18 @@ import { handleClose, handleReq } from './querying.js';
 import { contentMatches } from './search.js';
 import type { EventStore, QueryScope } from './store.js';
 import type {
+  OnClosedHook,
   OnEphemeralEventHook,
   OnEventSavedHook,
+  OnOkHook,
+  OnReqServedHook,
   RejectEventHook,
   RejectFilterHook,
   RelayLimits,
   RelayLogger,
 } from './types.js';
 import { Verifier } from './verifier.js';
+import type { RelayMetrics } from './metrics.js';
 
 /** What NIP-11 says about the relay (besides limits). */
 export interface RelayInfo {
@@ -80,6 +84,12 @@ export class Relay {
   readonly onEventSaved: OnEventSavedHook[] = [];
   /** Called after each ephemeral event is delivered. */
   readonly onEphemeralEvent: OnEphemeralEventHook[] = [];
+  /** Called after every OK sent (metrics). */
+  readonly onOk: OnOkHook[] = [];
+  /** Called after every CLOSED the relay sends (metrics). */
+  readonly onClosed: OnClosedHook[] = [];
+  /** Called after each REQ's EOSE with its duration and event count (metrics). */
+  readonly onReqServed: OnReqServedHook[] = [];
   /** Open connections. */
   readonly connections = new Set<Connection>();
   /** Counters for logs and benchmarks. */
@@ -87,6 +97,8 @@ export class Relay {
   readonly ingest: Ingest;
   /** Set while shutting down: new frames get a NOTICE and nothing else. */
   closing = false;
+  /** When set, GET /metrics on the relay's port answers with them (startRelay's `metrics` option). */
+  metrics: RelayMetrics | undefined;
 
   constructor(config: RelayConfig) {
     this.store = config.store;
@@ -168,6 +180,25 @@ export class Relay {
         });
         if (hit) conn.event(sub.id, raw);
       }
+    }
+  }
+
+  /** What a connection reports of the answers it sends, for the `onOk` and `onClosed` hooks. */
+  readonly answers = {
+    ok: (accepted: boolean, message: string): void => {
+      for (const hook of this.onOk) this.safely(() => hook(accepted, message));
+    },
+    closed: (message: string): void => {
+      for (const hook of this.onClosed) this.safely(() => hook(message));
+    },
+  };
+
+  /** Runs an observer hook; one that throws is logged, never allowed to break the answer. */
+  safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.logger.log({ level: 'error', ns: 'relay', msg: 'hook threw', error: String(error) });
     }
   }
 

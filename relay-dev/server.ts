@@ -28,7 +28,7 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
 
   server.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, req.socket.remoteAddress ?? '', req.headers.host ?? '', socket);
+      const conn = new Connection(ws, req.socket.remoteAddress ?? '', req.headers.host ?? '', socket, relay.answers);
       sockets.set(ws, conn);
       relay.connections.add(conn);
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {

@@ -68,3 +68,12 @@ export interface RelayLogRecord {
 export interface RelayLogger {
   log(record: RelayLogRecord): void;
 }
+
+/** Runs after every OK the relay sends (accepted or not, with its message): metrics, audit logs. */
+export type OnOkHook = (accepted: boolean, message: string) => void;
+
+/** Runs after every CLOSED the relay sends on its own (a refused or ended subscription). */
+export type OnClosedHook = (message: string) => void;
+
+/** Runs after a REQ's stored events and EOSE went out: how long it took (ms) and how many events. */
+export type OnReqServedHook = (ms: number, events: number) => void;

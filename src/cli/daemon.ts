@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinBehaviors } from '../behaviors/index.js';
+import { startOpsServer, type RunningOpsServer } from '../control/ops-server.js';
 import { startControlServer, type RunningControlServer } from '../control/server.js';
 import type { ControlInfo } from '../control/types.js';
 import { loadFastCrypto } from '../protocol/crypto.js';
@@ -22,6 +23,8 @@ import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
+import { createDaemonOps } from './daemon-ops.js';
+import { namingAgents } from './log-names.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
 import { tickLogLine } from './tick-log.js';
@@ -48,6 +51,8 @@ export interface DaemonOptions {
   /** Extra relays to listen on (`agent run --relay`). */
   relays?: string[];
   shard?: Shard;
+  /** Serve /metrics, /healthz and /readyz without the token on this listener (`--metrics-host/--metrics-port`). */
+  metrics?: { host?: string; port: number };
 }
 
 /** A running daemon. */
@@ -55,6 +60,8 @@ export interface RunningDaemon {
   runtime: Runtime;
   storage: SqliteAgentStorage;
   control: RunningControlServer;
+  /** The tokenless operations listener, when asked for. */
+  metricsServer?: RunningOpsServer;
   ownerPubkey: string;
   relays(): string[];
   /** Graceful stop: running ticks finish (or roll back when `signal` aborts), sockets close. */
@@ -74,7 +81,10 @@ function controlToken(file: string): string {
 
 /** Starts everything; resolves once the relays are subscribed and the control API listens. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { home, seed, logger } = options;
+  const { home, seed } = options;
+  // Filled below; log lines name agents instead of keys from the first line on.
+  const names = new Map<string, string>();
+  const logger = namingAgents(options.logger, (pubkey) => names.get(pubkey));
   await loadFastCrypto();
   const storage = openStorage(home);
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
@@ -107,6 +117,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const relayOf = new Map<string, string[]>();
   const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
 
+  // The metrics are built once the runtime exists; LLM calls only happen after that.
+  const metricsRef: { current?: ReturnType<typeof createDaemonOps>['metrics'] } = {};
   const behaviors = builtinBehaviors();
   await registerModuleBehaviors(behaviors, hosted.map((r) => r.behavior));
   const runtime = new Runtime({
@@ -116,7 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     behaviors,
     hosts: inShard,
     trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
-    thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm }),
+    thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm, observe: (agent, call) => metricsRef.current?.llmCall(agent.name, call) }),
     mcpFor: (record, config) => {
       const session = createMcpSession(config.mcp, {
         env: process.env,
@@ -131,7 +143,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,
     ...(home.config.runtime.concurrency ? { concurrency: home.config.runtime.concurrency } : {}),
   });
-  const inbox = new InboxSubscriptions({ pool, db: storage.db, sink: runtime.sink, relays: [...listenRelays], logger });
+  const inbox = new InboxSubscriptions({
+    pool,
+    db: storage.db,
+    sink: async (message, sinkOptions) => {
+      await runtime.sink(message, sinkOptions);
+      metricsRef.current?.received(message.agentPubkey, message.kind === 'mention' ? 'mention' : message.protocol === 'nip04' ? 'nip04' : 'nip17');
+    },
+    relays: [...listenRelays],
+    logger,
+  });
   const publisher = new OutboxPublisher({
     db: storage.db,
     pool,
@@ -139,6 +160,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ownRelays,
     logger,
     onReport: (report) => {
+      metricsRef.current?.outbox(report, Date.now());
       if (report.type === 'failed') logger.log({ level: 'warn', ns: 'outbox', msg: 'gave up publishing', event: report.eventId, reason: report.reason });
     },
   });
@@ -150,7 +172,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
   for (const record of hosted) host(record);
 
-  const names = new Map(hosted.map((r) => [r.pubkey, r.name]));
+  for (const r of storage.agents.list()) names.set(r.pubkey, r.name);
+  const { ops, metrics } = createDaemonOps({
+    storage,
+    runtime,
+    pool,
+    receiver: inbox.receiver,
+    hosted: () => storage.agents.list().filter(hosts),
+    relaysOf: (record) => relayOf.get(record.pubkey) ?? [...listenRelays],
+    nameOf: (pubkey) => names.get(pubkey),
+  });
+  metricsRef.current = metrics;
+  runtime.events.subscribe((event) => metrics.observe(event));
   runtime.events.subscribe((event) => {
     if (event.type === 'tick.finished') {
       publisher.notify();
@@ -195,28 +228,47 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     onTerminated: (record) => inbox.removeAgent(record.pubkey),
   });
   const token = controlToken(home.paths.controlToken);
-  const control = await startControlServer({ handler, token, port: home.config.control.port });
-  const info: ControlInfo = { url: control.url, pid: process.pid, startedAt: Date.now() };
-  writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
-  logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url });
-
+  const servers: { control?: RunningControlServer; metrics?: RunningOpsServer } = {};
   let stopping: Promise<void> | undefined;
+  const stop = (stopOptions: { signal?: AbortSignal } = {}): Promise<void> =>
+    (stopping ??= (async () => {
+      rmSync(home.paths.controlInfo, { force: true });
+      await servers.control?.close();
+      await servers.metrics?.close();
+      await inbox.stop();
+      await runtime.stop(stopOptions);
+      await publisher.runOnce().catch(() => []);
+      await publisher.stop();
+      await pool.close();
+      storage.close();
+    })());
+  // A listener that cannot start (port in use) stops everything started so far.
+  const listen = async <T>(what: string, start: () => Promise<T>): Promise<T> => {
+    try {
+      return await start();
+    } catch (error) {
+      await stop({ signal: AbortSignal.abort() });
+      throw new Error(`cannot listen for ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const control = (servers.control = await listen('the control API', () => startControlServer({ handler, token, port: home.config.control.port, ops })));
+  const metricsAt = options.metrics ?? home.config.metrics;
+  if (metricsAt) {
+    const host = metricsAt.host ?? '127.0.0.1';
+    servers.metrics = await listen(`metrics on ${host}:${metricsAt.port}`, () => startOpsServer({ ops, host, port: metricsAt.port }));
+  }
+  const metricsServer = servers.metrics;
+  const info: ControlInfo = { url: control.url, pid: process.pid, startedAt: Date.now(), ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}) });
+
   return {
     runtime,
     storage,
     control,
+    ...(metricsServer ? { metricsServer } : {}),
     ownerPubkey: owner.getPublicKey(),
     relays: () => [...listenRelays],
-    stop: (stopOptions = {}) =>
-      (stopping ??= (async () => {
-        rmSync(home.paths.controlInfo, { force: true });
-        await control.close();
-        await inbox.stop();
-        await runtime.stop(stopOptions);
-        await publisher.runOnce().catch(() => []);
-        await publisher.stop();
-        await pool.close();
-        storage.close();
-      })()),
+    stop,
   };
 }

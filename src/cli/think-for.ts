@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { AgentConfig } from '../runtime/agent-config.js';
 import { LlmConfigError } from '../think/errors.js';
 import { LlmConfigSchema, type LlmConfig } from '../think/llm-config.js';
+import { MeteredProvider, type LlmCallObservation } from '../think/metered.js';
 import { createProvider, providerSettingsFromEnv, type ProviderSettings } from '../think/provider-stack.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { AgentRecord } from '../storage/types.js';
@@ -16,6 +17,8 @@ import type { AgentRecord } from '../storage/types.js';
 export interface ThinkForOptions {
   env: Record<string, string | undefined>;
   homeLlm?: Config['llm'];
+  /** Told about every LLM call of an agent (the daemon's metrics). */
+  observe?: (agent: AgentRecord, call: LlmCallObservation) => void;
 }
 
 /** The merged settings for one agent (undefined: the agent has no LLM). */
@@ -48,7 +51,9 @@ export function createThinkFor(options: ThinkForOptions): (record: AgentRecord, 
     const key = JSON.stringify(settings);
     const hit = cache.get(record.index);
     if (hit && hit.key === key) return hit.provider;
-    const provider = createProvider(settings);
+    const inner = createProvider(settings);
+    const observe = options.observe;
+    const provider = inner && observe ? new MeteredProvider(inner, (call) => observe(record, call)) : inner;
     cache.set(record.index, { key, provider });
     return provider;
   };

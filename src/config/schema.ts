@@ -23,6 +23,11 @@ export const ConfigSchema = z
       .object({ port: z.number().int().min(0).max(65535).default(0) })
       .strict()
       .default({ port: 0 }),
+    /** A listener of its own for /metrics, /healthz and /readyz without the control token (off unless a port is set). */
+    metrics: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .strict()
+      .optional(),
     runtime: z
       .object({
         concurrency: z.number().int().positive().optional(),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { TickRecord } from '../trajectory/types.js';
+import type { ReadinessReport } from './health.js';
 import { ControlError, type AgentAction, type AgentSummary, type ControlInfo, type CreateAgentRequest, type DaemonOverview } from './types.js';
 
 /** File names inside the home (kept here so the client needs no config import). */
@@ -55,6 +56,13 @@ export class ControlClient {
   }
   poke(ref: string, text: string): Promise<{ inboxId: number }> {
     return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/poke`, { text });
+  }
+
+  /** The daemon's readiness checks (`GET /readyz`: 200 ready, 503 not, the same report either way). */
+  async readiness(options?: { signal?: AbortSignal }): Promise<ReadinessReport> {
+    const res = await fetch(`${this.url}/readyz`, { headers: { authorization: `Bearer ${this.token}` }, signal: options?.signal ?? AbortSignal.timeout(10_000) });
+    if (res.status !== 200 && res.status !== 503) throw new ControlError(`readiness check answered HTTP ${res.status}`, res.status);
+    return (await res.json()) as ReadinessReport;
   }
 
   /** Runtime events until the signal aborts or the daemon goes away. */

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { serveOps, type OpsHandler } from './ops-server.js';
 import { ACTIONS, matchRoute, type Route } from './routes.js';
 import { ControlError, type ControlHandler } from './types.js';
 
@@ -135,14 +136,18 @@ async function route(req: IncomingMessage, res: ServerResponse, handler: Control
   await found.route.run({ req, res, url, ref: found.ref, handler });
 }
 
-/** Starts the control server on `host:port` (port 0 = any free port). */
-export function startControlServer(options: { handler: ControlHandler; token: string; host?: string; port?: number }): Promise<RunningControlServer> {
-  const { handler, token } = options;
+/**
+ * Starts the control server on `host:port` (port 0 = any free port). With `ops`, it also serves
+ * /healthz, /readyz and /metrics, behind the same token as everything else.
+ */
+export function startControlServer(options: { handler: ControlHandler; token: string; host?: string; port?: number; ops?: OpsHandler }): Promise<RunningControlServer> {
+  const { handler, token, ops } = options;
   let host = '';
   const server: Server = createServer((req, res) => {
     if (!forUs(req, host)) return send(res, 403, { error: `this is the control API of ${host}: requests for another host are refused` });
     if (!authorized(req, token)) return send(res, 401, { error: 'missing or wrong control token' });
-    route(req, res, handler).catch((error: unknown) => {
+    const served = ops ? serveOps(req, res, ops) : Promise.resolve(false);
+    served.then((done) => (done ? undefined : route(req, res, handler))).catch((error: unknown) => {
       const status = error instanceof ControlError ? error.status : typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
       if (!res.headersSent) send(res, status, { error: error instanceof Error ? error.message : String(error) });
       else res.end();

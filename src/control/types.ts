@@ -118,4 +118,6 @@ export interface ControlInfo {
   url: string;
   pid: number;
   startedAt: number;
+  /** The tokenless /metrics, /healthz, /readyz listener, when one runs. */
+  metricsUrl?: string;
 }

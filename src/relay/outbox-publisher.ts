@@ -87,7 +87,7 @@ export class OutboxPublisher {
   }
 
   async #attempt(row: OutboxEntry, signal: AbortSignal | undefined): Promise<OutboxReport> {
-    const base = { outboxId: row.id, agentPubkey: row.agentPubkey, eventId: row.eventId };
+    const base = { outboxId: row.id, agentPubkey: row.agentPubkey, eventId: row.eventId, kind: row.event.kind, createdAt: row.createdAt };
     const refused = row.results.filter((r) => !r.ok && PERMANENT.has(rejectionPrefix(r.message) ?? ''));
     const targets = await resolveTargetRelays(row, this.#o.lists, this.#o.ownRelays, signal);
     const relays = targets.filter((url) => !refused.some((r) => r.relay === url));

@@ -164,8 +164,17 @@ export interface RelayListResolver {
   get(pubkey: string, options?: { signal?: AbortSignal }): Promise<RelayLists>;
 }
 
+/** What every outbox report says of its row: which one, whose, what kind of event, queued when (ms). */
+interface OutboxReportBase {
+  outboxId: number;
+  agentPubkey: string;
+  eventId: string;
+  kind: number;
+  createdAt: number;
+}
+
 /** What the outbox publisher tells the daemon after each attempt. */
 export type OutboxReport =
-  | { type: 'delivered'; outboxId: number; agentPubkey: string; eventId: string; accepted: string[]; results: RelayPublishResult[] }
-  | { type: 'retry'; outboxId: number; agentPubkey: string; eventId: string; results: RelayPublishResult[]; nextAttemptAt: number }
-  | { type: 'failed'; outboxId: number; agentPubkey: string; eventId: string; reason: string; results: RelayPublishResult[] };
+  | (OutboxReportBase & { type: 'delivered'; accepted: string[]; results: RelayPublishResult[] })
+  | (OutboxReportBase & { type: 'retry'; results: RelayPublishResult[]; nextAttemptAt: number })
+  | (OutboxReportBase & { type: 'failed'; reason: string; results: RelayPublishResult[] });

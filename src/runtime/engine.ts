@@ -26,7 +26,7 @@ import { Lifecycle } from './lifecycle-ops.js';
 import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
 import { decideInbound, parseOwnerCommand } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
-import { WakeLoop } from './scheduler.js';
+import { WakeLoop, type WakeLoopStatus } from './scheduler.js';
 import { runTick, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
 import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy, TrajectorySink } from './types.js';
@@ -278,6 +278,11 @@ export class Runtime {
   /** Counts for health checks and benchmarks. */
   stats(): { inMemory: number; running: number; ready: number; deferred: number; concurrency: number } {
     return { inMemory: this.#live.size, running: this.#running.size, ready: this.#ready.size, deferred: this.#retryAt.size, concurrency: this.#concurrency };
+  }
+
+  /** The wake loop's liveness (for `/readyz`): running, and when it last finished a pass. */
+  wakeLoop(): WakeLoopStatus {
+    return this.#loop.status();
   }
 
   /** Resolves when no tick is running and none is ready to start (deferred retries and alarms may still be due later). */

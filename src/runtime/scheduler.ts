@@ -8,11 +8,21 @@ import type { Clock } from '../util/clock.js';
 /** The longest single sleep; the loop re-checks at least this often (also keeps setTimeout in range). */
 export const MAX_SLEEP_MS = 60_000;
 
+/** What a health check needs to know of the loop. */
+export interface WakeLoopStatus {
+  running: boolean;
+  /** When the last pass ended (ms, the loop's clock); undefined before the first. */
+  lastPassAt?: number;
+  passes: number;
+}
+
 /** A loop around `body(now) → next wake time (ms) or undefined`. */
 export class WakeLoop {
   readonly #stop = new AbortController();
   #kick: AbortController | undefined;
   #done: Promise<void> | undefined;
+  #lastPassAt: number | undefined;
+  #passes = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -23,6 +33,11 @@ export class WakeLoop {
   /** Starts the loop (once). */
   start(): void {
     this.#done ??= this.#run();
+  }
+
+  /** Whether the loop runs and when it last finished a pass (a pass happens at least every MAX_SLEEP_MS). */
+  status(): WakeLoopStatus {
+    return { running: this.#done !== undefined && !this.#stop.signal.aborted, passes: this.#passes, ...(this.#lastPassAt !== undefined ? { lastPassAt: this.#lastPassAt } : {}) };
   }
 
   /** Runs the body again now (something changed: a trigger arrived, a tick ended). */
@@ -49,6 +64,8 @@ export class WakeLoop {
         this.onError(error);
         next = this.clock.now() + 1000;
       }
+      this.#passes++;
+      this.#lastPassAt = this.clock.now();
       if (this.#stop.signal.aborted) break;
       if (kick.signal.aborted) continue;
       const ms = next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, next - this.clock.now());

@@ -74,6 +74,8 @@ export interface OutboxStore {
   getByEventId(eventId: string): OutboxEntry | undefined;
   list(filter?: { agentPubkey?: string; status?: OutboxStatus; limit?: number }): OutboxEntry[];
   prune(olderThan: number): number;
+  /** Rows not delivered (pending and failed) per agent (metrics). */
+  counts(): Array<{ agentPubkey: string; status: Exclude<OutboxStatus, 'delivered'>; count: number }>;
 }
 
 /** Processed-event records (replay protection). */

@@ -105,6 +105,8 @@ export interface InboxStore {
   recordAttempt(id: number, options: { error: string; retryAt: number; now: number }): boolean;
   /** Deletes finished rows last updated before `olderThan`. */
   prune(olderThan: number): number;
+  /** Pending rows per agent with the oldest one's `createdAt` (metrics). */
+  depth(): Array<{ agentIndex: number; pending: number; oldestCreatedAt: number }>;
 }
 
 /** The local trajectory: one row per tick. */

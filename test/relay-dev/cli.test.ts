@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
+import { scrape } from '../helpers/prometheus.js';
 import { RawClient } from './client.js';
 import { alice, sign, T0, waitFor } from './fixtures.js';
 
@@ -97,6 +98,9 @@ describe('agent relay', () => {
     const info = JSON.parse(line) as { url: string; port: number; db: string };
     expect(info.url).toBe(`ws://127.0.0.1:${info.port}`);
     expect(info.db).toBe('memory');
+    // `agent relay` serves its Prometheus metrics on its own port.
+    const metrics = await scrape(`http://127.0.0.1:${info.port}/metrics`);
+    expect(metrics.type('relay_events_total')).toBe('COUNTER');
     s.child.kill('SIGINT');
     expect((await s.exited).code).toBe(0);
     expect(existsSync(join(home, 'relay.db'))).toBe(false);

@@ -22,6 +22,7 @@ const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | 
   --public-url URL     the ws(s):// URL clients use when behind a proxy (for NIP-42)
   --rate N             EVENTs per second per connection (default 200; 0 = no limit)
   --verify-threads N   signature-checking threads (default: one per core, at most 4; 0 = main thread)
+  --no-metrics         do not serve Prometheus metrics at GET /metrics on the relay's port
   --json               print {"url","port","db"} instead of the listening line
   --verbose            log debug records to stderr`;
 
@@ -42,6 +43,7 @@ export const relayCommand: Command = {
         rate: { type: 'string' },
         'verify-threads': { type: 'string' },
         verbose: { type: 'boolean' },
+        'no-metrics': { type: 'boolean' },
       },
       false,
     );
@@ -67,6 +69,7 @@ export const relayCommand: Command = {
         name: values.name,
         publicUrl,
         limits: values.rate === undefined ? undefined : { eventsPerSecond: parseIndex(values.rate, '--rate') },
+        metrics: !values['no-metrics'],
         verifyThreads: values['verify-threads'] === undefined ? undefined : parseIndex(values['verify-threads'], '--verify-threads'),
         logger: stderrLogger(values.verbose ? 'debug' : 'info'),
       });

@@ -7,9 +7,10 @@ import { CliError, UsageError } from '../errors.js';
 import { startDaemon, type Shard } from '../daemon.js';
 import { openHome } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
+import { listenFlags } from '../listen-flags.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = 'usage: agent run [--relay URL …] [--shard I/N] [--log-level debug|info|warn|error] [--log-json]';
+const USAGE = 'usage: agent run [--relay URL …] [--shard I/N] [--metrics-host H --metrics-port P] [--log-level debug|info|warn|error] [--log-json]';
 
 /** Parses `--shard i/n` (agent index % n === i). */
 export function parseShard(value: string | undefined): Shard | undefined {
@@ -31,6 +32,8 @@ export const runCommand: Command = {
         shard: { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
+        'metrics-host': { type: 'string' },
+        'metrics-port': { type: 'string' },
         mnemonic: { type: 'string' },
         passphrase: { type: 'string' },
       },
@@ -38,6 +41,7 @@ export const runCommand: Command = {
     );
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     const shard = parseShard(values.shard);
+    const metrics = listenFlags(values, 'metrics');
     const home = openHome(values.home, ctx.env);
     if (await connectControl(home.home)) {
       throw new CliError(`a daemon is already running for ${home.home} (pid ${readControlInfo(home.home)?.info.pid}); stop it first`, 2);
@@ -48,8 +52,9 @@ export const runCommand: Command = {
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
     // Listen before starting: a signal during start-up must still stop the daemon cleanly.
     const stopSignal = untilSignal();
-    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard });
-    ctx.stdout.write(`daemon ready: ${daemon.storage.agents.list().length} agents, relays ${daemon.relays().join(' ')}, control ${daemon.control.url}\n`);
+    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(metrics ? { metrics } : {}) });
+    const metricsNote = daemon.metricsServer ? `, metrics ${daemon.metricsServer.url}/metrics` : '';
+    ctx.stdout.write(`daemon ready: ${daemon.storage.agents.list().length} agents, relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
     const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'daemon', msg: `${signal}: stopping (running ticks finish, or roll back after 10 s)` });
     await daemon.stop({ signal: AbortSignal.timeout(10_000) });

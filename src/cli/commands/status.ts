@@ -1,6 +1,7 @@
 /** `agent status [<name>]`: state, last tick, ticks, failures, budget use, relays (from the daemon when it runs). */
 import { existsSync } from 'node:fs';
 import { connectControl } from '../../control/client.js';
+import type { ReadinessReport } from '../../control/health.js';
 import type { AgentSummary, RelaySummary } from '../../control/types.js';
 import { summarize } from '../agents.js';
 import { parse } from '../args.js';
@@ -26,6 +27,12 @@ function describe(a: AgentSummary, relays: RelaySummary[] | undefined): string {
   return lines.join('\n');
 }
 
+/** The readiness checks, one line each (the same as `GET /readyz`). */
+function describeReadiness(r: ReadinessReport): string {
+  const line = (name: string, c: { ok: boolean; detail: string }): string => `  ${c.ok ? 'ok  ' : 'FAIL'} ${name.padEnd(9)} ${c.detail}`;
+  return [`ready: ${r.ready ? 'yes' : 'no'}`, line('database', r.checks.database), line('relays', r.checks.relays), line('wake loop', r.checks.wakeLoop)].join('\n');
+}
+
 export const statusCommand: Command = {
   name: 'status',
   summary: 'state, last tick, failures, budget use and relays of the agents',
@@ -38,10 +45,12 @@ export const statusCommand: Command = {
     const client = await connectControl(home.home);
     let agents: AgentSummary[];
     let relays: RelaySummary[] | undefined;
+    let ready: ReadinessReport | undefined;
     if (client) {
-      const overview = await client.overview();
+      const [overview, report] = await Promise.all([client.overview(), client.readiness()]);
       agents = overview.agents;
       relays = overview.relays;
+      ready = report;
     } else if (existsSync(home.paths.database)) {
       const storage = openStorage(home);
       try {
@@ -56,11 +65,12 @@ export const statusCommand: Command = {
       if (agents.length === 0) throw new CliError(`no agent named "${name}"`, 2);
     }
     if (values.json) {
-      const payload = { daemon: client ? 'running' : 'stopped', relays: relays ?? [], agents };
+      const payload = { daemon: client ? 'running' : 'stopped', ...(ready ? { ready: ready.ready, checks: ready.checks } : {}), relays: relays ?? [], agents };
       ctx.stdout.write(`${JSON.stringify(name !== undefined ? { ...payload, agent: agents[0] } : payload)}\n`);
       return 0;
     }
     ctx.stdout.write(`daemon: ${client ? 'running' : 'not running (start it with `agent up` or `agent run`)'}\n`);
+    if (ready) ctx.stdout.write(`${describeReadiness(ready)}\n`);
     for (const a of agents) ctx.stdout.write(`${describe(a, relays)}\n`);
     if (agents.length === 0) ctx.stdout.write('no agents yet (create one with `agent create <name>`)\n');
     return 0;

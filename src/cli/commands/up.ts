@@ -17,9 +17,10 @@ import { CliError, UsageError } from '../errors.js';
 import { startDaemon } from '../daemon.js';
 import { ensurePrivateFile, openHome, openStorage, type HomeContext } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
+import { listenFlags } from '../listen-flags.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = 'usage: agent up [--port 7777] [--host 127.0.0.1] [--log-level debug|info|warn|error]';
+const USAGE = 'usage: agent up [--port 7777] [--host 127.0.0.1] [--metrics-host H --metrics-port P] [--log-level debug|info|warn|error] [--log-json]';
 
 function ensureMnemonic(home: HomeContext, flag: string | undefined, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): void {
   if (flag !== undefined || env.AGENT_MNEMONIC || existsSync(home.paths.keys)) return;
@@ -43,7 +44,16 @@ export const upCommand: Command = {
   async run(argv, ctx) {
     const { values } = parse(
       argv,
-      { port: { type: 'string' }, host: { type: 'string' }, 'log-level': { type: 'string' }, mnemonic: { type: 'string' }, passphrase: { type: 'string' } },
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-json': { type: 'boolean' },
+        'metrics-host': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        mnemonic: { type: 'string' },
+        passphrase: { type: 'string' },
+      },
       false,
     );
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
@@ -51,6 +61,7 @@ export const upCommand: Command = {
     const port = values.port === undefined ? base.config.relay.port : parseIndex(values.port, '--port');
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const relayHost = values.host ?? base.config.relay.host;
+    const metrics = listenFlags(values, 'metrics');
     mkdirSync(base.home, { recursive: true, mode: 0o700 });
     if (await connectControl(base.home)) throw new CliError(`a daemon is already running for ${base.home}; use \`agent chat\` or \`agent send\``, 2);
     ensureMnemonic(base, values.mnemonic, ctx.env, ctx.stdout);
@@ -79,10 +90,10 @@ export const upCommand: Command = {
       storage.close();
     }
     const level = (values['log-level'] ?? home.config.log.level) as 'info';
-    const logger = stderrLogger(level, home.config.log.json);
+    const logger = stderrLogger(level, values['log-json'] ?? home.config.log.json);
     let daemon;
     try {
-      daemon = await startDaemon({ home, seed, logger, relays: [relayUrl] });
+      daemon = await startDaemon({ home, seed, logger, relays: [relayUrl], ...(metrics ? { metrics } : {}) });
     } catch (error) {
       await relay.close();
       throw error;
@@ -96,6 +107,7 @@ export const upCommand: Command = {
         `  relay      ${relayUrl}  (events in ${home.paths.relayDatabase})`,
         ...agents.map((a) => `  ${a.name.padEnd(10)} ${npubEncode(a.pubkey)}  (${a.behavior})`),
         `  owner      ${owner}`,
+        ...(daemon.metricsServer ? [`  metrics    ${daemon.metricsServer.url}/metrics  (/healthz, /readyz)`] : []),
         '',
         'Talk to it:',
         '  npx agent chat                          the terminal UI',

@@ -45,6 +45,8 @@ const FINISH = sql<[string, string | null, number, number]>(`
 const ATTEMPT = sql<[string, number, number, number]>(`
   UPDATE inbox SET attempts = attempts + 1, reason = ?, not_before = ?, updated_at = ? WHERE id = ? AND status = 'pending'`);
 const PRUNE = sql<[number]>(`DELETE FROM inbox WHERE status <> 'pending' AND updated_at < ?`);
+const DEPTH = sql<[], { agent_index: number; pending: number; oldest: number }>(`
+  SELECT agent_index, count(*) AS pending, min(created_at) AS oldest FROM inbox WHERE status = 'pending' GROUP BY agent_index ORDER BY agent_index`);
 
 /** Queues a trigger; idempotent on (agent, dedupeKey ?? eventId). `inserted` is false for a duplicate. */
 export function insertInbox(db: Db, entry: NewInboxEntry): { id: number; inserted: boolean } {
@@ -90,6 +92,11 @@ export function recordInboxAttempt(db: Db, id: number, options: { error: string;
 /** Deletes finished rows last updated before `olderThan` (ms). */
 export function pruneInbox(db: Db, olderThan: number): number {
   return run(db, PRUNE, olderThan).changes;
+}
+
+/** Pending rows per agent and the oldest one's creation time (for metrics: one grouped scan of the pending index). */
+export function inboxDepth(db: Db): Array<{ agentIndex: number; pending: number; oldestCreatedAt: number }> {
+  return all(db, DEPTH).map((r) => ({ agentIndex: r.agent_index, pending: r.pending, oldestCreatedAt: r.oldest }));
 }
 
 function toEntry(row: InboxRow): InboxEntry {

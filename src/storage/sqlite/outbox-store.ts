@@ -162,3 +162,11 @@ function toEntry(row: OutboxRow): OutboxEntry {
   if (row.delivered_at !== null) entry.deliveredAt = row.delivered_at;
   return entry;
 }
+
+const COUNTS = sql<[], { agent_pubkey: string; status: OutboxStatus; n: number }>(`
+  SELECT agent_pubkey, status, count(*) AS n FROM outbox WHERE status <> 'delivered' GROUP BY agent_pubkey, status ORDER BY agent_pubkey`);
+
+/** Rows not delivered (pending, failed) per agent, for metrics. */
+export function outboxCounts(db: Db): Array<{ agentPubkey: string; status: Exclude<OutboxStatus, 'delivered'>; count: number }> {
+  return all(db, COUNTS).map((r) => ({ agentPubkey: r.agent_pubkey, status: r.status as Exclude<OutboxStatus, 'delivered'>, count: r.n }));
+}

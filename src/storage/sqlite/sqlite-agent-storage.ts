@@ -83,6 +83,7 @@ export class SqliteAgentStorage implements AgentStorage {
       markRefused: (id, reason, now) => inbox.finishInbox(db, id, 'refused', reason, now),
       recordAttempt: (id, opts) => inbox.recordInboxAttempt(db, id, opts),
       prune: (olderThan) => inbox.pruneInbox(db, olderThan),
+      depth: () => inbox.inboxDepth(db),
     };
     this.ticks = {
       nextSeq: (agent) => ticks.nextTickSeq(db, agent),
@@ -110,6 +111,7 @@ export class SqliteAgentStorage implements AgentStorage {
       getByEventId: (eventId) => outbox.getOutboxByEventId(db, eventId),
       list: (filter) => outbox.listOutbox(db, filter),
       prune: (olderThan) => outbox.pruneOutbox(db, olderThan),
+      counts: () => outbox.outboxCounts(db),
     };
     this.processed = {
       isProcessed: (eventId) => processed.isProcessed(db, eventId),
