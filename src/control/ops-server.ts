@@ -53,10 +53,10 @@ export function startOpsServer(options: { ops: OpsHandler; host?: string; port?:
   const server = createServer((req, res) => {
     serveOps(req, res, options.ops)
       .then((served) => {
-        if (!served) json(res, 404, { error: 'this listener serves /healthz, /readyz and /metrics only', code: 'not_found' });
+        if (!served) json(res, 404, { error: 'this listener serves /healthz, /readyz and /metrics only', code: 'CONTROL_NOT_FOUND' });
       })
       .catch((error: unknown) => {
-        if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error), code: 'internal' });
+        if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error), code: 'INTERNAL' });
         else res.end();
       });
   });
