@@ -9,6 +9,7 @@ import { formatDuration, parseDuration } from '../runtime/duration.js';
 import type { IncomingMessage, TickContext } from '../runtime/types.js';
 import { errorCode } from '../util/errors.js';
 import { defineAgent } from './define-agent.js';
+import { handleWatchedEvent, handleWebhook } from './external.js';
 import { alarmWithLlm, answerWithLlm, continueAfterApproval, continueWithLlm } from './llm.js';
 
 /** What the assistant understands, for help and for unknown input. */
@@ -108,6 +109,8 @@ export const assistant = defineAgent({
   onMention: respond,
   onDelegateReply: (ctx, result) => continueWithLlm(ctx, result),
   onApproval: (ctx, result) => continueAfterApproval(ctx, result),
+  onEvent: (ctx, event, watch) => handleWatchedEvent(ctx, event, watch),
+  onWebhook: (ctx, delivery) => handleWebhook(ctx, delivery),
   async onAlarm(ctx, alarm) {
     // Alarms the model set (schedule tool) go back to the model; reminders set by the rules are sent as they are.
     if (ctx.think && alarm.key?.startsWith('tool:')) return alarmWithLlm(ctx, alarm);

@@ -25,7 +25,7 @@ export type {
   Trigger,
 } from '../runtime/types.js';
 
-const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onDelegateReply', 'onApproval', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
+const HANDLERS = ['onMessage', 'onMention', 'onAlarm', 'onEvent', 'onWebhook', 'onDelegateReply', 'onApproval', 'onCreate', 'onWake', 'onSleep', 'onTerminate', 'onError'] as const;
 const KNOWN = new Set<string>(['name', 'about', 'defaultDmPolicy', 'tools', ...HANDLERS]);
 
 /** A behavior definition that is not usable; names the field. */

@@ -6,6 +6,7 @@
 import type { AlarmFiring, DelegationResult, IncomingMessage, TickContext } from '../runtime/types.js';
 import type { Tool } from '../think/tools/types.js';
 import { defineAgent } from './define-agent.js';
+import { handleWatchedEvent, handleWebhook } from './external.js';
 import { buildPrompt } from './llm-prompt.js';
 import { answerWith, continueAfterApproval, isSuspendedLoop, resumeLlmTurn, runLlmTurn } from './llm-turn.js';
 
@@ -61,4 +62,7 @@ export const llm = defineAgent({
   },
   onDelegateReply: (ctx, result) => continueWithLlm(ctx, result),
   onApproval: (ctx, result) => continueAfterApproval(ctx, result),
+  // Watched events and webhooks: the watch's (or hook's) prompt tells the model what to do; no model: a notice to the owner.
+  onEvent: (ctx, event, watch) => handleWatchedEvent(ctx, event, watch),
+  onWebhook: (ctx, delivery) => handleWebhook(ctx, delivery),
 });

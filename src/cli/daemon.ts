@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinBehaviors } from '../behaviors/index.js';
+import { startHooksServer, type RunningHooksServer } from '../control/hooks-server.js';
 import { startOpsServer, type RunningOpsServer } from '../control/ops-server.js';
 import { startControlServer, type RunningControlServer } from '../control/server.js';
 import type { ControlInfo } from '../control/types.js';
@@ -24,6 +25,7 @@ import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
 import { createDaemonOps } from './daemon-ops.js';
+import { createDaemonTriggers } from './daemon-triggers.js';
 import { namingAgents } from './log-names.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
 import { publishProfiles } from './profiles.js';
@@ -53,6 +55,8 @@ export interface DaemonOptions {
   shard?: Shard;
   /** Serve /metrics, /healthz and /readyz without the token on this listener (`--metrics-host/--metrics-port`). */
   metrics?: { host?: string; port: number };
+  /** Receive signed webhooks on this listener (`--hooks-host/--hooks-port`); off unless given here or in config. */
+  hooks?: { host?: string; port: number };
 }
 
 /** A running daemon. */
@@ -62,6 +66,8 @@ export interface RunningDaemon {
   control: RunningControlServer;
   /** The tokenless operations listener, when asked for. */
   metricsServer?: RunningOpsServer;
+  /** The webhook listener, when asked for. */
+  hooksServer?: RunningHooksServer;
   ownerPubkey: string;
   relays(): string[];
   /** Graceful stop: running ticks finish (or roll back when `signal` aborts), sockets close. */
@@ -183,6 +189,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     nameOf: (pubkey) => names.get(pubkey),
   });
   metricsRef.current = metrics;
+  const servers: { control?: RunningControlServer; metrics?: RunningOpsServer; hooks?: RunningHooksServer } = {};
+  const triggers = createDaemonTriggers({
+    storage,
+    runtime,
+    pool,
+    logger,
+    metrics: () => metricsRef.current,
+    hosts,
+    relaysOf: (pubkey) => relayOf.get(pubkey) ?? [...listenRelays],
+    nameOf: (pubkey) => names.get(pubkey) ?? pubkey.slice(0, 12),
+    hooksUrl: () => servers.hooks?.url,
+  });
   runtime.events.subscribe((event) => metrics.observe(event));
   runtime.events.subscribe((event) => {
     if (event.type === 'tick.finished') {
@@ -209,6 +227,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   await runtime.start();
   await inbox.start();
+  triggers.watches.start();
+  await triggers.refresh();
   publisher.start();
   publishFor(hosted);
 
@@ -224,18 +244,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (!inShard(record.index)) return;
       host(record);
       publishFor([record]);
+      void triggers.refresh();
     },
-    onTerminated: (record) => inbox.removeAgent(record.pubkey),
+    onTerminated: (record) => {
+      inbox.removeAgent(record.pubkey);
+      void triggers.refresh();
+    },
   });
   const token = controlToken(home.paths.controlToken);
-  const servers: { control?: RunningControlServer; metrics?: RunningOpsServer } = {};
   let stopping: Promise<void> | undefined;
   const stop = (stopOptions: { signal?: AbortSignal } = {}): Promise<void> =>
     (stopping ??= (async () => {
       rmSync(home.paths.controlInfo, { force: true });
       await servers.control?.close();
       await servers.metrics?.close();
+      await servers.hooks?.close();
       await inbox.stop();
+      await triggers.watches.stop();
       await runtime.stop(stopOptions);
       await publisher.runOnce().catch(() => []);
       await publisher.stop();
@@ -251,22 +276,43 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       throw new Error(`cannot listen for ${what}: ${(error as Error).message}`, { cause: error });
     }
   };
-  const control = (servers.control = await listen('the control API', () => startControlServer({ handler, token, port: home.config.control.port, ops })));
+  const control = (servers.control = await listen('the control API', () => startControlServer({ handler, token, port: home.config.control.port, ops, triggers: triggers.admin })));
   const metricsAt = options.metrics ?? home.config.metrics;
   if (metricsAt) {
     const host = metricsAt.host ?? '127.0.0.1';
     servers.metrics = await listen(`metrics on ${host}:${metricsAt.port}`, () => startOpsServer({ ops, host, port: metricsAt.port }));
   }
+  const hooksAt = options.hooks ?? home.config.hooks;
+  if (hooksAt) {
+    const host = hooksAt.host ?? '127.0.0.1';
+    const limits = home.config.hooks;
+    servers.hooks = await listen(`webhooks on ${host}:${hooksAt.port}`, () =>
+      startHooksServer({
+        handler: triggers.hooks,
+        host,
+        port: hooksAt.port,
+        ...(limits ? { maxBodyBytes: limits.maxBodyBytes, rate: { capacity: limits.perMinute, windowMs: 60_000 } } : {}),
+      }),
+    );
+  }
   const metricsServer = servers.metrics;
-  const info: ControlInfo = { url: control.url, pid: process.pid, startedAt: Date.now(), ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  const hooksServer = servers.hooks;
+  const info: ControlInfo = {
+    url: control.url,
+    pid: process.pid,
+    startedAt: Date.now(),
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    ...(hooksServer ? { hooksUrl: hooksServer.url } : {}),
+  };
   writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
-  logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}) });
+  logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}), ...(hooksServer ? { hooks: hooksServer.url } : {}) });
 
   return {
     runtime,
     storage,
     control,
     ...(metricsServer ? { metricsServer } : {}),
+    ...(hooksServer ? { hooksServer } : {}),
     ownerPubkey: owner.getPublicKey(),
     relays: () => [...listenRelays],
     stop,

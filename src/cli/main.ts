@@ -25,6 +25,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   relay: async () => (await import('./commands/relay.js')).relayCommand,
   chat: async () => (await import('./commands/chat.js')).chatCommand,
   mcp: async () => (await import('./commands/mcp.js')).mcpCommand,
+  watch: async () => (await import('./commands/watch.js')).watchCommand,
+  hook: async () => (await import('./commands/hook.js')).hookCommand,
 };
 
 function help(commands: Command[]): string {

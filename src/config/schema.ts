@@ -28,6 +28,16 @@ export const ConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
       .strict()
       .optional(),
+    /** The webhook listener (off unless a port is set): body limit and deliveries per hook per minute. */
+    hooks: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+        maxBodyBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+        perMinute: z.number().int().positive().default(60),
+      })
+      .strict()
+      .optional(),
     runtime: z
       .object({
         concurrency: z.number().int().positive().optional(),

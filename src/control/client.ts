@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { TickRecord } from '../trajectory/types.js';
+import type { Watch } from '../runtime/watch.js';
 import type { ReadinessReport } from './health.js';
+import type { HookCreated, HookSummary, WatchInput } from './trigger-routes.js';
 import { ControlError, type AgentAction, type AgentSummary, type ControlInfo, type CreateAgentRequest, type DaemonOverview } from './types.js';
 
 /** File names inside the home (kept here so the client needs no config import). */
@@ -56,6 +58,25 @@ export class ControlClient {
   }
   poke(ref: string, text: string): Promise<{ inboxId: number }> {
     return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/poke`, { text });
+  }
+
+  watches(ref: string): Promise<Watch[]> {
+    return this.#call('GET', `/v1/agents/${encodeURIComponent(ref)}/watches`);
+  }
+  addWatch(ref: string, input: WatchInput): Promise<Watch> {
+    return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/watches`, input);
+  }
+  removeWatch(ref: string, id: string): Promise<Watch> {
+    return this.#call('DELETE', `/v1/agents/${encodeURIComponent(ref)}/watches/${encodeURIComponent(id)}`);
+  }
+  hooks(ref: string): Promise<HookSummary[]> {
+    return this.#call('GET', `/v1/agents/${encodeURIComponent(ref)}/hooks`);
+  }
+  addHook(ref: string, input: { name: string; prompt?: string }): Promise<HookCreated> {
+    return this.#call('POST', `/v1/agents/${encodeURIComponent(ref)}/hooks`, input);
+  }
+  removeHook(ref: string, name: string): Promise<HookSummary> {
+    return this.#call('DELETE', `/v1/agents/${encodeURIComponent(ref)}/hooks/${encodeURIComponent(name)}`);
   }
 
   /** The daemon's readiness checks (`GET /readyz`: 200 ready, 503 not, the same report either way). */

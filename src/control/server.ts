@@ -11,6 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { serveOps, type OpsHandler } from './ops-server.js';
 import { ACTIONS, matchRoute, type Route } from './routes.js';
+import { routeTriggers, type TriggerAdmin } from './trigger-routes.js';
 import { ControlError, type ControlHandler } from './types.js';
 
 const MAX_BODY = 64 * 1024;
@@ -129,8 +130,10 @@ const ROUTES: readonly Route[] = [
   ...ACTIONS.map((action): Route => ({ method: 'POST', path: `/v1/agents/:ref/${action}`, run: async ({ res, ref, handler }) => send(res, 200, await handler.act(ref, action)) })),
 ];
 
-async function route(req: IncomingMessage, res: ServerResponse, handler: ControlHandler): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, handler: ControlHandler, triggers?: TriggerAdmin): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  // An agent's watches and hooks (trigger-routes.ts): exact segments as well, with DELETE and a second name.
+  if (triggers && (await routeTriggers(req.method ?? 'GET', url.pathname.split('/').slice(1), () => readJson(req), (status, body) => send(res, status, body), triggers))) return;
   const found = matchRoute(ROUTES, req.method, url.pathname);
   if (!found) throw new ControlError(`no such endpoint: ${req.method} ${url.pathname}`, 404);
   await found.route.run({ req, res, url, ref: found.ref, handler });
@@ -140,14 +143,14 @@ async function route(req: IncomingMessage, res: ServerResponse, handler: Control
  * Starts the control server on `host:port` (port 0 = any free port). With `ops`, it also serves
  * /healthz, /readyz and /metrics, behind the same token as everything else.
  */
-export function startControlServer(options: { handler: ControlHandler; token: string; host?: string; port?: number; ops?: OpsHandler }): Promise<RunningControlServer> {
-  const { handler, token, ops } = options;
+export function startControlServer(options: { handler: ControlHandler; token: string; host?: string; port?: number; ops?: OpsHandler; triggers?: TriggerAdmin }): Promise<RunningControlServer> {
+  const { handler, token, ops, triggers } = options;
   let host = '';
   const server: Server = createServer((req, res) => {
     if (!forUs(req, host)) return send(res, 403, { error: `this is the control API of ${host}: requests for another host are refused` });
     if (!authorized(req, token)) return send(res, 401, { error: 'missing or wrong control token' });
     const served = ops ? serveOps(req, res, ops) : Promise.resolve(false);
-    served.then((done) => (done ? undefined : route(req, res, handler))).catch((error: unknown) => {
+    served.then((done) => (done ? undefined : route(req, res, handler, triggers))).catch((error: unknown) => {
       const status = error instanceof ControlError ? error.status : typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
       if (!res.headersSent) send(res, status, { error: error instanceof Error ? error.message : String(error) });
       else res.end();

@@ -120,4 +120,6 @@ export interface ControlInfo {
   startedAt: number;
   /** The tokenless /metrics, /healthz, /readyz listener, when one runs. */
   metricsUrl?: string;
+  /** The webhook listener, when one runs. */
+  hooksUrl?: string;
 }

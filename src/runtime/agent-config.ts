@@ -4,9 +4,9 @@
  * row gives a readable error naming the field instead of a crash mid-tick.
  */
 import { z } from 'zod';
-import { FilterSchema } from '../protocol/schema.js';
 import { MCP_TOOL_ENTRY } from '../think/mcp/names.js';
 import { McpServersSchema } from '../think/mcp/types.js';
+import { HookSchema, WatchListSchema } from './watch.js';
 import { CodedError } from '../util/errors.js';
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex public key');
@@ -88,8 +88,10 @@ export const AgentConfigSchema = z.object({
   allowlist: z.array(hex32).default([]),
   rateLimit: RateLimitSchema.default({ capacity: 10, windowMs: 60_000 }),
   budget: BudgetLimitsSchema.default(BudgetLimitsSchema.parse({})),
-  /** Filters the agent watches: a matching event becomes an `event` trigger. */
-  watch: z.array(FilterSchema).default([]),
+  /** Filters the agent watches (`agent watch`): a matching event becomes an `event` trigger. */
+  watch: WatchListSchema.default([]),
+  /** Signed webhooks (`agent hook`): a POST with a valid signature becomes an `event` trigger. */
+  hooks: z.array(HookSchema).default([]),
   /** Whether trajectories are published in the clear (default: encrypted to the owner). */
   publicTrajectories: z.boolean().default(false),
   /** LLM endpoint, model and system prompt for this agent. */

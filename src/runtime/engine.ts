@@ -7,10 +7,10 @@
  */
 import { availableParallelism } from 'node:os';
 import type { NostrEvent } from '../protocol/event.js';
-import { matchFilters } from '../protocol/filter.js';
+import { matchFilter } from '../protocol/filter.js';
 import type { InboundMessage, MessageSink } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
-import type { AgentRecord, AgentStorage, InboxEntry } from '../storage/types.js';
+import type { AgentRecord, AgentStorage, InboxEntry, JsonValue } from '../storage/types.js';
 import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -20,7 +20,7 @@ import { LiveAgents } from './agent.js';
 import { parseApprovalCommand } from './approvals.js';
 import { awaitsReplyFrom } from './delegation.js';
 import { log, type EngineEnv } from './env.js';
-import { RuntimeStoppingError, describeError } from './errors.js';
+import { RuntimeStoppingError, WebhookNotFoundError, describeError } from './errors.js';
 import { RuntimeEvents } from './events.js';
 import { Lifecycle } from './lifecycle-ops.js';
 import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
@@ -30,6 +30,22 @@ import { WakeLoop, type WakeLoopStatus } from './scheduler.js';
 import { runTick, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
 import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy, TrajectorySink } from './types.js';
+import { DEFAULT_WATCH_RATE, type Watch } from './watch.js';
+
+/** What became of a watched event handed to `deliverEvent`. */
+export type WatchOutcome = 'queued' | 'duplicate' | 'rate-limited' | 'no-match';
+
+/** A webhook delivery whose signature the HTTP layer checked. */
+export interface WebhookInput {
+  hook: string;
+  deliveryId: string;
+  /** The hex HMAC of the body: a signed body is accepted once, whatever delivery id comes with it. */
+  signature: string;
+  body: JsonValue;
+}
+
+/** Why a replayed webhook was refused. */
+class ReplayRefused extends Error {}
 
 /** Options of the Runtime. Defaults in brackets. */
 export interface RuntimeOptions {
@@ -209,24 +225,72 @@ export class Runtime {
     if (queued) this.#schedule(record.index);
   }
 
-  /** Records a watched event as an `event` trigger if it matches one of the agent's `watch` filters. */
-  deliverEvent(agentPubkey: string, event: NostrEvent): boolean {
-    const record = this.#env.storage.agents.getByPubkey(agentPubkey);
-    if (!record || record.state === 'terminated') return false;
+  /**
+   * Records a watched event as an `event` trigger when it matches one of the agent's watches (only
+   * `watchId` when given): deduplicated by event id, rate-limited per watch (the rest dropped and
+   * reported as `inbound.refused`). Resolves once the row is committed.
+   */
+  async deliverEvent(agentPubkey: string, event: NostrEvent, options: { watchId?: string } = {}): Promise<WatchOutcome> {
+    const { storage, clock } = this.#env;
+    const record = storage.agents.getByPubkey(agentPubkey);
+    if (!record || record.state === 'terminated') return 'no-match';
     const config = this.#configOrDefault(record);
-    if (config.watch.length === 0 || !matchFilters(config.watch, event)) return false;
-    const row = this.#env.storage.inbox.insert({ agentIndex: record.index, trigger: 'event', eventId: event.id, sender: event.pubkey, payload: { event }, now: this.#env.clock.now() });
-    if (row.inserted) this.#schedule(record.index);
-    return row.inserted;
+    const watch = config.watch.find((w) => (options.watchId === undefined || w.id === options.watchId) && matchFilter(w.filter, event));
+    if (!watch) return 'no-match';
+    // Seen before (another relay, a catch-up overlap): no token is spent on it.
+    const seenKey = `watch:${record.index}:${event.id}`;
+    if (storage.processed.isProcessed(seenKey)) return 'duplicate';
+    const now = clock.now();
+    if (!this.#limiter.take(`watch:${record.pubkey}:${watch.id}`, watch.rate ?? DEFAULT_WATCH_RATE, now).allowed) {
+      this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason: `rate-limited: watch ${watch.id}`, from: event.pubkey, eventId: event.id });
+      return 'rate-limited';
+    }
+    const ref = { id: watch.id, ...(watch.prompt !== undefined ? { prompt: watch.prompt } : {}) };
+    let inserted = false;
+    storage.transaction(() => {
+      inserted = storage.inbox.insert({ agentIndex: record.index, trigger: 'event', eventId: event.id, sender: event.pubkey, payload: { event, watch: ref }, now }).inserted;
+      storage.processed.markProcessed(seenKey, inserted ? 'queued' : 'duplicate', now);
+    });
+    if (!inserted) return 'duplicate';
+    this.#schedule(record.index);
+    return 'queued';
   }
 
-  /** Every non-terminated agent's watch filters (what the composition root subscribes to). */
-  watches(): Array<{ agentIndex: number; agentPubkey: string; filters: AgentConfig['watch'] }> {
+  /**
+   * Records a webhook delivery (signature already checked) as an `event` trigger. A delivery id seen
+   * before for this hook, or a signed body seen before under another id, is a replay: nothing is
+   * written. Resolves once the row is committed (the HTTP layer answers 202 only then).
+   */
+  async deliverWebhook(ref: string | number, input: WebhookInput): Promise<{ outcome: 'queued' | 'replay'; inboxId?: number }> {
+    const { storage, clock } = this.#env;
+    const record = this.lifecycle.require(ref);
+    const hook = record.state === 'terminated' ? undefined : this.#configOrDefault(record).hooks.find((h) => h.name === input.hook);
+    if (!hook) throw new WebhookNotFoundError(record.name, input.hook);
+    const now = clock.now();
+    const webhook = { hook: hook.name, deliveryId: input.deliveryId, body: input.body, receivedAt: now, ...(hook.prompt !== undefined ? { prompt: hook.prompt } : {}) };
+    let inboxId: number | undefined;
+    try {
+      storage.transaction(() => {
+        const row = storage.inbox.insert({ agentIndex: record.index, trigger: 'event', dedupeKey: `hook:${hook.name}:${input.deliveryId}`, payload: { webhook }, now });
+        if (!row.inserted) throw new ReplayRefused();
+        if (!storage.processed.markProcessed(`hook:${record.index}:${hook.name}:${input.signature}`, 'queued', now)) throw new ReplayRefused();
+        inboxId = row.id;
+      });
+    } catch (error) {
+      if (error instanceof ReplayRefused) return { outcome: 'replay' };
+      throw error;
+    }
+    this.#schedule(record.index);
+    return { outcome: 'queued', ...(inboxId !== undefined ? { inboxId } : {}) };
+  }
+
+  /** Every non-terminated agent's watches (what the composition root subscribes to). */
+  watches(): Array<{ agentIndex: number; agentPubkey: string; watches: Watch[] }> {
     return this.#env.storage.agents
       .list()
       .filter((r) => r.state !== 'terminated')
-      .map((r) => ({ agentIndex: r.index, agentPubkey: r.pubkey, filters: this.#configOrDefault(r).watch }))
-      .filter((w) => w.filters.length > 0);
+      .map((r) => ({ agentIndex: r.index, agentPubkey: r.pubkey, watches: this.#configOrDefault(r).watch }))
+      .filter((w) => w.watches.length > 0);
   }
 
   /** A manual trigger (CLI `agent send`, control API): the agent's onMessage gets `text` from the owner (or `from`). */

@@ -38,6 +38,18 @@ export class AgentNotFoundError extends CodedError {
 }
 
 /** A lifecycle change that the agent's current state does not allow (e.g. resume a terminated agent). */
+/** The agent has no webhook of that name (or is terminated): the URL leads nowhere. */
+export class WebhookNotFoundError extends CodedError {
+  override name = 'WebhookNotFoundError';
+  constructor(
+    readonly agent: string,
+    readonly hook: string,
+    options?: ErrorOptions,
+  ) {
+    super('WEBHOOK_NOT_FOUND', `agent "${agent}" has no webhook "${hook}"`, { ...options, permanent: true });
+  }
+}
+
 export class AgentStateError extends CodedError {
   override name = 'AgentStateError';
   constructor(

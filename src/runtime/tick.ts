@@ -203,12 +203,14 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
         await ctx.step('think', `${behavior.name}.onDelegateReply`, () => handleDelegation(ctx, behavior, match, state.buffer), { delegation: match.record.id, outcome: match.type });
         return;
       }
-      const name = `${behavior.name}.${t.type === 'dm' || t.type === 'manual' ? 'onMessage' : t.type === 'mention' ? 'onMention' : t.type === 'alarm' ? 'onAlarm' : 'onEvent'}`;
+      const hook = t.type === 'dm' || t.type === 'manual' ? 'onMessage' : t.type === 'mention' ? 'onMention' : t.type === 'alarm' ? 'onAlarm' : t.source === 'webhook' ? 'onWebhook' : 'onEvent';
+      const name = `${behavior.name}.${hook}`;
       await ctx.step('think', name, async () => {
         if (t.type === 'dm' || t.type === 'manual') await behavior.onMessage?.(ctx, t.message);
         else if (t.type === 'mention') await behavior.onMention?.(ctx, t.message);
         else if (t.type === 'alarm') await behavior.onAlarm?.(ctx, t.alarm);
-        else await behavior.onEvent?.(ctx, t.event);
+        else if (t.source === 'webhook') await behavior.onWebhook?.(ctx, t.webhook);
+        else await behavior.onEvent?.(ctx, t.event, t.watch);
       });
     });
   } catch (error) {

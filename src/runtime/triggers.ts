@@ -48,7 +48,14 @@ const AlarmPayload = z.object({
   dueAt: z.number(),
   payload: z.object({ note: z.string().default(''), data: z.unknown().optional() }).nullable().optional(),
 });
-const EventPayload = z.object({ event: EventSchema });
+const WatchRefSchema = z.object({ id: z.string(), prompt: z.string().optional() });
+/** Payload of an `event` row: a watched event (with the watch that matched), or a webhook delivery. */
+const EventPayload = z.union([
+  z.object({ event: EventSchema, watch: WatchRefSchema.optional() }),
+  z.object({
+    webhook: z.object({ hook: z.string(), deliveryId: z.string(), body: z.unknown(), receivedAt: z.number(), prompt: z.string().optional() }),
+  }),
+]);
 
 /** A pending row read back, with the runtime's extra flags. */
 export interface ParsedTrigger {
@@ -128,7 +135,13 @@ export function parseTrigger(entry: InboxEntry, ownerPubkey: string): ParsedTrig
     case 'event': {
       const p = EventPayload.safeParse(entry.payload);
       if (!p.success) return fail(p.error);
-      return { trigger: { type: 'event', inboxId: entry.id, event: p.data.event } };
+      if ('webhook' in p.data) {
+        const w = p.data.webhook;
+        const webhook = { hook: w.hook, deliveryId: w.deliveryId, body: (w.body ?? null) as JsonValue, receivedAt: w.receivedAt, ...(w.prompt !== undefined ? { prompt: w.prompt } : {}) };
+        return { trigger: { type: 'event', source: 'webhook', inboxId: entry.id, webhook } };
+      }
+      const watch = p.data.watch ? { id: p.data.watch.id, ...(p.data.watch.prompt !== undefined ? { prompt: p.data.watch.prompt } : {}) } : undefined;
+      return { trigger: { type: 'event', source: 'watch', inboxId: entry.id, event: p.data.event, ...(watch ? { watch } : {}) } };
     }
   }
 }
@@ -144,6 +157,7 @@ export function trajectoryTrigger(trigger: Trigger, at: number): TrajectoryTrigg
     case 'alarm':
       return { type: 'alarm', ...(trigger.alarm.note ? { text: trigger.alarm.note } : {}), at };
     case 'event':
+      if (trigger.source === 'webhook') return { type: 'event', text: `webhook ${trigger.webhook.hook} (${trigger.webhook.deliveryId})`, at };
       return { type: 'event', eventId: trigger.event.id, from: trigger.event.pubkey, at };
   }
 }

@@ -12,6 +12,9 @@ import type { Tool } from '../think/tools/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { StepType, TickRecord } from '../trajectory/types.js';
 import type { AgentConfig, DmPolicy } from './agent-config.js';
+import type { WatchRef } from './watch.js';
+
+export type { WatchRef } from './watch.js';
 import type { AgentState } from './lifecycle.js';
 
 /** A value or a promise of it. */
@@ -57,13 +60,28 @@ export interface AlarmFiring {
   firedAt: number;
 }
 
-/** What woke the tick. */
+/** A signed webhook delivery, as handed to `onWebhook`. */
+export interface WebhookDelivery {
+  /** The hook's name (`agent hook <agent> add <name>`). */
+  hook: string;
+  /** The sender's `X-Delivery-Id`. */
+  deliveryId: string;
+  /** The POSTed JSON body (its signature was checked). */
+  body: JsonValue;
+  /** When the daemon accepted it (ms). */
+  receivedAt: number;
+  /** What the owner said to do with this hook's deliveries. */
+  prompt?: string;
+}
+
+/** What woke the tick. An `event` is a watched Nostr event (`source: 'watch'`) or a signed webhook. */
 export type Trigger =
   | { type: 'dm'; inboxId: number; message: IncomingMessage; inbound: InboundMessage }
   | { type: 'mention'; inboxId: number; message: IncomingMessage; inbound: InboundMessage }
   | { type: 'manual'; inboxId: number; message: IncomingMessage }
   | { type: 'alarm'; inboxId: number; alarm: AlarmFiring }
-  | { type: 'event'; inboxId: number; event: NostrEvent };
+  | { type: 'event'; source: 'watch'; inboxId: number; event: NostrEvent; watch?: WatchRef }
+  | { type: 'event'; source: 'webhook'; inboxId: number; webhook: WebhookDelivery };
 
 /** What `ctx.delegate` takes. */
 export interface DelegateOptions {
@@ -237,7 +255,10 @@ export interface AgentBehavior {
   onMessage?(ctx: TickContext, message: IncomingMessage): Awaitable<void>;
   onMention?(ctx: TickContext, message: IncomingMessage): Awaitable<void>;
   onAlarm?(ctx: TickContext, alarm: AlarmFiring): Awaitable<void>;
-  onEvent?(ctx: TickContext, event: NostrEvent): Awaitable<void>;
+  /** A watched event matched (`watch`: which watch, and its prompt). */
+  onEvent?(ctx: TickContext, event: NostrEvent, watch?: WatchRef): Awaitable<void>;
+  /** A signed webhook arrived. */
+  onWebhook?(ctx: TickContext, delivery: WebhookDelivery): Awaitable<void>;
   /**
    * A delegation started with `ctx.delegate` got its reply, or timed out. `ctx.reply` answers the
    * one who asked originally. Default: forward the reply (or "no reply") to them.

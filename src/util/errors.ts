@@ -50,6 +50,14 @@ export const ERROR_CODES = {
   CONTROL_NOT_FOUND: 'no such control API endpoint or resource',
   CONTROL_CONFLICT: 'a control API request conflicts with the current state',
   CONTROL_FAILED: 'a control API request failed on the daemon side',
+  WATCH_INVALID: 'a watch filter is malformed or too broad (names no ids, authors or tag), or its relay is not a relay URL',
+  WATCH_NOT_FOUND: 'the agent has no watch with that id',
+  WEBHOOK_NOT_FOUND: 'the agent has no webhook of that name (the URL leads nowhere)',
+  WEBHOOK_EXISTS: 'the agent already has a webhook of that name',
+  WEBHOOK_BAD_SIGNATURE: 'a webhook request without a valid X-Signature-256 (HMAC-SHA256 of the body with the hook secret)',
+  WEBHOOK_REPLAY: 'a webhook delivery already accepted (same X-Delivery-Id, or the same signed body): nothing was queued again',
+  WEBHOOK_RATE_LIMITED: 'too many webhook deliveries for this hook: retry after the Retry-After seconds',
+  WEBHOOK_BAD_REQUEST: 'a webhook request that is not a POST of a JSON body with an X-Delivery-Id',
 } as const;
 
 /** A stable error code (see ERROR_CODES). */

@@ -15,7 +15,7 @@ function line(agent: string, record: TickRecord, json: boolean): string {
   const log = tickLogLine(agent, record);
   if (json) return JSON.stringify({ time: new Date(record.endedAt).toISOString(), agent, ...log });
   const extra = Object.entries(log)
-    .filter(([k]) => !['level', 'ns', 'msg'].includes(k))
+    .filter(([k]) => !['level', 'ns', 'msg', 'agent', 'seq', 'trigger', 'outcome'].includes(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   return `${new Date(record.endedAt).toISOString()} ${log.level.padEnd(5)} ${log.msg}${extra ? ` ${extra}` : ''}`;

@@ -10,7 +10,7 @@ import { loadSeed } from '../keys-source.js';
 import { listenFlags } from '../listen-flags.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = 'usage: agent run [--relay URL …] [--shard I/N] [--metrics-host H --metrics-port P] [--log-level debug|info|warn|error] [--log-json]';
+const USAGE = 'usage: agent run [--relay URL …] [--shard I/N] [--metrics-host H --metrics-port P] [--hooks-host H --hooks-port P] [--log-level debug|info|warn|error] [--log-json]';
 
 /** Parses `--shard i/n` (agent index % n === i). */
 export function parseShard(value: string | undefined): Shard | undefined {
@@ -34,6 +34,8 @@ export const runCommand: Command = {
         'log-json': { type: 'boolean' },
         'metrics-host': { type: 'string' },
         'metrics-port': { type: 'string' },
+        'hooks-host': { type: 'string' },
+        'hooks-port': { type: 'string' },
         mnemonic: { type: 'string' },
         passphrase: { type: 'string' },
       },
@@ -42,6 +44,7 @@ export const runCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     const shard = parseShard(values.shard);
     const metrics = listenFlags(values, 'metrics');
+    const hooks = listenFlags(values, 'hooks');
     const home = openHome(values.home, ctx.env);
     if (await connectControl(home.home)) {
       throw new CliError(`a daemon is already running for ${home.home} (pid ${readControlInfo(home.home)?.info.pid}); stop it first`, 2);
@@ -52,8 +55,8 @@ export const runCommand: Command = {
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
     // Listen before starting: a signal during start-up must still stop the daemon cleanly.
     const stopSignal = untilSignal();
-    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(metrics ? { metrics } : {}) });
-    const metricsNote = daemon.metricsServer ? `, metrics ${daemon.metricsServer.url}/metrics` : '';
+    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(metrics ? { metrics } : {}), ...(hooks ? { hooks } : {}) });
+    const metricsNote = `${daemon.metricsServer ? `, metrics ${daemon.metricsServer.url}/metrics` : ''}${daemon.hooksServer ? `, hooks ${daemon.hooksServer.url}/hooks` : ''}`;
     ctx.stdout.write(`daemon ready: ${daemon.storage.agents.list().length} agents, relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
     const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'daemon', msg: `${signal}: stopping (running ticks finish, or roll back after 10 s)` });

@@ -20,7 +20,7 @@ import { loadSeed } from '../keys-source.js';
 import { listenFlags } from '../listen-flags.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = 'usage: agent up [--port 7777] [--host 127.0.0.1] [--metrics-host H --metrics-port P] [--log-level debug|info|warn|error] [--log-json]';
+const USAGE = 'usage: agent up [--port 7777] [--host 127.0.0.1] [--metrics-host H --metrics-port P] [--hooks-host H --hooks-port P] [--log-level debug|info|warn|error] [--log-json]';
 
 function ensureMnemonic(home: HomeContext, flag: string | undefined, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): void {
   if (flag !== undefined || env.AGENT_MNEMONIC || existsSync(home.paths.keys)) return;
@@ -51,6 +51,8 @@ export const upCommand: Command = {
         'log-json': { type: 'boolean' },
         'metrics-host': { type: 'string' },
         'metrics-port': { type: 'string' },
+        'hooks-host': { type: 'string' },
+        'hooks-port': { type: 'string' },
         mnemonic: { type: 'string' },
         passphrase: { type: 'string' },
       },
@@ -62,6 +64,7 @@ export const upCommand: Command = {
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const relayHost = values.host ?? base.config.relay.host;
     const metrics = listenFlags(values, 'metrics');
+    const hooks = listenFlags(values, 'hooks');
     mkdirSync(base.home, { recursive: true, mode: 0o700 });
     if (await connectControl(base.home)) throw new CliError(`a daemon is already running for ${base.home}; use \`agent chat\` or \`agent send\``, 2);
     ensureMnemonic(base, values.mnemonic, ctx.env, ctx.stdout);
@@ -93,7 +96,7 @@ export const upCommand: Command = {
     const logger = stderrLogger(level, values['log-json'] ?? home.config.log.json);
     let daemon;
     try {
-      daemon = await startDaemon({ home, seed, logger, relays: [relayUrl], ...(metrics ? { metrics } : {}) });
+      daemon = await startDaemon({ home, seed, logger, relays: [relayUrl], ...(metrics ? { metrics } : {}), ...(hooks ? { hooks } : {}) });
     } catch (error) {
       await relay.close();
       throw error;
@@ -108,6 +111,7 @@ export const upCommand: Command = {
         ...agents.map((a) => `  ${a.name.padEnd(10)} ${npubEncode(a.pubkey)}  (${a.behavior})`),
         `  owner      ${owner}`,
         ...(daemon.metricsServer ? [`  metrics    ${daemon.metricsServer.url}/metrics  (/healthz, /readyz)`] : []),
+        ...(daemon.hooksServer ? [`  webhooks   ${daemon.hooksServer.url}/hooks/<agent>/<hook>  (agent hook <agent> add <hook>)`] : []),
         '',
         'Talk to it:',
         '  npx agent chat                          the terminal UI',
