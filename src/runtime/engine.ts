@@ -26,6 +26,7 @@ import { Lifecycle } from './lifecycle-ops.js';
 import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
 import { decideInbound, parseOwnerCommand } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
+import { triggerPriority } from './priority.js';
 import { WakeLoop, type WakeLoopStatus } from './scheduler.js';
 import { runTick, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
@@ -107,6 +108,8 @@ export class Runtime {
   readonly #limiter: RateLimiter;
   readonly #concurrency: number;
   readonly #ready = new Set<number>();
+  /** The head trigger's class and age of ready agents, kept until the agent next starts a tick (its head changes only then). */
+  readonly #heads = new Map<number, Pick<InboxEntry, 'trigger' | 'sender' | 'createdAt'> | null>();
   readonly #running = new Map<number, { promise: Promise<void>; controller: AbortController }>();
   readonly #retryAt = new Map<number, number>();
   readonly #idleWaiters: Array<() => void> = [];
@@ -381,10 +384,11 @@ export class Runtime {
 
   #pump(): void {
     if (this.#state === 'running') {
-      for (const index of [...this.#ready]) {
+      for (const index of this.#startOrder()) {
         if (this.#running.size >= this.#concurrency) break;
         if (this.#running.has(index)) continue;
         this.#ready.delete(index);
+        this.#heads.delete(index);
         // Another daemon's shard: its triggers wait in this database for that daemon.
         if (!this.#hosts(index)) continue;
         let entry: InboxEntry | undefined;
@@ -397,6 +401,32 @@ export class Runtime {
       }
     }
     this.#wakeIdleWaiters();
+  }
+
+  /**
+   * The ready agents in the order their ticks should start: arrival order while there is room for
+   * all; when more are ready than can start, by the priority of each one's next trigger (the owner's
+   * messages and due alarms first, watched events last; priority.ts), arrival order among equals.
+   */
+  #startOrder(): number[] {
+    const ready = [...this.#ready].filter((index) => !this.#running.has(index));
+    if (ready.length <= this.#concurrency - this.#running.size) return ready;
+    const now = this.#env.clock.now();
+    const rank = new Map<number, number>();
+    for (const index of ready) {
+      let head = this.#heads.get(index);
+      if (head === undefined) {
+        try {
+          head = this.#env.storage.inbox.pending(index, { limit: 1 })[0] ?? null;
+        } catch {
+          head = null;
+        }
+        this.#heads.set(index, head);
+      }
+      rank.set(index, head ? triggerPriority(head, this.#env.ownerPubkey, now) : 0);
+    }
+    // Array.prototype.sort is stable: equals keep their arrival order.
+    return ready.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
   }
 
   #start(index: number, entry: InboxEntry): void {

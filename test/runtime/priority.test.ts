@@ -1,0 +1,88 @@
+/**
+ * Priority across agents when ticks queue up (concurrency 1, a manual clock): the owner's messages
+ * and due alarms start before strangers' DMs, which start before watched events; an agent's own
+ * triggers keep their arrival order; a trigger that has waited moves up (no starvation).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/behaviors/define-agent.js';
+import type { Runtime } from '../../src/runtime/engine.js';
+import { RuntimeFixture, gate, inbound, owner, stranger, waitFor } from './helpers.js';
+
+describe('runtime: priority across agents', () => {
+  let fx: RuntimeFixture;
+  let release: ReturnType<typeof gate>;
+  const order: string[] = [];
+  const alice = stranger(0xa1);
+  const author = stranger(0xa2);
+  beforeEach(() => {
+    fx = new RuntimeFixture();
+    release = gate();
+    order.length = 0;
+    fx.define(
+      defineAgent({
+        name: 'recorder',
+        about: 'records the order of its ticks; "block" waits for the test, "arm" sets an alarm in 1 s',
+        async onMessage(ctx, m) {
+          if (m.text === 'block') return void (await release.promise);
+          if (m.text === 'arm') return void ctx.schedule({ in: 1000, note: 'ring' });
+          order.push(`${ctx.agent.name}:${m.fromOwner ? 'owner' : 'stranger'}`);
+        },
+        onAlarm: (ctx) => void order.push(`${ctx.agent.name}:alarm`),
+        onEvent: (ctx) => void order.push(`${ctx.agent.name}:event`),
+      }),
+    );
+  });
+  afterEach(async () => {
+    await fx.close();
+  });
+
+  const watched = { watch: [{ id: 'feed', filter: { authors: [author.getPublicKey()] } }] };
+  const slowTicks = { budget: { maxTickMs: 600_000 } };
+
+  async function blocked(runtime: Runtime): Promise<void> {
+    runtime.poke('blocker', 'block');
+    await waitFor('the blocking tick', () => runtime.stats().running === 1);
+  }
+
+  it('starts the owner and due alarms first, then strangers, then watched events; each agent in its own arrival order', async () => {
+    const runtime = await fx.runtime({ concurrency: 1 });
+    const [, s, w, e, o] = [
+      await fx.agent(runtime, 'blocker', 'recorder', slowTicks),
+      await fx.agent(runtime, 's', 'recorder'),
+      await fx.agent(runtime, 'w', 'recorder', watched),
+      await fx.agent(runtime, 'e', 'recorder'),
+      await fx.agent(runtime, 'o', 'recorder'),
+      await fx.agent(runtime, 'a', 'recorder'),
+    ];
+    runtime.poke('a', 'arm');
+    await waitFor('the alarm set', () => fx.storage.schedules.nextDue() !== undefined);
+    await runtime.idle();
+    await blocked(runtime);
+
+    await runtime.deliver(inbound(s!, alice, 'hi'));
+    expect(await runtime.deliverEvent(w!.pubkey, author.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'x' }))).toBe('queued');
+    await runtime.deliver(inbound(e!, alice, 'first'));
+    await runtime.deliver(inbound(e!, owner, 'second'));
+    await runtime.deliver(inbound(o!, owner, 'hello'));
+    await fx.clock.advance(1000);
+    await waitFor('the alarm queued', () => fx.storage.inbox.pending(5).some((x) => x.trigger === 'alarm'));
+    expect(order).toEqual([]);
+
+    release.open();
+    await waitFor('six ticks', () => order.length === 6);
+    expect(order).toEqual(['o:owner', 'a:alarm', 's:stranger', 'e:stranger', 'e:owner', 'w:event']);
+  });
+
+  it('moves a trigger that has waited up a class per minute, so watched events are never starved', async () => {
+    const runtime = await fx.runtime({ concurrency: 1 });
+    const [, w, o] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 'w', 'recorder', watched), await fx.agent(runtime, 'o', 'recorder')];
+    await blocked(runtime);
+    expect(await runtime.deliverEvent(w!.pubkey, author.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'old' }))).toBe('queued');
+    // Two minutes of waiting: the watched event (class 2) has aged to the owner's class.
+    await fx.clock.advance(120_000);
+    await runtime.deliver(inbound(o!, owner, 'new'));
+    release.open();
+    await waitFor('two ticks', () => order.length === 2);
+    expect(order).toEqual(['w:event', 'o:owner']);
+  });
+});
