@@ -4,6 +4,7 @@
  */
 import type { Command, CommandContext } from './command.js';
 import { ConfigError, KeysError } from '../config/errors.js';
+import { errorCode } from '../util/errors.js';
 import { CliError, UsageError } from './errors.js';
 
 /** Command name → loader. Add a line here when a command lands. */
@@ -50,16 +51,19 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const command = await load();
     return await command.run(rest, ctx);
   } catch (error) {
+    // With --json, the error is one JSON object on stderr too: {"error", "code"} (codes: README).
+    const json = rest.includes('--json');
+    const report = (message: string): void => void ctx.stderr.write(json ? `${JSON.stringify({ error: message, code: errorCode(error) })}\n` : `agent: ${message}\n`);
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof KeysError) {
-      ctx.stderr.write(`agent: ${error.message}\n`);
+      report(error.message);
       return 2;
     }
     if (error instanceof CliError) {
-      ctx.stderr.write(`agent: ${error.message}\n`);
+      report(error.message);
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
-    ctx.stderr.write(`agent: unexpected error: ${message}\n`);
+    report(`unexpected error: ${message}`);
     if (ctx.env.AGENT_DEBUG) ctx.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
     return 1;
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { TickRecord } from '../trajectory/types.js';
 import type { Watch } from '../runtime/watch.js';
+import { ERROR_CODES, type ErrorCode } from '../util/errors.js';
 import type { ReadinessReport } from './health.js';
 import type { HookCreated, HookSummary, WatchInput } from './trigger-routes.js';
 import { ControlError, type AgentAction, type AgentSummary, type ControlInfo, type CreateAgentRequest, type DaemonOverview } from './types.js';
@@ -37,7 +38,11 @@ export class ControlClient {
     } catch {
       throw new ControlError(`the daemon answered ${res.status} with a non-JSON body`, res.status);
     }
-    if (!res.ok) throw new ControlError((parsed as { error?: string } | undefined)?.error ?? `HTTP ${res.status}`, res.status);
+    if (!res.ok) {
+      const body = parsed as { error?: string; code?: string } | undefined;
+      const code = body?.code !== undefined && Object.hasOwn(ERROR_CODES, body.code) ? (body.code as ErrorCode) : undefined;
+      throw new ControlError(body?.error ?? `HTTP ${res.status}`, res.status, code ? { code } : {});
+    }
     return parsed as T;
   }
 

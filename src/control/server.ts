@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { serveOps, type OpsHandler } from './ops-server.js';
 import { ACTIONS, matchRoute, type Route } from './routes.js';
 import { routeTriggers, type TriggerAdmin } from './trigger-routes.js';
+import { errorCode } from '../util/errors.js';
 import { ControlError, type ControlHandler } from './types.js';
 
 const MAX_BODY = 64 * 1024;
@@ -139,6 +140,19 @@ async function route(req: IncomingMessage, res: ServerResponse, handler: Control
   await found.route.run({ req, res, url, ref: found.ref, handler });
 }
 
+/** The HTTP status of an error: its own, else one for its code's kind (not found, conflict, bad input), else 500. */
+export function httpStatusOf(error: unknown): number {
+  if (error instanceof ControlError) return error.status;
+  const own = (error as { status?: unknown } | null)?.status;
+  if (typeof own === 'number' && own >= 400 && own < 600) return own;
+  const code = errorCode(error);
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code === 'AGENT_STATE' || code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return 409;
+  if (code === 'USAGE' || code.endsWith('_INVALID') || code.endsWith('_BAD_REQUEST') || code === 'UNKNOWN_BEHAVIOR') return 400;
+  if (code === 'INPUT_TOO_LARGE') return 413;
+  return 500;
+}
+
 /**
  * Starts the control server on `host:port` (port 0 = any free port). With `ops`, it also serves
  * /healthz, /readyz and /metrics, behind the same token as everything else.
@@ -147,12 +161,11 @@ export function startControlServer(options: { handler: ControlHandler; token: st
   const { handler, token, ops, triggers } = options;
   let host = '';
   const server: Server = createServer((req, res) => {
-    if (!forUs(req, host)) return send(res, 403, { error: `this is the control API of ${host}: requests for another host are refused` });
-    if (!authorized(req, token)) return send(res, 401, { error: 'missing or wrong control token' });
+    if (!forUs(req, host)) return send(res, 403, { error: `this is the control API of ${host}: requests for another host are refused`, code: 'CONTROL_FORBIDDEN' });
+    if (!authorized(req, token)) return send(res, 401, { error: 'missing or wrong control token', code: 'CONTROL_UNAUTHORIZED' });
     const served = ops ? serveOps(req, res, ops) : Promise.resolve(false);
     served.then((done) => (done ? undefined : route(req, res, handler, triggers))).catch((error: unknown) => {
-      const status = error instanceof ControlError ? error.status : typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-      if (!res.headersSent) send(res, status, { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) send(res, httpStatusOf(error), { error: error instanceof Error ? error.message : String(error), code: errorCode(error) });
       else res.end();
     });
   });

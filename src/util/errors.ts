@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   WRONG_PASSPHRASE: 'a sealed box could not be opened: wrong passphrase or damaged data',
   USAGE: 'wrong command-line usage or bad input from the user',
   CLI_FAILED: 'a command failed for an expected, explained reason',
+  REPLY_TIMEOUT: 'the agent did not reply within the timeout (`agent send`)',
   DAEMON_UNAVAILABLE: 'no daemon is running for this home (or it cannot be reached)',
   CONTROL_BAD_REQUEST: 'a control API request is malformed',
   CONTROL_UNAUTHORIZED: 'a control API request without the right token',

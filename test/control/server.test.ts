@@ -69,7 +69,14 @@ describe('control API', () => {
     expect((await client.create({ name: 'helper', behavior: 'assistant' })).behavior).toBe('assistant');
     const raw = await fetch(`${server.url}/v1/agents`, { method: 'POST', headers: { authorization: 'Bearer t' }, body: '{not json' });
     expect(raw.status).toBe(400);
-    expect(await raw.json()).toEqual({ error: 'request body is not valid JSON' });
+    expect(await raw.json()).toEqual({ error: 'request body is not valid JSON', code: 'CONTROL_BAD_REQUEST' });
+    // Every error body carries its stable code, and the client keeps it.
+    await expect(client.agent('nope')).rejects.toMatchObject({ status: 404, code: 'AGENT_NOT_FOUND' });
+    await expect(client.act('ghost', 'resume')).rejects.toMatchObject({ code: 'CONTROL_NOT_FOUND' });
+    const unknown = await fetch(`${server.url}/v2/nothing`, { headers: { authorization: 'Bearer t' } });
+    expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([404, 'CONTROL_NOT_FOUND']);
+    const denied = await fetch(`${server.url}/v1/overview`);
+    expect(await denied.json()).toEqual({ error: 'missing or wrong control token', code: 'CONTROL_UNAUTHORIZED' });
   });
 
   it('streams runtime events as server-sent events', async () => {

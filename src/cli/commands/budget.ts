@@ -30,11 +30,11 @@ export const budgetCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(USAGE);
     const name = positionals[0] as string;
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2);
+    if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     const storage = openStorage(home);
     try {
       const record = storage.agents.get(name);
-      if (!record) throw new CliError(`no agent named "${name}"`, 2);
+      if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
       const current = (record.config as { budget?: Record<string, unknown> }).budget ?? {};
       let changes: Record<string, number> = {};
       for (const [flag, convert] of Object.entries(FLAGS)) {

@@ -30,7 +30,7 @@ function pickAgent(overview: DaemonOverview, ref: string | undefined): AgentSumm
   const found = overview.agents.find((a) => a.name === ref || a.npub === ref || a.publicKey === ref.toLowerCase());
   if (found) return found;
   const names = overview.agents.map((a) => a.name).join(', ') || 'none yet';
-  throw new CliError(`no agent named "${ref}" (agents: ${names})`, 2);
+  throw new CliError(`no agent named "${ref}" (agents: ${names})`, 2, { code: 'AGENT_NOT_FOUND' });
 }
 
 /** Every relay where replies to the owner can arrive: the agents' relays and the daemon's. */

@@ -44,11 +44,11 @@ function lifecycleCommand(action: AgentAction): Command {
           throw new CliError((error as Error).message, status === 404 || status === 409 ? 2 : 1, { cause: error });
         }
       } else {
-        if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2);
+        if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
         const storage = openStorage(home);
         try {
           const record = storage.agents.get(name);
-          if (!record) throw new CliError(`no agent named "${name}"`, 2);
+          if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
           try {
             assertTransition(name, record.state, OFFLINE_TARGET[action]);
           } catch (error) {

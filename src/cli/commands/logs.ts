@@ -39,14 +39,14 @@ export const logsCommand: Command = {
         const agents = storage.agents.list();
         for (const a of agents) names.set(a.pubkey, a.name);
         const chosen = name === undefined ? agents : agents.filter((a) => a.name === name);
-        if (name !== undefined && chosen.length === 0) throw new CliError(`no agent named "${name}"`, 2);
+        if (name !== undefined && chosen.length === 0) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
         const ticks = chosen.flatMap((a) => storage.ticks.list(a.index, { limit }).map((t) => ({ agent: a.name, t })));
         ticks.sort((x, y) => x.t.endedAt - y.t.endedAt);
         for (const { agent, t } of ticks.slice(-limit)) ctx.stdout.write(`${line(agent, t, values.json ?? false)}\n`);
       } finally {
         storage.close();
       }
-    } else if (name !== undefined) throw new CliError(`no agent named "${name}"`, 2);
+    } else if (name !== undefined) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     if (!values.follow) return 0;
     const client = await connectControl(home.home);
     if (!client) throw new CliError('the daemon is not running: start it with `agent up` or `agent run`', 1);

@@ -30,7 +30,7 @@ export const sendCommand: Command = {
     let agent;
     try {
       const record = storage.agents.get(name);
-      if (!record) throw new CliError(`no agent named "${name}"`, 2);
+      if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
       agent = summarize(storage, record, Date.now());
     } finally {
       storage.close();
@@ -45,8 +45,7 @@ export const sendCommand: Command = {
       const reply = await chat.waitForReply(agent.publicKey, sent.id, timeoutMs);
       if (!reply) {
         if (values.json) ctx.stdout.write(`${JSON.stringify({ agent: name, sent: sent.id, accepted: sent.accepted, reply: null })}\n`);
-        ctx.stderr.write(`agent: no reply from "${name}" within ${timeoutMs / 1000} s (is the daemon running? start it with \`agent up\` or \`agent run\`)\n`);
-        return 1;
+        throw new CliError(`no reply from "${name}" within ${timeoutMs / 1000} s (is the daemon running? start it with \`agent up\` or \`agent run\`)`, 1, { code: 'REPLY_TIMEOUT' });
       }
       if (values.json) {
         ctx.stdout.write(`${JSON.stringify({ agent: name, sent: sent.id, accepted: sent.accepted, reply: reply.text, replyId: reply.id, ms: Date.now() - started })}\n`);

@@ -62,7 +62,7 @@ export const statusCommand: Command = {
     const name = positionals[0];
     if (name !== undefined) {
       agents = agents.filter((a) => a.name === name);
-      if (agents.length === 0) throw new CliError(`no agent named "${name}"`, 2);
+      if (agents.length === 0) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     }
     if (values.json) {
       const payload = { daemon: client ? 'running' : 'stopped', ...(ready ? { ready: ready.ready, checks: ready.checks } : {}), relays: relays ?? [], agents };

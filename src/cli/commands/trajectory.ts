@@ -57,7 +57,7 @@ async function list(ref: string, values: { home?: string; since?: string; limit?
   const storage = openStorage(resolveHome(values.home, ctx.env));
   try {
     const agent = findAgent(storage, ref);
-    if (!agent) throw new CliError(`no agent named "${ref}" in this home (see \`agent list\`)`, 2);
+    if (!agent) throw new CliError(`no agent named "${ref}" in this home (see \`agent list\`)`, 2, { code: 'AGENT_NOT_FOUND' });
     const records = storage.ticks.list(agent.index, { since, limit });
     const views = records.map((record) => viewFromRecord(record));
     if (values.json) for (const view of views) ctx.stdout.write(`${tickJsonLine(view)}\n`);
@@ -120,7 +120,7 @@ function pubkeyOrUsage(ref: string): string {
   try {
     return parsePublicKey(ref);
   } catch {
-    throw new CliError(`no agent named "${ref}" in this home, and it is not an npub or hex public key`, 2);
+    throw new CliError(`no agent named "${ref}" in this home, and it is not an npub or hex public key`, 2, { code: 'AGENT_NOT_FOUND' });
   }
 }
 
