@@ -63,6 +63,11 @@ describe('watches and webhooks through the daemon', () => {
     const status = JSON.parse((await runCli(['status', '--home', home, '--json'], { env })).stdout) as { ready: boolean; checks: Record<string, { ok: boolean }> };
     expect(status).toMatchObject({ ready: true, checks: { database: { ok: true }, relays: { ok: true }, wakeLoop: { ok: true } } });
 
+    // With the daemon up, the commands go through its control API (routes /v1/agents/<name>/watches|hooks).
+    const listed = JSON.parse((await runCli(['watch', 'echo', 'list', '--json', '--home', home], { env })).stdout) as Array<{ id: string }>;
+    expect(listed.map((w) => w.id)).toEqual(['w1']);
+    const second = JSON.parse((await runCli(['hook', 'echo', 'add', 'pager', '--json', '--home', home], { env })).stdout) as { url: string };
+    expect(second.url).toBe(`${hooks}/hooks/echo/pager`);
     const pool = testPool(relay.url);
     const author = stranger(0x7d);
     const deploy = author.signEvent({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [['t', 'deploy']], content: 'v1.2 is out' });
