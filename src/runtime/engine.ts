@@ -20,7 +20,7 @@ import { LiveAgents } from './agent.js';
 import { parseApprovalCommand } from './approvals.js';
 import { awaitsReplyFrom } from './delegation.js';
 import { log, type EngineEnv } from './env.js';
-import { RuntimeStoppingError, WebhookNotFoundError, describeError } from './errors.js';
+import { RuntimeStoppingError, WebhookNotFoundError, WebhookReplayError, describeError } from './errors.js';
 import { RuntimeEvents } from './events.js';
 import { Lifecycle } from './lifecycle-ops.js';
 import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
@@ -45,8 +45,6 @@ export interface WebhookInput {
   body: JsonValue;
 }
 
-/** Why a replayed webhook was refused. */
-class ReplayRefused extends Error {}
 
 /** Options of the Runtime. Defaults in brackets. */
 export interface RuntimeOptions {
@@ -275,12 +273,12 @@ export class Runtime {
     try {
       storage.transaction(() => {
         const row = storage.inbox.insert({ agentIndex: record.index, trigger: 'event', dedupeKey: `hook:${hook.name}:${input.deliveryId}`, payload: { webhook }, now });
-        if (!row.inserted) throw new ReplayRefused();
-        if (!storage.processed.markProcessed(`hook:${record.index}:${hook.name}:${input.signature}`, 'queued', now)) throw new ReplayRefused();
+        if (!row.inserted) throw new WebhookReplayError(input.hook, input.deliveryId);
+        if (!storage.processed.markProcessed(`hook:${record.index}:${hook.name}:${input.signature}`, 'queued', now)) throw new WebhookReplayError(input.hook, input.deliveryId);
         inboxId = row.id;
       });
     } catch (error) {
-      if (error instanceof ReplayRefused) return { outcome: 'replay' };
+      if (error instanceof WebhookReplayError) return { outcome: 'replay' };
       throw error;
     }
     this.#schedule(record.index);

@@ -50,6 +50,17 @@ export class WebhookNotFoundError extends CodedError {
   }
 }
 
+/** A webhook delivery seen before (its id, or its signed body): thrown inside the transaction to roll it back. */
+export class WebhookReplayError extends CodedError {
+  override name = 'WebhookReplayError';
+  constructor(
+    readonly hook: string,
+    readonly deliveryId: string,
+  ) {
+    super('WEBHOOK_REPLAY', `webhook "${hook}" delivery "${deliveryId}" (or its signed body) was accepted before`, { permanent: true });
+  }
+}
+
 export class AgentStateError extends CodedError {
   override name = 'AgentStateError';
   constructor(
