@@ -5,6 +5,7 @@
 import type { NostrEvent } from '../protocol/event.js';
 import { tagValue } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
+import { MAX_NIP04_PAYLOAD_CHARS } from '../protocol/nip04.js';
 import { parseThread } from '../protocol/nip10.js';
 import { parseChatRumor, type ChatMessage } from '../protocol/nip17.js';
 import { profileReferences } from '../protocol/nip27.js';
@@ -69,6 +70,9 @@ function fileOf(rumor: Rumor, chat: ChatMessage): FileAttachment {
 export function classifyLegacyDm(event: NostrEvent, agent: Signer, relay: string): Classified {
   const me = agent.getPublicKey();
   if (event.pubkey === me) return { reject: 'own-message', detail: 'kind 4 sent by the agent' };
+  const base = { kind: 'dm' as const, protocol: 'nip04' as const, agentPubkey: me, sender: event.pubkey, eventId: event.id, replyTo: { parentId: event.id, participants: [event.pubkey], relay }, createdAt: event.created_at, relay };
+  // Too large to read, but signed: the sender is known and is told, rather than met with silence.
+  if (event.content.length > MAX_NIP04_PAYLOAD_CHARS) return { messages: [{ ...base, text: '', tooLarge: { chars: event.content.length, limit: MAX_NIP04_PAYLOAD_CHARS } }] };
   let text: string;
   try {
     text = agent.nip04.decrypt(event.pubkey, event.content);
@@ -76,22 +80,7 @@ export function classifyLegacyDm(event: NostrEvent, agent: Signer, relay: string
     return { reject: 'decrypt-failed', detail: `nip04: ${(cause as Error).message}` };
   }
   const parent = inReplyToOf(event);
-  return {
-    messages: [
-      {
-        kind: 'dm',
-        protocol: 'nip04',
-        agentPubkey: me,
-        sender: event.pubkey,
-        text,
-        eventId: event.id,
-        ...(parent !== undefined ? { inReplyTo: parent } : {}),
-        replyTo: { parentId: event.id, participants: [event.pubkey], relay },
-        createdAt: event.created_at,
-        relay,
-      },
-    ],
-  };
+  return { messages: [{ ...base, text, ...(parent !== undefined ? { inReplyTo: parent } : {}) }] };
 }
 
 /** A kind 1 that tags or references hosted agents: one message per agent addressed (not its own notes). */

@@ -109,6 +109,11 @@ export interface InboundMessage {
   subject?: string;
   replyTo: ReplyContext;
   files?: FileAttachment[];
+  /**
+   * Set (with `text` empty) when the message was too large to read: its sender is known (the event is
+   * signed) and gets a short "too long" notice instead of silence.
+   */
+  tooLarge?: { chars: number; limit: number };
   /** Unix seconds: the rumor's (NIP-17) or the event's own `created_at`. */
   createdAt: number;
   /** The relay it was first received from. */

@@ -22,7 +22,7 @@ import { TickBuffer } from './tick-buffer.js';
 import { parseTrigger, trajectoryTrigger, type ParsedTrigger } from './triggers.js';
 import type { Trigger } from './types.js';
 import { finishFailure, emitCommitted, type FailureInput } from './failure.js';
-import { errorCode, isPermanent } from '../util/errors.js';
+import { InputError, errorCode, isPermanent } from '../util/errors.js';
 
 /** What the engine lends a tick. */
 export interface TickHost {
@@ -98,6 +98,10 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     return refuse(host, { ...base, entry, reason, intents: [] });
   }
 
+  if (source?.tooLarge) {
+    const error = new InputError('INPUT_TOO_LARGE', `a ${source.tooLarge.chars}-character ${source.protocol} payload (at most ${source.tooLarge.limit} are read)`);
+    return finishFailure(host, { ...base, entry, steps: [], error, retryable: false });
+  }
   let live: LiveAgent;
   try {
     live = host.live.wake(record, config);

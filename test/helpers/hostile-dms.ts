@@ -49,6 +49,7 @@ const MAKERS: Array<(from: SecretKeySigner, agent: string, oneTime: Uint8Array, 
   (from, agent, key) => ({ what: 'oversized NIP-17 (40 KB)', answered: true, event: wrapRumor(createChatRumor(from.getPublicKey(), { recipients: [agent], content: 'big '.repeat(10_000), createdAt: now() }), from, agent, key) }),
   (from, agent) => ({ what: 'oversized NIP-04 (60 KB)', answered: true, event: from.signEvent({ kind: 4, created_at: now(), tags: [['p', agent]], content: from.nip04.encrypt(agent, 'huge '.repeat(12_000)) }) }),
   (from, agent, key) => ({ what: 'a 40 KB subject (no room to answer in kind)', answered: true, event: wrapRumor(createChatRumor(from.getPublicKey(), { recipients: [agent], content: 'hi', subject: 's'.repeat(40_000), createdAt: now() }), from, agent, key) }),
+  (from, agent) => ({ what: 'NIP-04 past the 200,000-character payload cap', answered: true, event: from.signEvent({ kind: 4, created_at: now(), tags: [['p', agent]], content: from.nip04.encrypt(agent, 'z'.repeat(160_000)) }) }),
   (_from, agent, key) => ({ what: 'undecryptable wrap', answered: false, event: finalizeEvent({ kind: 1059, created_at: now(), tags: [['p', agent]], content: 'AQ'.repeat(200) }, key) }),
   (from, agent) => ({ what: 'undecryptable NIP-04', answered: false, event: from.signEvent({ kind: 4, created_at: now(), tags: [['p', agent]], content: 'bm90IGJhc2U2NA==?iv=AAAAAAAAAAAAAAAAAAAAAA==' }) }),
   (from, agent, key, i) => {
