@@ -1,7 +1,8 @@
 /**
  * No stranger can silence an agent: an open echo agent run by the real daemon (`agent run`, a child
  * process) through relay-dev on loopback gets oversized DMs that must be answered in parts, then 50
- * hostile DMs from 50 strangers, and stays `active` with no failures, answering the next DM at once.
+ * hostile DMs from 50 strangers (and a reply its relay refuses as `invalid:`), and stays `active`
+ * with no failures, answering the next DM at once.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +25,14 @@ let daemon: CliProcess;
 let pool: WsRelayPool;
 /** Every stranger of these tests, so the pool can AUTH as each to read what the agent sent it. */
 const strangers = Array.from({ length: 60 }, (_, i) => strangerKey(i + 1));
+/** The relay refuses the agent's replies to this one as `invalid:` (the outbox side of input faults). */
+const refusedPeer = strangers[56]!;
 
 beforeAll(async () => {
-  const relay = await startTestRelay();
+  const relay = await startTestRelay({
+    configure: (r) =>
+      r.rejectEvent.push((e) => (e.kind === 4 && e.pubkey === agent && e.tags.some((t) => t[0] === 'p' && t[1] === refusedPeer.getPublicKey()) ? 'invalid: this relay refuses that reply' : undefined)),
+  });
   home = tempHome({ relays: [relay.url] });
   const created = await runCli(['create', 'echo', '--behavior', 'echo', '--home', home, '--json'], { env });
   expect(created.code).toBe(0);
@@ -99,6 +105,12 @@ describe('an open agent under hostile DMs', () => {
       if (dm.what.includes('subject') || dm.what.includes('payload cap')) expect(got).toEqual(['Sorry, that message is too long for me to answer.']);
       else expect(unlabel(got[0]!).startsWith('echo: ')).toBe(true);
     }
+    expect(await status()).toMatchObject({ state: 'active', consecutiveFailures: 0, failures: 0 });
+
+    // A reply the relay refuses as `invalid:` fails that outbox row for good; the agent is untouched.
+    const ask = refusedPeer.signEvent({ kind: 4, created_at: now(), tags: [['p', agent]], content: refusedPeer.nip04.encrypt(agent, 'hello?') });
+    expect((await pool.publish(ask))[0]).toMatchObject({ ok: true });
+    await eventually(() => /gave up publishing.*invalid: this relay refuses that reply/.test(daemon.stderr()), 20_000, 'the outbox giving up on the refused reply');
     expect(await status()).toMatchObject({ state: 'active', consecutiveFailures: 0, failures: 0 });
 
     const friend = strangers[55]!;
