@@ -30,7 +30,7 @@ function hostName(hostOrUrl: string): string | undefined {
 /** Why an AUTH event is not acceptable on this connection, or undefined when it is. */
 export function authProblem(relay: Relay, conn: Connection, event: NostrEvent): string | undefined {
   if (event.kind !== Kind.ClientAuth) return `invalid: AUTH needs kind ${Kind.ClientAuth}, got ${event.kind}`;
-  if (tagValue(event, 'challenge') !== conn.challenge) return 'invalid: the challenge tag does not match';
+  if (!conn.challenged || tagValue(event, 'challenge') !== conn.challenge) return 'invalid: the challenge tag does not match';
   const relayTag = tagValue(event, 'relay') ?? '';
   if (!/^wss?:\/\//i.test(relayTag)) return 'invalid: the relay tag must be this relay\'s ws:// or wss:// URL';
   const claimed = hostName(relayTag);
@@ -42,8 +42,9 @@ export function authProblem(relay: Relay, conn: Connection, event: NostrEvent): 
   return undefined;
 }
 
-/** Handles `["AUTH", event]`, answering OK. */
+/** Handles `["AUTH", event]`, answering OK (a NOTICE when the relay does not do NIP-42). */
 export function handleAuth(relay: Relay, conn: Connection, msg: unknown[]): void {
+  if (relay.authMode === 'off') return relay.notice(conn, 'invalid: this relay does not support AUTH (NIP-42)');
   const parsed = EventSchema.safeParse(msg[1]);
   if (!parsed.success) {
     const id = (msg[1] as { id?: unknown } | undefined)?.id;
@@ -54,6 +55,10 @@ export function handleAuth(relay: Relay, conn: Connection, msg: unknown[]): void
   }
   const problem = authProblem(relay, conn, parsed.data);
   if (problem) return conn.ok(parsed.data.id, false, problem);
+  if (!conn.authed.has(parsed.data.pubkey) && conn.authed.size >= relay.authKeysPerConnection) {
+    // strfry's answer to a second AUTH on one connection: the client needs another connection for that key.
+    return conn.ok(parsed.data.id, false, `error: already authenticated; this relay accepts ${relay.authKeysPerConnection} key(s) per connection`);
+  }
   conn.authed.add(parsed.data.pubkey);
   relay.logger.log({ level: 'debug', ns: 'relay', msg: 'authenticated', conn: conn.id, pubkey: parsed.data.pubkey });
   conn.ok(parsed.data.id, true, '');

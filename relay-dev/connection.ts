@@ -55,6 +55,13 @@ export class Connection implements ConnectionInfo {
   readonly subs = new Map<string, Subscription>();
   /** A fresh NIP-42 challenge, valid for the life of the connection. */
   readonly challenge = randomBytes(16).toString('hex');
+  /** True once the challenge went out (on connect, or on demand). */
+  challenged = false;
+  /**
+   * On-demand AUTH (strfry's habit): no challenge on connect; the first `auth-required:` refusal is
+   * preceded by it, so the client has a challenge to answer when it reads the refusal.
+   */
+  challengeOnDemand = false;
   private pending = 0;
   private paused = false;
 
@@ -90,6 +97,7 @@ export class Connection implements ConnectionInfo {
 
   /** `["OK", id, accepted, message]`. */
   ok(id: string, accepted: boolean, message: string): void {
+    if (!accepted) this.challengeIfRefusedForAuth(message);
     this.send(JSON.stringify(['OK', id, accepted, message]));
     this.answers?.ok(accepted, message);
   }
@@ -107,6 +115,7 @@ export class Connection implements ConnectionInfo {
   /** `["CLOSED", subId, message]`, and forgets the subscription. */
   closed(subId: string, message: string): void {
     this.subs.delete(subId);
+    this.challengeIfRefusedForAuth(message);
     this.send(JSON.stringify(['CLOSED', subId, message]));
     this.answers?.closed(message);
   }
@@ -116,9 +125,15 @@ export class Connection implements ConnectionInfo {
     this.send(JSON.stringify(['NOTICE', message]));
   }
 
-  /** `["AUTH", challenge]`. */
+  /** `["AUTH", challenge]` (once per connection). */
   sendChallenge(): void {
+    if (this.challenged) return;
+    this.challenged = true;
     this.send(JSON.stringify(['AUTH', this.challenge]));
+  }
+
+  private challengeIfRefusedForAuth(message: string): void {
+    if (this.challengeOnDemand && message.startsWith('auth-required:')) this.sendChallenge();
   }
 
   /** Closes the socket with a reason. */

@@ -7,10 +7,10 @@ import { Relay, type RelayInfo } from './relay.js';
 import { RelayMetrics } from './metrics.js';
 import { listen } from './server.js';
 import { EventStore } from './store.js';
-import type { RelayLimits, RelayLogger } from './types.js';
+import type { AuthMode, RelayLimits, RelayLogger, WithholdMode } from './types.js';
 import { Verifier } from './verifier.js';
 
-export { Relay, DEFAULT_INFO, type RelayConfig, type RelayInfo } from './relay.js';
+export { Relay, DEFAULT_INFO, challengesOnConnect, type RelayConfig, type RelayInfo } from './relay.js';
 export { EventStore, operatorScope, type QueryScope, type SaveStatus } from './store.js';
 export { DEFAULT_LIMITS, resolveLimits, limitationDocument } from './limits.js';
 export { Verifier, defaultVerifyThreads } from './verifier.js';
@@ -38,15 +38,21 @@ export interface RelayOptions {
   /** Signature worker threads; 0 verifies on the main thread. Default: one per core, at most 4. */
   verifyThreads?: number;
   logger?: RelayLogger;
-  /** Kinds served only to their authenticated `p` recipient. Default [4, 1059]. */
+  /** Kinds served only to their authenticated `p` recipient. Default [4, 1059] (none with `auth: 'off'`). */
   privateKinds?: number[];
+  /** NIP-42 habit to play: `on-connect` (default), `on-demand` (strfry), `required`, `off` (see AuthMode). */
+  auth?: AuthMode;
+  /** Answer unauthenticated reads of private kinds by withholding them: `mixed` (strfry) or `all` (see WithholdMode). */
+  withhold?: WithholdMode;
+  /** Pubkeys that may authenticate on one connection (strfry: 1). Default: no limit. */
+  authKeysPerConnection?: number;
   /** Public ws(s) URL when behind a proxy (accepted in NIP-42 `relay` tags). */
   publicUrl?: string;
   /** How often expired events are purged (NIP-40), in ms. Default 60 000; 0 disables the timer. */
   purgeIntervalMs?: number;
   /** Serve Prometheus metrics at GET /metrics on the relay's port. Default false. */
   metrics?: boolean;
-  /** Called before listening: push hooks onto relay.rejectEvent, relay.rejectFilter, relay.onEventSaved. */
+  /** Called before listening: push hooks onto relay.rejectEvent, relay.rejectFilter, relay.rejectReq, relay.onEventSaved. */
   configure?: (relay: Relay) => void;
 }
 
@@ -90,6 +96,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       logger,
       privateKinds: options.privateKinds,
       publicUrl: options.publicUrl,
+      auth: options.auth,
+      withhold: options.withhold,
+      authKeysPerConnection: options.authKeysPerConnection,
     });
     if (options.metrics) relay.metrics = new RelayMetrics(relay);
     options.configure?.(relay);

@@ -148,9 +148,13 @@ export class Ingest {
       }
       if (verdict !== undefined) return { refuse: prefixed(verdict) };
     }
-    if (!isEphemeralKind(item.event.kind) && this.relay.store.has(item.event.id)) return 'duplicate';
+    const stored = isEphemeralKind(item.event.kind) ? undefined : this.relay.store.getRaw(item.event.id);
+    // The very event already stored: no need to check it again.
+    if (stored !== undefined && stored === item.raw) return 'duplicate';
     const valid = await this.relay.verifier.verify(item.event, item.raw);
-    return valid ? 'ok' : { refuse: 'invalid: the id or signature does not match the event' };
+    if (!valid) return { refuse: 'invalid: the id or signature does not match the event' };
+    // A stored id with other bytes that still verify: the same event with another (Schnorr) signature.
+    return stored !== undefined ? 'duplicate' : 'ok';
   }
 
   private commit(items: Item[], verdicts: Verdict[]): void {

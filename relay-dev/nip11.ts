@@ -20,7 +20,12 @@ export function infoDocument(relay: Relay): Record<string, unknown> {
     supported_nips,
     software,
     version,
-    limitation: limitationDocument(relay.limits),
+    limitation: {
+      ...limitationDocument(relay.limits, relay.authMode === 'required'),
+      // This relay's extension (named after strfry's setting): kinds a client must AUTH to read, so it can ask
+      // for them in REQs of their own and not take an empty answer for an empty inbox.
+      restricted_read_kinds: [...relay.privateKinds],
+    },
   };
 }
 

@@ -40,6 +40,10 @@ export function parseSubscription(relay: Relay, conn: Connection, msg: unknown[]
     }
     filters.push(parsed.data);
   }
+  for (const hook of relay.rejectReq) {
+    const verdict = hook(filters, conn);
+    if (verdict !== undefined) return refuse(prefixed(verdict));
+  }
   return { id: subId, filters, terms: filters.map((f) => (f.search === undefined ? undefined : searchTerms(f.search))) };
 }
 

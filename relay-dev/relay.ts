@@ -10,11 +10,12 @@ import { handleCount } from './counting.js';
 import { handleEvent } from './adding.js';
 import { Ingest } from './ingest.js';
 import { resolveLimits } from './limits.js';
-import { eventLimits, eventRateLimit, privateKindsNeedAuth, protectedEvents } from './policies.js';
+import { authRequiredForEvents, authRequiredForReads, eventLimits, eventRateLimit, privateKindsNeedAuth, protectedEvents } from './policies.js';
 import { handleClose, handleReq } from './querying.js';
 import { contentMatches } from './search.js';
 import type { EventStore, QueryScope } from './store.js';
 import type {
+  AuthMode,
   OnClosedHook,
   OnEphemeralEventHook,
   OnEventSavedHook,
@@ -22,8 +23,10 @@ import type {
   OnReqServedHook,
   RejectEventHook,
   RejectFilterHook,
+  RejectReqHook,
   RelayLimits,
   RelayLogger,
+  WithholdMode,
 } from './types.js';
 import { Verifier } from './verifier.js';
 import type { RelayMetrics } from './metrics.js';
@@ -49,10 +52,16 @@ export interface RelayConfig {
   /** Signature checking; default a worker pool sized to the machine. */
   verifier?: Verifier;
   logger?: RelayLogger;
-  /** Kinds served only to an authenticated pubkey named in their `p` tag. Default [4, 1059]. */
+  /** Kinds served only to an authenticated pubkey named in their `p` tag. Default [4, 1059] (none with `auth: 'off'`). */
   privateKinds?: number[];
   /** The public ws(s) URL, accepted in NIP-42 `relay` tags besides the Host the client connected to. */
   publicUrl?: string;
+  /** When the challenge is sent and what needs AUTH (see AuthMode). Default `on-connect`. */
+  auth?: AuthMode;
+  /** How unauthenticated reads of private kinds are answered (see WithholdMode). Default: refused. */
+  withhold?: WithholdMode;
+  /** How many pubkeys may authenticate on one connection (strfry and others: 1). Default: no limit. */
+  authKeysPerConnection?: number;
 }
 
 /** The default NIP-11 identity of relay-dev. */
@@ -65,6 +74,11 @@ export const DEFAULT_INFO: RelayInfo = {
   supported_nips: [1, 9, 11, 17, 40, 42, 45, 50, 59, 70],
 };
 
+/** Whether a connection gets the challenge as soon as it opens. */
+export function challengesOnConnect(mode: AuthMode): boolean {
+  return mode === 'on-connect' || mode === 'required';
+}
+
 /** A Nostr relay: hooks, subscriptions, and the ingest pipeline over an EventStore. */
 export class Relay {
   readonly store: EventStore;
@@ -76,10 +90,16 @@ export class Relay {
   readonly publicUrl: string | undefined;
   /** Kinds served only to their authenticated `p` recipient. */
   privateKinds: number[];
+  /** NIP-42 behaviour (fixed at construction: the hooks below are chosen by it). */
+  readonly authMode: AuthMode;
+  readonly withhold: WithholdMode | undefined;
+  readonly authKeysPerConnection: number;
   /** Each may refuse an incoming event (return a prefixed message). Runs in order; first refusal wins. */
   readonly rejectEvent: RejectEventHook[];
   /** Each may refuse a REQ/COUNT filter. */
   readonly rejectFilter: RejectFilterHook[];
+  /** Each may refuse a whole REQ/COUNT (its filters together), after every filter passed rejectFilter. */
+  readonly rejectReq: RejectReqHook[];
   /** Called after each event is committed. */
   readonly onEventSaved: OnEventSavedHook[] = [];
   /** Called after each ephemeral event is delivered. */
@@ -104,13 +124,24 @@ export class Relay {
     this.store = config.store;
     this.limits = resolveLimits(config.limits);
     this.info = { ...DEFAULT_INFO, ...config.info };
+    if (config.auth === 'off') this.info.supported_nips = this.info.supported_nips.filter((n) => n !== 42);
     this.now = config.now ?? Date.now;
     this.logger = config.logger ?? { log: () => {} };
     this.verifier = config.verifier ?? new Verifier(undefined, (msg) => this.logger.log({ level: 'warn', ns: 'relay', msg }));
     this.publicUrl = config.publicUrl;
-    this.privateKinds = config.privateKinds ?? [4, 1059];
-    this.rejectEvent = [eventRateLimit(this.limits, this.now), eventLimits(this.limits, this.now), protectedEvents()];
-    this.rejectFilter = [privateKindsNeedAuth(() => this.privateKinds)];
+    this.authMode = config.auth ?? 'on-connect';
+    this.withhold = config.withhold;
+    this.authKeysPerConnection = config.authKeysPerConnection ?? Number.POSITIVE_INFINITY;
+    // Without NIP-42 nobody could ever read a private kind: a relay that never heard of AUTH serves them to all.
+    this.privateKinds = this.authMode === 'off' ? [] : (config.privateKinds ?? [4, 1059]);
+    const authEnabled = (): boolean => this.authMode !== 'off';
+    this.rejectEvent = [eventRateLimit(this.limits, this.now), eventLimits(this.limits, this.now), protectedEvents(authEnabled)];
+    this.rejectFilter = [];
+    this.rejectReq = [privateKindsNeedAuth(() => this.privateKinds, () => this.withhold)];
+    if (this.authMode === 'required') {
+      this.rejectEvent.unshift(authRequiredForEvents());
+      this.rejectReq.unshift(authRequiredForReads());
+    }
     this.ingest = new Ingest(this);
   }
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection } from './connection.js';
 import { handleHttp } from './nip11.js';
-import type { Relay } from './relay.js';
+import { challengesOnConnect, type Relay } from './relay.js';
 
 /** A listening relay server. */
 export interface RelayServer {
@@ -31,7 +31,9 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
       const conn = new Connection(ws, req.socket.remoteAddress ?? '', req.headers.host ?? '', socket, relay.answers);
       sockets.set(ws, conn);
       relay.connections.add(conn);
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+        // NIP-01 speaks JSON text frames only: a binary frame is refused, never decoded as if it were text.
+        if (isBinary) return relay.notice(conn, 'invalid: binary frames are not supported; send NIP-01 messages as text frames');
         // ws hands over Buffers (binaryType 'nodebuffer'): decode in place, never copy.
         const text = Array.isArray(data)
           ? Buffer.concat(data).toString('utf8')
@@ -45,7 +47,8 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
         relay.connections.delete(conn);
       });
       ws.on('error', (error) => relay.logger.log({ level: 'debug', ns: 'relay', msg: 'socket error', conn: conn.id, error: error.message }));
-      conn.sendChallenge();
+      conn.challengeOnDemand = relay.authMode === 'on-demand';
+      if (challengesOnConnect(relay.authMode)) conn.sendChallenge();
     });
   });
 

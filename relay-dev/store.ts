@@ -65,8 +65,14 @@ export class EventStore {
 
   /** The stored event with this id (expired or not), if any. */
   get(id: string): NostrEvent | undefined {
+    const raw = this.getRaw(id);
+    return raw === undefined ? undefined : (JSON.parse(raw) as NostrEvent);
+  }
+
+  /** The stored JSON of the event with this id, exactly as it is served, if any. */
+  getRaw(id: string): string | undefined {
     const row = this.stmt('SELECT raw FROM events WHERE id = ?').get(id) as { raw: string } | undefined;
-    return row ? (JSON.parse(row.raw) as NostrEvent) : undefined;
+    return row?.raw;
   }
 
   /** Stored JSON of the events matching one filter, in NIP-01 order, at most `limit`. */

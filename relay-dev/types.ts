@@ -39,6 +39,8 @@ export interface ConnectionInfo {
   readonly authed: ReadonlySet<string>;
   /** The current NIP-42 challenge. */
   readonly challenge: string;
+  /** True once the challenge has been sent to the client. */
+  readonly challenged: boolean;
 }
 
 /** A verdict: undefined accepts; a string refuses (a NIP-01 prefix is added when missing: `blocked:`). */
@@ -49,6 +51,27 @@ export type RejectEventHook = (event: NostrEvent, conn: ConnectionInfo) => Verdi
 
 /** Decides whether to refuse a REQ or COUNT filter; a refusal becomes CLOSED with its message. */
 export type RejectFilterHook = (filter: Filter, conn: ConnectionInfo) => Verdict;
+
+/** Decides whether to refuse a whole REQ or COUNT (all its filters together), after each filter passed. */
+export type RejectReqHook = (filters: readonly Filter[], conn: ConnectionInfo) => Verdict;
+
+/**
+ * When the relay sends its NIP-42 challenge and what needs AUTH:
+ * - `on-connect`: the challenge on connect; private kinds need AUTH to be read;
+ * - `on-demand`: no challenge until something needs AUTH, then right before the `auth-required:` refusal (strfry);
+ * - `required`: the challenge on connect, and every REQ, COUNT and EVENT needs AUTH first (NIP-11 `auth_required`);
+ * - `off`: no NIP-42 at all; private kinds are served to anyone, like a relay that never heard of AUTH.
+ */
+export type AuthMode = 'on-connect' | 'on-demand' | 'required' | 'off';
+
+/**
+ * How a read of private kinds by someone not authenticated is answered:
+ * - undefined (default): a filter naming a private kind is refused (`CLOSED auth-required:`);
+ * - `mixed`: strfry's rule: refused only when every filter names private kinds only; otherwise accepted and the
+ *   private events withheld without a word, stored and live;
+ * - `all`: never refused; private events are silently withheld from whoever may not read them.
+ */
+export type WithholdMode = 'mixed' | 'all';
 
 /** Runs after an event was committed to storage (not for ephemeral events). */
 export type OnEventSavedHook = (event: NostrEvent) => void;

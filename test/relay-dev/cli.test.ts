@@ -91,9 +91,9 @@ describe('agent relay', () => {
     expect(existsSync(join(home, 'relay.db'))).toBe(true);
   });
 
-  it('prints JSON with --json and keeps nothing on disk with --memory', async () => {
+  it('prints JSON with --json and keeps nothing on disk with --memory; --auth/--withhold/--auth-keys set its NIP-42 habit', async () => {
     const home = tempHome();
-    const s = run(['--port', '0', '--memory', '--json'], home);
+    const s = run(['--port', '0', '--memory', '--json', '--auth', 'on-demand', '--withhold', 'mixed', '--auth-keys', '1'], home);
     const line = await waitFor(() => s.stdout().split('\n').find((l) => l.startsWith('{')), 20_000, 'json line');
     const info = JSON.parse(line) as { url: string; port: number; db: string };
     expect(info.url).toBe(`ws://127.0.0.1:${info.port}`);
@@ -101,6 +101,13 @@ describe('agent relay', () => {
     // `agent relay` serves its Prometheus metrics on its own port.
     const metrics = await scrape(`http://127.0.0.1:${info.port}/metrics`);
     expect(metrics.type('relay_events_total')).toBe('COUNTER');
+    // on-demand: no challenge on connect; mixed: a REQ of private kinds only is refused (the challenge first).
+    const c = await RawClient.connect(info.url, { challenge: false });
+    clients.push(c);
+    expect((await c.req('pub', { kinds: [1] })).events).toEqual([]);
+    expect((await c.req('mixed', { kinds: [1059] }, { kinds: [1] })).closed).toBeUndefined();
+    expect((await c.req('dm', { kinds: [1059] })).closed).toMatch(/^auth-required: /);
+    expect(c.received.map((m) => m[0])).toEqual(['EOSE', 'EOSE', 'AUTH', 'CLOSED']);
     s.child.kill('SIGINT');
     expect((await s.exited).code).toBe(0);
     expect(existsSync(join(home, 'relay.db'))).toBe(false);
@@ -113,6 +120,7 @@ describe('agent relay', () => {
       [['--port', '70000'], /--port must be at most 65535/],
       [['--public-url', 'http://x'], /--public-url must be a ws/],
       [['--bogus'], /bogus/],
+      [['--auth', 'sometimes'], /--auth must be one of on-connect, on-demand, required, off/],
     ];
     for (const [args, message] of cases) {
       const r = spawnSync(process.execPath, [BIN, 'relay', ...args], { encoding: 'utf8', env: { ...process.env, AGENT_HOME: tempHome() } });

@@ -6,12 +6,15 @@ export type Message = [string, ...unknown[]];
 /** A connected raw client; every received message is kept in `messages`. */
 export class RawClient {
   readonly messages: Message[] = [];
+  /** Every message in arrival order, consumed or not (to assert what came before what). */
+  readonly received: Message[] = [];
   private cursor = 0;
   private waiters: Array<() => void> = [];
   closedWith: { code: number; reason: string } | undefined;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
+      this.received.push(JSON.parse(data.toString('utf8')) as Message);
       this.messages.push(JSON.parse(data.toString('utf8')) as Message);
       this.wake();
     });
@@ -21,15 +24,15 @@ export class RawClient {
     });
   }
 
-  /** Connects and waits for the relay's AUTH challenge. */
-  static async connect(url: string): Promise<RawClient> {
+  /** Connects and (unless `challenge: false`, for relays that send none on connect) waits for the AUTH challenge. */
+  static async connect(url: string, options: { challenge?: boolean } = {}): Promise<RawClient> {
     const ws = new WebSocket(url);
     const client = new RawClient(ws); // listening before open: the challenge may arrive with the handshake
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    client.challenge = String((await client.next((m) => m[0] === 'AUTH'))[1]);
+    if (options.challenge !== false) client.challenge = String((await client.next((m) => m[0] === 'AUTH'))[1]);
     return client;
   }
 

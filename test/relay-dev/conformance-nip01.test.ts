@@ -1,6 +1,9 @@
 /** NIP-01 conformance over a plain WebSocket: verbs, every filter field, kinds, validation prefixes. */
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadFastCrypto } from '../../src/protocol/crypto.js';
+import { loadFastCrypto, verifyEvent } from '../../src/protocol/crypto.js';
+import type { NostrEvent } from '../../src/protocol/event.js';
+import { bytesToHex, hexToBytes } from '../../src/protocol/hex.js';
 import type { RawClient } from './client.js';
 import { alice, bob, carol, RelayHarness, sign, T0 } from './fixtures.js';
 
@@ -26,6 +29,30 @@ describe('NIP-01 verbs', () => {
     const [ok, message] = await c.publish(e);
     expect(ok).toBe(true);
     expect(message).toMatch(/^duplicate: /);
+  });
+
+  it('answers an id already stored with other content or a bad signature invalid:, never duplicate:', async () => {
+    const c = await relayAndClient();
+    const e = sign(alice, { kind: 1, content: 'the original' });
+    expect(await c.publish(e)).toEqual([true, '']);
+    const edited: NostrEvent = { ...e, content: 'not the original' };
+    const badSig: NostrEvent = { ...e, sig: 'ab'.repeat(64) };
+    expect((await c.publish(edited))[1]).toMatch(/^invalid: /);
+    expect((await c.publish(badSig))[1]).toMatch(/^invalid: /);
+    // The same event under another valid Schnorr signature (other auxiliary randomness) is the same event.
+    const resigned = { ...e, sig: bytesToHex(schnorr.sign(hexToBytes(e.id), alice.sk, new Uint8Array(32).fill(7))) };
+    expect(resigned.sig).not.toBe(e.sig);
+    expect(verifyEvent(resigned)).toBe(true);
+    expect(await c.publish(resigned)).toEqual([true, expect.stringMatching(/^duplicate: /)]);
+    expect((await c.req('s', { ids: [e.id] })).events).toEqual([e]);
+  });
+
+  it('refuses a binary frame with a NOTICE and keeps the connection', async () => {
+    const c = await relayAndClient();
+    c.ws.send(Buffer.from(JSON.stringify(['REQ', 'bin', {}])), { binary: true });
+    expect((await c.next((m) => m[0] === 'NOTICE'))[1]).toMatch(/^invalid: binary frames/);
+    expect(c.received.some((m) => m[1] === 'bin')).toBe(false);
+    expect((await c.req('text', { kinds: [1] })).events).toEqual([]);
   });
 
   it('refuses bad ids, bad signatures and malformed events with invalid:, and lives on', async () => {

@@ -65,9 +65,9 @@ export class RelayHarness {
     return this.running;
   }
 
-  /** A new raw client connected to the relay. */
-  async connect(): Promise<RawClient> {
-    const c = await RawClient.connect(this.relay.url);
+  /** A new raw client connected to the relay (`challenge: false` when the relay sends none on connect). */
+  async connect(options: { challenge?: boolean } = {}): Promise<RawClient> {
+    const c = await RawClient.connect(this.relay.url, options);
     this.#clients.push(c);
     return c;
   }

@@ -12,7 +12,7 @@ import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | --memory] [options]
+const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | --memory] [--auth MODE] [options]
 
   --host ADDR          interface to bind (default 127.0.0.1; 0.0.0.0 to serve the network)
   --port N             port (default 7777; 0 picks a free one and prints it)
@@ -23,8 +23,23 @@ const USAGE = `usage: agent relay [--host 127.0.0.1] [--port 7777] [--db FILE | 
   --rate N             EVENTs per second per connection (default 200; 0 = no limit)
   --verify-threads N   signature-checking threads (default: one per core, at most 4; 0 = main thread)
   --no-metrics         do not serve Prometheus metrics at GET /metrics on the relay's port
+  --auth MODE          NIP-42 habit: on-connect (default: challenge on connect), on-demand (challenge only
+                       when something needs AUTH, like strfry), required (AUTH before anything), off (no NIP-42)
+  --withhold WHICH     answer unauthenticated reads of kinds 4/1059 by withholding them instead of CLOSED:
+                       mixed (strfry: CLOSED only when every filter asks for them alone) or all (never CLOSED)
+  --auth-keys N        pubkeys that may authenticate on one connection (strfry: 1; default: no limit)
   --json               print {"url","port","db"} instead of the listening line
   --verbose            log debug records to stderr`;
+
+const AUTH_MODES = ['on-connect', 'on-demand', 'required', 'off'] as const;
+const WITHHOLD_MODES = ['mixed', 'all'] as const;
+
+/** A flag value from a fixed list, or undefined when the flag was not given; anything else is a usage error. */
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+}
 
 export const relayCommand: Command = {
   name: 'relay',
@@ -42,6 +57,9 @@ export const relayCommand: Command = {
         'public-url': { type: 'string' },
         rate: { type: 'string' },
         'verify-threads': { type: 'string' },
+        auth: { type: 'string' },
+        withhold: { type: 'string' },
+        'auth-keys': { type: 'string' },
         verbose: { type: 'boolean' },
         'no-metrics': { type: 'boolean' },
       },
@@ -55,6 +73,10 @@ export const relayCommand: Command = {
     if (publicUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(publicUrl)) {
       throw new UsageError(`--public-url must be a ws:// or wss:// URL, got "${publicUrl}"`);
     }
+    const auth = oneOf(values.auth, '--auth', AUTH_MODES);
+    const withhold = oneOf(values.withhold, '--withhold', WITHHOLD_MODES);
+    const authKeys = values['auth-keys'] === undefined ? undefined : parseIndex(values['auth-keys'], '--auth-keys');
+    if (authKeys === 0) throw new UsageError('--auth-keys must be at least 1');
     const dbFile = values.memory ? undefined : (values.db ?? homePaths(resolveHome(values.home, ctx.env)).relayDatabase);
     if (dbFile) mkdirSync(dirname(dbFile), { recursive: true, mode: 0o700 });
 
@@ -68,6 +90,9 @@ export const relayCommand: Command = {
         dbFile,
         name: values.name,
         publicUrl,
+        auth,
+        withhold,
+        authKeysPerConnection: authKeys,
         limits: values.rate === undefined ? undefined : { eventsPerSecond: parseIndex(values.rate, '--rate') },
         metrics: !values['no-metrics'],
         verifyThreads: values['verify-threads'] === undefined ? undefined : parseIndex(values['verify-threads'], '--verify-threads'),
