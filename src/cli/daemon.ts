@@ -119,7 +119,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const record of hosted) for (const url of agentRelays(record)) listenRelays.add(url);
 
   const pool = new WsRelayPool({ relays: [...listenRelays], logger });
-  pool.addAuthSigner(owner);
   const relayOf = new Map<string, string[]>();
   const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
 
@@ -177,6 +176,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     inbox.addAgent(signerFor(record.index));
   };
   for (const record of hosted) host(record);
+  // After the agents: a relay that takes one AUTH key per connection gives it to an agent (whose DMs it
+  // then serves on the shared connection), not to the owner, whose key only writes need.
+  pool.addAuthSigner(owner);
 
   for (const r of storage.agents.list()) names.set(r.pubkey, r.name);
   const { ops, metrics } = createDaemonOps({

@@ -12,6 +12,8 @@ export const RelayLimitationSchema = z
     max_limit: positive,
     max_subid_length: positive,
     auth_required: z.boolean().optional().catch(undefined),
+    /** Kinds the relay serves only after NIP-42 AUTH (relay-dev's extension, named after strfry's `restrictedReadKinds`). */
+    restricted_read_kinds: z.array(z.number().int().nonnegative()).max(1000).optional().catch(undefined),
   })
   .catch({});
 

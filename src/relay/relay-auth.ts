@@ -1,10 +1,15 @@
 /**
- * NIP-42 on one connection. A relay authenticates one pubkey per AUTH event but may accept several
- * on the same connection, so every hosted agent's key answers the challenge: one subscription can
- * then be served gift wraps and kind 4 addressed to any of them.
+ * NIP-42 on one connection. A relay authenticates one pubkey per AUTH event and may accept several on
+ * the same connection (relay-dev), so every hosted agent's key answers the challenge: one subscription
+ * is then served gift wraps and kind 4 addressed to any of them. Many relays (strfry, nostr-rs-relay)
+ * accept only one key per connection: a key refused while another was accepted teaches the connection
+ * that limit, and from then on it authenticates only as many keys as the relay takes (the others need
+ * a connection of their own: see WsRelayPool.lane).
  */
 import type { EventTemplate, NostrEvent } from '../protocol/event.js';
 import { createAuthTemplate } from '../protocol/nip42.js';
+import { rejectionPrefix } from '../protocol/schema.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
 /** What AUTH needs of a key (a Signer fits). */
@@ -19,11 +24,19 @@ export interface RelayAuthOptions {
   signers: () => Iterable<AuthSigner>;
   /** Unix seconds. */
   now: () => number;
+  clock: Clock;
   send: (event: NostrEvent) => boolean;
   logger: Logger;
   /** Called when every AUTH in flight has been answered (to re-send subscriptions refused for auth). */
   onAuthenticated: () => void;
+  /** Keys per connection the relay has shown it accepts (kept by the connection across reconnects). */
+  keyLimit: () => number | undefined;
+  /** The relay refused a key while it had accepted `accepted` others on this connection. */
+  onKeyLimit: (accepted: number) => void;
 }
+
+/** Refusals about the key or the event itself, not about how many keys the connection holds. */
+const ABOUT_THE_KEY = new Set(['restricted', 'blocked', 'invalid']);
 
 /** Challenge, accepted keys and AUTH events in flight for the current connection. */
 export class RelayAuth {
@@ -31,7 +44,11 @@ export class RelayAuth {
   #challenge: string | undefined;
   readonly #authed = new Set<string>();
   readonly #inFlight = new Map<string, string>();
+  /** Keys refused this round for a reason that another connection might not give. */
+  readonly #refusedBeside = new Set<string>();
+  #epoch = 0;
   #waiters: Array<() => void> = [];
+  #challengeWaiters: Array<() => void> = [];
 
   constructor(options: RelayAuthOptions) {
     this.#o = options;
@@ -42,20 +59,50 @@ export class RelayAuth {
     return [...this.#authed];
   }
 
+  /** Grows by one each time a key is accepted (a REQ sent at an older epoch may have been answered for fewer keys). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** True while AUTH events await their OK. */
+  inFlight(): boolean {
+    return this.#inFlight.size > 0;
+  }
+
+  /** True once the relay has sent a challenge on this connection. */
+  hasChallenge(): boolean {
+    return this.#challenge !== undefined;
+  }
+
+  /** True while AUTH may still change what the relay serves: keys to offer, and no challenge yet or AUTH under way. */
+  mayStillSucceed(): boolean {
+    if (this.keys().length === 0) return false;
+    return this.#challenge === undefined || this.#inFlight.size > 0;
+  }
+
+  /** The keys this connection authenticates: every signer, or only the first ones when the relay limits keys per connection. */
+  keys(): AuthSigner[] {
+    const all = [...this.#o.signers()];
+    const limit = this.#o.keyLimit();
+    return limit === undefined ? all : all.slice(0, limit);
+  }
+
   /** A new challenge: answer it with every key not yet accepted. */
   onChallenge(challenge: string): void {
     this.#challenge = challenge;
-    this.authenticate(this.#o.signers());
+    for (const wake of this.#challengeWaiters.splice(0)) wake();
+    this.authenticate(this.keys());
   }
 
   /** Sends AUTH for each key that is neither accepted nor in flight (no-op before a challenge). */
   authenticate(signers: Iterable<AuthSigner>): void {
     const challenge = this.#challenge;
     if (challenge === undefined) return;
+    const allowed = new Set(this.keys().map((s) => s.getPublicKey()));
     const busy = new Set(this.#inFlight.values());
     for (const signer of signers) {
       const pubkey = signer.getPublicKey();
-      if (this.#authed.has(pubkey) || busy.has(pubkey)) continue;
+      if (!allowed.has(pubkey) || this.#authed.has(pubkey) || busy.has(pubkey)) continue;
       const event = signer.signEvent(createAuthTemplate(this.#o.url, challenge, this.#o.now()));
       if (!this.#o.send(event)) return;
       this.#inFlight.set(event.id, pubkey);
@@ -65,32 +112,34 @@ export class RelayAuth {
 
   /**
    * Something was refused with `auth-required:`. Returns true when `onAuthenticated` will follow
-   * (AUTH is in flight, or already done and the refusal raced it), false when AUTH cannot help.
+   * (AUTH is in flight, or already done and the refusal raced it, or a challenge may still come),
+   * false when AUTH cannot help.
    */
   request(): boolean {
+    if (this.keys().length === 0) return false;
     if (this.#challenge === undefined) return true; // the challenge's arrival triggers AUTH
-    this.authenticate(this.#o.signers());
+    this.authenticate(this.keys());
     if (this.#inFlight.size > 0) return true;
     if (this.#authed.size === 0) return false;
     queueMicrotask(() => this.#o.onAuthenticated());
     return true;
   }
 
-  /** For a publish refused with `auth-required:`: authenticates and resolves true if any key was accepted. */
-  async ensure(signal?: AbortSignal): Promise<boolean> {
+  /**
+   * For a publish refused with `auth-required:`: waits up to `waitMs` for a challenge if none came yet
+   * (some relays send it with the refusal), authenticates, and resolves true if any key was accepted.
+   */
+  async ensure(waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#challenge === undefined && this.keys().length > 0) await this.#wait(this.#challengeWaiters, waitMs, signal);
     if (this.#challenge === undefined) return false;
-    this.authenticate(this.#o.signers());
-    if (this.#inFlight.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5000);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
+    this.authenticate(this.keys());
+    await this.settled(waitMs, signal);
     return this.#authed.size > 0;
+  }
+
+  /** Resolves once no AUTH is in flight (or after `waitMs`). */
+  async settled(waitMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#inFlight.size > 0) await this.#wait(this.#waiters, waitMs, signal);
   }
 
   /** Handles an OK; returns true when it answered one of our AUTH events. */
@@ -98,12 +147,19 @@ export class RelayAuth {
     const pubkey = this.#inFlight.get(id);
     if (pubkey === undefined) return false;
     this.#inFlight.delete(id);
-    if (ok) this.#authed.add(pubkey);
-    else this.#o.logger.log({ level: 'warn', ns: 'relay', msg: 'AUTH refused', relay: this.#o.url, pubkey, reason: message.slice(0, 200) });
+    if (ok) {
+      this.#authed.add(pubkey);
+      this.#epoch++;
+    } else if (!ABOUT_THE_KEY.has(rejectionPrefix(message) ?? '')) {
+      this.#refusedBeside.add(pubkey);
+      this.#o.logger.log({ level: 'debug', ns: 'relay', msg: 'AUTH refused', relay: this.#o.url, pubkey, reason: message.slice(0, 200) });
+    } else {
+      this.#o.logger.log({ level: 'warn', ns: 'relay', msg: 'AUTH refused', relay: this.#o.url, pubkey, reason: message.slice(0, 200) });
+    }
     if (this.#inFlight.size === 0) {
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) w();
+      if (this.#refusedBeside.size > 0 && this.#authed.size > 0) this.#o.onKeyLimit(this.#authed.size);
+      this.#refusedBeside.clear();
+      for (const w of this.#waiters.splice(0)) w();
       this.#o.onAuthenticated();
     }
     return true;
@@ -114,8 +170,21 @@ export class RelayAuth {
     this.#challenge = undefined;
     this.#authed.clear();
     this.#inFlight.clear();
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
+    this.#refusedBeside.clear();
+    this.#epoch = 0;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  #wait(list: Array<() => void>, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const stop = new AbortController();
+      const done = (): void => {
+        stop.abort();
+        resolve();
+      };
+      list.push(done);
+      const signals = signal ? [stop.signal, signal] : [stop.signal];
+      this.#o.clock.sleep(ms, { signal: AbortSignal.any(signals) }).then(done, done);
+    });
   }
 }

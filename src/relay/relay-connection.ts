@@ -1,21 +1,28 @@
 /**
  * One WebSocket to one relay: NIP-01 client messages, every frame parsed with zod and every event
  * verified (malformed or forged ones are dropped and counted), exponential backoff with jitter on
- * disconnect, NIP-42 AUTH for every hosted key, and honest status: `connected` only while the socket
- * is open, and a publish on a closed socket answers `ok: false` instead of pretending it was sent.
+ * disconnect, NIP-42 AUTH for every hosted key (relay-auth.ts), subscriptions split by what the relay
+ * restricts (relay-reqs.ts, read-rules.ts, from its NIP-11 document and its refusals), and honest
+ * status: `connected` only while the socket is open, and a publish on a closed socket answers
+ * `ok: false` instead of pretending it was sent.
  */
 import WebSocket from 'ws';
 import { verifyEvent } from '../protocol/crypto.js';
 import type { NostrEvent } from '../protocol/event.js';
-import { matchFilters, type Filter } from '../protocol/filter.js';
+import type { Filter } from '../protocol/filter.js';
+import type { RelayInfo } from '../protocol/nip11.js';
 import { parseRelayFrame, rejectionPrefix, type RelayMessage } from '../protocol/schema.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { ReadRules } from './read-rules.js';
 import { RelayAuth, type AuthSigner } from './relay-auth.js';
+import { fetchRelayInfo } from './relay-info.js';
+import { ReqTable, type SubscriptionHandle, type SubscriptionHandlers } from './relay-reqs.js';
 import type { RelayPublishResult, RelayState, RelayStatus } from './types.js';
 
 export type { AuthSigner } from './relay-auth.js';
+export type { SubscriptionHandle, SubscriptionHandlers } from './relay-reqs.js';
 
 /** Wire-level drops, shared by every connection of a pool. */
 export interface ConnectionCounters {
@@ -30,26 +37,9 @@ export function newConnectionCounters(): ConnectionCounters {
   return { malformed: 0, invalidSignature: 0, unrequested: 0, notices: 0 };
 }
 
-/** Callbacks of one subscription. */
-export interface SubscriptionHandlers {
-  onEvent(event: NostrEvent): void;
-  onEose?(): void;
-  /** The relay closed the subscription (after AUTH retries were exhausted, for `auth-required:`). */
-  onClosed?(reason: string): void;
-  /** The REQ was (re)sent: stored events will be replayed up to a new EOSE. */
-  onSent?(): void;
-}
-
-/** A live subscription: re-sent on every reconnect with freshly computed filters. */
-export interface SubscriptionHandle {
-  /** Re-sends the REQ with the current filters (same id: the relay replaces it). */
-  refresh(): void;
-  close(): void;
-}
-
 /**
  * Options; defaults: system clock, silent logger, backoff 500 ms → 60 s ±50%, 10 s publish and
- * connect timeouts, 30 s pings, no AUTH keys.
+ * connect timeouts, 30 s pings, no AUTH keys, NIP-11 fetched over HTTP (3 s), 5 s AUTH waits.
  */
 export interface RelayConnectionOptions {
   logger?: Logger;
@@ -64,15 +54,10 @@ export interface RelayConnectionOptions {
   pingIntervalMs?: number;
   counters?: ConnectionCounters;
   onStatus?: (status: RelayStatus) => void;
-}
-
-interface Sub {
-  filters: () => Filter[];
-  sent: Filter[];
-  handlers: SubscriptionHandlers;
-  authRetries: number;
-  /** The subscription id of its REQ on the current socket: `<id>:<n>`, new on every send. */
-  wireId?: string;
+  /** The relay's NIP-11 document (its restricted kinds and whether it wants AUTH for everything). */
+  relayInfo?: (url: string) => Promise<RelayInfo | undefined>;
+  /** How long a restricted answer or an `auth-required:` refusal waits for AUTH before it is let through (ms). */
+  authWaitMs?: number;
 }
 
 /** One relay socket with reconnects. Call `connect()` once; it keeps itself connected until `close()`. */
@@ -82,14 +67,16 @@ export class RelayConnection {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #counters: ConnectionCounters;
-  readonly #subs = new Map<string, Sub>();
-  /** Open REQs on the current socket by wire id, and the ids this side replaced or closed on it. */
-  readonly #wire = new Map<string, Sub>();
-  readonly #retired = new Set<string>();
-  #reqs = 0;
+  readonly #rules = new ReadRules();
+  readonly #reqs: ReqTable;
   readonly #pending = new Map<string, Array<(r: RelayPublishResult) => void>>();
   readonly #lifetime = new AbortController();
   readonly #auth: RelayAuth;
+  readonly #authListeners = new Set<() => void>();
+  #info: Promise<RelayInfo | undefined> | undefined;
+  #infoSettled = false;
+  #infoKnown = false;
+  #keyLimit: number | undefined;
   #ws: WebSocket | undefined;
   #state: RelayState = 'disconnected';
   #attempts = 0;
@@ -109,17 +96,54 @@ export class RelayConnection {
       url,
       signers: options.authSigners ?? (() => []),
       now: () => Math.floor(this.#clock.now() / 1000),
+      clock: this.#clock,
       send: (event) => this.#send(['AUTH', event]),
       logger: this.#log,
-      onAuthenticated: () => this.#resendAuthWaiting(),
+      onAuthenticated: () => {
+        this.#reqs.afterAuth();
+        for (const listener of this.#authListeners) listener();
+      },
+      keyLimit: () => this.#keyLimit,
+      onKeyLimit: (accepted) => {
+        if (this.#keyLimit !== undefined && this.#keyLimit <= accepted) return;
+        this.#keyLimit = accepted;
+        this.#log.log({ level: 'info', ns: 'relay', msg: 'relay accepts a limited number of AUTH keys per connection', relay: url, keys: accepted });
+      },
+    });
+    this.#reqs = new ReqTable({
+      url,
+      ready: () => this.#state === 'connected' && this.#infoSettled,
+      send: (message) => this.#send(message),
+      auth: this.#auth,
+      rules: this.#rules,
+      clock: this.#clock,
+      log: this.#log,
+      authWaitMs: options.authWaitMs ?? 5000,
+      onUnrequested: () => void this.#counters.unrequested++,
     });
   }
 
-  /** Starts connecting (idempotent). */
+  /** Starts connecting (idempotent); the NIP-11 document is read alongside. */
   connect(): void {
     if (this.#started || this.#lifetime.signal.aborted) return;
     this.#started = true;
+    void this.info().finally(() => {
+      this.#infoSettled = true;
+      if (this.#state === 'connected') this.#reqs.onReady();
+    });
     this.#open();
+  }
+
+  /** The relay's NIP-11 document (fetched once; undefined when it serves none). */
+  info(): Promise<RelayInfo | undefined> {
+    this.#info ??= (this.#o.relayInfo ?? ((url) => fetchRelayInfo(url)))(this.url)
+      .catch(() => undefined)
+      .then((info) => {
+        this.#rules.learnInfo(info);
+        if (info) this.#infoKnown = true;
+        return info;
+      });
+    return this.#info;
   }
 
   /** Current state, attempts and who is authenticated. */
@@ -127,7 +151,22 @@ export class RelayConnection {
     const s: RelayStatus = { url: this.url, state: this.#state, attempts: this.#attempts, authenticated: this.#auth.authenticated() };
     if (this.#connectedAt !== undefined) s.connectedAt = this.#connectedAt;
     if (this.#lastError !== undefined) s.lastError = this.#lastError;
+    if (this.#keyLimit !== undefined) s.authKeyLimit = this.#keyLimit;
     return s;
+  }
+
+  /**
+   * True when this connection can authenticate `pubkey` alongside its other keys: always, until the relay
+   * has shown it accepts only some keys per connection; then only the first keys (in signer order) it takes.
+   */
+  sharesAuth(pubkey: string): boolean {
+    return this.#keyLimit === undefined || this.#auth.keys().some((s) => s.getPublicKey() === pubkey);
+  }
+
+  /** Calls `listener` each time a round of AUTH is answered (what the relay accepts may have changed). */
+  onAuthChange(listener: () => void): () => void {
+    this.#authListeners.add(listener);
+    return () => this.#authListeners.delete(listener);
   }
 
   /** Resolves true once the socket is open; false when the attempt in progress fails, on timeout, abort or close. */
@@ -160,26 +199,21 @@ export class RelayConnection {
 
   /** Opens a subscription; it survives reconnects, recomputing `filters()` each time. */
   subscribe(id: string, filters: () => Filter[], handlers: SubscriptionHandlers): SubscriptionHandle {
-    const sub: Sub = { filters, sent: [], handlers, authRetries: 0 };
-    this.#subs.set(id, sub);
-    this.#sendReq(id, sub);
-    return {
-      refresh: () => {
-        if (this.#subs.get(id) === sub) this.#sendReq(id, sub);
-      },
-      close: () => {
-        if (this.#subs.get(id) !== sub) return;
-        this.#subs.delete(id);
-        this.#retire(sub);
-      },
-    };
+    return this.#reqs.subscribe(id, filters, handlers);
   }
 
-  /** Publishes and waits for the relay's OK; never reports success without one. */
+  /**
+   * Publishes and waits for the relay's OK; never reports success without one. An `auth-required:`
+   * refusal leads to AUTH (waiting a little for a challenge if none came yet) and one retry; once the
+   * relay has refused a write for AUTH, later publishes wait for AUTH under way before they are sent.
+   */
   async publish(event: NostrEvent, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RelayPublishResult> {
+    const waitMs = this.#o.authWaitMs ?? 5000;
+    if (this.#rules.writesNeedAuth) await this.#auth.settled(waitMs, options.signal);
     let result = await this.#publishOnce(event, options);
-    if (!result.ok && rejectionPrefix(result.message) === 'auth-required' && (await this.#auth.ensure(options.signal))) {
-      result = await this.#publishOnce(event, options);
+    if (!result.ok && rejectionPrefix(result.message) === 'auth-required') {
+      this.#rules.writesNeedAuth = true;
+      if (await this.#auth.ensure(waitMs, options.signal)) result = await this.#publishOnce(event, options);
     }
     return result;
   }
@@ -252,12 +286,14 @@ export class RelayConnection {
     this.#connectedAt = this.#clock.now();
     this.#lastError = undefined;
     this.#setState('connected');
-    this.#forgetWireIds();
     this.#log.log({ level: 'debug', ns: 'relay', msg: 'connected', relay: this.url });
     for (const waiter of [...this.#openWaiters]) waiter(true);
-    for (const [id, sub] of this.#subs) {
-      sub.authRetries = 0;
-      this.#sendReq(id, sub);
+    // REQs go out once the NIP-11 document is in (it says which kinds need REQs of their own).
+    if (this.#infoSettled) this.#reqs.onReady();
+    // A relay that was down at first may serve its document now: read it again, in the background.
+    if (this.#infoSettled && !this.#infoKnown) {
+      this.#info = undefined;
+      void this.info();
     }
     this.#startPing(ws);
   }
@@ -266,7 +302,7 @@ export class RelayConnection {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
     this.#stopPing();
-    this.#forgetWireIds();
+    this.#reqs.onGone();
     this.#auth.reset();
     this.#failPending('error: connection closed');
     if (this.#lifetime.signal.aborted) return this.#setState('closed');
@@ -295,27 +331,23 @@ export class RelayConnection {
   #onMessage(msg: RelayMessage): void {
     switch (msg[0]) {
       case 'EVENT': {
-        const sub = this.#wire.get(msg[1]);
-        // Stored events of a REQ this side already replaced or closed: requested, just no longer wanted.
-        if (!sub && this.#retired.has(msg[1])) return;
-        if (!sub || !matchFilters(sub.sent, msg[2])) return void this.#counters.unrequested++;
-        if (!verifyEvent(msg[2])) {
+        const event = msg[2];
+        return this.#reqs.onEvent(msg[1], event, () => {
+          if (verifyEvent(event)) return true;
           this.#counters.invalidSignature++;
-          this.#log.log({ level: 'debug', ns: 'relay', msg: 'event with bad id or signature dropped', relay: this.url, id: msg[2].id });
-          return;
-        }
-        return sub.handlers.onEvent(msg[2]);
+          this.#log.log({ level: 'debug', ns: 'relay', msg: 'event with bad id or signature dropped', relay: this.url, id: event.id });
+          return false;
+        });
       }
       case 'EOSE':
-        // Only the current REQ's EOSE counts: a replaced REQ's late EOSE would end the new one's stored events early.
-        return this.#wire.get(msg[1])?.handlers.onEose?.();
+        return this.#reqs.onEose(msg[1]);
       case 'OK': {
         if (this.#auth.onOk(msg[1], msg[2], msg[3])) return;
         for (const finish of this.#pending.get(msg[1]) ?? []) finish({ relay: this.url, ok: msg[2] || rejectionPrefix(msg[3]) === 'duplicate', message: msg[3] });
         return;
       }
       case 'CLOSED':
-        return this.#onClosed(msg[1], msg[2]);
+        return this.#reqs.onClosed(msg[1], msg[2]);
       case 'AUTH':
         return this.#auth.onChallenge(msg[1]);
       case 'NOTICE':
@@ -325,56 +357,6 @@ export class RelayConnection {
       default:
         return;
     }
-  }
-
-  #onClosed(wireId: string, reason: string): void {
-    const sub = this.#wire.get(wireId);
-    if (!sub) return;
-    this.#wire.delete(wireId);
-    sub.wireId = undefined;
-    const id = wireId.slice(0, wireId.lastIndexOf(':'));
-    if (rejectionPrefix(reason) === 'auth-required' && sub.authRetries < 3) {
-      sub.authRetries++;
-      sub.sent = [];
-      // Re-sent by #resendAuthWaiting once every key's AUTH has been answered.
-      if (this.#auth.request()) return;
-    }
-    this.#log.log({ level: 'debug', ns: 'relay', msg: 'subscription closed by relay', relay: this.url, sub: id, reason });
-    sub.handlers.onClosed?.(reason);
-  }
-
-  #resendAuthWaiting(): void {
-    for (const [id, sub] of this.#subs) if (sub.sent.length === 0 && sub.authRetries > 0) this.#sendReq(id, sub);
-  }
-
-  #sendReq(id: string, sub: Sub): void {
-    if (this.#state !== 'connected') return;
-    const filters = sub.filters();
-    if (filters.length === 0) return;
-    this.#retire(sub);
-    const wireId = `${id}:${(++this.#reqs).toString(36)}`;
-    sub.sent = filters;
-    sub.wireId = wireId;
-    this.#wire.set(wireId, sub);
-    if (this.#send(['REQ', wireId, ...filters])) sub.handlers.onSent?.();
-  }
-
-  /** Closes a sub's open REQ on this socket; its late answers are then ignored. */
-  #retire(sub: Sub): void {
-    if (sub.wireId === undefined) return;
-    this.#wire.delete(sub.wireId);
-    this.#retired.add(sub.wireId);
-    // Late answers come right after the CLOSE; a bounded memory of recent ids is enough.
-    if (this.#retired.size > 256) this.#retired.delete(this.#retired.values().next().value as string);
-    this.#send(['CLOSE', sub.wireId]);
-    sub.wireId = undefined;
-  }
-
-  /** A new socket: no REQ is open on it yet. */
-  #forgetWireIds(): void {
-    for (const sub of this.#wire.values()) sub.wireId = undefined;
-    this.#wire.clear();
-    this.#retired.clear();
   }
 
   #send(message: unknown[]): boolean {

@@ -21,6 +21,8 @@ export class WsRelayPool implements RelayPool {
   readonly counters: ConnectionCounters = newConnectionCounters();
   readonly #o: WsRelayPoolOptions;
   readonly #conns = new Map<string, RelayConnection>();
+  /** Extra connections that authenticate one key each, for relays that accept one key per connection. */
+  readonly #lanes = new Map<string, RelayConnection>();
   readonly #signers = new Map<string, AuthSigner>();
   #nextId = 0;
   #closed = false;
@@ -43,12 +45,38 @@ export class WsRelayPool implements RelayPool {
     return conn;
   }
 
+  /**
+   * A connection to `url` of its own that authenticates only `signer` (cached per relay and key): for a
+   * relay that accepts fewer keys per connection than this pool hosts, so that each key can read what is
+   * addressed to it. Not part of `relays()` or `status()`; closed with the pool or by `closeLane`.
+   */
+  lane(url: string, signer: AuthSigner): RelayConnection {
+    const main = this.addRelay(url);
+    const key = `${main.url} ${signer.getPublicKey()}`;
+    let conn = this.#lanes.get(key);
+    if (conn) return conn;
+    conn = new RelayConnection(main.url, { ...this.#o, counters: this.counters, authSigners: () => [signer] });
+    this.#lanes.set(key, conn);
+    conn.connect();
+    return conn;
+  }
+
+  /** Closes the lane of one key to one relay, if open. */
+  async closeLane(url: string, pubkey: string): Promise<void> {
+    const key = `${normalizeRelayUrl(url) ?? url} ${pubkey}`;
+    const conn = this.#lanes.get(key);
+    this.#lanes.delete(key);
+    await conn?.close();
+  }
+
   /** Closes and forgets one relay. */
   async removeRelay(url: string): Promise<void> {
     const key = normalizeRelayUrl(url) ?? url;
     const conn = this.#conns.get(key);
     this.#conns.delete(key);
-    await conn?.close();
+    const lanes = [...this.#lanes].filter(([k]) => k.startsWith(`${key} `));
+    for (const [k] of lanes) this.#lanes.delete(k);
+    await Promise.all([conn?.close(), ...lanes.map(([, c]) => c.close())]);
   }
 
   /** The connection for a URL, if open in this pool. */
@@ -161,8 +189,9 @@ export class WsRelayPool implements RelayPool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    const conns = [...this.#conns.values()];
+    const conns = [...this.#conns.values(), ...this.#lanes.values()];
     this.#conns.clear();
+    this.#lanes.clear();
     await Promise.all(conns.map((c) => c.close()));
   }
 }

@@ -1,6 +1,10 @@
 /**
  * The inbox subscription: per relay, one REQ for every hosted agent (`#p` batched to the relay's
- * NIP-11 limits; more REQs only when the limits force it), kinds 1059, 4 and 1. On every (re)send it
+ * NIP-11 limits; more REQs only when the limits force it), kinds 1059, 4 and 1 (the connection sends
+ * the restricted kinds 1059 and 4 in a wire REQ of their own, after AUTH where the relay wants it). A
+ * relay that accepts fewer AUTH keys per connection than are hosted (strfry: one) gets a lane per
+ * key it would not take: a connection of its own, authenticated as that key, with a REQ for that
+ * key's kinds 1059 and 4. On every (re)send it
  * resumes from the relay's saved cursor, reaching two days further back for gift wraps (whose
  * `created_at` is randomized up to two days into the past). When a relay caps a filter's stored
  * events at its limit, the catch-up pages further back (catch-up.ts) while live delivery goes on.
@@ -12,16 +16,17 @@ import type { Filter } from '../protocol/filter.js';
 import { Kind } from '../protocol/kinds.js';
 import type { RelayLimitation } from '../protocol/nip11.js';
 import { MAX_BACKDATE_SECONDS } from '../protocol/nip59.js';
+import { rejectionPrefix } from '../protocol/schema.js';
 import type { Signer } from '../signer/types.js';
 import { getCursor, setCursor } from '../storage/sqlite/cursor-store.js';
 import type { Db } from '../storage/sqlite/database.js';
 import { pruneProcessed } from '../storage/sqlite/processed-store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { backoffDelay } from './backoff.js';
 import { CatchUp } from './catch-up.js';
 import { Receiver } from './receiver.js';
-import { fetchRelayInfo } from './relay-info.js';
-import type { SubscriptionHandle } from './relay-connection.js';
+import type { RelayConnection, SubscriptionHandle } from './relay-connection.js';
 import type { WsRelayPool } from './relay-pool.js';
 import type { MessageSink, ReceiverCounters } from './types.js';
 
@@ -42,23 +47,38 @@ export interface InboxOptions {
   checkpointIntervalMs?: number;
   /** Processed-event records older than this are pruned (ms) [7 days; must exceed 2 days + overlap]. */
   processedRetentionMs?: number;
-  /** NIP-11 limits per relay [fetched over HTTP, 3 s timeout]. */
+  /** NIP-11 limits per relay [the connection's NIP-11 document, fetched over HTTP, 3 s timeout]. */
   relayLimits?: (url: string) => Promise<RelayLimitation | undefined>;
   /** The `limit` asked per filter when a relay publishes no `max_limit` [500]. */
   pageLimit?: number;
 }
 
+/** One inbox REQ on one relay: a batch of hosted keys on the shared connection, or one key on its lane. */
+interface Slot {
+  conn: RelayConnection;
+  pubkeys: string[];
+  /** A lane asks only for the kinds that need its key's AUTH (mentions come through the shared connection). */
+  lane: boolean;
+  handle?: SubscriptionHandle;
+  /** Caught up since its latest send (or refused for good: nothing more will come from it). */
+  live: boolean;
+  /** The filters last computed, and the catch-up of its latest send. */
+  sent: Filter[];
+  catchUp?: CatchUp;
+  /** Refusals in a row, for the backoff of re-sending a refused REQ. */
+  refusals: number;
+}
+
 interface RelaySubs {
-  handles: SubscriptionHandle[];
-  groups: string[][];
-  live: boolean[];
-  /** The filters last computed for each REQ, and the catch-up of its latest send. */
-  sent: Filter[][];
-  catchUps: Array<CatchUp | undefined>;
+  slots: Map<string, Slot>;
   chain: Promise<void>;
   dirty: boolean;
   limits: RelayLimitation;
+  unwatch: () => void;
 }
+
+/** Refusals that will not change by asking again on this connection. */
+const FINAL_REFUSALS = new Set(['auth-required', 'restricted', 'blocked', 'invalid']);
 
 /** Keeps every hosted agent subscribed on every listening relay, and feeds the receiver. */
 export class InboxSubscriptions {
@@ -123,17 +143,19 @@ export class InboxSubscriptions {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const subs of this.#relays.values()) {
-      for (const c of subs.catchUps) c?.cancel();
-      for (const h of subs.handles) h.close();
+      subs.unwatch();
+      for (const slot of subs.slots.values()) this.#closeSlot(slot);
     }
     await Promise.all([...this.#relays.values()].map((s) => s.chain));
   }
 
   async #startRelay(url: string): Promise<void> {
     const conn = this.#o.pool.addRelay(url);
-    const info = this.#o.relayLimits ? await this.#o.relayLimits(conn.url) : (await fetchRelayInfo(conn.url))?.limitation;
+    const info = this.#o.relayLimits ? await this.#o.relayLimits(conn.url) : (await conn.info())?.limitation;
     if (this.#stopped) return;
-    this.#relays.set(conn.url, { handles: [], groups: [], live: [], sent: [], catchUps: [], chain: Promise.resolve(), dirty: false, limits: info ?? {} });
+    // What the relay accepts of our AUTH keys may change after each round: lanes follow it.
+    const unwatch = conn.onAuthChange(() => this.#rebuild(conn.url));
+    this.#relays.set(conn.url, { slots: new Map(), chain: Promise.resolve(), dirty: false, limits: info ?? {}, unwatch });
     this.#rebuild(conn.url);
   }
 
@@ -141,76 +163,118 @@ export class InboxSubscriptions {
     for (const url of this.#relays.keys()) this.#rebuild(url);
   }
 
-  /** (Re)creates the REQs of one relay so they cover exactly the hosted agents. */
+  /** (Re)creates the REQs of one relay so they cover exactly the hosted agents (and give lanes to keys that need one). */
   #rebuild(url: string): void {
     const subs = this.#relays.get(url);
     const conn = this.#o.pool.connection(url);
     if (!subs || !conn || this.#stopped) return;
-    const groups = this.#groups(subs.limits);
-    while (subs.handles.length > groups.length) {
-      subs.handles.pop()?.close();
-      subs.catchUps.pop()?.cancel();
-      subs.live.pop();
-      subs.groups.pop();
-      subs.sent.pop();
+    const wanted = new Map<string, { conn: RelayConnection; pubkeys: string[]; lane: boolean }>();
+    this.#groups(subs.limits).forEach((pubkeys, i) => wanted.set(`inbox-${i}`, { conn, pubkeys, lane: false }));
+    for (const [pubkey, signer] of this.#agents) {
+      if (!conn.sharesAuth(pubkey)) wanted.set(`inbox-lane-${pubkey.slice(0, 16)}`, { conn: this.#o.pool.lane(url, signer), pubkeys: [pubkey], lane: true });
     }
-    groups.forEach((pubkeys, i) => {
-      const existing = subs.handles[i];
+    for (const [id, slot] of subs.slots) {
+      if (wanted.has(id)) continue;
+      subs.slots.delete(id);
+      this.#closeSlot(slot);
+      if (slot.lane) void this.#o.pool.closeLane(url, slot.pubkeys[0]!);
+    }
+    for (const [id, want] of wanted) {
+      const existing = subs.slots.get(id);
       if (existing) {
-        subs.groups[i] = pubkeys;
-        return existing.refresh();
+        if (existing.pubkeys.join() === want.pubkeys.join()) continue;
+        existing.pubkeys = want.pubkeys;
+        existing.handle?.refresh();
+        continue;
       }
-      subs.groups[i] = pubkeys;
-      subs.live[i] = false;
-      subs.handles[i] = conn.subscribe(`inbox-${i}`, () => (subs.sent[i] = this.#filters(url, subs.groups[i] ?? [], subs.limits)), {
-        onEvent: (event) => {
-          subs.catchUps[i]?.observe(event);
-          this.#enqueue(url, subs, event);
-        },
-        onEose: () => this.#catchUp(url, subs, i),
-        onSent: () => {
-          subs.live[i] = false;
-          subs.dirty = false;
-          subs.catchUps[i]?.cancel();
-          subs.catchUps[i] = new CatchUp({
-            conn,
-            url,
-            pageId: `inbox-${i}-page`,
-            filters: subs.sent[i] ?? [],
-            onEvent: (event) => this.#enqueue(url, subs, event),
-            clock: this.#clock,
-            logger: this.#log,
-          });
-        },
-      });
+      this.#openSlot(url, subs, id, want);
+    }
+    // A lane that went away may have been the last REQ the cursor waited for.
+    this.#checkpoint(url, subs);
+  }
+
+  #openSlot(url: string, subs: RelaySubs, id: string, want: { conn: RelayConnection; pubkeys: string[]; lane: boolean }): void {
+    const slot: Slot = { ...want, live: false, sent: [], refusals: 0 };
+    subs.slots.set(id, slot);
+    slot.handle = want.conn.subscribe(id, () => (slot.sent = this.#filters(url, slot.pubkeys, subs.limits, slot.lane)), {
+      onEvent: (event) => {
+        slot.catchUp?.observe(event);
+        this.#enqueue(url, subs, event);
+      },
+      onEose: () => {
+        slot.refusals = 0;
+        this.#catchUp(url, subs, slot);
+      },
+      onClosed: (reason) => this.#refused(url, subs, slot, reason),
+      onSent: () => {
+        slot.live = false;
+        subs.dirty = false;
+        slot.catchUp?.cancel();
+        slot.catchUp = new CatchUp({
+          conn: slot.conn,
+          url,
+          pageId: `${id}-page`,
+          filters: slot.sent,
+          onEvent: (event) => this.#enqueue(url, subs, event),
+          clock: this.#clock,
+          logger: this.#log,
+        });
+      },
     });
   }
 
-  /** Splits hosted pubkeys into REQ-sized groups: `batchSize` per `#p`, two filters per batch, `max_filters` per REQ. */
+  #closeSlot(slot: Slot): void {
+    slot.catchUp?.cancel();
+    slot.handle?.close();
+  }
+
+  /**
+   * The relay closed an inbox REQ. A refusal that asking again will not change (AUTH could not help, the
+   * key is not allowed) is final: the REQ stops holding the cursor back, with a warning. Anything else
+   * (`rate-limited:`, `error:`) is asked again with backoff while the cursor waits.
+   */
+  #refused(url: string, subs: RelaySubs, slot: Slot, reason: string): void {
+    if (FINAL_REFUSALS.has(rejectionPrefix(reason) ?? '')) {
+      this.#log.log({ level: 'warn', ns: 'inbox', msg: 'relay refuses an inbox subscription; its messages cannot be read there', relay: url, agents: slot.pubkeys.length, reason: reason.slice(0, 200) });
+      slot.catchUp?.cancel();
+      slot.live = true;
+      this.#checkpoint(url, subs);
+      return;
+    }
+    const delay = backoffDelay(slot.refusals++, { initialMs: 2000, maxMs: 300_000 });
+    this.#log.log({ level: 'debug', ns: 'inbox', msg: 'inbox subscription closed by relay; asking again', relay: url, reason: reason.slice(0, 200), retryInMs: delay });
+    const handle = slot.handle;
+    this.#clock.sleep(delay).then(() => {
+      if (!this.#stopped && slot.handle === handle) handle?.refresh();
+    }, () => {});
+  }
+
+  /** Splits hosted pubkeys into REQ-sized groups: `batchSize` per `#p`, three filters per batch, `max_filters` per REQ. */
   #groups(limits: RelayLimitation): string[][] {
     const all = [...this.#agents.keys()];
     if (all.length === 0) return [];
     const batch = this.#o.batchSize ?? 256;
-    const perReq = Math.max(1, Math.floor((limits.max_filters ?? 10) / 2)) * batch;
+    const perReq = Math.max(1, Math.floor((limits.max_filters ?? 10) / 3)) * batch;
     const out: string[][] = [];
     for (let i = 0; i < all.length; i += perReq) out.push(all.slice(i, i + perReq));
     return out;
   }
 
-  #filters(url: string, pubkeys: string[], limits: RelayLimitation): Filter[] {
+  /** Per batch of keys: gift wraps, kind 4 and kind 1 each in a filter of its own (lanes: the first two only). */
+  #filters(url: string, pubkeys: string[], limits: RelayLimitation, lane = false): Filter[] {
     if (pubkeys.length === 0) return [];
     const now = Math.floor(this.#clock.now() / 1000);
     const overlap = this.#o.overlapSeconds ?? 600;
     const cursor = getCursor(this.#o.db, url) ?? now;
     const batch = this.#o.batchSize ?? 256;
+    // Always an explicit limit: an answer that reaches it is capped, and the catch-up pages on.
+    const limit = Math.max(1, limits.max_limit ?? this.#o.pageLimit ?? 500);
     const out: Filter[] = [];
     for (let i = 0; i < pubkeys.length; i += batch) {
       const p = pubkeys.slice(i, i + batch);
-      const wraps: Filter = { kinds: [Kind.GiftWrap], '#p': p, since: Math.max(0, cursor - MAX_BACKDATE_SECONDS - overlap) };
-      const direct: Filter = { kinds: [Kind.EncryptedDirectMessage, Kind.TextNote], '#p': p, since: Math.max(0, cursor - overlap) };
-      // Always an explicit limit: an answer that reaches it is capped, and the catch-up pages on.
-      wraps.limit = direct.limit = Math.max(1, limits.max_limit ?? this.#o.pageLimit ?? 500);
-      out.push(wraps, direct);
+      out.push({ kinds: [Kind.GiftWrap], '#p': p, since: Math.max(0, cursor - MAX_BACKDATE_SECONDS - overlap), limit });
+      out.push({ kinds: [Kind.EncryptedDirectMessage], '#p': p, since: Math.max(0, cursor - overlap), limit });
+      if (!lane) out.push({ kinds: [Kind.TextNote], '#p': p, since: Math.max(0, cursor - overlap), limit });
     }
     return out;
   }
@@ -223,22 +287,22 @@ export class InboxSubscriptions {
   }
 
   /** After a REQ's EOSE: pages back through capped filters, then marks the REQ live and checkpoints. */
-  #catchUp(url: string, subs: RelaySubs, i: number): void {
-    const catchUp = subs.catchUps[i];
+  #catchUp(url: string, subs: RelaySubs, slot: Slot): void {
+    const catchUp = slot.catchUp;
     if (!catchUp) return;
     catchUp.run().then(
       (complete) => {
-        if (!complete || subs.catchUps[i] !== catchUp || this.#stopped) return;
-        subs.live[i] = true;
+        if (!complete || slot.catchUp !== catchUp || this.#stopped) return;
+        slot.live = true;
         this.#checkpoint(url, subs);
       },
       (error: unknown) => this.#log.log({ level: 'warn', ns: 'inbox', msg: 'catch-up failed; cursor kept', relay: url, error: (error as Error).message }),
     );
   }
 
-  /** Saves "caught up to now" once every event received before it is settled (and none failed). */
+  /** Saves "caught up to now" once every REQ of the relay is live and every event received before it is settled (and none failed). */
   #checkpoint(url: string, subs: RelaySubs): void {
-    if (!subs.live.every(Boolean)) return;
+    if (subs.slots.size === 0 || ![...subs.slots.values()].every((s) => s.live)) return;
     const at = Math.floor(this.#clock.now() / 1000);
     subs.chain = subs.chain.then(() => {
       if (subs.dirty || this.#stopped) return;

@@ -24,6 +24,8 @@ export interface RelayStatus {
   lastError?: string;
   /** Pubkeys the relay has accepted a NIP-42 AUTH for on the current connection. */
   authenticated: string[];
+  /** How many keys the relay accepts per connection, once it has refused one beside another (strfry: 1). */
+  authKeyLimit?: number;
 }
 
 /** One item of a `req` stream: an event (with the relay it came from) or end-of-stored-events. */

@@ -11,6 +11,7 @@ import { hexToBytes } from '../../src/protocol/hex.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { relayMode } from '../helpers/relay-modes.js';
 
 afterAll(stopAll);
 
@@ -18,10 +19,11 @@ const toolsKey = hexToBytes('42'.repeat(32));
 const ndkKeyHex = '43'.repeat(32);
 const noteKey = hexToBytes('44'.repeat(32));
 
-describe('echo agent through the daemon', () => {
+// The full mode matrix runs in-process (test/relay) and in relay-modes.test.ts; here the hardest habit: strfry's.
+describe.each([relayMode('strfry')])('echo agent through the daemon ($name)', ({ options }) => {
   it('answers nostr-tools and NDK NIP-17 DMs with "echo: <text>" and a mention with a NIP-10 reply', async () => {
     await loadFastCrypto();
-    const relay = await startTestRelay();
+    const relay = await startTestRelay(options);
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'echo', '--behavior', 'echo', '--home', home, '--json'], { env });
@@ -30,10 +32,12 @@ describe('echo agent through the daemon', () => {
     const daemon = startCli(['run', '--home', home], env);
     await daemon.waitFor(/daemon ready/);
 
-    // Independent clients build the DMs; our pool only carries them (and AUTHs as their keys to read wraps).
+    // Independent clients build the DMs; our pools only carry them (and AUTH as their keys to read wraps:
+    // one pool per key, as one phone is one key, since this relay takes one key per connection).
     const toolsSigner = new SecretKeySigner(toolsKey);
     const ndkSignerOurs = new SecretKeySigner(hexToBytes(ndkKeyHex));
-    const pool = testPool(relay.url, [toolsSigner, ndkSignerOurs]);
+    const pool = testPool(relay.url, [toolsSigner]);
+    const ndkPool = testPool(relay.url, [ndkSignerOurs]);
     const fromTools = ntNip17.wrapEvent(toolsKey, { publicKey: agentPubkey }, 'hola from nostr-tools') as NostrEvent;
     const ndk = new NDK();
     const ndkSigner = new NDKPrivateKeySigner(ndkKeyHex);
@@ -48,7 +52,7 @@ describe('echo agent through the daemon', () => {
     }, 30_000, 'the reply to nostr-tools');
     expect(toolsReply.content).toBe('echo: hola from nostr-tools');
     const ndkReply = await eventually(async () => {
-      const wraps = await pool.fetch([{ kinds: [1059], '#p': [ndkUser.pubkey] }]);
+      const wraps = await ndkPool.fetch([{ kinds: [1059], '#p': [ndkUser.pubkey] }]);
       for (const w of wraps) {
         const opened = await giftUnwrap(new NDKEvent(ndk, w), undefined, ndkSigner);
         if (opened.pubkey === agentPubkey) return opened;

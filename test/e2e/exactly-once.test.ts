@@ -13,14 +13,16 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { relayMode } from '../helpers/relay-modes.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/behaviors/slow-echo.mjs', import.meta.url));
 afterAll(stopAll);
 
-describe('kill -9 during ticks', () => {
+// One relay habit per e2e file keeps the suite bounded; this one: nothing is served or accepted before AUTH.
+describe.each([relayMode('auth required')])('kill -9 during ticks ($name)', ({ options }) => {
   it('every DM gets exactly one reply after a restart', async () => {
     await loadFastCrypto();
-    const relay = await startTestRelay();
+    const relay = await startTestRelay(options);
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'slow', '--behavior', SLOW, '--home', home, '--json'], { env });

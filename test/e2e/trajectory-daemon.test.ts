@@ -13,13 +13,15 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { relayMode } from '../helpers/relay-modes.js';
 
 afterAll(stopAll);
 
-describe('trajectories published by the daemon', () => {
+// One relay habit per e2e file keeps the suite bounded; this one: the challenge only when something needs it.
+describe.each([relayMode('auth on-demand')])('trajectories published by the daemon ($name)', ({ options }) => {
   it('verify after 20 echo ticks, break on a deleted tick, no secrets anywhere', { timeout: 120_000 }, async () => {
     await loadFastCrypto();
-    const relay = await startTestRelay();
+    const relay = await startTestRelay(options);
     const home = tempHome({ relays: [relay.url] });
     const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
     const created = await runCli(['create', 'echo', '--behavior', 'echo', '--home', home, '--json'], { env });

@@ -10,6 +10,8 @@ import { createWrap, createSeal } from '../../src/protocol/nip59.js';
 import { createChatRumor } from '../../src/protocol/nip17.js';
 import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
+import type { Signer } from '../../src/signer/types.js';
+import { RELAY_MODES } from '../helpers/relay-modes.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
 const fx = new Fixture();
@@ -20,11 +22,15 @@ const agent2 = signerOf(0x22);
 const alice = signerOf(0x23);
 const mallory = signerOf(0x24);
 
-function newPool(relays: string[] = [], initialMs = 100): WsRelayPool {
+function newPool(relays: string[] = [], initialMs = 100, signers: Signer[] = []): WsRelayPool {
   const p = new WsRelayPool({ relays, backoff: { initialMs, maxMs: 2000, jitter: 0 }, pingIntervalMs: 0 });
+  for (const s of signers) p.addAuthSigner(s);
   fx.onClose(() => p.close());
   return p;
 }
+
+/** A sender's pool: it answers AUTH as alice, as a phone client would (some relays take nothing before AUTH). */
+const senderPool = (): WsRelayPool => newPool([], 100, [alice]);
 
 function openDb(file: string): Db {
   const db = openDatabase(file);
@@ -42,39 +48,44 @@ async function startInbox(db: Db, relays: string[], agents = [agent], initialMs 
   return { got, pool, inbox };
 }
 
-describe('inbox subscriptions against relay-dev', () => {
-  it('receives a DM through either of two relays, exactly once when both deliver it', async () => {
-    const r1 = await fx.relay();
-    const r2 = await fx.relay();
+describe.each(RELAY_MODES)('inbox subscriptions against relay-dev ($name)', ({ options }) => {
+  it('receives NIP-17 and NIP-04 DMs through either of two relays, exactly once when both deliver them', async () => {
+    const r1 = await fx.relay(options);
+    const r2 = await fx.relay(options);
     const db = openDb(join(fx.tempDir(), 'a.db'));
-    const { got, inbox } = await startInbox(db, [r1.url, r2.url]);
-    const sender = newPool();
+    const { got, inbox } = await startInbox(db, [r1.url, r2.url], [agent, agent2]);
+    const sender = senderPool();
     const [viaOne] = buildDirectMessage(alice, agent.getPublicKey(), 'only on r2');
-    const [viaBoth] = buildDirectMessage(alice, agent.getPublicKey(), 'on both');
+    const [viaBoth] = buildDirectMessage(alice, agent2.getPublicKey(), 'on both');
+    const now = Math.floor(Date.now() / 1000);
+    const legacy = alice.signEvent({ kind: 4, created_at: now, tags: [['p', agent2.getPublicKey()]], content: alice.nip04.encrypt(agent2.getPublicKey(), 'nip-04 on both') });
     expect((await sender.publish(viaOne!.event, { relays: [r2.url] }))[0]).toMatchObject({ ok: true });
-    const both = await sender.publish(viaBoth!.event, { relays: [r1.url, r2.url] });
-    expect(both.every((r) => r.ok)).toBe(true);
-    await waitFor('both messages', () => got.length >= 2);
-    await waitFor('the duplicate seen on the second relay', () => inbox.counters.duplicates >= 1);
-    expect(got.map((m) => m.text).sort()).toEqual(['on both', 'only on r2']);
-    expect(inbox.counters.delivered).toBe(2);
+    for (const event of [viaBoth!.event, legacy]) {
+      const both = await sender.publish(event, { relays: [r1.url, r2.url] });
+      expect(both.every((r) => r.ok), JSON.stringify(both)).toBe(true);
+    }
+    await waitFor('all three messages', () => got.length >= 3);
+    await waitFor('the duplicates seen on the second relay', () => inbox.counters.duplicates >= 2);
+    expect(got.map((m) => `${m.protocol} ${m.text}`).sort()).toEqual(['nip04 nip-04 on both', 'nip17 on both', 'nip17 only on r2']);
+    expect(got.find((m) => m.text === 'on both')?.agentPubkey).toBe(agent2.getPublicKey());
+    expect(inbox.counters.delivered).toBe(3);
   });
 
   it('reconnects to a restarted relay and receives a DM sent to it while the agent was away', async () => {
     const dir = fx.tempDir();
     const relayDb = join(dir, 'relay.db');
-    let relay = await fx.relay({ dbFile: relayDb });
+    let relay = await fx.relay({ ...options, dbFile: relayDb });
     const port = relay.port;
     const db = openDb(join(dir, 'agent.db'));
     const { got, pool } = await startInbox(db, [relay.url], [agent], 3000);
     await waitFor('cursor saved after EOSE', () => getCursor(db, relay.url) !== undefined);
     const [before] = buildDirectMessage(alice, agent.getPublicKey(), 'before');
-    const sender = newPool();
+    const sender = senderPool();
     await sender.publish(before!.event, { relays: [relay.url] });
     await waitFor('first DM', () => got.length === 1);
     await relay.close();
     await waitFor('agent sees the relay down', () => pool.status()[0]?.state !== 'connected');
-    relay = await fx.relay({ dbFile: relayDb, port });
+    relay = await fx.relay({ ...options, dbFile: relayDb, port });
     const [during] = buildDirectMessage(alice, agent.getPublicKey(), 'while you were away');
     expect(await sender.connection(relay.url)!.waitConnected({ timeoutMs: 10_000 })).toBe(true);
     const ok = await sender.publish(during!.event, { relays: [relay.url] });
@@ -88,7 +99,7 @@ describe('inbox subscriptions against relay-dev', () => {
 
   it('catches up a gift wrap backdated 36 hours that arrived while the receiver was offline', async () => {
     const dir = fx.tempDir();
-    const relay = await fx.relay({ dbFile: join(dir, 'relay.db') });
+    const relay = await fx.relay({ ...options, dbFile: join(dir, 'relay.db') });
     const file = join(dir, 'agent.db');
     const firstDb = openDatabase(file);
     const first = await startInbox(firstDb, [relay.url]);
@@ -100,7 +111,7 @@ describe('inbox subscriptions against relay-dev', () => {
     const rumor = createChatRumor(alice.getPublicKey(), { recipients: [agent.getPublicKey()], content: 'from the past', createdAt: now });
     const seal = createSeal(rumor, alice, agent.getPublicKey(), now - 36 * 3600);
     const wrap = createWrap(seal, agent.getPublicKey(), hexToBytes('5a'.repeat(32)), now - 36 * 3600);
-    const sender = newPool();
+    const sender = senderPool();
     expect((await sender.publish(wrap, { relays: [relay.url] }))[0]).toMatchObject({ ok: true });
     const db = openDb(file);
     const cursor = getCursor(db, relay.url)!;
@@ -111,7 +122,7 @@ describe('inbox subscriptions against relay-dev', () => {
   });
 
   it('drops and counts forged wraps sent through the relay; the sink never sees them', async () => {
-    const relay = await fx.relay();
+    const relay = await fx.relay(options);
     const db = openDb(join(fx.tempDir(), 'a.db'));
     const { got, inbox } = await startInbox(db, [relay.url]);
     const now = Math.floor(Date.now() / 1000);
@@ -125,7 +136,7 @@ describe('inbox subscriptions against relay-dev', () => {
       createWrap({ ...goodSeal, sig: 'f'.repeat(128) }, agent.getPublicKey(), hexToBytes('62'.repeat(32)), now),
       finalizeEvent({ kind: 1059, created_at: now, tags: [['p', agent.getPublicKey()]], content: elsewhere.content }, hexToBytes('63'.repeat(32))),
     ];
-    const sender = newPool();
+    const sender = senderPool();
     for (const w of forged) expect((await sender.publish(w, { relays: [relay.url] }))[0]).toMatchObject({ ok: true });
     await waitFor('three rejections', () => Object.values(inbox.counters.rejected).reduce((a, b) => a + b, 0) === 3);
     expect(inbox.counters.rejected).toMatchObject({ 'seal-rumor-mismatch': 1, 'bad-seal-signature': 1, 'decrypt-failed': 1 });
@@ -133,12 +144,11 @@ describe('inbox subscriptions against relay-dev', () => {
   });
 
   it('adds and removes agents without dropping the others', async () => {
-    const relay = await fx.relay();
+    const relay = await fx.relay(options);
     const db = openDb(join(fx.tempDir(), 'a.db'));
-    const { got, inbox, pool } = await startInbox(db, [relay.url]);
-    const sender = newPool();
+    const { got, inbox } = await startInbox(db, [relay.url]);
+    const sender = senderPool();
     inbox.addAgent(agent2);
-    await waitFor('agent2 authenticated', () => pool.status()[0]?.authenticated.includes(agent2.getPublicKey()));
     for (const to of [agent, agent2]) {
       const [w] = buildDirectMessage(alice, to.getPublicKey(), `hi ${to === agent ? 'one' : 'two'}`);
       await sender.publish(w!.event, { relays: [relay.url] });

@@ -11,6 +11,7 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import type { OutboxReport } from '../../src/relay/types.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import { enqueueOutbox, getOutboxByEventId } from '../../src/storage/sqlite/outbox-store.js';
+import { RELAY_MODES } from '../helpers/relay-modes.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
 const fx = new Fixture();
@@ -21,6 +22,7 @@ const bob = signerOf(0x32);
 
 function setup(db: Db, own: string[], discovery: string[] = own) {
   const pool = new WsRelayPool({ backoff: { initialMs: 100, maxMs: 1000, jitter: 0 }, pingIntervalMs: 0 });
+  pool.addAuthSigner(agent);
   const reports: OutboxReport[] = [];
   const lists = new CachedRelayLists({ pool, discoveryRelays: () => discovery, timeoutMs: 3000 });
   const publisher = new OutboxPublisher({ db, pool, lists, ownRelays: () => own, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, onReport: (r) => reports.push(r) });
@@ -113,5 +115,20 @@ describe('OutboxPublisher against relay-dev', () => {
     await publisher.runOnce();
     expect(getOutboxByEventId(db, out[0]!.event.id)!.accepted.sort()).toEqual([inbox.url, own.url].sort());
     expect(getOutboxByEventId(db, out[1]!.event.id)!.accepted).toEqual([own.url]);
+  });
+});
+
+describe.each(RELAY_MODES)('OutboxPublisher against relay-dev ($name)', ({ options }) => {
+  it('delivers a DM and its self-copy on the first round, authenticating where the relay wants it', async () => {
+    const relay = await fx.relay(options);
+    const db = openDatabase(':memory:');
+    fx.onClose(() => db.close());
+    const { publisher } = setup(db, [relay.url]);
+    const now = Date.now();
+    const out = buildDirectMessage(agent, bob.getPublicKey(), 'hi bob');
+    for (const o of out) enqueueOutbox(db, { agentPubkey: agent.getPublicKey(), event: o.event, target: o.target, now, deadlineAt: now + 60_000 });
+    const reports = await publisher.runOnce();
+    expect(reports.map((r) => r.type), JSON.stringify(reports.map((r) => r.results))).toEqual(['delivered', 'delivered']);
+    for (const o of out) expect(relay.relay.store.has(o.event.id)).toBe(true);
   });
 });

@@ -1,11 +1,18 @@
-/** RelayConnection subscriptions against relay-dev: a re-sent REQ is answered by its own EOSE. */
+/**
+ * RelayConnection subscriptions against relay-dev: a re-sent REQ is answered by its own EOSE; restricted
+ * kinds are asked for apart and after AUTH; one-key-per-connection relays are learned and served by lanes.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { finalizeEvent, getPublicKey } from '../../src/protocol/crypto.js';
 import type { Filter } from '../../src/protocol/filter.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
+import type { RunningRelay } from '../../relay-dev/index.js';
+import type { NostrEvent } from '../../src/protocol/event.js';
 import { newConnectionCounters, RelayConnection } from '../../src/relay/relay-connection.js';
-import { WsRelayPool } from '../../src/relay/relay-pool.js';
-import { Fixture, waitFor } from './helpers.js';
+import { WsRelayPool, type WsRelayPoolOptions } from '../../src/relay/relay-pool.js';
+import type { Signer } from '../../src/signer/types.js';
+import { ArrayLogger } from '../../src/util/logger.js';
+import { Fixture, signerOf, waitFor } from './helpers.js';
 
 const fx = new Fixture();
 afterEach(() => fx.cleanup());
@@ -45,5 +52,80 @@ describe('RelayConnection subscriptions', () => {
     expect(atEose).toEqual([6]);
     expect(counters.unrequested).toBe(0);
     handle.close();
+  });
+});
+
+describe('RelayConnection against relays with other AUTH habits', () => {
+  const bob = signerOf(0x42);
+  const carol = signerOf(0x43);
+  const pool = (url: string, signers: Signer[], extra: WsRelayPoolOptions = {}): WsRelayPool => {
+    const p = new WsRelayPool({ relays: [url], pingIntervalMs: 0, ...extra });
+    for (const s of signers) p.addAuthSigner(s);
+    fx.onClose(() => p.close());
+    return p;
+  };
+  async function store(relay: RunningRelay, events: NostrEvent[]): Promise<void> {
+    for (const e of events) expect(relay.relay.store.save(e)).toBe('saved');
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const wrapForBob = (): NostrEvent => carol.signEvent({ kind: 1059, created_at: now, tags: [['p', bob.getPublicKey()]], content: 'wrap' });
+  const noteForBob = (): NostrEvent => carol.signEvent({ kind: 1, created_at: now, tags: [['p', bob.getPublicKey()]], content: 'note' });
+
+  it('sends restricted kinds in a REQ of their own, so a strfry-like relay serves a mixed filter in full', async () => {
+    const relay = await fx.relay({ auth: 'on-demand', withhold: 'mixed' });
+    const wrap = wrapForBob();
+    const note = noteForBob();
+    await store(relay, [wrap, note]);
+    const got = await pool(relay.url, [bob]).fetch([{ kinds: [1059, 1], '#p': [bob.getPublicKey()] }]);
+    expect(got.map((e) => e.id).sort()).toEqual([wrap.id, note.id].sort());
+  });
+
+  it('does not take the empty answer of a withholding relay, sent before AUTH, for an empty inbox', async () => {
+    const relay = await fx.relay({ withhold: 'all' });
+    const wrap = wrapForBob();
+    await store(relay, [wrap]);
+    const got = await pool(relay.url, [bob]).fetch([{ kinds: [1059], '#p': [bob.getPublicKey()] }]);
+    expect(got.map((e) => e.id)).toEqual([wrap.id]);
+  });
+
+  it('lets the answer through with a warning when a relay that restricts reads never sends a challenge', async () => {
+    const relay = await fx.relay({ auth: 'on-demand', withhold: 'all' });
+    await store(relay, [wrapForBob()]);
+    const logger = new ArrayLogger();
+    const got = await pool(relay.url, [bob], { logger, authWaitMs: 300 }).fetch([{ kinds: [1059], '#p': [bob.getPublicKey()] }]);
+    expect(got).toEqual([]);
+    expect(logger.records.some((r) => r.level === 'warn' && /restricts reads but AUTH did not complete/.test(r.msg))).toBe(true);
+  });
+
+  it('learns that a relay takes one key per connection; a lane authenticates the next key', async () => {
+    const relay = await fx.relay({ authKeysPerConnection: 1 });
+    const wrap = wrapForBob();
+    await store(relay, [wrap]);
+    const alice = signerOf(0x44);
+    const p = pool(relay.url, [alice, bob]);
+    const main = p.connection(relay.url)!;
+    await waitFor('the key limit', () => main.status().authKeyLimit === 1);
+    expect(main.status().authenticated).toEqual([alice.getPublicKey()]);
+    expect([main.sharesAuth(alice.getPublicKey()), main.sharesAuth(bob.getPublicKey())]).toEqual([true, false]);
+    // On the shared connection bob's wrap is not his to read; on his lane it is.
+    expect(await p.fetch([{ kinds: [1059], '#p': [bob.getPublicKey()] }])).toEqual([]);
+    const lane = p.lane(relay.url, bob);
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      const h = lane.subscribe('mine', () => [{ kinds: [1059], '#p': [bob.getPublicKey()] }], { onEvent: (e) => got.push(e.id), onEose: () => (h.close(), resolve()) });
+    });
+    expect(got).toEqual([wrap.id]);
+    expect(lane.status().authenticated).toEqual([bob.getPublicKey()]);
+    // The lane is a connection of its own.
+    expect(relay.relay.connections.size).toBe(2);
+  });
+
+  it('a publish refused auth-required by an on-demand relay authenticates and is sent again', async () => {
+    const relay = await fx.relay({ auth: 'on-demand' });
+    const alice = signerOf(0x45);
+    const p = pool(relay.url, [alice]);
+    const own = alice.signEvent({ kind: 1, created_at: now, tags: [['-']], content: 'mine only' });
+    expect((await p.publish(own))[0]).toMatchObject({ ok: true });
+    expect(relay.relay.store.has(own.id)).toBe(true);
   });
 });

@@ -92,6 +92,8 @@ async function verify(ref: string, values: { home?: string; relay?: string[]; js
   let pool: WsRelayPool;
   try {
     pool = new WsRelayPool({ relays, logger: silentLogger });
+    // Relays that serve nothing before NIP-42 AUTH (or list these kinds as restricted) get the owner's key.
+    pool.addAuthSigner(owner);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
