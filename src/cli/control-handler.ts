@@ -56,7 +56,12 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
         pid: process.pid,
         startedAt,
         owner: { publicKey: o.owner.getPublicKey(), npub: npubEncode(o.owner.getPublicKey()) },
-        relays: o.pool.status().map((s) => ({ url: s.url, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) })),
+        relays: o.pool.status().map((s) => ({
+          url: s.url,
+          state: s.state,
+          ...(s.lastError ? { lastError: s.lastError } : {}),
+          ...(s.breaker ? { breaker: { state: s.breaker.state, score: s.breaker.score, consecutiveFailures: s.breaker.consecutiveFailures, ...(s.breaker.retryAt ? { retryAt: s.breaker.retryAt } : {}), ...(s.breaker.lastFailure ? { lastFailure: s.breaker.lastFailure } : {}) } } : {}),
+        })),
         agents: o.storage.agents.list().map(describe),
         awake: o.runtime.stats().inMemory,
       };

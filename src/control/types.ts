@@ -49,6 +49,8 @@ export interface RelaySummary {
   url: string;
   state: string;
   lastError?: string;
+  /** Its circuit breaker: `open` means publishes and short REQs skip it until `retryAt` (ms epoch). */
+  breaker?: { state: 'closed' | 'open' | 'half-open'; score: number; consecutiveFailures: number; retryAt?: number; lastFailure?: string };
 }
 
 /** The daemon as a whole. */

@@ -58,7 +58,16 @@ export interface RelayConnectionOptions {
   relayInfo?: (url: string) => Promise<RelayInfo | undefined>;
   /** How long a restricted answer or an `auth-required:` refusal waits for AUTH before it is let through (ms). */
   authWaitMs?: number;
+  /**
+   * Every outcome that says whether the relay works (for its circuit breaker): true for an EOSE, an OK or a
+   * CLOSED the relay chose to send; false with a reason for a failed or dropped socket, a publish with no
+   * socket or no answer, and an `error:` or `rate-limited:` answer.
+   */
+  onHealth?: (ok: boolean, reason?: string) => void;
 }
+
+/** Answers that say the relay is failing or overloaded, not that it judged the request. */
+const UNHEALTHY = new Set(['error', 'rate-limited']);
 
 /** One relay socket with reconnects. Call `connect()` once; it keeps itself connected until `close()`. */
 export class RelayConnection {
@@ -120,6 +129,7 @@ export class RelayConnection {
       log: this.#log,
       authWaitMs: options.authWaitMs ?? 5000,
       onUnrequested: () => void this.#counters.unrequested++,
+      health: (ok, reason) => this.#health(ok, reason),
     });
   }
 
@@ -215,6 +225,7 @@ export class RelayConnection {
       this.#rules.writesNeedAuth = true;
       if (await this.#auth.ensure(waitMs, options.signal)) result = await this.#publishOnce(event, options);
     }
+    if (result.message !== 'error: publish aborted') this.#health(result.ok || !UNHEALTHY.has(rejectionPrefix(result.message) ?? ''), result.message);
     return result;
   }
 
@@ -307,6 +318,7 @@ export class RelayConnection {
     this.#failPending('error: connection closed');
     if (this.#lifetime.signal.aborted) return this.#setState('closed');
     this.#lastError ??= `closed (${code}${reason ? `: ${reason}` : ''})`;
+    this.#health(false, `error: ${this.#lastError}`);
     this.#setState('disconnected');
     for (const waiter of [...this.#openWaiters]) waiter(false);
     const delay = backoffDelay(this.#attempts, this.#o.backoff, this.#o.random);
@@ -357,6 +369,10 @@ export class RelayConnection {
       default:
         return;
     }
+  }
+
+  #health(ok: boolean, reason?: string): void {
+    this.#o.onHealth?.(ok, reason);
   }
 
   #send(message: unknown[]): boolean {

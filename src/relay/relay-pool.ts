@@ -1,17 +1,23 @@
 /**
  * Many relays behind the RelayPool seam: subscriptions across relays deduplicated by event id with
- * one EOSE after all of them, and publishes that return each relay's real OK answer.
+ * one EOSE after all of them, and publishes that return each relay's real OK answer. Each relay has a
+ * circuit breaker (breaker.ts): `req` and `publish` skip relays whose breaker is open, unless every
+ * relay asked for is open (then all are tried: never all dropped). Long-lived subscriptions made on a
+ * connection (the inbox) are not routed; their connection's own reconnect backoff applies.
  */
 import type { NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
 import { systemClock } from '../util/clock.js';
+import { RelayBreaker, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
 import { newConnectionCounters, RelayConnection, type AuthSigner, type ConnectionCounters, type RelayConnectionOptions } from './relay-connection.js';
 import type { PublishOptions, RelayPool, RelayPublishResult, RelayStatus, ReqItem, ReqOptions } from './types.js';
 
 /** Pool options: the relays to open now, and the options every connection shares. */
-export interface WsRelayPoolOptions extends Omit<RelayConnectionOptions, 'authSigners' | 'counters'> {
+export interface WsRelayPoolOptions extends Omit<RelayConnectionOptions, 'authSigners' | 'counters' | 'onHealth'> {
   relays?: string[];
+  /** When a relay's breaker opens and for how long (see BreakerOptions). */
+  breaker?: BreakerOptions;
   /** How long `req` waits for a relay that is still connecting before counting it as done (ms). Default 10 s. */
   eoseTimeoutMs?: number;
 }
@@ -24,6 +30,7 @@ export class WsRelayPool implements RelayPool {
   /** Extra connections that authenticate one key each, for relays that accept one key per connection. */
   readonly #lanes = new Map<string, RelayConnection>();
   readonly #signers = new Map<string, AuthSigner>();
+  readonly #breakers = new Map<string, RelayBreaker>();
   #nextId = 0;
   #closed = false;
 
@@ -39,7 +46,7 @@ export class WsRelayPool implements RelayPool {
     let conn = this.#conns.get(key);
     if (conn) return conn;
     if (this.#closed) throw new Error('relay pool is closed');
-    conn = new RelayConnection(key, { ...this.#o, counters: this.counters, authSigners: () => this.#signers.values() });
+    conn = new RelayConnection(key, { ...this.#o, counters: this.counters, authSigners: () => this.#signers.values(), onHealth: this.#healthOf(key) });
     this.#conns.set(key, conn);
     conn.connect();
     return conn;
@@ -55,7 +62,7 @@ export class WsRelayPool implements RelayPool {
     const key = `${main.url} ${signer.getPublicKey()}`;
     let conn = this.#lanes.get(key);
     if (conn) return conn;
-    conn = new RelayConnection(main.url, { ...this.#o, counters: this.counters, authSigners: () => [signer] });
+    conn = new RelayConnection(main.url, { ...this.#o, counters: this.counters, authSigners: () => [signer], onHealth: this.#healthOf(main.url) });
     this.#lanes.set(key, conn);
     conn.connect();
     return conn;
@@ -100,12 +107,36 @@ export class WsRelayPool implements RelayPool {
     this.#signers.delete(pubkey);
   }
 
+  /** Each relay's state, with its breaker. */
   status(): RelayStatus[] {
-    return [...this.#conns.values()].map((c) => c.status());
+    return [...this.#conns.values()].map((c) => ({ ...c.status(), ...(this.#breakers.get(c.url) ? { breaker: this.#breakers.get(c.url)!.snapshot() } : {}) }));
+  }
+
+  /** Read-only: every relay's circuit breaker (state, health score, failures in a row, when it is tried again). */
+  breakers(): BreakerSnapshot[] {
+    return [...this.#breakers.values()].map((b) => b.snapshot());
+  }
+
+  /** The relays of `urls` whose breaker is not open; all of them when every one is open. */
+  #healthy(urls: string[]): { use: string[]; skipped: string[] } {
+    const use = urls.filter((u) => this.#breakers.get(u)?.allows() ?? true);
+    if (use.length === 0) return { use: urls, skipped: [] };
+    return { use, skipped: urls.filter((u) => !use.includes(u)) };
+  }
+
+  #healthOf(url: string): (ok: boolean, reason?: string) => void {
+    let breaker = this.#breakers.get(url);
+    if (!breaker) {
+      breaker = new RelayBreaker(url, this.#o.clock ?? systemClock, this.#o.breaker);
+      this.#breakers.set(url, breaker);
+    }
+    const b = breaker;
+    return (ok, reason) => (ok ? b.success() : b.failure(reason ?? 'error'));
   }
 
   async *req(filters: Filter[], options: ReqOptions = {}): AsyncIterable<ReqItem> {
-    const urls = options.relays ? options.relays.map((u) => this.addRelay(u).url) : this.relays();
+    const asked = options.relays ? options.relays.map((u) => this.addRelay(u).url) : this.relays();
+    const urls = this.#healthy([...new Set(asked)]).use;
     const queue: ReqItem[] = [];
     const seen = new Set<string>();
     const waitingEose = new Set(urls);
@@ -173,18 +204,31 @@ export class WsRelayPool implements RelayPool {
 
   async publish(event: NostrEvent, options: PublishOptions = {}): Promise<RelayPublishResult[]> {
     const urls = [...new Set(options.relays ?? this.relays())];
-    return Promise.all(
-      urls.map(async (url): Promise<RelayPublishResult> => {
-        let conn: RelayConnection;
-        try {
-          conn = this.addRelay(url);
-        } catch (cause) {
-          return { relay: url, ok: false, message: `invalid: ${(cause as Error).message}` };
-        }
+    const conns = new Map<string, RelayConnection>();
+    const invalid: RelayPublishResult[] = [];
+    for (const url of urls) {
+      try {
+        conns.set(url, this.addRelay(url));
+      } catch (cause) {
+        invalid.push({ relay: url, ok: false, message: `invalid: ${(cause as Error).message}` });
+      }
+    }
+    const { use, skipped } = this.#healthy([...new Set([...conns.values()].map((c) => c.url))]);
+    const sent = Promise.all(
+      use.map(async (url): Promise<RelayPublishResult> => {
+        const conn = this.connection(url)!;
         if (conn.status().state === 'connecting') await conn.waitConnected({ signal: options.signal });
         return conn.publish(event, options);
       }),
     );
+    const notTried = skipped.map((url): RelayPublishResult => {
+      const b = this.#breakers.get(url)!.snapshot();
+      const when = b.retryAt === undefined ? '' : `; next try at ${new Date(b.retryAt).toISOString()}`;
+      return { relay: url, ok: false, message: `error: not tried: circuit open after ${b.consecutiveFailures} failures in a row (last: ${b.lastFailure ?? 'unknown'})${when}` };
+    });
+    const all = [...(await sent), ...notTried, ...invalid];
+    // In the order asked, as before there were breakers.
+    return urls.map((u) => all.find((r) => r.relay === u || r.relay === conns.get(u)?.url)!);
   }
 
   async close(): Promise<void> {

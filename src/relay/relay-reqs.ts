@@ -47,6 +47,8 @@ export interface ReqHost {
   /** How long an EOSE (or an `auth-required:` refusal) waits for AUTH before it is let through (ms). */
   readonly authWaitMs: number;
   onUnrequested(): void;
+  /** An outcome for the relay's circuit breaker (see RelayConnectionOptions.onHealth). */
+  health(ok: boolean, reason?: string): void;
 }
 
 type PartState = 'unsent' | 'waiting-auth' | 'open' | 'held' | 'eose' | 'closed';
@@ -139,6 +141,7 @@ export class ReqTable {
     // Only the current REQ's EOSE counts: a replaced REQ's late EOSE would end the new one's stored events early.
     const entry = this.#wire.get(wireId);
     if (!entry || entry.part.state !== 'open') return;
+    this.#h.health(true);
     const { sub, part } = entry;
     const { auth, rules } = this.#h;
     if (part.gated && part.authedAtSend === 0 && auth.mayStillSucceed() && (rules.readsNeedAuth || auth.hasChallenge())) {
@@ -158,7 +161,9 @@ export class ReqTable {
     const { sub, part } = entry;
     this.#wire.delete(wireId);
     part.wireId = undefined;
-    if (rejectionPrefix(reason) === 'auth-required') {
+    const prefix = rejectionPrefix(reason);
+    this.#h.health(prefix !== 'error' && prefix !== 'rate-limited', reason);
+    if (prefix === 'auth-required') {
       this.#h.rules.learnRefusedRead(part.gated);
       if (part.authRetries < 3 && this.#h.auth.request()) {
         part.authRetries++;
@@ -229,13 +234,16 @@ export class ReqTable {
     part.wireId = undefined;
   }
 
+  /** Calls `fire` after authWaitMs, unless the part moved on; AUTH still in flight then (a slow relay) earns another wait. */
   #timer(part: Part, fire: () => void): void {
     part.timer?.abort();
     const timer = new AbortController();
     part.timer = timer;
     this.#h.clock.sleep(this.#h.authWaitMs, { signal: timer.signal }).then(
       () => {
-        if (part.timer === timer) fire();
+        if (part.timer !== timer) return;
+        if (this.#h.auth.inFlight()) return this.#timer(part, fire);
+        fire();
       },
       () => {},
     );

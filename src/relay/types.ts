@@ -6,6 +6,7 @@
 import type { NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import type { OutboxTarget, RelayPublishResult } from '../storage/types.js';
+import type { BreakerSnapshot } from './breaker.js';
 
 export type { OutboxTarget, RelayPublishResult } from '../storage/types.js';
 
@@ -26,6 +27,8 @@ export interface RelayStatus {
   authenticated: string[];
   /** How many keys the relay accepts per connection, once it has refused one beside another (strfry: 1). */
   authKeyLimit?: number;
+  /** Its circuit breaker (closed, open until `retryAt`, or half-open), with a health score. */
+  breaker?: BreakerSnapshot;
 }
 
 /** One item of a `req` stream: an event (with the relay it came from) or end-of-stored-events. */

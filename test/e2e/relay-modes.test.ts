@@ -3,7 +3,8 @@
  * hosting an echo agent per relay, each agent on a relay of its own mode. Per mode, the owner's
  * `agent send` (NIP-17 both ways), a stranger's NIP-04 DM and its kind 4 answer, and
  * `agent trajectory --verify` against that relay alone. The in-process tests (test/relay) run the
- * whole DM matrix per mode; this proves the composed daemon, owner chat and verify do too.
+ * whole DM matrix per mode; this proves the composed daemon, owner chat and verify do too. The daemon
+ * also listens on a relay that is down: `agent status` shows its circuit breaker open.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningRelay } from '../../relay-dev/index.js';
@@ -39,7 +40,9 @@ describe('one daemon, one echo agent per relay mode', () => {
       expect(created.code, created.stderr).toBe(0);
       lanes.push({ mode: mode.name, relay: relays[i]!, name, pubkey: JSON.parse(created.stdout).publicKey });
     }
-    const daemon = startCli(['run', '--home', home], env);
+    const dead = await startTestRelay();
+    await dead.close();
+    const daemon = startCli(['run', '--home', home, '--relay', dead.url], env);
     await daemon.waitFor(/daemon ready/);
 
     // The owner's side: `agent send` listens for the reply on the agent's relay and publishes through it.
@@ -72,6 +75,14 @@ describe('one daemon, one echo agent per relay mode', () => {
       expect(r.stdout, lanes[i]!.mode).toMatch(/verified: 3 ticks/);
       expect(r.code, lanes[i]!.mode).toBe(0);
     }
+
+    // The relay that never came up: its breaker is open, in `agent status --json` and in words.
+    const [json, words] = await Promise.all([runCli(['status', '--home', home, '--json'], { env }), runCli(['status', '--home', home], { env })]);
+    const deadRelay = JSON.parse(json.stdout).relays.find((r: { url: string }) => r.url === dead.url);
+    expect(deadRelay).toMatchObject({ state: expect.not.stringMatching(/^connected$/), breaker: { state: 'open', consecutiveFailures: expect.any(Number) } });
+    expect(deadRelay.breaker.consecutiveFailures).toBeGreaterThanOrEqual(3);
+    expect(words.stdout).toContain(`breaker open: ${dead.url}`);
+    for (const l of lanes) expect(JSON.parse(json.stdout).relays.find((r: { url: string }) => r.url === l.relay.url)?.breaker?.state, l.mode).toBe('closed');
     expect(await daemon.stop('SIGTERM')).toBe(0);
   });
 });

@@ -13,6 +13,13 @@ function when(ms: number | undefined): string {
   return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'never';
 }
 
+/** One line for a relay whose breaker is not closed: skipped by publishes and short REQs until its retry. */
+function breakerLine(r: RelaySummary): string {
+  const b = r.breaker!;
+  const retry = b.state === 'open' && b.retryAt ? `, next try in ${Math.max(0, Math.ceil((b.retryAt - Date.now()) / 1000))} s` : ', trying again';
+  return `breaker ${b.state}: ${r.url} (${b.consecutiveFailures} failures in a row, health ${b.score.toFixed(2)}${retry}; last: ${b.lastFailure ?? 'unknown'})`;
+}
+
 function describe(a: AgentSummary, relays: RelaySummary[] | undefined): string {
   const b = a.budget;
   const lines = [
@@ -22,7 +29,11 @@ function describe(a: AgentSummary, relays: RelaySummary[] | undefined): string {
   ];
   if (a.lastError) lines.push(`  last error ${a.lastError}`);
   if (b) lines.push(`  today      compute ${(b.computeMs / 1000).toFixed(1)} s   llm calls ${b.llmCalls}   tokens ${b.tokens}   sats ${b.sats}   storage ${a.storageBytes} B`);
-  const states = a.relays.map((url) => `${url} (${relays?.find((r) => r.url === url)?.state ?? 'daemon not running'})`);
+  const states = a.relays.map((url) => {
+    const r = relays?.find((x) => x.url === url);
+    const breaker = r?.breaker && r.breaker.state !== 'closed' ? `, breaker ${r.breaker.state}` : '';
+    return `${url} (${r?.state ?? 'daemon not running'}${breaker})`;
+  });
   lines.push(`  relays     ${states.join(', ')}`);
   return lines.join('\n');
 }
@@ -71,6 +82,7 @@ export const statusCommand: Command = {
     }
     ctx.stdout.write(`daemon: ${client ? 'running' : 'not running (start it with `agent up` or `agent run`)'}\n`);
     if (ready) ctx.stdout.write(`${describeReadiness(ready)}\n`);
+    for (const r of relays ?? []) if (r.breaker && r.breaker.state !== 'closed') ctx.stdout.write(`${breakerLine(r)}\n`);
     for (const a of agents) ctx.stdout.write(`${describe(a, relays)}\n`);
     if (agents.length === 0) ctx.stdout.write('no agents yet (create one with `agent create <name>`)\n');
     return 0;
