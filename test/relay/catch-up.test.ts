@@ -18,7 +18,8 @@ import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ArrayLogger } from '../../src/util/logger.js';
-import type { RunningRelay } from '../../relay-dev/index.js';
+import type { RelayOptions, RunningRelay } from '../../relay-dev/index.js';
+import { relayMode } from '../helpers/relay-modes.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
 const fx = new Fixture();
@@ -108,9 +109,9 @@ function expectExactlyOnce(got: InboundMessage[], texts: string[]): void {
   expect(new Set(got.map((m) => m.eventId)).size).toBe(got.length);
 }
 
-async function setup(): Promise<{ relay: RunningRelay; file: string; clock: ManualClock; cursor: number }> {
+async function setup(options: RelayOptions): Promise<{ relay: RunningRelay; file: string; clock: ManualClock; cursor: number }> {
   const dir = fx.tempDir();
-  const relay = await fx.relay({ dbFile: join(dir, 'relay.db'), limits: { maxLimit: CAP } });
+  const relay = await fx.relay({ ...options, dbFile: join(dir, 'relay.db'), limits: { maxLimit: CAP } });
   const clock = new ManualClock(Date.now());
   const file = join(dir, 'agent.db');
   const cursor = await firstRun(file, relay, clock);
@@ -119,9 +120,10 @@ async function setup(): Promise<{ relay: RunningRelay; file: string; clock: Manu
   return { relay, file, clock, cursor };
 }
 
-describe('catch-up past the relay result cap', () => {
+// relay-dev's default, and strfry's habits (pages of restricted kinds asked for apart, after AUTH).
+describe.each([relayMode('auth on-connect'), relayMode('strfry')])('catch-up past the relay result cap ($name)', ({ options }) => {
   it('delivers a backlog of 75 backdated gift wraps exactly once; the cursor waits for the last page', async () => {
-    const { relay, file, clock, cursor } = await setup();
+    const { relay, file, clock, cursor } = await setup(options);
     const now = Math.floor(Date.now() / 1000);
     // Backdated up to ~37 hours (well inside the two-day look-back), newest first.
     const ts = timestamps(now - 60, 1800);
@@ -150,7 +152,7 @@ describe('catch-up past the relay result cap', () => {
   });
 
   it('a wrap whose delivery failed on a deep page keeps the cursor, and the next run delivers it', async () => {
-    const { relay, file, clock, cursor } = await setup();
+    const { relay, file, clock, cursor } = await setup(options);
     const now = Math.floor(Date.now() / 1000);
     const ts = timestamps(now - 60, 1800);
     const texts = ts.map((_, p) => `wrap ${p}`);
@@ -177,7 +179,7 @@ describe('catch-up past the relay result cap', () => {
   });
 
   it('pages kinds 4 and 1 the same way', async () => {
-    const { relay, file, clock, cursor } = await setup();
+    const { relay, file, clock, cursor } = await setup(options);
     // Kinds 4 and 1 look back only 10 minutes past the cursor: the backlog sits in that window.
     const ts = timestamps(cursor - 30, 7);
     expect(ts.at(-1)!).toBeGreaterThan(cursor - 600);
@@ -192,7 +194,7 @@ describe('catch-up past the relay result cap', () => {
   });
 
   it('a relay that publishes no max_limit is asked for pageLimit events per page, and paged', async () => {
-    const { relay, file, clock, cursor } = await setup();
+    const { relay, file, clock, cursor } = await setup(options);
     const ts = timestamps(cursor - 30, 7).slice(0, 40);
     const texts = ts.map((_, p) => `dm ${p}`);
     await publishAll(ts.map((t, p) => legacyDm(texts[p]!, t)), relay);
@@ -203,7 +205,7 @@ describe('catch-up past the relay result cap', () => {
   });
 
   it('more events in one second than the cap: the catch-up still ends (with a warning) instead of looping', async () => {
-    const { relay, file, clock, cursor } = await setup();
+    const { relay, file, clock, cursor } = await setup(options);
     const t = cursor - 100;
     await publishAll(Array.from({ length: CAP + 5 }, (_, i) => legacyDm(`same second ${i}`, t)), relay);
     const second = await run(file, relay, clock);
