@@ -91,6 +91,7 @@ export class InboxSubscriptions {
   #timer: NodeJS.Timeout | undefined;
   #lastPrune = 0;
   #stopped = false;
+  readonly #stopping = new AbortController();
 
   constructor(options: InboxOptions) {
     this.#o = options;
@@ -141,6 +142,7 @@ export class InboxSubscriptions {
   /** Closes every subscription (not the pool) after in-flight events settle. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     if (this.#timer) clearInterval(this.#timer);
     for (const subs of this.#relays.values()) {
       subs.unwatch();
@@ -244,7 +246,7 @@ export class InboxSubscriptions {
     const delay = backoffDelay(slot.refusals++, { initialMs: 2000, maxMs: 300_000 });
     this.#log.log({ level: 'debug', ns: 'inbox', msg: 'inbox subscription closed by relay; asking again', relay: url, reason: reason.slice(0, 200), retryInMs: delay });
     const handle = slot.handle;
-    this.#clock.sleep(delay).then(() => {
+    this.#clock.sleep(delay, { signal: this.#stopping.signal }).then(() => {
       if (!this.#stopped && slot.handle === handle) handle?.refresh();
     }, () => {});
   }

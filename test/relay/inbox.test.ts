@@ -11,6 +11,7 @@ import { createChatRumor } from '../../src/protocol/nip17.js';
 import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import type { Signer } from '../../src/signer/types.js';
+import { ArrayLogger } from '../../src/util/logger.js';
 import { RELAY_MODES } from '../helpers/relay-modes.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
@@ -160,5 +161,26 @@ describe.each(RELAY_MODES)('inbox subscriptions against relay-dev ($name)', ({ o
     await sender.publish(w1!.event, { relays: [relay.url] });
     await waitFor('agent one still subscribed', () => got.some((m) => m.text === 'still here'));
     expect(new Set(got.map((m) => m.agentPubkey)).size).toBe(2);
+  });
+});
+
+describe('inbox subscriptions refused by the relay', () => {
+  it('asks again after a transient refusal; a final refusal stops holding the cursor back, with a warning', async () => {
+    let refusals = 1;
+    const flaky = await fx.relay({ configure: (r) => r.rejectReq.push(() => (refusals-- > 0 ? 'rate-limited: slow down' : undefined)) });
+    const closed = await fx.relay({ configure: (r) => r.rejectReq.push((filters) => (filters.some((f) => f.kinds?.includes(1059)) ? 'restricted: no DMs here' : undefined)) });
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const got: InboundMessage[] = [];
+    const logger = new ArrayLogger();
+    const pool = newPool();
+    const inbox = new InboxSubscriptions({ pool, db, relays: [flaky.url, closed.url], sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined, logger });
+    inbox.addAgent(agent);
+    await inbox.start();
+    fx.onClose(() => inbox.stop());
+    const [dm] = buildDirectMessage(alice, agent.getPublicKey(), 'after the refusal');
+    expect((await senderPool().publish(dm!.event, { relays: [flaky.url] }))[0]).toMatchObject({ ok: true });
+    await waitFor('the DM once the REQ was accepted', () => got.some((m) => m.text === 'after the refusal'));
+    await waitFor("the refusing relay's cursor saved anyway", () => getCursor(db, closed.url) !== undefined);
+    expect(logger.records.some((r) => r.level === 'warn' && r.relay === closed.url && /refuses an inbox subscription/.test(r.msg))).toBe(true);
   });
 });
