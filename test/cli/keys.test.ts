@@ -19,7 +19,8 @@ describe('agent keys derive', () => {
     const out = execFileSync('npx', ['--no-install', 'agent', 'keys', 'derive', '--mnemonic', MNEMONIC, '--account', '0', '--json'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      // npm's cache passes through: concurrent npx runs sharing ~/.npm/_npx race (land gives each branch its own).
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}) },
       timeout: 60_000,
     });
     expect(JSON.parse(out).publicKey).toBe('17162c921dc4d2518f9a101db33695df1afb56ab82f5ff3e5da6eec3ca5cd917');
