@@ -68,7 +68,7 @@ export function createDaemonOps(o: DaemonOpsOptions): { ops: OpsHandler; metrics
         ];
       });
     },
-    relays: () => o.pool.status().map((s) => ({ url: s.url, state: s.state, attempts: s.attempts })),
+    relays: () => o.pool.status().map((s) => ({ url: s.url, state: s.state, attempts: s.attempts, ...(s.breaker ? { breaker: s.breaker.state } : {}) })),
     dropped: () => ({ ...o.receiver.counters.rejected, 'wire-malformed': o.pool.counters.malformed, 'wire-invalid-signature': o.pool.counters.invalidSignature }),
   };
   const metrics = new DaemonMetrics(sources);

@@ -66,6 +66,8 @@ describe('daemon health, readiness and metrics', () => {
     expect(after.value('agent_messages_received_total', { agent: 'echo', kind: 'nip17' })).toBe(1);
     expect(after.count('agent_outbox_delivery_seconds', { kind: 'nip17' })).toBeGreaterThanOrEqual(1);
     expect(after.value('agent_relay_connected', { relay: relay.url })).toBe(1);
+    expect(after.labels('agent_relay_breaker_open')).toContainEqual({ relay: relay.url });
+    expect(after.value('agent_relay_breaker_open', { relay: relay.url })).toBe(0);
     expect(after.value('agent_agents', { state: 'active' }) + after.value('agent_agents', { state: 'dormant' })).toBe(1);
     expect(after.value('agent_budget_limit', { agent: 'echo', resource: 'llm_calls' })).toBe(500);
     expect(after.type('agent_inbound_dropped_total')).toBe('COUNTER');
@@ -83,5 +85,7 @@ describe('daemon health, readiness and metrics', () => {
       return res.status === 503 ? res.json() : undefined;
     }, 20_000, '/readyz 503');
     expect(down).toMatchObject({ ready: false, checks: { relays: { ok: false, detail: 'no relay connected for echo' }, database: { ok: true } } });
+    // Reconnects keep failing: the relay's circuit breaker opens, and the gauge says so.
+    await eventually(async () => ((await scrape(`${ops}/metrics`)).value('agent_relay_breaker_open', { relay: relay.url }) === 1 ? true : undefined), 60_000, 'breaker gauge 1');
   });
 });
