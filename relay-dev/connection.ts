@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Filter } from '../src/protocol/filter.js';
+import { encodeTextFrames } from './frames.js';
 import type { ConnectionInfo } from './types.js';
 
 /** Told about the answers a connection sends (the relay's onOk / onClosed hooks). */
@@ -33,8 +34,9 @@ let nextConnectionId = 1;
 let corking: Set<Connection> | undefined;
 
 /**
- * Runs `fn` with sends batched: each connection written to is corked on its first frame and uncorked
- * at the end, so a batch of OKs (or a REQ's stored events) goes out in one write instead of one per frame.
+ * Runs `fn` with sends batched: the frames each connection is sent are held and written at the end as
+ * one buffer, so a batch of OKs (or a REQ's stored events and EOSE) goes out in one write instead of
+ * two chunks per frame.
  */
 export function withCorkedSends<T>(fn: () => T): T {
   if (corking) return fn();
@@ -44,7 +46,7 @@ export function withCorkedSends<T>(fn: () => T): T {
     return fn();
   } finally {
     corking = undefined;
-    for (const conn of corked) conn.socket?.uncork();
+    for (const conn of corked) conn.flushHeld();
   }
 }
 
@@ -64,6 +66,8 @@ export class Connection implements ConnectionInfo {
   challengeOnDemand = false;
   private pending = 0;
   private paused = false;
+  /** Frames held by withCorkedSends, written by flushHeld. */
+  private held: string[] = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -88,11 +92,25 @@ export class Connection implements ConnectionInfo {
       this.ws.close(1008, 'slow consumer: too much unread data');
       return;
     }
-    if (corking && this.socket && !corking.has(this)) {
+    if (corking && this.socket) {
       corking.add(this);
-      this.socket.cork();
+      this.held.push(text);
+      return;
     }
     this.ws.send(text);
+  }
+
+  /**
+   * Writes the held frames straight to the socket, encoded here: the server never negotiates
+   * permessage-deflate, so ws's sender keeps no queue of its own and writes to this socket in order.
+   * Dropped if the socket stopped being open meanwhile (no data frame may follow a close frame).
+   */
+  flushHeld(): void {
+    const frames = this.held;
+    this.held = [];
+    if (frames.length === 0 || !this.open || !this.socket) return;
+    if (frames.length === 1) return void this.ws.send(frames[0]!);
+    this.socket.write(encodeTextFrames(frames));
   }
 
   /** `["OK", id, accepted, message]`. */

@@ -21,6 +21,8 @@ export async function listen(relay: Relay, host: string, port: number): Promise<
   const server: Server = createServer((req, res) => handleHttp(relay, req, res));
   const wss = new WebSocketServer({
     noServer: true,
+    // Never compress: Connection.flushHeld writes batches of frames to the socket itself.
+    perMessageDeflate: false,
     // Frames up to 4× the advertised limit are read and refused politely; beyond that ws closes with 1009.
     maxPayload: Math.max(relay.limits.maxMessageBytes * 4, 1024 * 1024),
   });
