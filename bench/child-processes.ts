@@ -115,6 +115,17 @@ export function rssOf(pid: number): { rssKiB: number; anonKiB: number } {
   return { rssKiB: field('VmRSS'), anonKiB: field('RssAnon') };
 }
 
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ: /proc times are in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** Polls `condition` until it holds or the deadline passes (then throws naming `what`). */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;

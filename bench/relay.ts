@@ -1,9 +1,14 @@
 /**
- * bench/relay: relay-dev ingest and query speed, against the raw signature-verification rate measured
- * in the same run on one core, right before each ingest round (the machine's load drifts between
- * minutes, so each round gets its own baseline and the summary reports medians). The relay runs in a
- * child process (its own event loop, its default worker pool, a WAL file in a temp dir); clients run
- * here. Prints JSON lines.
+ * bench/relay: relay-dev ingest and query speed, each against a floor measured in the same run (the
+ * machine's load drifts between minutes, so each round gets its own baselines and the summary reports
+ * medians). The relay runs in a child process (its own event loop, its default worker pool, a WAL file
+ * in a temp dir); clients run here. Prints JSON lines.
+ * - Ingest floor: what signature verification allows on the relay's cores, i.e. the same events checked
+ *   by the relay's own Verifier with as many worker threads as the relay has, in this process, right
+ *   before the relay starts (goal: ingest >= 0.8x). The one-core rate is printed too.
+ * - REQ floor: the same author+kind queries run in this process against the relay's database file
+ *   (EventStore.queryRaw, the relay's own code) and serialized into the frames the relay sends,
+ *   interleaved query by query with the WebSocket REQs so both see the same load (goal: p50 <= 1.5x).
  * Run: `npm run build && node dist/bench/relay.js` (env BENCH_EVENTS, BENCH_CONNECTIONS, BENCH_REQS,
  * BENCH_ROUNDS [3], BENCH_VERIFY_THREADS for the relay's signature worker count, BENCH_RELAY_NODE_FLAGS
  * for node flags of the relay child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
@@ -15,7 +20,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNostrWasm } from 'nostr-wasm';
 import WebSocket from 'ws';
-import { defaultVerifyThreads, startRelay } from '../relay-dev/index.js';
+import { defaultVerifyThreads, EventStore, startRelay, Verifier, type QueryScope } from '../relay-dev/index.js';
+import { serializeForStorage } from '../relay-dev/event-meta.js';
+import { cpuSecondsOf } from './child-processes.js';
 import { cryptoEngine, getPublicKey, loadFastCrypto, verifyEvent } from '../src/protocol/crypto.js';
 import type { NostrEvent } from '../src/protocol/event.js';
 
@@ -53,9 +60,14 @@ async function serve(dbFile: string): Promise<void> {
 
 interface Round {
   verifyPerSec: number;
+  parallelVerifyPerSec: number;
+  /** Verification CPU per event over the relay's CPU per event while ingesting. */
+  cpuShare: number;
   ingestPerSec: number;
   p50: number;
   p99: number;
+  floorP50: number;
+  floorP99: number;
 }
 
 async function main(): Promise<void> {
@@ -81,19 +93,29 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   for (let r = 1; r <= ROUNDS; r++) rounds.push(await runRound(r, events, keys));
   const ratios = rounds.map((x) => x.ingestPerSec / x.verifyPerSec);
+  const parallelRatios = rounds.map((x) => x.ingestPerSec / x.parallelVerifyPerSec);
+  const reqRatios = rounds.map((x) => x.p50 / x.floorP50);
   console.log(
     JSON.stringify({
       bench: 'relay-summary',
       rounds: ROUNDS,
       ingestEventsPerSec: Math.round(median(rounds.map((x) => x.ingestPerSec))),
+      parallelVerifyPerSec: Math.round(median(rounds.map((x) => x.parallelVerifyPerSec))),
+      ingestToParallelVerifyRatio: round(median(parallelRatios)),
+      ingestGoal: '>= 0.8',
       rawVerifyPerSec: Math.round(median(rounds.map((x) => x.verifyPerSec))),
       ingestToVerifyRatio: round(median(ratios)),
+      verifyShareOfRelayCpu: round(median(rounds.map((x) => x.cpuShare))),
       ingestPerRound: rounds.map((x) => Math.round(x.ingestPerSec)),
-      verifyPerRound: rounds.map((x) => Math.round(x.verifyPerSec)),
-      ratioPerRound: ratios.map(round),
+      parallelVerifyPerRound: rounds.map((x) => Math.round(x.parallelVerifyPerSec)),
+      parallelRatioPerRound: parallelRatios.map(round),
       reqP50Ms: round(median(rounds.map((x) => x.p50))),
       reqP99Ms: round(median(rounds.map((x) => x.p99))),
-      reference: 'strfry on 2 cores: ~8000 events/s, REQ p50 < 2 ms; target >= 4000 events/s',
+      reqFloorP50Ms: round(median(rounds.map((x) => x.floorP50))),
+      reqToFloorP50Ratio: round(median(reqRatios)),
+      reqGoal: '<= 1.5',
+      reqRatioPerRound: reqRatios.map(round),
+      reference: 'strfry on 2 cores: ~8000 events/s, REQ p50 < 2 ms',
     }),
   );
 }
@@ -104,6 +126,9 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
   for (const e of events) if (!verifyEvent(e)) throw new Error('bench event failed verification');
   const verifyPerSec = EVENTS / ((performance.now() - t1) / 1000);
   console.log(JSON.stringify({ bench: 'relay-verify', round: r, engine: cryptoEngine(), events: EVENTS, verifyPerSec: Math.round(verifyPerSec) }));
+  const threads = process.env.BENCH_VERIFY_THREADS === undefined ? defaultVerifyThreads() : Number(process.env.BENCH_VERIFY_THREADS);
+  const { perSec: parallelVerifyPerSec, cpuMsPerEvent: verifyCpuMs } = await parallelVerifyRate(events, threads);
+  console.log(JSON.stringify({ bench: 'relay-verify-parallel', round: r, threads, cores: availableParallelism(), events: EVENTS, verifyPerSec: Math.round(parallelVerifyPerSec), cpuMsPerEvent: round(verifyCpuMs * 1000) / 1000 }));
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   const child = spawn(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), '--serve', join(dir, 'relay.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -114,9 +139,11 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
     });
     const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
 
+    const cpu0 = cpuSecondsOf(child.pid!);
     const t2 = performance.now();
     const counts = await Promise.all(sockets.map((ws, c) => ingest(ws, events.filter((_, i) => i % CONNECTIONS === c))));
     const ingestSeconds = (performance.now() - t2) / 1000;
+    const relayCpuMs = ((cpuSecondsOf(child.pid!) - cpu0) * 1000) / EVENTS;
     const accepted = counts.reduce((a, b) => a + b.accepted, 0);
     const oks = counts.reduce((a, b) => a + b.oks, 0);
     const ingestPerSec = accepted / ingestSeconds;
@@ -134,27 +161,112 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
         relayVerifyEngine: verifyEngine,
         cores: availableParallelism(),
         ratioToRawVerify: round(ingestPerSec / verifyPerSec),
+        ratioToParallelVerify: round(ingestPerSec / parallelVerifyPerSec),
+        relayCpuMsPerEvent: round(relayCpuMs * 1000) / 1000,
+        verifyShareOfRelayCpu: round(verifyCpuMs / relayCpuMs),
       }),
     );
 
+    // The floor reads the relay's own file through the relay's own query code, as an unauthenticated
+    // reader (the scope the relay gives the bench's connection).
+    const store = new EventStore(join(dir, 'relay.db'));
     const latencies: number[] = [];
+    const floor: number[] = [];
+    const pings: number[] = [];
+    const firstFrame: number[] = [];
     let returned = 0;
-    for (let i = 0; i < REQS; i++) {
-      const author = keys[i % AUTHORS]!.pk;
-      const start = performance.now();
-      returned += await req(sockets[0]!, `q${i}`, { authors: [author], kinds: [1], limit: 50 });
-      latencies.push(performance.now() - start);
+    let floorReturned = 0;
+    try {
+      for (let i = 0; i < REQS; i++) {
+        const filter = { authors: [keys[i % AUTHORS]!.pk], kinds: [1], limit: 50 };
+        const f0 = performance.now();
+        floorReturned += inProcessReq(store, `q${i}`, filter);
+        floor.push(performance.now() - f0);
+        const start = performance.now();
+        returned += await req(sockets[0]!, `q${i}`, filter, firstFrame);
+        latencies.push(performance.now() - start);
+        const p0 = performance.now();
+        await ping(sockets[0]!);
+        pings.push(performance.now() - p0);
+      }
+    } finally {
+      store.close();
     }
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
-    console.log(JSON.stringify({ bench: 'relay-req', round: r, reqs: REQS, filter: 'authors+kinds, limit 50', meanEvents: round(returned / REQS), p50Ms: pct(0.5), p99Ms: pct(0.99) }));
+    if (floorReturned !== returned) throw new Error(`in-process queries returned ${floorReturned} events, the relay ${returned}`);
+    const p50 = percentile(latencies, 0.5);
+    const p99 = percentile(latencies, 0.99);
+    const floorP50 = percentile(floor, 0.5);
+    const floorP99 = percentile(floor, 0.99);
+    console.log(
+      JSON.stringify({
+        bench: 'relay-req',
+        round: r,
+        reqs: REQS,
+        filter: 'authors+kinds, limit 50',
+        meanEvents: round(returned / REQS),
+        p50Ms: round(p50),
+        p99Ms: round(p99),
+        floorP50Ms: round(floorP50),
+        floorP99Ms: round(floorP99),
+        ratioP50: round(p50 / floorP50),
+        wsPingP50Ms: round(percentile(pings, 0.5)),
+        ratioP50ToFloorPlusPing: round(p50 / (floorP50 + percentile(pings, 0.5))),
+        firstFrameP50Ms: round(percentile(firstFrame, 0.5)),
+      }),
+    );
     for (const ws of sockets) ws.close();
-    return { verifyPerSec, ingestPerSec, p50: pct(0.5), p99: pct(0.99) };
+    return { verifyPerSec, parallelVerifyPerSec, cpuShare: verifyCpuMs / relayCpuMs, ingestPerSec, p50, p99, floorP50, floorP99 };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Every event verified by the relay's Verifier with `threads` workers, all at once: events per second, CPU ms per event. */
+async function parallelVerifyRate(events: NostrEvent[], threads: number): Promise<{ perSec: number; cpuMsPerEvent: number }> {
+  const verifier = new Verifier(threads);
+  const deadline = Date.now() + 10_000;
+  while (verifier.readyWorkers < threads && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const raws = events.map(serializeForStorage);
+  try {
+    const cpu0 = cpuSecondsOf(process.pid);
+    const t0 = performance.now();
+    const results = await Promise.all(events.map((e, i) => verifier.verify(e, raws[i]!)));
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuMsPerEvent = ((cpuSecondsOf(process.pid) - cpu0) * 1000) / events.length;
+    if (results.some((ok) => !ok)) throw new Error('bench event failed parallel verification');
+    return { perSec: events.length / seconds, cpuMsPerEvent };
+  } finally {
+    await verifier.close();
+  }
+}
+
+/** The scope the relay gives an unauthenticated connection. */
+function readerScope(): QueryScope {
+  return { now: Math.floor(Date.now() / 1000), privateKinds: [4, 1059], readers: [] };
+}
+
+/** The floor of one REQ: the relay's query on the same file and the frames it would send, in this process. */
+function inProcessReq(store: EventStore, id: string, filter: { authors: string[]; kinds: number[]; limit: number }): number {
+  const prefix = `["EVENT",${JSON.stringify(id)},`;
+  const frames: string[] = [];
+  for (const raw of store.queryRaw(filter, readerScope(), filter.limit)) frames.push(`${prefix}${raw}]`);
+  frames.push(JSON.stringify(['EOSE', id]));
+  return frames.length - 1;
+}
+
+/** A WebSocket ping answered by the relay's ws library: the transport's own round trip. */
+function ping(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    ws.once('pong', () => resolve());
+    ws.ping();
+  });
 }
 
 function open(url: string): Promise<WebSocket> {
@@ -185,11 +297,21 @@ function ingest(ws: WebSocket, batch: NostrEvent[]): Promise<{ oks: number; acce
   });
 }
 
-/** One REQ until EOSE; returns how many events came back. */
-function req(ws: WebSocket, id: string, filter: object): Promise<number> {
+/**
+ * One REQ until EOSE; returns how many events came back. The client only reads each frame's head (a
+ * subscriber that parses every event would time its own JSON.parse, not the relay).
+ */
+function req(ws: WebSocket, id: string, filter: object, firstFrameMs?: number[]): Promise<number> {
   return new Promise((resolve) => {
     let n = 0;
+    const eventHead = Buffer.from(`["EVENT",${JSON.stringify(id)},`);
+    const sent = performance.now();
     const onMessage = (data: Buffer): void => {
+      if (n === 0) firstFrameMs?.push(performance.now() - sent);
+      if (data.subarray(0, eventHead.length).equals(eventHead)) {
+        n++;
+        return;
+      }
       const text = data.toString();
       if (!text.includes(`"${id}"`)) return;
       const msg = JSON.parse(text) as unknown[];
