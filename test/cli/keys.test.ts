@@ -20,7 +20,10 @@ describe('agent keys derive', () => {
       cwd: ROOT,
       encoding: 'utf8',
       // npm's cache passes through: concurrent npx runs sharing ~/.npm/_npx race (land gives each branch its own).
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}) },
+      // With a cache npx has not seen, it links the project into it and runs its `prepare` (a whole tsc
+      // build, 15 s of CPU, rewriting dist/ under the other test files' feet): scripts are off, as
+      // `npm test` has built dist/ already.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', npm_config_ignore_scripts: 'true', ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}) },
       timeout: 60_000,
     });
     expect(JSON.parse(out).publicKey).toBe('17162c921dc4d2518f9a101db33695df1afb56ab82f5ff3e5da6eec3ca5cd917');

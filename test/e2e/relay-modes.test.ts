@@ -79,9 +79,10 @@ describe('one daemon, one echo agent per relay mode', () => {
     // The relay that never came up: its breaker is open, in `agent status --json` and in words.
     const [json, words] = await Promise.all([runCli(['status', '--home', home, '--json'], { env }), runCli(['status', '--home', home], { env })]);
     const deadRelay = JSON.parse(json.stdout).relays.find((r: { url: string }) => r.url === dead.url);
-    expect(deadRelay).toMatchObject({ state: expect.not.stringMatching(/^connected$/), breaker: { state: 'open', consecutiveFailures: expect.any(Number) } });
+    // Tripped: open, or half-open when its backoff ran out before the next probe (a loaded machine).
+    expect(deadRelay).toMatchObject({ state: expect.not.stringMatching(/^connected$/), breaker: { state: expect.stringMatching(/^(open|half-open)$/), consecutiveFailures: expect.any(Number) } });
     expect(deadRelay.breaker.consecutiveFailures).toBeGreaterThanOrEqual(3);
-    expect(words.stdout).toContain(`breaker open: ${dead.url}`);
+    expect(words.stdout).toContain(`breaker ${deadRelay.breaker.state}: ${dead.url}`);
     for (const l of lanes) expect(JSON.parse(json.stdout).relays.find((r: { url: string }) => r.url === l.relay.url)?.breaker?.state, l.mode).toBe('closed');
     expect(await daemon.stop('SIGTERM')).toBe(0);
   });
