@@ -93,7 +93,8 @@ export async function spawnCli(args: string[], readyText: string, options: { env
 export function startDaemonChild(home: string, options: { inspect?: boolean } = {}): Promise<CliChild> {
   return spawnCli(['run', '--home', home, '--log-level', 'warn'], 'daemon ready', {
     env: { AGENT_MNEMONIC: BENCH_MNEMONIC, AGENT_HOME: home },
-    nodeArgs: options.inspect ? ['--inspect=127.0.0.1:0'] : [],
+    // BENCH_DAEMON_NODE_FLAGS: node flags for the daemon child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    nodeArgs: [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
   });
 }
 

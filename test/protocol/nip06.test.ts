@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadFastCrypto, useFastCrypto } from '../../src/protocol/crypto.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
-import { agentAccount, deriveFromSeed, deriveMany, generateMnemonic, mnemonicProblem, mnemonicToSeed, nip06Path } from '../../src/protocol/nip06.js';
+import { agentAccount, deriveFromSeed, deriveMany, generateMnemonic, mnemonicProblem, mnemonicToSeed, Nip06Deriver, nip06Path } from '../../src/protocol/nip06.js';
 import { loadVectors, type Nip06Vectors } from '../helpers/vectors.js';
 
 const { vectors } = loadVectors<Nip06Vectors>('nip06.vectors.json');
@@ -19,6 +21,28 @@ describe('NIP-06 derivation', () => {
     for (const k of many) expect(k.publicKey).toBe(deriveFromSeed(seed, k.account).publicKey);
     expect(many[0]!.publicKey).toBe(vectors[0]!.publicKey);
     expect(new Set(many.map((k) => k.publicKey)).size).toBe(4);
+  });
+
+  // The deriver's own BIP-32 steps against @scure/bip32 (deriveFromSeed), with the pure-JS and the wasm multiplications.
+  it.each(['js', 'wasm'])('derives what @scure/bip32 derives (%s engine)', async (engine) => {
+    if (engine === 'wasm') await loadFastCrypto();
+    try {
+      for (const v of vectors) {
+        const key = new Nip06Deriver(mnemonicToSeed(v.mnemonic)).derive(v.account);
+        expect([bytesToHex(key.secretKey), key.publicKey]).toEqual([v.privateKey, v.publicKey]);
+      }
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.integer({ min: 0, max: 0x7fffffff }), (seed, account) => {
+          const mine = new Nip06Deriver(seed).derive(account);
+          const theirs = deriveFromSeed(seed, account);
+          expect([bytesToHex(mine.secretKey), mine.publicKey]).toEqual([bytesToHex(theirs.secretKey), theirs.publicKey]);
+        }),
+        { numRuns: 30 },
+      );
+      expect(() => new Nip06Deriver(mnemonicToSeed(vectors[0]!.mnemonic)).derive(0x80000000)).toThrow(/account must be/);
+    } finally {
+      useFastCrypto(false);
+    }
   });
 
   it('maps agent n to account n+1 and a BIP-39 passphrase changes every key', () => {

@@ -1,7 +1,7 @@
 /** Every NIP-44 v2 vector (valid and invalid sections) through src/protocol/nip44 and the Signer. */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { describe, expect, it } from 'vitest';
-import { getPublicKey } from '../../src/protocol/crypto.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fastSharedX, getPublicKey, loadFastCrypto, useFastCrypto } from '../../src/protocol/crypto.js';
 import { bytesToHex, hexToBytes } from '../../src/protocol/hex.js';
 import * as nip44 from '../../src/protocol/nip44.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
@@ -97,5 +97,25 @@ describe('NIP-44 v2 invalid vectors', () => {
 
   it.each(invalid.decrypt)('refuses to decrypt: $note', (v) => {
     expect(() => nip44.decrypt(v.payload, hexToBytes(v.conversation_key))).toThrow();
+  });
+});
+
+// The blocks above run before the wasm engines load (OpenSSL's ECDH); this one runs the same vectors through libsecp256k1.
+describe('NIP-44 v2 conversation keys with the wasm ECDH loaded', () => {
+  beforeAll(async () => {
+    await loadFastCrypto();
+  });
+  afterAll(() => useFastCrypto(false));
+
+  it('is the engine in use', () => {
+    expect(fastSharedX(hexToBytes(valid.get_conversation_key[0]!.sec1), hexToBytes(valid.get_conversation_key[0]!.pub2))).toBeDefined();
+  });
+
+  it.each(valid.get_conversation_key)('conversation key $conversation_key', (v) => {
+    expect(bytesToHex(nip44.getConversationKey(hexToBytes(v.sec1), v.pub2))).toBe(v.conversation_key);
+  });
+
+  it.each(invalid.get_conversation_key)('refuses a conversation key: $note', (v) => {
+    expect(() => nip44.getConversationKey(hexToBytes(v.sec1), v.pub2)).toThrow();
   });
 });
