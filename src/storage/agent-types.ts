@@ -42,17 +42,17 @@ export interface NewAgent {
 /** The agents registry. `ref` is a name or an index. */
 export interface AgentRegistry {
   /** Creates an agent at the next index atomically; StorageConflictError if the name, index or pubkey is taken. */
-  create(agent: NewAgent): AgentRecord;
-  get(ref: string | number): AgentRecord | undefined;
-  getByPubkey(pubkey: string): AgentRecord | undefined;
+  create(agent: NewAgent): Promise<AgentRecord>;
+  get(ref: string | number): Promise<AgentRecord | undefined>;
+  getByPubkey(pubkey: string): Promise<AgentRecord | undefined>;
   /** Every agent, by index. */
-  list(filter?: { state?: AgentState }): AgentRecord[];
+  list(filter?: { state?: AgentState }): Promise<AgentRecord[]>;
   /** Sets the state (the runtime checks the transition); `error` sets or clears lastError. StorageNotFoundError if absent. */
-  updateState(ref: string | number, state: AgentState, options: { now: number; error?: string }): AgentRecord;
+  updateState(ref: string | number, state: AgentState, options: { now: number; error?: string }): Promise<AgentRecord>;
   /** Replaces the stored config. */
-  updateConfig(ref: string | number, config: Record<string, unknown>, now: number): AgentRecord;
+  updateConfig(ref: string | number, config: Record<string, unknown>, now: number): Promise<AgentRecord>;
   /** Counts one finished tick: ok resets consecutiveFailures; a failure increments it and records the error. */
-  recordTickResult(ref: string | number, result: TickResult): AgentRecord;
+  recordTickResult(ref: string | number, result: TickResult): Promise<AgentRecord>;
 }
 
 /** A tick's result for the agent's counters. */
@@ -67,14 +67,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** One agent's key-value store; it cannot name another agent's keys. */
 export interface KvStore {
-  get<T = JsonValue>(key: string): T | undefined;
-  set(key: string, value: unknown): void;
+  get<T = JsonValue>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
   /** True when the key existed. */
-  delete(key: string): boolean;
+  delete(key: string): Promise<boolean>;
   /** Entries whose key starts with `prefix` (all when omitted), ordered by key. */
-  list(prefix?: string, options?: { limit?: number }): Array<{ key: string; value: JsonValue }>;
-  /** Runs `fn` in one SQLite transaction: all its writes apply, or none (if it throws). */
-  transaction<T>(fn: (kv: KvStore) => T): T;
+  list(prefix?: string, options?: { limit?: number }): Promise<Array<{ key: string; value: JsonValue }>>;
 }
 
 /** One stored fact. */
@@ -87,15 +85,15 @@ export interface Fact {
 
 /** One agent's facts, searchable with FTS5. */
 export interface FactStore {
-  add(text: string, options?: { tags?: string[] }): Fact;
+  add(text: string, options?: { tags?: string[] }): Promise<Fact>;
   /** Facts matching any of the words (stemmed), best first by bm25; `rank` is bm25 (lower is better). */
-  search(words: string, limit?: number): Array<Fact & { rank: number }>;
+  search(words: string, limit?: number): Promise<Array<Fact & { rank: number }>>;
   /** Removes facts containing ALL the words; returns how many. Forgetting is deliberately conservative. */
-  forget(words: string): number;
-  forgetId(id: number): boolean;
-  get(id: number): Fact | undefined;
+  forget(words: string): Promise<number>;
+  forgetId(id: number): Promise<boolean>;
+  get(id: number): Promise<Fact | undefined>;
   /** Newest first. */
-  list(options?: { limit?: number }): Fact[];
+  list(options?: { limit?: number }): Promise<Fact[]>;
 }
 
 /** Which way a message went, from the agent's point of view. */
@@ -116,9 +114,9 @@ export type NewMessage = Omit<ConversationMessage, 'id'>;
 
 /** One agent's conversations, per peer. */
 export interface ConversationStore {
-  append(message: NewMessage): number;
+  append(message: NewMessage): Promise<number>;
   /** The last `limit` messages with `peer`, oldest first (newest last). */
-  history(peer: string, limit?: number): ConversationMessage[];
+  history(peer: string, limit?: number): Promise<ConversationMessage[]>;
 }
 
 /** A goal's status. */
@@ -136,10 +134,10 @@ export interface Goal {
 
 /** One agent's goals. */
 export interface GoalStore {
-  add(text: string, options?: { dueAt?: number }): Goal;
+  add(text: string, options?: { dueAt?: number }): Promise<Goal>;
   /** False when no such goal belongs to this agent. */
-  setStatus(id: number, status: GoalStatus): boolean;
-  list(filter?: { status?: GoalStatus }): Goal[];
+  setStatus(id: number, status: GoalStatus): Promise<boolean>;
+  list(filter?: { status?: GoalStatus }): Promise<Goal[]>;
 }
 
 /** How far the agent trusts a peer. */
@@ -157,10 +155,10 @@ export interface PeerRecord {
 /** One agent's peers. */
 export interface PeerStore {
   /** Records a message from/to the peer: creates it (first_seen), bumps last_seen and message_count; optionally sets trust. */
-  touch(pubkey: string, at: number, options?: { trust?: PeerTrust }): PeerRecord;
-  setTrust(pubkey: string, trust: PeerTrust): boolean;
-  get(pubkey: string): PeerRecord | undefined;
+  touch(pubkey: string, at: number, options?: { trust?: PeerTrust }): Promise<PeerRecord>;
+  setTrust(pubkey: string, trust: PeerTrust): Promise<boolean>;
+  get(pubkey: string): Promise<PeerRecord | undefined>;
   /** Most recently seen first. */
-  list(options?: { limit?: number }): PeerRecord[];
+  list(options?: { limit?: number }): Promise<PeerRecord[]>;
 }
 

@@ -40,3 +40,23 @@ export class StorageConflictError extends CodedError {
     super('STORAGE_CONFLICT', message, { ...options, permanent: true });
   }
 }
+
+/** The seam used wrongly: a call on the storage inside its own transaction, on a finished transaction handle, or after close. A bug. */
+export class StorageMisuseError extends CodedError {
+  override name = 'StorageMisuseError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORAGE_MISUSE', message, { ...options, permanent: true });
+  }
+}
+
+/**
+ * The database could not be opened: a bad URL, an unreachable or refusing server, or a schema newer
+ * than the code. The message is one line naming the database (password masked, see `maskDatabaseUrl`);
+ * the CLI prints it and exits 2.
+ */
+export class DatabaseOpenError extends CodedError {
+  override name = 'DatabaseOpenError';
+  constructor(code: 'DATABASE_URL_INVALID' | 'DATABASE_UNAVAILABLE' | 'DATABASE_SCHEMA_NEWER', message: string, options?: ErrorOptions) {
+    super(code, message, { ...options, permanent: true });
+  }
+}

@@ -64,32 +64,42 @@ export interface OutboxAttempt {
 
 /** What the messaging layer's sender needs from storage (the outbox part of the seam). */
 export interface OutboxStore {
-  enqueue(entry: OutboxEnqueue): number;
-  due(now: number, limit: number): OutboxEntry[];
-  nextDue(): number | undefined;
-  recordAttempt(id: number, attempt: OutboxAttempt): void;
-  markDelivered(id: number, now: number): void;
-  markFailed(id: number, reason: string, now: number): void;
-  get(id: number): OutboxEntry | undefined;
-  getByEventId(eventId: string): OutboxEntry | undefined;
-  list(filter?: { agentPubkey?: string; status?: OutboxStatus; limit?: number }): OutboxEntry[];
-  prune(olderThan: number): number;
+  enqueue(entry: OutboxEnqueue): Promise<number>;
+  due(now: number, limit: number): Promise<OutboxEntry[]>;
+  nextDue(): Promise<number | undefined>;
+  recordAttempt(id: number, attempt: OutboxAttempt): Promise<void>;
+  markDelivered(id: number, now: number): Promise<void>;
+  markFailed(id: number, reason: string, now: number): Promise<void>;
+  get(id: number): Promise<OutboxEntry | undefined>;
+  getByEventId(eventId: string): Promise<OutboxEntry | undefined>;
+  list(filter?: { agentPubkey?: string; status?: OutboxStatus; limit?: number }): Promise<OutboxEntry[]>;
+  prune(olderThan: number): Promise<number>;
   /** Rows not delivered (pending and failed) per agent (metrics). */
-  counts(): Array<{ agentPubkey: string; status: Exclude<OutboxStatus, 'delivered'>; count: number }>;
+  counts(): Promise<Array<{ agentPubkey: string; status: Exclude<OutboxStatus, 'delivered'>; count: number }>>;
 }
 
 /** Processed-event records (replay protection). */
 export interface ProcessedStore {
-  isProcessed(eventId: string): boolean;
+  isProcessed(eventId: string): Promise<boolean>;
   /** Idempotent; true when newly recorded. */
-  markProcessed(eventId: string, outcome: string, now: number): boolean;
-  prune(olderThan: number): number;
+  markProcessed(eventId: string, outcome: string, now: number): Promise<boolean>;
+  prune(olderThan: number): Promise<number>;
 }
 
 /** Per-relay subscription cursors (unix seconds, monotonic). */
 export interface CursorStore {
-  get(relay: string): number | undefined;
-  set(relay: string, cursor: number): void;
-  list(): Array<{ relay: string; cursor: number }>;
+  get(relay: string): Promise<number | undefined>;
+  set(relay: string, cursor: number): Promise<void>;
+  list(): Promise<Array<{ relay: string; cursor: number }>>;
 }
 
+
+/**
+ * Each agent's trajectory chain head (the last published tick event's id, seq and session state),
+ * kept apart from the agent's kv so the agent's own code cannot rewrite its chain. Opaque JSON here:
+ * the trajectory layer parses it.
+ */
+export interface ChainHeadStore {
+  get(agentIndex: number): Promise<unknown>;
+  set(agentIndex: number, head: unknown): Promise<void>;
+}

@@ -36,24 +36,24 @@ export interface NewSchedule {
 /** Alarms. Firing moves interval/cron to the next occurrence strictly after `now` and deletes one-shots. */
 export interface ScheduleStore {
   /** Idempotent on (agent, key): an existing schedule with that key wins and `created` is false. */
-  create(schedule: NewSchedule): { record: ScheduleRecord; created: boolean };
-  get(id: number): ScheduleRecord | undefined;
-  getByKey(agentIndex: number, key: string): ScheduleRecord | undefined;
-  list(agentIndex: number): ScheduleRecord[];
-  delete(id: number): boolean;
+  create(schedule: NewSchedule): Promise<{ record: ScheduleRecord; created: boolean }>;
+  get(id: number): Promise<ScheduleRecord | undefined>;
+  getByKey(agentIndex: number, key: string): Promise<ScheduleRecord | undefined>;
+  list(agentIndex: number): Promise<ScheduleRecord[]>;
+  delete(id: number): Promise<boolean>;
   /** Deletes every schedule of the agent (on terminate); returns how many. */
-  deleteAll(agentIndex: number): number;
+  deleteAll(agentIndex: number): Promise<number>;
   /** The earliest next_at over all agents (for the wake loop's sleep), or undefined. */
-  nextDue(): number | undefined;
+  nextDue(): Promise<number | undefined>;
   /** Schedules due at `now`, earliest first. */
-  due(now: number, limit?: number): ScheduleRecord[];
+  due(now: number, limit?: number): Promise<ScheduleRecord[]>;
   /** Records a firing; returns the rescheduled record, or undefined for a deleted one-shot. */
-  markFired(id: number, now: number): ScheduleRecord | undefined;
+  markFired(id: number, now: number): Promise<ScheduleRecord | undefined>;
   /**
    * The wake loop's primitive: for each due schedule, in ONE transaction, queue an 'alarm' inbox
    * row (deduped by schedule id + due time) and mark it fired. Returns what was queued.
    */
-  fireDue(now: number, limit?: number): Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>;
+  fireDue(now: number, limit?: number): Promise<Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>>;
 }
 
 /** What can wake an agent. */
@@ -92,36 +92,36 @@ export interface NewInboxEntry {
 
 /** The durable trigger queue. */
 export interface InboxStore {
-  insert(entry: NewInboxEntry): { id: number; inserted: boolean };
-  get(id: number): InboxEntry | undefined;
+  insert(entry: NewInboxEntry): Promise<{ id: number; inserted: boolean }>;
+  get(id: number): Promise<InboxEntry | undefined>;
   /** Pending rows of one agent in arrival order; with `now`, only those whose notBefore has passed. */
-  pending(agentIndex: number, options?: { now?: number; limit?: number }): InboxEntry[];
+  pending(agentIndex: number, options?: { now?: number; limit?: number }): Promise<InboxEntry[]>;
   /** Agents with at least one pending row (due at `now` when given). */
-  agentsWithPending(now?: number): number[];
-  markDone(id: number, now: number): boolean;
-  markFailed(id: number, reason: string, now: number): boolean;
-  markRefused(id: number, reason: string, now: number): boolean;
+  agentsWithPending(now?: number): Promise<number[]>;
+  markDone(id: number, now: number): Promise<boolean>;
+  markFailed(id: number, reason: string, now: number): Promise<boolean>;
+  markRefused(id: number, reason: string, now: number): Promise<boolean>;
   /** Counts a failed attempt and defers the row to `retryAt`; it stays pending. */
-  recordAttempt(id: number, options: { error: string; retryAt: number; now: number }): boolean;
+  recordAttempt(id: number, options: { error: string; retryAt: number; now: number }): Promise<boolean>;
   /** Deletes finished rows last updated before `olderThan`. */
-  prune(olderThan: number): number;
+  prune(olderThan: number): Promise<number>;
   /** Pending rows per agent with the oldest one's `createdAt` (metrics). */
-  depth(): Array<{ agentIndex: number; pending: number; oldestCreatedAt: number }>;
+  depth(): Promise<Array<{ agentIndex: number; pending: number; oldestCreatedAt: number }>>;
 }
 
 /** The local trajectory: one row per tick. */
 export interface TickStore {
   /** The seq the agent's next tick gets (1 for the first). */
-  nextSeq(agentIndex: number): number;
+  nextSeq(agentIndex: number): Promise<number>;
   /** StorageConflictError if the seq exists. */
-  append(agentIndex: number, record: TickRecord): void;
+  append(agentIndex: number, record: TickRecord): Promise<void>;
   /** Ascending by seq. `afterSeq` pages forward; `since` (ms) filters by start; `limit` alone gives the latest N. */
-  list(agentIndex: number, options?: { afterSeq?: number; since?: number; limit?: number }): TickRecord[];
-  last(agentIndex: number): TickRecord | undefined;
-  get(agentIndex: number, seq: number): TickRecord | undefined;
+  list(agentIndex: number, options?: { afterSeq?: number; since?: number; limit?: number }): Promise<TickRecord[]>;
+  last(agentIndex: number): Promise<TickRecord | undefined>;
+  get(agentIndex: number, seq: number): Promise<TickRecord | undefined>;
   /** Ticks not yet published as trajectory events, ascending. */
-  unpublished(agentIndex: number, limit?: number): TickRecord[];
-  markPublished(agentIndex: number, seq: number, eventId: string, now: number): boolean;
+  unpublished(agentIndex: number, limit?: number): Promise<TickRecord[]>;
+  markPublished(agentIndex: number, seq: number, eventId: string, now: number): Promise<boolean>;
 }
 
 /** The daily metrics a budget limits. */
@@ -139,11 +139,11 @@ export interface DailyUsage extends Record<UsageMetric, number> {
 
 /** The budget ledger. */
 export interface BudgetLedger {
-  add(agentIndex: number, day: string, delta: UsageDelta): DailyUsage;
-  get(agentIndex: number, day: string): DailyUsage;
+  add(agentIndex: number, day: string, delta: UsageDelta): Promise<DailyUsage>;
+  get(agentIndex: number, day: string): Promise<DailyUsage>;
   /** Sets the 80%/100% flag; true only the first time per agent, day and metric (so ONE DM is sent). */
-  markNotified(agentIndex: number, day: string, metric: UsageMetric, level: 80 | 100): boolean;
+  markNotified(agentIndex: number, day: string, metric: UsageMetric, level: 80 | 100): Promise<boolean>;
   /** The agent's stored bytes (kv + facts + messages + goals), kept as a running total. */
-  storageBytes(agentIndex: number): number;
+  storageBytes(agentIndex: number): Promise<number>;
 }
 

@@ -7,7 +7,7 @@ import type { TickRecord } from '../trajectory/types.js';
 import type {
   AgentRecord, AgentRegistry, ConversationStore, FactStore, GoalStatus, GoalStore, KvStore, NewMessage, PeerStore, PeerTrust,
 } from './agent-types.js';
-import type { CursorStore, OutboxEnqueue, OutboxStore, ProcessedStore } from './messaging-types.js';
+import type { ChainHeadStore, CursorStore, OutboxEnqueue, OutboxStore, ProcessedStore } from './messaging-types.js';
 import type { AgentMemorySnapshot } from './snapshot.js';
 import type { BudgetLedger, DailyUsage, InboxStore, ScheduleSpec, ScheduleStore, TickStore, UsageDelta } from './runtime-types.js';
 
@@ -69,10 +69,29 @@ export interface TickCommitResult {
 }
 
 /**
- * The storage seam. Synchronous on purpose: better-sqlite3 is synchronous, a tick's commit is one
- * short transaction, and no await inside a transaction means no interleaving between agents.
+ * The storage seam: the ONLY way any layer reaches persistent state. Asynchronous, so an engine may
+ * sit across a network (PostgreSQL) as well as in-process (SQLite). Every method returns a Promise;
+ * the lint rule @typescript-eslint/no-floating-promises makes a forgotten `await` a build failure.
+ *
+ * Consistency rules every engine keeps:
+ * - Each method is atomic on its own (one statement or one internal transaction).
+ * - `commitTick` applies a whole tick in ONE transaction (the exactly-once primitive).
+ * - `transaction(fn)` runs `fn(tx)` in one transaction: every call made through `tx` commits with it,
+ *   or none does if `fn` rejects. Calls on the storage itself (not `tx`) from inside `fn` are a bug
+ *   (StorageMisuseError on SQLite; on a pooled engine they would run outside the transaction).
+ * - Transactions are serializable with respect to each other: two never interleave their writes.
  */
-export interface AgentStorage {
+export interface AgentStorage extends StorageStores {
+  /** Which engine this is ('sqlite', 'postgres'): for logs and `agent db status`. */
+  readonly engine: string;
+  /** Runs `fn` in one transaction (for callers composing several stores, e.g. inbox insert + markProcessed). */
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>;
+  /** Waits for running work and closes the engine (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Every store of the seam (what a transaction handle offers too). */
+export interface StorageStores {
   readonly agents: AgentRegistry;
   /** Agent-scoped stores (cheap to create; hold no state but the index). */
   kv(agentIndex: number, options?: { storageLimitBytes?: number }): KvStore;
@@ -87,13 +106,19 @@ export interface AgentStorage {
   readonly outbox: OutboxStore;
   readonly processed: ProcessedStore;
   readonly cursors: CursorStore;
+  /** Each agent's trajectory chain head (written with the tick's outbox rows, in one transaction). */
+  readonly chainHeads: ChainHeadStore;
   /** THE exactly-once primitive: applies a tick's buffered effects atomically. */
-  commitTick(commit: TickCommit): TickCommitResult;
+  commitTick(commit: TickCommit): Promise<TickCommitResult>;
   /** Everything one agent remembers, as a JSON snapshot (for encrypted export). */
-  exportMemory(agentIndex: number): AgentMemorySnapshot;
+  exportMemory(agentIndex: number): Promise<AgentMemorySnapshot>;
   /** Replaces the agent's memory with an untrusted snapshot (validated; atomic; refused past the storage limit). */
-  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): AgentMemorySnapshot;
-  /** Runs `fn` in one transaction (for callers composing several stores, e.g. inbox insert + markProcessed). */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): Promise<AgentMemorySnapshot>;
 }
+
+/**
+ * The handle `transaction(fn)` passes to `fn`: the same stores, bound to the open transaction. It
+ * is valid only until `fn` settles (a late call rejects with StorageMisuseError). No nesting: compose
+ * inside one `fn` instead.
+ */
+export type StorageTx = StorageStores;
