@@ -3,7 +3,7 @@
  * One file per agent home (`<home>/agents.db`) holds every agent's state; rows are keyed by agent.
  */
 import Database from 'better-sqlite3';
-import { migrate } from './migrations.js';
+import { assertSchemaKnown, migrate } from './migrations.js';
 
 /** The better-sqlite3 handle type, re-exported so stores do not import the driver themselves. */
 export type Db = Database.Database;
@@ -20,12 +20,21 @@ export interface OpenDatabaseOptions {
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
   const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  try {
+    configure(db, file, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function configure(db: Db, file: string, options: OpenDatabaseOptions): void {
   db.pragma('busy_timeout = 5000');
   if (!options.readonly) {
     if (file !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db);
-  }
-  return db;
+    migrate(db, `sqlite:${file}`);
+  } else assertSchemaKnown(db, `sqlite:${file}`);
 }

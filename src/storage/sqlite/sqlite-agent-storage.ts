@@ -1,35 +1,58 @@
 /**
- * SqliteAgentStorage: the AgentStorage seam over one better-sqlite3 database (WAL, migrated on
- * open). A thin class: every method delegates to a free function `(db, …)`, and prepared
- * statements are cached per Db. Times for writes that take no explicit `now` come from `clock`.
+ * SqliteAgentStorage: the AgentStorage seam over one better-sqlite3 connection (WAL, migrated on
+ * open). better-sqlite3 is synchronous, so each store call is one uninterrupted unit; what needs care
+ * is the async transaction, whose callback awaits between statements. The rules:
+ *
+ * - An AsyncLock is held from BEGIN IMMEDIATE to COMMIT/ROLLBACK of `transaction(fn)`.
+ * - A call outside a transaction runs at once when the lock is free (no queueing, no extra tick:
+ *   the common case costs one resolved Promise), else waits its turn behind the transaction, so
+ *   it can neither join the open transaction nor read its uncommitted rows.
+ * - Calls through the `tx` handle run at once, inside the transaction; the handle dies when `fn`
+ *   settles. A call on the storage itself from inside `fn` (it would wait for its own transaction
+ *   forever) is refused with StorageMisuseError, found through AsyncLocalStorage.
+ *
+ * `commitTick` needs no async transaction: it is one synchronous better-sqlite3 transaction (a
+ * savepoint when called through `tx`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../../util/clock.js';
+import { StorageMisuseError } from '../errors.js';
 import type { AgentRegistry, ConversationStore, FactStore, GoalStore, KvStore, PeerStore } from '../agent-types.js';
-import type { CursorStore, OutboxStore, ProcessedStore } from '../messaging-types.js';
+import type { ChainHeadStore, CursorStore, OutboxStore, ProcessedStore } from '../messaging-types.js';
 import type { BudgetLedger, InboxStore, ScheduleStore, TickStore } from '../runtime-types.js';
 import type { AgentMemorySnapshot } from '../snapshot.js';
-import type { AgentStorage, TickCommit, TickCommitResult } from '../types.js';
-import * as agents from './agent-store.js';
-import * as budget from './budget-store.js';
-import { commitTick } from './commit-tick.js';
-import * as cursors from './cursor-store.js';
-import { openDatabase, type Db } from './database.js';
-import * as inbox from './inbox-store.js';
-import * as outbox from './outbox-store.js';
-import * as processed from './processed-store.js';
-import * as schedules from './schedule-store.js';
-import { exportAgentMemory, importAgentMemory } from './snapshot-store.js';
-import { scopedConversations, scopedFacts, scopedGoals, scopedKv, scopedPeers } from './scoped-stores.js';
-import * as ticks from './tick-store.js';
+import type { AgentStorage, StorageStores, StorageTx, TickCommit, TickCommitResult } from '../types.js';
+import { AsyncLock } from './async-lock.js';
+import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
+import { sqliteStores, type Exec } from './sqlite-stores.js';
 
 /** Options for `SqliteAgentStorage.open`. */
-export interface SqliteAgentStorageOptions {
+export interface SqliteAgentStorageOptions extends OpenDatabaseOptions {
   /** Where default timestamps come from (default: Date.now). */
   clock?: Pick<Clock, 'now'>;
 }
 
+/** One open transaction (what AsyncLocalStorage carries through `fn`'s async work). */
+interface TxScope {
+  owner: SqliteAgentStorage;
+  active: boolean;
+}
+
+const scopes = new AsyncLocalStorage<TxScope>();
+/** One lock per connection, however many storage objects wrap it. */
+const locks = new WeakMap<Db, AsyncLock>();
+
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 /** The SQLite implementation of AgentStorage. */
 export class SqliteAgentStorage implements AgentStorage {
+  readonly engine = 'sqlite';
   readonly agents: AgentRegistry;
   readonly schedules: ScheduleStore;
   readonly inbox: InboxStore;
@@ -38,131 +61,121 @@ export class SqliteAgentStorage implements AgentStorage {
   readonly outbox: OutboxStore;
   readonly processed: ProcessedStore;
   readonly cursors: CursorStore;
+  readonly chainHeads: ChainHeadStore;
+  readonly #stores: StorageStores;
   readonly #now: () => number;
+  readonly #lock: AsyncLock;
+  #closed = false;
 
-  /** Opens (creating and migrating) the database file, or `:memory:`. */
+  /** Opens (creating and migrating) the database file, or `:memory:`. Synchronous: for tests and tools inside storage/. */
   static open(file: string, options: SqliteAgentStorageOptions = {}): SqliteAgentStorage {
-    return new SqliteAgentStorage(openDatabase(file), options);
+    return new SqliteAgentStorage(openDatabase(file, options), options);
   }
 
-  /** Wraps an already opened and migrated Db (the messaging layer may share it). */
+  /** Wraps an already opened and migrated Db. */
   constructor(
     readonly db: Db,
     options: SqliteAgentStorageOptions = {},
   ) {
     const clock = options.clock;
     this.#now = clock ? () => clock.now() : Date.now;
-    this.agents = {
-      create: (agent) => agents.createAgent(db, agent),
-      get: (ref) => agents.getAgent(db, ref),
-      getByPubkey: (pubkey) => agents.getAgentByPubkey(db, pubkey),
-      list: (filter) => agents.listAgents(db, filter),
-      updateState: (ref, state, opts) => agents.updateAgentState(db, ref, state, opts),
-      updateConfig: (ref, config, now) => agents.updateAgentConfig(db, ref, config, now),
-      recordTickResult: (ref, result) => agents.recordTickResult(db, ref, result),
-    };
-    this.schedules = {
-      create: (schedule) => schedules.createSchedule(db, schedule),
-      get: (id) => schedules.getSchedule(db, id),
-      getByKey: (agent, key) => schedules.getScheduleByKey(db, agent, key),
-      list: (agent) => schedules.listSchedules(db, agent),
-      delete: (id) => schedules.deleteSchedule(db, id),
-      deleteAll: (agent) => schedules.deleteAgentSchedules(db, agent),
-      nextDue: () => schedules.nextScheduleDue(db),
-      due: (now, limit) => schedules.dueSchedules(db, now, limit),
-      markFired: (id, now) => schedules.markScheduleFired(db, id, now),
-      fireDue: (now, limit) => schedules.fireDueSchedules(db, now, limit),
-    };
-    this.inbox = {
-      insert: (entry) => inbox.insertInbox(db, entry),
-      get: (id) => inbox.getInbox(db, id),
-      pending: (agent, opts) => inbox.pendingInbox(db, agent, opts),
-      agentsWithPending: (now) => inbox.agentsWithPendingInbox(db, now),
-      markDone: (id, now) => inbox.finishInbox(db, id, 'done', null, now),
-      markFailed: (id, reason, now) => inbox.finishInbox(db, id, 'failed', reason, now),
-      markRefused: (id, reason, now) => inbox.finishInbox(db, id, 'refused', reason, now),
-      recordAttempt: (id, opts) => inbox.recordInboxAttempt(db, id, opts),
-      prune: (olderThan) => inbox.pruneInbox(db, olderThan),
-      depth: () => inbox.inboxDepth(db),
-    };
-    this.ticks = {
-      nextSeq: (agent) => ticks.nextTickSeq(db, agent),
-      append: (agent, record) => ticks.appendTick(db, agent, record),
-      list: (agent, opts) => ticks.listTicks(db, agent, opts),
-      last: (agent) => ticks.lastTick(db, agent),
-      get: (agent, seq) => ticks.getTick(db, agent, seq),
-      unpublished: (agent, limit) => ticks.unpublishedTicks(db, agent, limit),
-      markPublished: (agent, seq, eventId, now) => ticks.markTickPublished(db, agent, seq, eventId, now),
-    };
-    this.budget = {
-      add: (agent, day, delta) => budget.addUsage(db, agent, day, delta),
-      get: (agent, day) => budget.getUsage(db, agent, day),
-      markNotified: (agent, day, metric, level) => budget.markUsageNotified(db, agent, day, metric, level),
-      storageBytes: (agent) => budget.storageBytes(db, agent),
-    };
-    this.outbox = {
-      enqueue: (entry) => outbox.enqueueOutbox(db, entry),
-      due: (now, limit) => outbox.dueOutbox(db, now, limit),
-      nextDue: () => outbox.nextOutboxDue(db),
-      recordAttempt: (id, attempt) => outbox.recordOutboxAttempt(db, id, attempt),
-      markDelivered: (id, now) => outbox.markOutboxDelivered(db, id, now),
-      markFailed: (id, reason, now) => outbox.markOutboxFailed(db, id, reason, now),
-      get: (id) => outbox.getOutbox(db, id),
-      getByEventId: (eventId) => outbox.getOutboxByEventId(db, eventId),
-      list: (filter) => outbox.listOutbox(db, filter),
-      prune: (olderThan) => outbox.pruneOutbox(db, olderThan),
-      counts: () => outbox.outboxCounts(db),
-    };
-    this.processed = {
-      isProcessed: (eventId) => processed.isProcessed(db, eventId),
-      markProcessed: (eventId, outcome, now) => processed.markProcessed(db, eventId, outcome, now),
-      prune: (olderThan) => processed.pruneProcessed(db, olderThan),
-    };
-    this.cursors = {
-      get: (relay) => cursors.getCursor(db, relay),
-      set: (relay, cursor) => cursors.setCursor(db, relay, cursor),
-      list: () => cursors.listCursors(db),
-    };
+    let lock = locks.get(db);
+    if (!lock) {
+      lock = new AsyncLock();
+      locks.set(db, lock);
+    }
+    this.#lock = lock;
+    this.#stores = sqliteStores(this.#exec, this.#now);
+    ({ agents: this.agents, schedules: this.schedules, inbox: this.inbox, ticks: this.ticks, budget: this.budget, outbox: this.outbox, processed: this.processed, cursors: this.cursors, chainHeads: this.chainHeads } = this.#stores);
   }
 
-  kv(agentIndex: number, options: { storageLimitBytes?: number } = {}): KvStore {
-    return scopedKv(this.db, agentIndex, this.#now, options.storageLimitBytes);
+  /** The gate for calls on the storage itself (not a transaction handle). */
+  readonly #exec: Exec = <T>(fn: (db: Db) => T): Promise<T> => {
+    if (this.#closed) return Promise.reject(new StorageMisuseError('storage used after close'));
+    const scope = scopes.getStore();
+    if (scope?.active && scope.owner === this) {
+      return Promise.reject(new StorageMisuseError('storage called inside its own transaction: use the tx handle transaction(fn) passes to fn'));
+    }
+    if (!this.#lock.held) return settle(() => fn(this.db));
+    return this.#lock.acquire().then((release) => {
+      try {
+        if (this.#closed) throw new StorageMisuseError('storage used after close');
+        return fn(this.db);
+      } finally {
+        release();
+      }
+    });
+  };
+
+  kv(agentIndex: number, options?: { storageLimitBytes?: number }): KvStore {
+    return this.#stores.kv(agentIndex, options);
   }
 
   facts(agentIndex: number): FactStore {
-    return scopedFacts(this.db, agentIndex, this.#now);
+    return this.#stores.facts(agentIndex);
   }
 
   conversations(agentIndex: number): ConversationStore {
-    return scopedConversations(this.db, agentIndex);
+    return this.#stores.conversations(agentIndex);
   }
 
   goals(agentIndex: number): GoalStore {
-    return scopedGoals(this.db, agentIndex, this.#now);
+    return this.#stores.goals(agentIndex);
   }
 
   peers(agentIndex: number): PeerStore {
-    return scopedPeers(this.db, agentIndex);
+    return this.#stores.peers(agentIndex);
   }
 
-  commitTick(commit: TickCommit): TickCommitResult {
-    return commitTick(this.db, commit);
+  commitTick(commit: TickCommit): Promise<TickCommitResult> {
+    return this.#stores.commitTick(commit);
   }
 
-  exportMemory(agentIndex: number): AgentMemorySnapshot {
-    return exportAgentMemory(this.db, agentIndex);
+  exportMemory(agentIndex: number): Promise<AgentMemorySnapshot> {
+    return this.#stores.exportMemory(agentIndex);
   }
 
-  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): AgentMemorySnapshot {
-    return importAgentMemory(this.db, agentIndex, snapshot, options.now, options.storageLimitBytes);
+  importMemory(agentIndex: number, snapshot: unknown, options: { now: number; storageLimitBytes?: number }): Promise<AgentMemorySnapshot> {
+    return this.#stores.importMemory(agentIndex, snapshot, options);
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  async transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StorageMisuseError('storage used after close');
+    const outer = scopes.getStore();
+    if (outer?.active && outer.owner === this) throw new StorageMisuseError('transaction inside a transaction: compose the work in one transaction(fn) through its tx handle');
+    const release = await this.#lock.acquire();
+    const scope: TxScope = { owner: this, active: true };
+    try {
+      if (this.#closed) throw new StorageMisuseError('storage used after close');
+      const exec: Exec = (f) => (scope.active ? settle(() => f(this.db)) : Promise.reject(new StorageMisuseError('transaction handle used after its transaction ended')));
+      const tx = sqliteStores(exec, this.#now);
+      this.db.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await scopes.run(scope, () => fn(tx));
+      } catch (error) {
+        scope.active = false;
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+      scope.active = false;
+      this.db.exec('COMMIT');
+      return result;
+    } finally {
+      scope.active = false;
+      release();
+    }
   }
 
-  /** Closes the database (idempotent). */
-  close(): void {
-    if (this.db.open) this.db.close();
+  /** Waits for a running transaction, then closes the database (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const release = await this.#lock.acquire();
+    try {
+      this.#closed = true;
+      if (this.db.open) this.db.close();
+    } finally {
+      release();
+    }
   }
 }
