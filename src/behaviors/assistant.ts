@@ -42,14 +42,14 @@ function remember(ctx: TickContext, fact: string): string {
   return `Remembered: ${fact}`;
 }
 
-function recall(ctx: TickContext, words: string): string {
-  const facts = ctx.memory.recall(words, 10);
+async function recall(ctx: TickContext, words: string): Promise<string> {
+  const facts = await ctx.memory.recall(words, 10);
   if (facts.length === 0) return `I don't remember anything about "${words}".`;
   return `I remember:\n${facts.map((f) => `- ${f.text}`).join('\n')}`;
 }
 
-function forget(ctx: TickContext, words: string): string {
-  const n = ctx.memory.forget(words);
+async function forget(ctx: TickContext, words: string): Promise<string> {
+  const n = await ctx.memory.forget(words);
   if (n === 0) return `I had nothing to forget about "${words}".`;
   return `Forgot ${n} fact${n === 1 ? '' : 's'} about "${words}".`;
 }
@@ -76,7 +76,7 @@ function status(ctx: TickContext): string {
 }
 
 /** Answers one message with the rules (also used for mentions). */
-export function answer(ctx: TickContext, message: IncomingMessage): string {
+export async function answer(ctx: TickContext, message: IncomingMessage): Promise<string> {
   const text = clean(message.text);
   const lower = text.toLowerCase();
   let m: RegExpExecArray | null;
@@ -97,7 +97,7 @@ function ruleOnly(message: IncomingMessage): boolean {
 
 async function respond(ctx: TickContext, message: IncomingMessage): Promise<void> {
   if (ctx.think && !ruleOnly(message)) return answerWithLlm(ctx, message);
-  ctx.reply(answer(ctx, message));
+  ctx.reply(await answer(ctx, message));
 }
 
 /** The assistant: the LLM when one is configured, the rules otherwise. */

@@ -37,7 +37,7 @@ async function think(ctx: TickContext, prompt: string | undefined, label: string
   };
   let answer: string | undefined;
   try {
-    answer = await runLlmTurn(ctx, buildPrompt(ctx, message));
+    answer = await runLlmTurn(ctx, await buildPrompt(ctx, message));
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     answer = turnErrorText(error);

@@ -33,10 +33,10 @@ function systemWith(ctx: TickContext, facts: string[]): string {
 }
 
 /** The request for answering `message`: system, recalled facts, history with its sender, the message. */
-export function buildPrompt(ctx: TickContext, message: IncomingMessage): ThinkRequest {
+export async function buildPrompt(ctx: TickContext, message: IncomingMessage): Promise<ThinkRequest> {
   const budget = ctx.llm.contextTokens;
   const current: ThinkMessage = { role: 'user', content: message.text };
-  let facts = recallFacts(ctx, message.text);
+  let facts = await recallFacts(ctx, message.text);
   let system = systemWith(ctx, facts);
   // Facts go first when even they do not fit beside the message.
   while (facts.length > 0 && estimateTokens(system) + estimateTokens(message.text) > budget) {
@@ -46,7 +46,7 @@ export function buildPrompt(ctx: TickContext, message: IncomingMessage): ThinkRe
   let room = budget - estimateTokens(system) - estimateTokens(message.text);
   const history: ThinkMessage[] = [];
   // Newest first until the budget is used; the conversation log does not hold this tick's message yet.
-  for (const m of [...ctx.memory.history(message.sender, MAX_HISTORY)].reverse()) {
+  for (const m of [...(await ctx.memory.history(message.sender, MAX_HISTORY))].reverse()) {
     const cost = estimateTokens(m.text) + 4;
     if (cost > room) break;
     room -= cost;
@@ -57,9 +57,7 @@ export function buildPrompt(ctx: TickContext, message: IncomingMessage): ThinkRe
   return { system, messages: [...history, current] };
 }
 
-function recallFacts(ctx: TickContext, text: string): string[] {
+async function recallFacts(ctx: TickContext, text: string): Promise<string[]> {
   if (!text.trim()) return [];
-  return ctx.memory
-    .recall(text, MAX_FACTS)
-    .map((f) => (f.text.length > MAX_FACT_CHARS ? `${f.text.slice(0, MAX_FACT_CHARS)}…` : f.text));
+  return (await ctx.memory.recall(text, MAX_FACTS)).map((f) => (f.text.length > MAX_FACT_CHARS ? `${f.text.slice(0, MAX_FACT_CHARS)}…` : f.text));
 }

@@ -76,12 +76,12 @@ export async function runLlmTurn(ctx: TickContext, request: ThinkRequest, extraT
     if (approval.success) {
       const call = waitingCall(result.messages, callId);
       const why = call?.text || lastUserText(result.messages);
-      ctx.requestApproval({ tool: approval.data.tool, callId, arguments: call?.arguments ?? '{}', reason: approval.data.reason, ...(why ? { why } : {}), state: state as unknown as JsonValue });
+      await ctx.requestApproval({ tool: approval.data.tool, callId, arguments: call?.arguments ?? '{}', reason: approval.data.reason, ...(why ? { why } : {}), state: state as unknown as JsonValue });
       return undefined;
     }
     const ask = DelegateDetail.safeParse(detail);
     if (tool !== 'delegate' || !ask.success) throw new Error(`the tool loop was suspended by "${tool}", which this agent cannot resume`);
-    ctx.delegate(ask.data.targetName ?? ask.data.target, ask.data.text, { ...(ask.data.timeoutMs !== undefined ? { timeoutMs: ask.data.timeoutMs } : {}), state: state as unknown as JsonValue });
+    await ctx.delegate(ask.data.targetName ?? ask.data.target, ask.data.text, { ...(ask.data.timeoutMs !== undefined ? { timeoutMs: ask.data.timeoutMs } : {}), state: state as unknown as JsonValue });
     return undefined;
   }
   const text = result.text.trim();

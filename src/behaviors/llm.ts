@@ -18,7 +18,7 @@ export const NO_LLM_TEXT =
 
 /** Answers a message with the LLM (the agent must have one). */
 export function answerWithLlm(ctx: TickContext, message: IncomingMessage, tools: readonly Tool[] = []): Promise<void> {
-  return answerWith(ctx, () => runLlmTurn(ctx, buildPrompt(ctx, message), tools));
+  return answerWith(ctx, async () => runLlmTurn(ctx, await buildPrompt(ctx, message), tools));
 }
 
 /** Continues the conversation a delegation interrupted; forwards the reply when no loop was waiting. */
@@ -40,7 +40,7 @@ export function alarmWithLlm(ctx: TickContext, alarm: AlarmFiring, tools: readon
     fromOwner: true,
     createdAt: Math.floor(alarm.firedAt / 1000),
   };
-  return answerWith(ctx, () => runLlmTurn(ctx, buildPrompt(ctx, message), tools));
+  return answerWith(ctx, async () => runLlmTurn(ctx, await buildPrompt(ctx, message), tools));
 }
 
 /** The `llm` agent: every message goes to the model (owner-only by default: it spends the owner's budget). */

@@ -116,18 +116,18 @@ export class LiveAgents {
   }
 
   /** Loads the agent and moves a dormant one to active (telling observers). */
-  wake(record: AgentRecord, config: AgentConfig): LiveAgent {
+  async wake(record: AgentRecord, config: AgentConfig): Promise<LiveAgent> {
     const { live, loaded } = this.load(record, config);
     if (loaded) this.env.events.emit({ type: 'agent.woke', agent: record.pubkey, at: this.env.clock.now() });
-    if (record.state === 'dormant') this.setState(record, 'active');
+    if (record.state === 'dormant') await this.setState(record, 'active');
     return live;
   }
 
   /** Persists a lifecycle change (if allowed) and emits it; returns the new record. */
-  setState(record: AgentRecord, to: AgentRecord['state'], reason?: string): AgentRecord {
+  async setState(record: AgentRecord, to: AgentRecord['state'], reason?: string): Promise<AgentRecord> {
     if (record.state === to || !canTransition(record.state, to)) return record;
     const now = this.env.clock.now();
-    const updated = this.env.storage.agents.updateState(record.index, to, { now });
+    const updated = await this.env.storage.agents.updateState(record.index, to, { now });
     this.env.events.emit({ type: 'agent.state', agent: record.pubkey, at: now, from: record.state, to, ...(reason ? { reason } : {}) });
     return updated;
   }
@@ -137,12 +137,12 @@ export class LiveAgents {
     const live = this.#agents.get(index);
     if (!live) return;
     this.#agents.delete(index);
-    const record = this.env.storage.agents.get(index);
+    const record = await this.env.storage.agents.get(index);
     if (record) await safeHook(this.env, 'onSleep', record, live.behavior.onSleep && (() => live.behavior.onSleep?.(hookContext(this.env, record))));
     // Its MCP servers stop with it: child processes are reaped before the agent counts as asleep.
     await live.mcp?.close().catch((error: unknown) => log(this.env, 'warn', 'closing MCP servers failed', { agent: live.pubkey, error: String(error) }));
     if (!record) return;
-    if (!options.keepState && record.state === 'active') this.setState(record, 'dormant', 'idle');
+    if (!options.keepState && record.state === 'active') await this.setState(record, 'dormant', 'idle');
     this.env.events.emit({ type: 'agent.slept', agent: record.pubkey, at: this.env.clock.now() });
   }
 

@@ -63,9 +63,9 @@ export function approvalCode(seed: string, taken: (code: string) => boolean): st
 }
 
 /** Every readable approval record (malformed rows skipped), oldest first. */
-export function listApprovals(memory: Pick<TickMemory, 'list'>): ApprovalRecord[] {
+export async function listApprovals(memory: Pick<TickMemory, 'list'>): Promise<ApprovalRecord[]> {
   const out: ApprovalRecord[] = [];
-  for (const { value } of memory.list(APPROVAL_PREFIX)) {
+  for (const { value } of await memory.list(APPROVAL_PREFIX)) {
     const parsed = RecordSchema.safeParse(value);
     if (parsed.success) out.push(parsed.data as unknown as ApprovalRecord);
   }
@@ -78,8 +78,8 @@ export function approvalKey(code: string): string {
 }
 
 /** Drops closed records older than a day. */
-export function pruneApprovals(memory: Pick<TickMemory, 'list' | 'delete'>, now: number): void {
-  for (const r of listApprovals(memory)) if (r.status === 'closed' && (r.decidedAt ?? r.createdAt) + KEEP_CLOSED_MS < now) memory.delete(approvalKey(r.code));
+export async function pruneApprovals(memory: Pick<TickMemory, 'list' | 'delete'>, now: number): Promise<void> {
+  for (const r of await listApprovals(memory)) if (r.status === 'closed' && (r.decidedAt ?? r.createdAt) + KEEP_CLOSED_MS < now) await memory.delete(approvalKey(r.code));
 }
 
 /** The DM the owner gets: what, why, the rule that asks, and how to answer. */
@@ -114,16 +114,16 @@ export type ApprovalMatch =
   | { type: 'unknown'; command: ApprovalCommand };
 
 /** Matches an owner's approval command, or an approval's timeout alarm, to its record. */
-export function matchApproval(memory: Pick<TickMemory, 'list'>, trigger: Trigger, command?: ApprovalCommand): ApprovalMatch | undefined {
+export async function matchApproval(memory: Pick<TickMemory, 'list'>, trigger: Trigger, command?: ApprovalCommand): Promise<ApprovalMatch | undefined> {
   if (trigger.type === 'alarm') {
     const key = trigger.alarm.key;
     if (!key?.startsWith(APPROVAL_ALARM_PREFIX)) return undefined;
-    const record = listApprovals(memory).find((r) => r.code === key.slice(APPROVAL_ALARM_PREFIX.length));
+    const record = (await listApprovals(memory)).find((r) => r.code === key.slice(APPROVAL_ALARM_PREFIX.length));
     if (!record) return undefined;
     return record.status === 'open' ? { type: 'timeout', record } : { type: 'stale', record };
   }
   if (trigger.type !== 'dm' || !command) return undefined;
-  const record = listApprovals(memory).find((r) => r.code === command.code);
+  const record = (await listApprovals(memory)).find((r) => r.code === command.code);
   if (!record) return { type: 'unknown', command };
   if (record.status !== 'open') return { type: 'stale', record, command };
   return { type: 'decision', record, approved: command.decision === 'approve' };
@@ -150,8 +150,8 @@ export async function handleApproval(ctx: TickContext, behavior: AgentBehavior, 
   const { record } = match;
   const decision = match.type === 'timeout' ? 'timeout' : match.approved ? 'approved' : 'denied';
   const now = ctx.now();
-  memory.set(approvalKey(record.code), { ...record, status: 'closed', decision, decidedAt: now } as unknown as JsonValue);
-  if (match.type === 'decision') ctx.cancelSchedule(`${APPROVAL_ALARM_PREFIX}${record.code}`);
+  await memory.set(approvalKey(record.code), { ...record, status: 'closed', decision, decidedAt: now } as unknown as JsonValue);
+  if (match.type === 'decision') await ctx.cancelSchedule(`${APPROVAL_ALARM_PREFIX}${record.code}`);
   await ctx.step('state', 'approval', () => {}, { code: record.code, tool: record.tool, callId: record.callId, decision });
   if (match.type === 'decision') ack(match.approved ? `Approved ${record.code}: ${record.tool} runs now.` : `Denied ${record.code}: ${record.tool} will not run.`);
   const result: ApprovalResult = {

@@ -60,16 +60,16 @@ export function decideApproval(autonomy: Autonomy, query: Omit<ApprovalQuery, 'c
 /** The gate for one tick: reads and bumps today's counter in the tick's buffer. */
 export function approvalGate(autonomy: Autonomy, memory: Pick<TickMemory, 'get' | 'set' | 'list' | 'delete'>, now: () => number): ToolApprovalGate {
   return {
-    check(query) {
+    async check(query) {
       const key = `${AUTONOMY_PREFIX}${utcDay(now())}`;
-      const raw = memory.get<{ actions?: unknown; sats?: unknown }>(key);
+      const raw = await memory.get<{ actions?: unknown; sats?: unknown }>(key);
       const used: AutonomyUse = { actions: typeof raw?.actions === 'number' ? raw.actions : 0, sats: typeof raw?.sats === 'number' ? raw.sats : 0 };
       const verdict = decideApproval(autonomy, query, used);
       const counted = query.external || approvalMode(autonomy, query.tool, query.external) === 'over-budget';
       if (verdict.ok && counted) {
         // Only today's counter is kept.
-        for (const { key: old } of memory.list(AUTONOMY_PREFIX)) if (old !== key) memory.delete(old);
-        memory.set(key, { actions: used.actions + 1, sats: used.sats + query.sats } as unknown as JsonValue);
+        for (const { key: old } of await memory.list(AUTONOMY_PREFIX)) if (old !== key) await memory.delete(old);
+        await memory.set(key, { actions: used.actions + 1, sats: used.sats + query.sats } as unknown as JsonValue);
       }
       return verdict;
     },

@@ -5,7 +5,7 @@
  * together or not at all.
  */
 import type { Signer } from '../signer/types.js';
-import type { AgentRecord, AgentState, NewMessage, ScheduleOp, TickCommit, TickCommitResult, UsageDelta, UsageMetric } from '../storage/types.js';
+import type { AgentRecord, AgentState, NewMessage, ScheduleOp, StorageTx, TickCommit, TickCommitResult, UsageDelta, UsageMetric } from '../storage/types.js';
 import type { TickOutcome, TickRecord, TrajectoryStep, TrajectoryTrigger } from '../trajectory/types.js';
 import type { AgentConfig } from './agent-config.js';
 import { budgetNotice, dailyLimits, thresholdsReached, utcDay, type BudgetMark } from './budget.js';
@@ -36,7 +36,7 @@ export interface CommitParams {
   /** A lifecycle change applied in the same transaction. */
   state?: { to: AgentState; error?: string };
   /** Extra writes in the same transaction (e.g. deferring the trigger for a retry). */
-  also?: () => void;
+  also?: (tx: StorageTx) => Promise<unknown>;
   /** Leave the conversation log out (the storage budget is full). */
   skipMessages?: boolean;
 }
@@ -49,17 +49,16 @@ export interface Committed {
   record: AgentRecord;
 }
 
-function ownerNotices(env: EngineEnv, p: CommitParams, now: number): { intents: OutboundIntent[]; marks: BudgetMark[] } {
-  const { storage } = env;
+async function ownerNotices(env: EngineEnv, tx: StorageTx, p: CommitParams, now: number): Promise<{ intents: OutboundIntent[]; marks: BudgetMark[] }> {
   const day = utcDay(now);
-  const before = storage.budget.get(p.record.index, day);
+  const before = await tx.budget.get(p.record.index, day);
   const after: Record<UsageMetric, number> = { computeMs: before.computeMs, llmCalls: before.llmCalls, tokens: before.tokens, sats: before.sats };
   for (const [metric, value] of Object.entries(p.usage) as Array<[UsageMetric, number]>) after[metric] += value;
   const fresh: BudgetMark[] = [];
   for (const mark of thresholdsReached(after, dailyLimits(p.config.budget))) {
     const already = mark.level === 80 ? before.notified80 : before.notified100;
     if (already.includes(mark.metric)) continue;
-    if (storage.budget.markNotified(p.record.index, day, mark.metric, mark.level)) fresh.push(mark);
+    if (await tx.budget.markNotified(p.record.index, day, mark.metric, mark.level)) fresh.push(mark);
   }
   // Jumping straight past 100% tells the owner once, with the 100% words.
   const marks = fresh.filter((m) => m.level === 100 || !fresh.some((o) => o.metric === m.metric && o.level === 100));
@@ -67,11 +66,11 @@ function ownerNotices(env: EngineEnv, p: CommitParams, now: number): { intents: 
 }
 
 /** Builds and commits the tick in one storage transaction; throws (and writes nothing) if any part fails. */
-export function commitTick(env: EngineEnv, p: CommitParams): Committed {
+export function commitTick(env: EngineEnv, p: CommitParams): Promise<Committed> {
   const { storage, clock } = env;
-  return storage.transaction(() => {
+  return storage.transaction(async (tx) => {
     const now = clock.now();
-    const notices = ownerNotices(env, p, now);
+    const notices = await ownerNotices(env, tx, p, now);
     const built = buildOutgoing(env, p.signer, [...p.intents, ...notices.intents], now);
     // Signing the outgoing events is part of the tick: its end time and compute charge include it.
     const endedAt = clock.now();
@@ -90,7 +89,7 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
     const messages = p.skipMessages ? [] : [...(p.inbound ? [p.inbound] : []), ...(b?.messages ?? []), ...built.messages];
     const tick: TickRecord = {
       agentPubkey: p.record.pubkey,
-      seq: storage.ticks.nextSeq(p.record.index),
+      seq: await tx.ticks.nextSeq(p.record.index),
       startedAt: p.startedAt,
       endedAt,
       trigger: p.trigger,
@@ -115,13 +114,13 @@ export function commitTick(env: EngineEnv, p: CommitParams): Committed {
       ...(p.inbox ? { inbox: p.inbox } : {}),
       ...(p.config.budget.storageBytes !== undefined ? { storageLimitBytes: p.config.budget.storageBytes } : {}),
     };
-    const result = storage.commitTick(commit);
-    env.trajectory?.record({ tick, agent: p.record, signer: p.signer, config: p.config, now });
+    const result = await tx.commitTick(commit);
+    await env.trajectory?.record({ tx, tick, agent: p.record, signer: p.signer, config: p.config, now });
     let record = result.agent ?? p.record;
     if (p.state && p.state.to !== record.state && canTransition(record.state, p.state.to)) {
-      record = storage.agents.updateState(p.record.index, p.state.to, { now, ...(p.state.error !== undefined ? { error: p.state.error } : {}) });
+      record = await tx.agents.updateState(p.record.index, p.state.to, { now, ...(p.state.error !== undefined ? { error: p.state.error } : {}) });
     }
-    p.also?.();
+    await p.also?.(tx);
     return { tick, result, notices: notices.marks, record };
   });
 }

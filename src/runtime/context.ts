@@ -54,7 +54,7 @@ export interface ContextParams {
   /** Appends a finished step (and tells observers). */
   record: (step: TrajectoryStep) => void;
   /** Whether the agent has a stored schedule with this key / id (for cancelSchedule's answer). */
-  storedSchedule: { byKey(key: string): boolean; byId(id: number): boolean };
+  storedSchedule: { byKey(key: string): Promise<boolean>; byId(id: number): Promise<boolean> };
   /** What the agent's config grants its tool loop. */
   capabilities: ToolCapabilities;
   /** The agent's MCP servers, while it is awake. */
@@ -62,7 +62,7 @@ export interface ContextParams {
   /** The agent's LLM settings from its config. */
   llm: { system?: string; contextTokens: number };
   /** A hosted agent of this home by name (for delegate). */
-  resolveAgent: (name: string) => { pubkey: string; name: string } | undefined;
+  resolveAgent: (name: string) => Promise<{ pubkey: string; name: string } | undefined>;
   /** Set when this tick handles a delegation's or an approval's outcome: `reply` answers the original requester. */
   origin?: DelegationOrigin;
   /** The agent's autonomy (which tool calls ask the owner first). */
@@ -99,10 +99,10 @@ function narrow(granted: ToolCapabilities, requested: ToolCapabilities | undefin
 }
 
 /** A delegate target as a hex key (and its name when given one); TypeError naming what was wrong. */
-function resolveTarget(p: ContextParams, target: string): { pubkey: string; name?: string } {
+async function resolveTarget(p: ContextParams, target: string): Promise<{ pubkey: string; name?: string }> {
   const ref = typeof target === 'string' ? target.trim() : '';
   if (!ref) throw new TypeError('delegate: target must be a public key or an agent name');
-  const byName = p.resolveAgent(ref);
+  const byName = await p.resolveAgent(ref);
   if (byName) return byName;
   try {
     return { pubkey: parsePublicKey(ref) };
@@ -196,7 +196,7 @@ export function createTickContext(p: ContextParams): TickContext {
       if (request.key !== undefined) out.key = request.key;
       return out;
     },
-    cancelSchedule(keyOrId) {
+    async cancelSchedule(keyOrId) {
       open();
       if (typeof keyOrId === 'string') {
         const before = state.schedules.length;
@@ -222,10 +222,11 @@ export function createTickContext(p: ContextParams): TickContext {
     llm: p.llm,
     capabilities: p.capabilities,
     tools: (capabilities) => toolContext(ctx, narrow(p.capabilities, capabilities), p),
-    delegate(target, text, options = {}) {
+    async delegate(target, text, options = {}) {
       open();
       text = checkText('delegate', text, MAX_DELEGATE_TEXT_BYTES);
-      const resolved = resolveTarget(p, target);
+      const resolved = await resolveTarget(p, target);
+      open();
       if (resolved.pubkey === p.agent.pubkey) throw new TypeError('delegate: an agent cannot delegate to itself');
       const timeoutMs = options.timeoutMs ?? DEFAULT_DELEGATION_TIMEOUT_MS;
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_DELEGATION_TIMEOUT_MS) {
@@ -235,7 +236,8 @@ export function createTickContext(p: ContextParams): TickContext {
       delegations += 1;
       // Unique per agent: the trigger's inbox row, the time and a counter within the tick.
       const id = `${p.trigger.inboxId}-${now.toString(36)}-${delegations}`;
-      pruneDelegations(state.buffer, now);
+      await pruneDelegations(state.buffer, now);
+      open();
       const record: DelegationRecord = {
         id,
         target: resolved.pubkey,
@@ -251,16 +253,16 @@ export function createTickContext(p: ContextParams): TickContext {
       // The DM's rumor is dated now, so its id (what a threaded reply's `e` tag names) is known and kept.
       const sentAt = Math.floor(now / 1000);
       record.rumorId = delegationRumorId(record, p.agent.pubkey, sentAt);
-      state.buffer.set(delegationKey(id), record as unknown as JsonValue);
+      await state.buffer.set(delegationKey(id), record as unknown as JsonValue);
       ctx.schedule({ at: record.deadline, key: `${DELEGATION_ALARM_PREFIX}${id}`, note: `delegation ${id} timed out` });
       state.intents.push({ type: 'dm', recipient: resolved.pubkey, text, subject: record.subject, createdAt: sentAt });
       return { id, target: resolved.pubkey };
     },
-    requestApproval(request) {
+    async requestApproval(request) {
       open();
       const now = p.now();
-      pruneApprovals(state.buffer, now);
-      const taken = new Set(listApprovals(state.buffer).map((r) => r.code));
+      await pruneApprovals(state.buffer, now);
+      const taken = new Set((await listApprovals(state.buffer)).map((r) => r.code));
       const code = approvalCode(`${p.agent.pubkey}:${p.trigger.inboxId}:${request.callId}:${now}`, (c) => taken.has(c));
       const origin = originOf(p);
       const record: ApprovalRecord = {
@@ -270,7 +272,7 @@ export function createTickContext(p: ContextParams): TickContext {
         ...(request.state !== undefined ? { state: request.state } : {}),
         status: 'open',
       };
-      state.buffer.set(approvalKey(code), record as unknown as JsonValue);
+      await state.buffer.set(approvalKey(code), record as unknown as JsonValue);
       ctx.schedule({ at: record.deadline, key: `${APPROVAL_ALARM_PREFIX}${code}`, note: `approval ${code} timed out` });
       const text = approvalText(p.agent.name, record);
       // Asked by the owner's own DM: the request answers it (threaded); otherwise a new DM to the owner.
@@ -318,8 +320,8 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
         ctx.memory.remember(text, options);
         return {};
       },
-      recall: (query, options) => ctx.memory.recall(query, options.limit).map((f) => ({ id: String(f.id), text: f.text, createdAt: f.createdAt })),
-      forget: (target) => ('words' in target ? ctx.memory.forget(target.words) : p.state.buffer.forgetId(Number(target.id)) ? 1 : 0),
+      recall: async (query, options) => (await ctx.memory.recall(query, options.limit)).map((f) => ({ id: String(f.id), text: f.text, createdAt: f.createdAt })),
+      forget: async (target) => ('words' in target ? ctx.memory.forget(target.words) : (await p.state.buffer.forgetId(Number(target.id))) ? 1 : 0),
     },
     schedule: (alarm) => {
       const key = `tool:${alarm.at}:${alarm.note.slice(0, 32)}`;
@@ -339,7 +341,7 @@ function toolContext(ctx: TickContext, capabilities: ToolCapabilities, p: Contex
     delegate: async (target, text, options) => {
       let resolved: { pubkey: string; name?: string };
       try {
-        resolved = resolveTarget(p, target);
+        resolved = await resolveTarget(p, target);
       } catch (error) {
         throw new ToolInputError((error as Error).message.replace(/^delegate: /, ''), { cause: error });
       }

@@ -39,17 +39,19 @@ export function commandTarget(command: OwnerCommand, state: AgentState): AgentSt
 }
 
 /** The /status facts for an agent. */
-export function statusFor(host: TickHost, record: AgentRecord, config: AgentConfig, answering?: number): string {
+export async function statusFor(host: TickHost, record: AgentRecord, config: AgentConfig, answering?: number): Promise<string> {
   const { storage, clock } = host.env;
   const day = utcDay(clock.now());
-  const schedules = storage.schedules.list(record.index);
+  const schedules = await storage.schedules.list(record.index);
+  const pending = await storage.inbox.pending(record.index);
+  const usage = await storage.budget.get(record.index, day);
   const next = schedules.reduce<number | undefined>((min, s) => (min === undefined || s.nextAt < min ? s.nextAt : min), undefined);
   return statusText(record, {
-    pendingTriggers: storage.inbox.pending(record.index).filter((e) => e.id !== answering).length,
+    pendingTriggers: pending.filter((e) => e.id !== answering).length,
     alarms: schedules.length,
     ...(next !== undefined ? { nextAlarmAt: next } : {}),
     llmConfigured: host.live.get(record.index)?.think !== undefined || host.env.thinkFor?.(record, config) !== undefined,
-    budget: budgetView(day, storage.budget.get(record.index, day), config.budget, record.storageBytes),
+    budget: budgetView(day, usage, config.budget, record.storageBytes),
   });
 }
 
@@ -58,10 +60,10 @@ export async function runControlTick(host: TickHost, c: ControlInput): Promise<v
   const { env } = host;
   const to = commandTarget(c.command, c.record.state);
   let text: string;
-  if (c.command === 'status') text = statusFor(host, c.record, c.config, c.entry.id);
+  if (c.command === 'status') text = await statusFor(host, c.record, c.config, c.entry.id);
   else if (c.command === 'budget') {
     const day = utcDay(env.clock.now());
-    text = formatBudget(budgetView(day, env.storage.budget.get(c.record.index, day), c.config.budget, c.record.storageBytes));
+    text = formatBudget(budgetView(day, await env.storage.budget.get(c.record.index, day), c.config.budget, c.record.storageBytes));
   } else text = stateCommandText(c.command, c.record.state, to ?? c.record.state);
   const params: CommitParams = {
     record: c.record,
@@ -81,7 +83,7 @@ export async function runControlTick(host: TickHost, c: ControlInput): Promise<v
   };
   let committed;
   try {
-    committed = commitTick(env, params);
+    committed = await commitTick(env, params);
   } catch (error) {
     log(env, 'error', 'owner command failed', { agent: c.record.pubkey, command: c.command, error: describeError(error) });
     host.retryAt(c.record.index, env.clock.now() + env.retryBaseMs);

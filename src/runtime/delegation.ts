@@ -71,9 +71,9 @@ export type DelegationMatch =
   | { type: 'stale'; record: DelegationRecord; why: 'late-reply' | 'timeout-after-reply' };
 
 /** Every readable delegation record of the agent (malformed rows are skipped). */
-export function listDelegations(memory: Pick<TickMemory, 'list'>): DelegationRecord[] {
+export async function listDelegations(memory: Pick<TickMemory, 'list'>): Promise<DelegationRecord[]> {
   const out: DelegationRecord[] = [];
-  for (const { value } of memory.list(DELEGATION_PREFIX)) {
+  for (const { value } of await memory.list(DELEGATION_PREFIX)) {
     const parsed = RecordSchema.safeParse(value);
     if (parsed.success) out.push(parsed.data as unknown as DelegationRecord);
   }
@@ -85,8 +85,8 @@ export function listDelegations(memory: Pick<TickMemory, 'list'>): DelegationRec
  * sender, or the DM carries the subject of one (a late reply, let in to be recorded and dropped).
  * Such a DM passes the agent's DM policy: the agent asked for it.
  */
-export function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string, subject?: string): boolean {
-  return listDelegations(memory).some((r) => r.target === sender && (r.status === 'open' || r.subject === subject));
+export async function awaitsReplyFrom(memory: Pick<TickMemory, 'list'>, sender: string, subject?: string): Promise<boolean> {
+  return (await listDelegations(memory)).some((r) => r.target === sender && (r.status === 'open' || r.subject === subject));
 }
 
 /** The id of the kind 14 rumor carrying `record` to its delegate when sent at unix second `at`. */
@@ -103,18 +103,18 @@ function byRumorId(records: DelegationRecord[], inReplyTo: string): DelegationRe
  * Matches a trigger to a delegation: a DM from a delegate (by the delegation DM its `e` tag answers,
  * else by the subject it carries back, else its oldest open delegation), or a delegation's timeout alarm.
  */
-export function matchDelegation(memory: Pick<TickMemory, 'list'>, trigger: Trigger): DelegationMatch | undefined {
+export async function matchDelegation(memory: Pick<TickMemory, 'list'>, trigger: Trigger): Promise<DelegationMatch | undefined> {
   if (trigger.type === 'alarm') {
     const key = trigger.alarm.key;
     if (!key?.startsWith(DELEGATION_ALARM_PREFIX)) return undefined;
     const id = key.slice(DELEGATION_ALARM_PREFIX.length);
-    const record = listDelegations(memory).find((r) => r.id === id);
+    const record = (await listDelegations(memory)).find((r) => r.id === id);
     if (!record) return undefined;
     return record.status === 'open' ? { type: 'timeout', record } : { type: 'stale', record, why: 'timeout-after-reply' };
   }
   if (trigger.type !== 'dm') return undefined;
   const { sender, subject, text } = trigger.message;
-  const mine = listDelegations(memory).filter((r) => r.target === sender);
+  const mine = (await listDelegations(memory)).filter((r) => r.target === sender);
   if (mine.length === 0) return undefined;
   const { inReplyTo } = trigger.inbound;
   const byThread = typeof inReplyTo === 'string' ? byRumorId(mine, inReplyTo) : undefined;
@@ -130,14 +130,14 @@ export function delegationKey(id: string): string {
 }
 
 /** Marks a record closed (in the tick's buffer: it commits with the tick). */
-export function closeDelegation(memory: Pick<TickMemory, 'set'>, record: DelegationRecord, now: number): void {
-  memory.set(delegationKey(record.id), { ...record, status: 'closed', closedAt: now } as unknown as JsonValue);
+export async function closeDelegation(memory: Pick<TickMemory, 'set'>, record: DelegationRecord, now: number): Promise<void> {
+  await memory.set(delegationKey(record.id), { ...record, status: 'closed', closedAt: now } as unknown as JsonValue);
 }
 
 /** Drops closed records older than KEEP_CLOSED_MS. */
-export function pruneDelegations(memory: Pick<TickMemory, 'list' | 'delete'>, now: number): void {
-  for (const r of listDelegations(memory)) {
-    if (r.status === 'closed' && (r.closedAt ?? r.createdAt) + KEEP_CLOSED_MS < now) memory.delete(delegationKey(r.id));
+export async function pruneDelegations(memory: Pick<TickMemory, 'list' | 'delete'>, now: number): Promise<void> {
+  for (const r of await listDelegations(memory)) {
+    if (r.status === 'closed' && (r.closedAt ?? r.createdAt) + KEEP_CLOSED_MS < now) await memory.delete(delegationKey(r.id));
   }
 }
 
@@ -152,8 +152,8 @@ export async function handleDelegation(ctx: TickContext, behavior: AgentBehavior
     ctx.log('delegation already handled; ignored', { delegation: record.id, why: match.why });
     return;
   }
-  closeDelegation(memory, record, ctx.now());
-  if (match.type === 'reply') ctx.cancelSchedule(`${DELEGATION_ALARM_PREFIX}${record.id}`);
+  await closeDelegation(memory, record, ctx.now());
+  if (match.type === 'reply') await ctx.cancelSchedule(`${DELEGATION_ALARM_PREFIX}${record.id}`);
   const result: DelegationResult = {
     id: record.id,
     target: record.target,

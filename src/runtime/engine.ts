@@ -114,6 +114,8 @@ export class Runtime {
   readonly #loop: WakeLoop;
   readonly #hosts: (agentIndex: number) => boolean;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  #pumping = false;
+  #pumpAgain = false;
 
   constructor(options: RuntimeOptions) {
     const behaviors = options.behaviors instanceof Map ? options.behaviors : new Map(Object.entries(options.behaviors as Record<string, AgentBehavior>));
@@ -157,12 +159,12 @@ export class Runtime {
     if (this.#state !== 'new') return;
     this.#state = 'running';
     const now = this.#env.clock.now();
-    for (const record of this.#env.storage.agents.list()) {
+    for (const record of await this.#env.storage.agents.list()) {
       // Nothing is in memory after a restart: an `active` row is a crash leftover.
-      if (record.state === 'active') this.#env.storage.agents.updateState(record.index, 'dormant', { now });
-      if (record.state === 'creating') this.lifecycle.queueCreate(record.index, now);
+      if (record.state === 'active') await this.#env.storage.agents.updateState(record.index, 'dormant', { now });
+      if (record.state === 'creating') await this.lifecycle.queueCreate(record.index, now);
     }
-    for (const index of this.#env.storage.inbox.agentsWithPending()) this.#ready.add(index);
+    for (const index of await this.#env.storage.inbox.agentsWithPending()) this.#ready.add(index);
     this.#loop.start();
     this.#pump();
   }
@@ -191,7 +193,7 @@ export class Runtime {
   async deliver(message: InboundMessage, options: { signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
     const { storage, clock } = this.#env;
-    const record = storage.agents.getByPubkey(message.agentPubkey);
+    const record = await storage.agents.getByPubkey(message.agentPubkey);
     if (!record || record.state === 'terminated') {
       log(this.#env, 'debug', 'message for no hosted agent dropped', { agent: message.agentPubkey, event: message.eventId });
       return;
@@ -204,26 +206,23 @@ export class Runtime {
     const approvalExtra = approval ? (message.sender === this.#env.ownerPubkey ? { approval } : { approvalRefused: true as const }) : {};
     const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
     // A delegate's reply is let through whatever the policy: the agent asked it.
-    const awaited = message.kind === 'dm' && awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject);
+    const awaited = message.kind === 'dm' && (await awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject));
     const verdict = awaited
       ? ({ action: 'accept' } as const)
       : decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
-    let queued = false;
-    storage.transaction(() => {
-      if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {
-        const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : approvalExtra;
-        queued = storage.inbox.insert(messageEntry(record.index, message, extra, now)).inserted;
-        return;
-      }
-      const reason = verdict.action === 'refuse' ? verdict.reason : 'rate-limited';
-      // A refused message is kept as a record (so a replay stays refused), without its text.
-      const row = storage.inbox.insert({ agentIndex: record.index, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { refused: reason }, now });
-      if (row.inserted) {
-        storage.inbox.markRefused(row.id, reason, now);
-        this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason, from: message.sender, eventId: message.eventId });
-      }
+    if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {
+      const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : approvalExtra;
+      if ((await storage.inbox.insert(messageEntry(record.index, message, extra, now))).inserted) this.#schedule(record.index);
+      return;
+    }
+    const reason = verdict.action === 'refuse' ? verdict.reason : 'rate-limited';
+    // A refused message is kept as a record (so a replay stays refused), without its text: row and refusal in one transaction.
+    const refused = await storage.transaction(async (tx) => {
+      const row = await tx.inbox.insert({ agentIndex: record.index, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { refused: reason }, now });
+      if (row.inserted) await tx.inbox.markRefused(row.id, reason, now);
+      return row.inserted;
     });
-    if (queued) this.#schedule(record.index);
+    if (refused) this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason, from: message.sender, eventId: message.eventId });
   }
 
   /**
@@ -233,24 +232,25 @@ export class Runtime {
    */
   async deliverEvent(agentPubkey: string, event: NostrEvent, options: { watchId?: string } = {}): Promise<WatchOutcome> {
     const { storage, clock } = this.#env;
-    const record = storage.agents.getByPubkey(agentPubkey);
+    const record = await storage.agents.getByPubkey(agentPubkey);
     if (!record || record.state === 'terminated') return 'no-match';
     const config = this.#configOrDefault(record);
     const watch = config.watch.find((w) => (options.watchId === undefined || w.id === options.watchId) && matchFilter(w.filter, event));
     if (!watch) return 'no-match';
     // Seen before (another relay, a catch-up overlap): no token is spent on it.
     const seenKey = `watch:${record.index}:${event.id}`;
-    if (storage.processed.isProcessed(seenKey)) return 'duplicate';
+    if (await storage.processed.isProcessed(seenKey)) return 'duplicate';
     const now = clock.now();
     if (!this.#limiter.take(`watch:${record.pubkey}:${watch.id}`, watch.rate ?? DEFAULT_WATCH_RATE, now).allowed) {
       this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason: `rate-limited: watch ${watch.id}`, from: event.pubkey, eventId: event.id });
       return 'rate-limited';
     }
     const ref = { id: watch.id, ...(watch.prompt !== undefined ? { prompt: watch.prompt } : {}) };
-    let inserted = false;
-    storage.transaction(() => {
-      inserted = storage.inbox.insert({ agentIndex: record.index, trigger: 'event', eventId: event.id, sender: event.pubkey, payload: { event, watch: ref }, now }).inserted;
-      storage.processed.markProcessed(seenKey, inserted ? 'queued' : 'duplicate', now);
+    // The inbox row and the processed mark in ONE transaction: a crash between them cannot lose or repeat the event.
+    const inserted = await storage.transaction(async (tx) => {
+      const row = await tx.inbox.insert({ agentIndex: record.index, trigger: 'event', eventId: event.id, sender: event.pubkey, payload: { event, watch: ref }, now });
+      await tx.processed.markProcessed(seenKey, row.inserted ? 'queued' : 'duplicate', now);
+      return row.inserted;
     });
     if (!inserted) return 'duplicate';
     this.#schedule(record.index);
@@ -264,18 +264,18 @@ export class Runtime {
    */
   async deliverWebhook(ref: string | number, input: WebhookInput): Promise<{ outcome: 'queued' | 'replay'; inboxId?: number }> {
     const { storage, clock } = this.#env;
-    const record = this.lifecycle.require(ref);
+    const record = await this.lifecycle.require(ref);
     const hook = record.state === 'terminated' ? undefined : this.#configOrDefault(record).hooks.find((h) => h.name === input.hook);
     if (!hook) throw new WebhookNotFoundError(record.name, input.hook);
     const now = clock.now();
     const webhook = { hook: hook.name, deliveryId: input.deliveryId, body: input.body, receivedAt: now, ...(hook.prompt !== undefined ? { prompt: hook.prompt } : {}) };
     let inboxId: number | undefined;
     try {
-      storage.transaction(() => {
-        const row = storage.inbox.insert({ agentIndex: record.index, trigger: 'event', dedupeKey: `hook:${hook.name}:${input.deliveryId}`, payload: { webhook }, now });
+      inboxId = await storage.transaction(async (tx) => {
+        const row = await tx.inbox.insert({ agentIndex: record.index, trigger: 'event', dedupeKey: `hook:${hook.name}:${input.deliveryId}`, payload: { webhook }, now });
         if (!row.inserted) throw new WebhookReplayError(input.hook, input.deliveryId);
-        if (!storage.processed.markProcessed(`hook:${record.index}:${hook.name}:${input.signature}`, 'queued', now)) throw new WebhookReplayError(input.hook, input.deliveryId);
-        inboxId = row.id;
+        if (!(await tx.processed.markProcessed(`hook:${record.index}:${hook.name}:${input.signature}`, 'queued', now))) throw new WebhookReplayError(input.hook, input.deliveryId);
+        return row.id;
       });
     } catch (error) {
       if (error instanceof WebhookReplayError) return { outcome: 'replay' };
@@ -286,26 +286,25 @@ export class Runtime {
   }
 
   /** Every non-terminated agent's watches (what the composition root subscribes to). */
-  watches(): Array<{ agentIndex: number; agentPubkey: string; watches: Watch[] }> {
-    return this.#env.storage.agents
-      .list()
+  async watches(): Promise<Array<{ agentIndex: number; agentPubkey: string; watches: Watch[] }>> {
+    return (await this.#env.storage.agents.list())
       .filter((r) => r.state !== 'terminated')
       .map((r) => ({ agentIndex: r.index, agentPubkey: r.pubkey, watches: this.#configOrDefault(r).watch }))
       .filter((w) => w.watches.length > 0);
   }
 
   /** A manual trigger (CLI `agent send`, control API): the agent's onMessage gets `text` from the owner (or `from`). */
-  poke(ref: string | number, text: string, options: { from?: string } = {}): { inboxId: number } {
-    const record = this.lifecycle.require(ref);
+  async poke(ref: string | number, text: string, options: { from?: string } = {}): Promise<{ inboxId: number }> {
+    const record = await this.lifecycle.require(ref);
     if (record.state === 'terminated') throw new Error(`agent "${record.name}" is terminated`);
     const payload = { text, ...(options.from ? { from: options.from } : {}) };
-    const { id } = this.#env.storage.inbox.insert({ agentIndex: record.index, trigger: 'manual', sender: options.from ?? this.#env.ownerPubkey, payload, now: this.#env.clock.now() });
+    const { id } = await this.#env.storage.inbox.insert({ agentIndex: record.index, trigger: 'manual', sender: options.from ?? this.#env.ownerPubkey, payload, now: this.#env.clock.now() });
     this.#schedule(record.index);
     return { inboxId: id };
   }
 
   /** Creates an agent (state `creating`); its first tick runs onCreate and makes it active. */
-  create(input: { name: string; behavior: string; config?: AgentConfigInput | Record<string, unknown> }): AgentRecord {
+  create(input: { name: string; behavior: string; config?: AgentConfigInput | Record<string, unknown> }): Promise<AgentRecord> {
     return this.lifecycle.create(input);
   }
 
@@ -315,12 +314,12 @@ export class Runtime {
   }
 
   /** Resumes a paused agent (or recovers a failed one). */
-  resume(ref: string | number): AgentRecord {
+  resume(ref: string | number): Promise<AgentRecord> {
     return this.lifecycle.resume(ref);
   }
 
   /** Brings a failed agent back (consecutive failures reset, recorded as a tick). */
-  recover(ref: string | number): AgentRecord {
+  recover(ref: string | number): Promise<AgentRecord> {
     return this.lifecycle.recover(ref);
   }
 
@@ -330,13 +329,14 @@ export class Runtime {
   }
 
   /** One agent's runtime status. */
-  status(ref: string | number): AgentStatus {
-    const record = this.lifecycle.require(ref);
+  async status(ref: string | number): Promise<AgentStatus> {
+    const record = await this.lifecycle.require(ref);
+    const pending = await this.#env.storage.inbox.pending(record.index);
     return {
       record,
       inMemory: this.#live.get(record.index) !== undefined,
       running: this.#running.has(record.index),
-      pendingTriggers: this.#env.storage.inbox.pending(record.index).length,
+      pendingTriggers: pending.length,
     };
   }
 
@@ -357,7 +357,7 @@ export class Runtime {
   }
 
   #isIdle(): boolean {
-    return this.#running.size === 0 && this.#ready.size === 0;
+    return this.#running.size === 0 && this.#ready.size === 0 && !this.#pumping;
   }
 
   #wakeIdleWaiters(): void {
@@ -380,10 +380,33 @@ export class Runtime {
     this.#pump();
   }
 
+  /**
+   * Starts what fits. Reading each agent's next trigger is async, so passes are serialized: a call
+   * while a pass runs asks for one more pass after it (an agent can never be started twice).
+   */
   #pump(): void {
-    if (this.#state === 'running') {
-      for (const index of this.#startOrder()) {
-        if (this.#running.size >= this.#concurrency) break;
+    this.#pumpAgain = true;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    void this.#pumpPasses().finally(() => {
+      this.#pumping = false;
+      this.#wakeIdleWaiters();
+    });
+  }
+
+  async #pumpPasses(): Promise<void> {
+    while (this.#pumpAgain) {
+      this.#pumpAgain = false;
+      if (this.#state !== 'running') continue;
+      let order: number[];
+      try {
+        order = await this.#startOrder();
+      } catch (error) {
+        log(this.#env, 'error', 'could not order the ready agents', { error: describeError(error) });
+        continue;
+      }
+      for (const index of order) {
+        if (this.#state !== 'running' || this.#running.size >= this.#concurrency) break;
         if (this.#running.has(index)) continue;
         this.#ready.delete(index);
         this.#heads.delete(index);
@@ -391,14 +414,14 @@ export class Runtime {
         if (!this.#hosts(index)) continue;
         let entry: InboxEntry | undefined;
         try {
-          entry = this.#nextEntry(index);
+          entry = await this.#nextEntry(index);
         } catch (error) {
           log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
         }
-        if (entry) this.#start(index, entry);
+        if (entry && this.#state === 'running') this.#start(index, entry);
+        else if (entry) this.#ready.add(index);
       }
     }
-    this.#wakeIdleWaiters();
   }
 
   /**
@@ -406,7 +429,7 @@ export class Runtime {
    * all; when more are ready than can start, by the priority of each one's next trigger (the owner's
    * messages and due alarms first, watched events last; priority.ts), arrival order among equals.
    */
-  #startOrder(): number[] {
+  async #startOrder(): Promise<number[]> {
     const ready = [...this.#ready].filter((index) => !this.#running.has(index));
     if (ready.length <= this.#concurrency - this.#running.size) return ready;
     const now = this.#env.clock.now();
@@ -415,7 +438,7 @@ export class Runtime {
       let head = this.#heads.get(index);
       if (head === undefined) {
         try {
-          head = this.#env.storage.inbox.pending(index, { limit: 1 })[0] ?? null;
+          head = (await this.#env.storage.inbox.pending(index, { limit: 1 }))[0] ?? null;
         } catch {
           head = null;
         }
@@ -432,14 +455,16 @@ export class Runtime {
     const host: TickHost = { env: this.#env, live: this.#live, signal: controller.signal, retryAt: (i, at) => this.#deferUntil(i, at) };
     const promise = runTick(host, index, entry)
       .catch((error) => log(this.#env, 'error', 'tick crashed', { agentIndex: index, error: describeError(error) }))
-      .finally(() => {
-        this.#running.delete(index);
+      .then(async () => {
         try {
-          if (this.#state === 'running' && this.#env.storage.inbox.pending(index, { limit: 1 }).length > 0) this.#ready.add(index);
+          if (this.#state === 'running' && (await this.#env.storage.inbox.pending(index, { limit: 1 })).length > 0) this.#ready.add(index);
         } catch (error) {
-          // Storage gone (closing, disk error): the trigger is still pending in SQLite for the next start.
+          // Storage gone (closing, disk error): the trigger is still pending in storage for the next start.
           log(this.#env, 'error', 'could not read the inbox after a tick', { agentIndex: index, error: describeError(error) });
         }
+      })
+      .finally(() => {
+        this.#running.delete(index);
         this.#pump();
         this.#loop.kick();
       });
@@ -447,15 +472,15 @@ export class Runtime {
   }
 
   /** The agent's next row to run: the oldest pending one (owner commands only while paused or failed). */
-  #nextEntry(index: number): InboxEntry | undefined {
+  async #nextEntry(index: number): Promise<InboxEntry | undefined> {
     const { storage, clock } = this.#env;
-    const record = storage.agents.get(index);
+    const record = await storage.agents.get(index);
     if (!record || record.state === 'terminated') return undefined;
     const now = clock.now();
     if (record.state === 'paused' || record.state === 'failed') {
-      return storage.inbox.pending(index, { now }).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
+      return (await storage.inbox.pending(index, { now })).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
     }
-    const head = storage.inbox.pending(index, { limit: 1 })[0];
+    const head = (await storage.inbox.pending(index, { limit: 1 }))[0];
     if (head && head.notBefore > now) {
       this.#deferUntil(index, head.notBefore);
       return undefined;
@@ -472,10 +497,10 @@ export class Runtime {
   /** One pass of the wake loop; returns when it needs to run next. */
   async #housekeeping(now: number): Promise<number | undefined> {
     const { storage } = this.#env;
-    for (let fired = storage.schedules.fireDue(now, 200); ; fired = storage.schedules.fireDue(now, 200)) {
+    for (let fired = await storage.schedules.fireDue(now, 200); ; fired = await storage.schedules.fireDue(now, 200)) {
       for (const f of fired) {
         this.#ready.add(f.schedule.agentIndex);
-        const record = storage.agents.get(f.schedule.agentIndex);
+        const record = await storage.agents.get(f.schedule.agentIndex);
         if (record) this.events.emit({ type: 'alarm.fired', agent: record.pubkey, at: now, scheduleId: f.schedule.id, dueAt: f.dueAt });
       }
       if (fired.length < 200) break;
@@ -487,7 +512,7 @@ export class Runtime {
     }
     this.#pump();
     const nextIdle = await this.#live.sweep(now, (index) => this.#running.has(index));
-    const candidates = [storage.schedules.nextDue(), nextIdle, ...this.#retryAt.values()].filter((t): t is number => t !== undefined);
+    const candidates = [await storage.schedules.nextDue(), nextIdle, ...this.#retryAt.values()].filter((t): t is number => t !== undefined);
     return candidates.length > 0 ? Math.min(...candidates) : undefined;
   }
 }

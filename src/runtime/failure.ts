@@ -6,7 +6,7 @@
  * trigger's input caused is none of this: it is refused (refuse-input.ts) and never counted.
  */
 import type { InboundMessage } from '../relay/types.js';
-import type { AgentRecord, InboxEntry, NewMessage, UsageDelta } from '../storage/types.js';
+import type { AgentRecord, InboxEntry, NewMessage, StorageTx, UsageDelta } from '../storage/types.js';
 import type { TickOutcome, TrajectoryStep, TrajectoryTrigger } from '../trajectory/types.js';
 import type { AgentConfig } from './agent-config.js';
 import { hookContext, safeHook, type LiveAgent } from './agent.js';
@@ -74,7 +74,7 @@ export async function finishFailure(host: TickHost, f: FailureInput): Promise<vo
   log(env, retry ? 'warn' : 'error', 'tick failed', { agent: f.record.pubkey, inbox: f.entry.id, attempt, retry, error: message });
   let committed: Committed | undefined;
   try {
-    committed = commitTick(env, {
+    committed = await commitTick(env, {
       record: f.record,
       config: f.config,
       signer: f.live?.signer ?? env.signerFor(f.record.index),
@@ -88,7 +88,7 @@ export async function finishFailure(host: TickHost, f: FailureInput): Promise<vo
       ...(f.tokens ? { tokens: f.tokens } : {}),
       result: { ok: false, error: message },
       ...(retry
-        ? { also: () => env.storage.inbox.recordAttempt(f.entry.id, { error: message, retryAt, now }) }
+        ? { also: (tx: StorageTx) => tx.inbox.recordAttempt(f.entry.id, { error: message, retryAt, now }) }
         : { inbox: { id: f.entry.id, status: 'failed' as const, reason: givingUp && f.retryable ? `gave up after ${failures} consecutive failures: ${message}` : message } }),
       ...(givingUp ? { state: { to: 'failed' as const, error: message } } : {}),
     });
@@ -135,7 +135,7 @@ async function refuseInput(host: TickHost, f: FailureInput): Promise<void> {
   // Without the notice if even that cannot be built: the refusal itself must always commit.
   for (const intents of notice.length > 0 ? [notice, []] : [[]]) {
     try {
-      const committed = commitTick(env, {
+      const committed = await commitTick(env, {
         record: f.record,
         config: f.config,
         signer: f.live?.signer ?? env.signerFor(f.record.index),

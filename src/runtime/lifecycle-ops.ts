@@ -4,7 +4,7 @@
  * and runs the matching hook. Recover is committed as a tick so the trajectory shows it and the
  * consecutive-failure count resets in the same transaction.
  */
-import type { AgentRecord } from '../storage/types.js';
+import type { AgentRecord, StorageStores } from '../storage/types.js';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { hookContext, safeHook, type LiveAgents } from './agent.js';
 import { commitTick } from './commit.js';
@@ -32,9 +32,9 @@ export class Lifecycle {
   ) {}
 
   /** The agent by name, index or public key, or AgentNotFoundError. */
-  require(ref: string | number): AgentRecord {
+  async require(ref: string | number): Promise<AgentRecord> {
     const { agents } = this.env.storage;
-    const record = typeof ref === 'string' && /^[0-9a-f]{64}$/.test(ref) ? agents.getByPubkey(ref) : agents.get(typeof ref === 'string' && /^\d+$/.test(ref) ? Number(ref) : ref);
+    const record = typeof ref === 'string' && /^[0-9a-f]{64}$/.test(ref) ? await agents.getByPubkey(ref) : await agents.get(typeof ref === 'string' && /^\d+$/.test(ref) ? Number(ref) : ref);
     if (!record) throw new AgentNotFoundError(String(ref));
     return record;
   }
@@ -44,19 +44,19 @@ export class Lifecycle {
   }
 
   /** Queues the create trigger of a `creating` agent (idempotent). */
-  queueCreate(index: number, now: number): void {
-    this.env.storage.inbox.insert({ agentIndex: index, trigger: 'manual', dedupeKey: 'lifecycle:create', payload: { action: 'create' }, now });
+  async queueCreate(index: number, now: number, tx: StorageStores = this.env.storage): Promise<void> {
+    await tx.inbox.insert({ agentIndex: index, trigger: 'manual', dedupeKey: 'lifecycle:create', payload: { action: 'create' }, now });
   }
 
   /** Creates the agent row (state `creating`) and its create trigger in one transaction. */
-  create(input: { name: string; behavior: string; config?: AgentConfigInput | Record<string, unknown> }): AgentRecord {
+  async create(input: { name: string; behavior: string; config?: AgentConfigInput | Record<string, unknown> }): Promise<AgentRecord> {
     this.live.behavior(input.behavior);
     const config = { ...(input.config ?? {}) } as Record<string, unknown>;
     delete config.behavior;
     parseAgentConfig({ ...config, behavior: input.behavior }, input.name);
     const now = this.env.clock.now();
-    const record = this.env.storage.transaction(() => {
-      const created = this.env.storage.agents.create({
+    const record = await this.env.storage.transaction(async (tx) => {
+      const created = await tx.agents.create({
         name: input.name,
         behavior: input.behavior,
         pubkey: (index) => this.env.signerFor(index).getPublicKey(),
@@ -64,7 +64,7 @@ export class Lifecycle {
         state: 'creating',
         now,
       });
-      this.queueCreate(created.index, now);
+      await this.queueCreate(created.index, now, tx);
       return created;
     });
     this.env.events.emit({ type: 'agent.state', agent: record.pubkey, at: now, from: 'creating', to: 'creating', reason: 'created' });
@@ -74,35 +74,35 @@ export class Lifecycle {
 
   /** active/dormant → paused; the agent leaves memory, its triggers wait. */
   async pause(ref: string | number): Promise<AgentRecord> {
-    const record = this.require(ref);
+    const record = await this.require(ref);
     if (record.state === 'paused') return record;
     assertTransition(record.name, record.state, 'paused');
-    const updated = this.live.setState(record, 'paused', 'owner pause');
+    const updated = await this.live.setState(record, 'paused', 'owner pause');
     await this.live.drop(record.index, { keepState: true });
     return updated;
   }
 
   /** paused → active (loaded, queued triggers run); a failed agent is recovered. */
-  resume(ref: string | number): AgentRecord {
-    const record = this.require(ref);
+  async resume(ref: string | number): Promise<AgentRecord> {
+    const record = await this.require(ref);
     if (record.state === 'failed') return this.recover(record.index);
     if (record.state !== 'paused') {
       if (record.state === 'active' || record.state === 'dormant') return record;
       throw new AgentStateError(record.name, record.state, 'active');
     }
-    const updated = this.live.setState(record, 'active', 'owner resume');
+    const updated = await this.live.setState(record, 'active', 'owner resume');
     this.#loadQuietly(updated);
     this.hooks.schedule(record.index);
     return updated;
   }
 
   /** failed → active: committed as a manual tick that resets the consecutive-failure count. */
-  recover(ref: string | number): AgentRecord {
-    const record = this.require(ref);
+  async recover(ref: string | number): Promise<AgentRecord> {
+    const record = await this.require(ref);
     if (record.state !== 'failed') throw new AgentStateError(record.name, record.state, 'active', { cause: new Error('only a failed agent can be recovered') });
     const config = this.#config(record);
     const now = this.env.clock.now();
-    const committed = commitTick(this.env, {
+    const committed = await commitTick(this.env, {
       record,
       config,
       signer: this.env.signerFor(record.index),
@@ -123,15 +123,15 @@ export class Lifecycle {
 
   /** any → terminated: alarms deleted, pending triggers refused, running tick rolled back, onTerminate. */
   async terminate(ref: string | number): Promise<AgentRecord> {
-    const record = this.require(ref);
+    const record = await this.require(ref);
     if (record.state === 'terminated') return record;
     this.hooks.abortTick(record.index, new Error('agent terminated'));
     const { storage, clock } = this.env;
     const now = clock.now();
-    const updated = storage.transaction(() => {
-      for (const s of storage.schedules.list(record.index)) storage.schedules.delete(s.id);
-      for (const row of storage.inbox.pending(record.index)) storage.inbox.markRefused(row.id, 'agent terminated', now);
-      return storage.agents.updateState(record.index, 'terminated', { now });
+    const updated = await storage.transaction(async (tx) => {
+      for (const s of await tx.schedules.list(record.index)) await tx.schedules.delete(s.id);
+      for (const row of await tx.inbox.pending(record.index)) await tx.inbox.markRefused(row.id, 'agent terminated', now);
+      return tx.agents.updateState(record.index, 'terminated', { now });
     });
     this.env.events.emit({ type: 'agent.state', agent: record.pubkey, at: now, from: record.state, to: 'terminated' });
     const behavior = this.live.get(record.index)?.behavior ?? this.env.behaviors.get(record.behavior);

@@ -1,5 +1,5 @@
 /**
- * A tick's buffered writes and the memory view over them. Nothing touches SQLite until commit:
+ * A tick's buffered writes and the memory view over them. Nothing is written until commit:
  * reads see storage plus this tick's own writes, so an aborted tick leaves no trace and a
  * committed one lands in one transaction (storage.commitTick).
  */
@@ -54,39 +54,42 @@ export class TickBuffer implements TickMemory {
     this.#bytesDelta += delta;
   }
 
-  #kvSize(key: string): number {
+  async #kvSize(key: string): Promise<number> {
     const op = this.kvOps.get(key);
     if (op) return op.op === 'set' ? bytes(key) + bytes(JSON.stringify(op.value)) : 0;
-    const stored = this.storage.kv(this.agentIndex).get(key);
+    const stored = await this.storage.kv(this.agentIndex).get(key);
     return stored === undefined ? 0 : bytes(key) + bytes(JSON.stringify(stored));
   }
 
-  get<T = JsonValue>(key: string): T | undefined {
+  async get<T = JsonValue>(key: string): Promise<T | undefined> {
     this.options.assertOpen();
     const op = this.kvOps.get(key);
     if (op) return op.op === 'set' ? (structuredClone(op.value) as T) : undefined;
     return this.storage.kv(this.agentIndex).get<T>(key);
   }
 
-  set(key: string, value: JsonValue): void {
+  async set(key: string, value: JsonValue): Promise<void> {
     this.options.assertOpen();
     if (typeof key !== 'string' || key === '') throw new TypeError('memory.set: key must be a non-empty string');
     const json = toJson(key, value);
-    this.#grow(bytes(key) + bytes(json) - this.#kvSize(key));
+    const size = await this.#kvSize(key);
+    this.options.assertOpen();
+    this.#grow(bytes(key) + bytes(json) - size);
     this.kvOps.set(key, { op: 'set', key, value: JSON.parse(json) as JsonValue });
   }
 
-  delete(key: string): boolean {
+  async delete(key: string): Promise<boolean> {
     this.options.assertOpen();
-    const size = this.#kvSize(key);
+    const size = await this.#kvSize(key);
+    this.options.assertOpen();
     this.kvOps.set(key, { op: 'delete', key });
     this.#bytesDelta -= size;
     return size > 0;
   }
 
-  list(prefix = ''): Array<{ key: string; value: JsonValue }> {
+  async list(prefix = ''): Promise<Array<{ key: string; value: JsonValue }>> {
     this.options.assertOpen();
-    const merged = new Map(this.storage.kv(this.agentIndex).list(prefix).map((e) => [e.key, e.value] as const));
+    const merged = new Map((await this.storage.kv(this.agentIndex).list(prefix)).map((e) => [e.key, e.value] as const));
     for (const [key, op] of this.kvOps) {
       if (!key.startsWith(prefix)) continue;
       if (op.op === 'set') merged.set(key, op.value as JsonValue);
@@ -105,7 +108,7 @@ export class TickBuffer implements TickMemory {
     this.factOps.push({ op: 'add', text: clean, tags });
   }
 
-  recall(words: string, limit = 10): Fact[] {
+  async recall(words: string, limit = 10): Promise<Fact[]> {
     this.options.assertOpen();
     const wanted = terms(words);
     if (wanted.length === 0) return [];
@@ -114,15 +117,13 @@ export class TickBuffer implements TickMemory {
       .filter((f) => wanted.some((t) => terms(`${f.text} ${f.tags.join(' ')}`).some((w) => w.startsWith(t))))
       .reverse()
       .map((f) => ({ id: f.id, text: f.text, tags: f.tags, createdAt: now }));
-    const stored = this.storage
-      .facts(this.agentIndex)
-      .search(words, limit + this.#forgotten.size)
+    const stored = (await this.storage.facts(this.agentIndex).search(words, limit + this.#forgotten.size))
       .filter((f) => !this.#forgotten.has(f.id))
       .map(({ rank: _rank, ...fact }) => fact);
     return [...fresh, ...stored].slice(0, limit);
   }
 
-  forget(words: string): number {
+  async forget(words: string): Promise<number> {
     this.options.assertOpen();
     const wanted = terms(words);
     if (wanted.length === 0) return 0;
@@ -131,11 +132,12 @@ export class TickBuffer implements TickMemory {
     let ids: Set<number> | undefined;
     const sizes = new Map<number, number>();
     for (const term of wanted) {
-      const hits = facts.search(term, 10_000);
+      const hits = await facts.search(term, 10_000);
       for (const f of hits) sizes.set(f.id, bytes(f.text) + bytes(JSON.stringify(f.tags)));
       const hitIds = new Set(hits.map((f) => f.id));
       ids = ids ? new Set([...ids].filter((id) => hitIds.has(id))) : hitIds;
     }
+    this.options.assertOpen();
     let count = 0;
     for (const id of ids ?? []) {
       if (this.#forgotten.has(id)) continue;
@@ -158,22 +160,23 @@ export class TickBuffer implements TickMemory {
   }
 
   /** Forgets one stored fact by id (a tool's "forget id"); false when the agent has no such fact. */
-  forgetId(id: number): boolean {
+  async forgetId(id: number): Promise<boolean> {
     this.options.assertOpen();
     if (!Number.isInteger(id) || this.#forgotten.has(id)) return false;
-    const fact = this.storage.facts(this.agentIndex).get(id);
-    if (!fact) return false;
+    const fact = await this.storage.facts(this.agentIndex).get(id);
+    this.options.assertOpen();
+    if (!fact || this.#forgotten.has(id)) return false;
     this.#forgotten.add(id);
     this.factOps.push({ op: 'forgetId', id });
     this.#bytesDelta -= bytes(fact.text) + bytes(JSON.stringify(fact.tags));
     return true;
   }
 
-  history(peer?: string, limit = 20): ConversationMessage[] {
+  async history(peer?: string, limit = 20): Promise<ConversationMessage[]> {
     this.options.assertOpen();
     const who = peer ?? this.options.defaultPeer;
     if (!who) return [];
-    const stored = this.storage.conversations(this.agentIndex).history(who, limit);
+    const stored = await this.storage.conversations(this.agentIndex).history(who, limit);
     const fresh = this.messages.filter((m) => m.peer === who).map((m, i) => ({ ...m, id: -(i + 1) }));
     return [...stored, ...fresh].slice(-limit);
   }

@@ -63,7 +63,7 @@ function untilAborted<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> 
 export async function runTick(host: TickHost, index: number, entry: InboxEntry): Promise<void> {
   const { env } = host;
   const startedAt = env.clock.now();
-  const record = env.storage.agents.get(index);
+  const record = await env.storage.agents.get(index);
   if (!record || record.state === 'terminated') return;
   let config: AgentConfig;
   let parsed: ParsedTrigger;
@@ -92,7 +92,11 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   }
   // Approving is the owner's alone: anyone else's `/approve` or `/deny` is refused, as a recorded tick.
   if (parsed.approvalRefused) return refuse(host, { ...base, entry, reason: 'approval commands are accepted only from the owner', intents: [] });
-  const exhausted = exhaustedMetric(env.storage.budget.get(index, utcDay(startedAt)), dailyLimits(config.budget));
+  const day = utcDay(startedAt);
+  // The day's ledger as the tick starts: only this agent's ticks add to it, one at a time, so the
+  // tick's budget view is this plus its own use.
+  const usedBefore = await env.storage.budget.get(index, day);
+  const exhausted = exhaustedMetric(usedBefore, dailyLimits(config.budget));
   if (exhausted) {
     const reason = `budget exhausted: ${describeMark(exhausted)}; refused until ${new Date(nextUtcMidnight(startedAt)).toISOString()}`;
     return refuse(host, { ...base, entry, reason, intents: [] });
@@ -104,7 +108,7 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   }
   let live: LiveAgent;
   try {
-    live = host.live.wake(record, config);
+    live = await host.live.wake(record, config);
   } catch (error) {
     return finishFailure(host, { ...base, entry, steps: [], error, retryable: false });
   }
@@ -142,12 +146,11 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     steps.push(step);
     env.events.emit({ type: 'tick.step', agent: record.pubkey, at: env.clock.now(), step });
   };
-  const day = utcDay(startedAt);
   let delegation: DelegationMatch | undefined;
   let approval: ApprovalMatch | undefined;
   try {
-    approval = parsed.action === 'create' ? undefined : matchApproval(state.buffer, parsed.trigger, parsed.approval);
-    delegation = parsed.action === 'create' || approval ? undefined : matchDelegation(state.buffer, parsed.trigger);
+    approval = parsed.action === 'create' ? undefined : await matchApproval(state.buffer, parsed.trigger, parsed.approval);
+    delegation = parsed.action === 'create' || approval ? undefined : await matchDelegation(state.buffer, parsed.trigger);
   } catch (error) {
     return finishFailure(host, { ...base, entry, steps: [], error, retryable: true });
   }
@@ -158,7 +161,7 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     state,
     now: () => env.clock.now(),
     budget: () => {
-      const u = env.storage.budget.get(index, day);
+      const u = usedBefore;
       const used = { computeMs: u.computeMs + (env.clock.now() - startedAt), llmCalls: u.llmCalls + state.llm.calls, tokens: u.tokens + state.llm.input + state.llm.output, sats: u.sats + state.sats };
       return budgetView(day, used, config.budget, record.storageBytes + state.buffer.bytesDelta);
     },
@@ -167,14 +170,14 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
     log: (msg, fields) => log(env, 'info', msg, { agent: record.pubkey, ...fields }),
     record: recordStep,
     storedSchedule: {
-      byKey: (key) => env.storage.schedules.getByKey(index, key) !== undefined,
-      byId: (id) => env.storage.schedules.get(id)?.agentIndex === index,
+      byKey: async (key) => (await env.storage.schedules.getByKey(index, key)) !== undefined,
+      byId: async (id) => (await env.storage.schedules.get(id))?.agentIndex === index,
     },
     capabilities: capabilitiesOf(config),
     autonomy: config.autonomy,
     llm: { ...(config.llm?.system !== undefined ? { system: config.llm.system } : {}), contextTokens: config.llm?.contextTokens ?? 4000 },
-    resolveAgent: (name) => {
-      const other = env.storage.agents.get(name);
+    resolveAgent: async (name) => {
+      const other = await env.storage.agents.get(name);
       return other && other.state !== 'terminated' && other.name === name ? { pubkey: other.pubkey, name: other.name } : undefined;
     },
     ...(delegation && delegation.type !== 'stale' ? { origin: delegation.record.origin } : {}),
@@ -257,7 +260,7 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   };
   let committed: Committed;
   try {
-    committed = commitTick(env, params);
+    committed = await commitTick(env, params);
   } catch (error) {
     if (errorCode(error) === 'STORAGE_CONFLICT') {
       log(env, 'warn', 'trigger already handled; tick dropped', { agent: record.pubkey, inbox: entry.id });
@@ -281,7 +284,7 @@ async function refuse(
   const { env } = host;
   const steps: TrajectoryStep[] = [{ type: 'perceive', name: p.trigger.type, at: p.startedAt, ms: 0, detail: { refused: p.reason } }];
   try {
-    const committed = commitTick(env, {
+    const committed = await commitTick(env, {
       record: p.record,
       config: p.config,
       signer: host.live.get(p.record.index)?.signer ?? env.signerFor(p.record.index),

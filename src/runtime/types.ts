@@ -6,7 +6,7 @@
 import type { NostrEvent } from '../protocol/event.js';
 import type { InboundMessage, OutgoingEvent } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
-import type { AgentRecord, ConversationMessage, Fact, JsonValue } from '../storage/types.js';
+import type { AgentRecord, ConversationMessage, Fact, JsonValue, StorageTx } from '../storage/types.js';
 import type { ToolCapabilities, ToolContext } from '../think/tools/types.js';
 import type { Tool } from '../think/tools/types.js';
 import type { ThinkProvider } from '../think/types.js';
@@ -152,21 +152,24 @@ export interface ScheduledAlarm {
   key?: string;
 }
 
-/** The agent's memory within one tick: reads see the tick's own buffered writes; writes commit with the tick. */
+/**
+ * The agent's memory within one tick: reads see the tick's own buffered writes; writes commit with
+ * the tick. Every method that may read storage is async (await it: a forgotten await fails lint).
+ */
 export interface TickMemory {
-  get<T = JsonValue>(key: string): T | undefined;
-  /** Throws StorageBudgetExceededError (code STORAGE_BUDGET_EXCEEDED) when the write would pass the agent's storage budget. */
-  set(key: string, value: JsonValue): void;
-  delete(key: string): boolean;
-  list(prefix?: string): Array<{ key: string; value: JsonValue }>;
-  /** Stores a fact (searchable with FTS5 after the tick commits; this tick's recall sees it too). */
+  get<T = JsonValue>(key: string): Promise<T | undefined>;
+  /** Rejects with StorageBudgetExceededError (code STORAGE_BUDGET_EXCEEDED) when the write would pass the agent's storage budget. */
+  set(key: string, value: JsonValue): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list(prefix?: string): Promise<Array<{ key: string; value: JsonValue }>>;
+  /** Stores a fact (searchable after the tick commits; this tick's recall sees it too). Synchronous: it only buffers. */
   remember(text: string, options?: { tags?: string[] }): void;
   /** Facts matching any of the words, best first. */
-  recall(words: string, limit?: number): Fact[];
+  recall(words: string, limit?: number): Promise<Fact[]>;
   /** Forgets the facts containing all the words; returns how many. */
-  forget(words: string): number;
+  forget(words: string): Promise<number>;
   /** The conversation with `peer` (default: the trigger's sender), oldest first, including this tick's messages. */
-  history(peer?: string, limit?: number): ConversationMessage[];
+  history(peer?: string, limit?: number): Promise<ConversationMessage[]>;
 }
 
 /** Today's use of each budgeted resource against its limit (undefined limit = unlimited). */
@@ -196,7 +199,7 @@ export interface TickContext {
   readonly memory: TickMemory;
   schedule(request: ScheduleRequest): ScheduledAlarm;
   /** Cancels by key or id; true when there was one. */
-  cancelSchedule(keyOrId: string | number): boolean;
+  cancelSchedule(keyOrId: string | number): Promise<boolean>;
   /** Adds sats spent to today's ledger; throws BudgetExceededError past the daily limit. */
   spendSats(sats: number): void;
   /** Today's budget use (including this tick so far). */
@@ -217,13 +220,13 @@ export interface TickContext {
    * pending record commit with this tick; the reply (or the timeout) comes to `onDelegateReply` in a
    * later tick, exactly once. Throws TypeError for an unknown name or bad key.
    */
-  delegate(target: string, text: string, options?: DelegateOptions): { id: string; target: string };
+  delegate(target: string, text: string, options?: DelegateOptions): Promise<{ id: string; target: string }>;
   /**
    * Asks the owner to approve a tool call (the tool loop was suspended for it): a pending record, a DM
    * to the owner with a short code and a timeout alarm commit with this tick; the owner's
    * `/approve CODE` or `/deny CODE` (or the timeout) comes to `onApproval` in a later tick, once.
    */
-  requestApproval(request: ApprovalRequestInput): { code: string; deadline: number };
+  requestApproval(request: ApprovalRequestInput): Promise<{ code: string; deadline: number }>;
   log(msg: string, fields?: Record<string, unknown>): void;
   /** Runs `fn` as a recorded, timed trajectory step. */
   step<T>(type: StepType, name: string, fn: () => Awaitable<T>, detail?: Record<string, unknown>): Promise<T>;
@@ -304,7 +307,8 @@ export type OutboundIntent =
  * events in the outbox and persists its chain state there too, so a rolled-back tick leaves no trace.
  */
 export interface TrajectorySink {
-  record(input: { tick: TickRecord; agent: AgentRecord; signer: Signer; config: AgentConfig; now: number }): void;
+  /** Runs inside the tick's commit: every write goes through `tx`, so it commits with the tick or not at all. */
+  record(input: { tx: StorageTx; tick: TickRecord; agent: AgentRecord; signer: Signer; config: AgentConfig; now: number }): Promise<void>;
 }
 
 /** Turns intents into signed events with their outbox targets (NIP-17, NIP-04 and NIP-10 rules). */
