@@ -4,9 +4,7 @@
  * deadline passes, when it is marked `failed` and reported, never dropped silently.
  */
 import { rejectionPrefix } from '../protocol/schema.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { dueOutbox, markOutboxDelivered, markOutboxFailed, nextOutboxDue, recordOutboxAttempt } from '../storage/sqlite/outbox-store.js';
-import type { OutboxEntry } from '../storage/types.js';
+import type { AgentStorage, OutboxEntry } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -18,7 +16,8 @@ const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
 
 /** Options; defaults: retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s; 16 rows per round. */
 export interface OutboxPublisherOptions {
-  db: Db;
+  /** The outbox, through the storage seam (an attempt and its outcome are recorded in one transaction). */
+  storage: Pick<AgentStorage, 'outbox' | 'transaction'>;
   pool: RelayPool;
   lists: RelayListResolver;
   /** The agent's own write / DM relays (always published to). */
@@ -67,7 +66,7 @@ export class OutboxPublisher {
 
   /** Attempts every due row once; returns what happened to each. */
   async runOnce(options: { signal?: AbortSignal } = {}): Promise<OutboxReport[]> {
-    const rows = dueOutbox(this.#o.db, this.#clock.now(), this.#o.batch ?? 16);
+    const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? 16);
     return Promise.all(rows.map((row) => this.#attempt(row, options.signal)));
   }
 
@@ -78,7 +77,10 @@ export class OutboxPublisher {
       } catch (cause) {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'outbox round failed', error: (cause as Error).message });
       }
-      const next = nextOutboxDue(this.#o.db);
+      const next = await this.#o.storage.outbox.nextDue().catch((cause: unknown) => {
+        this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message });
+        return undefined;
+      });
       const poll = this.#o.pollIntervalMs ?? 1000;
       const wait = next === undefined ? poll : Math.min(poll, Math.max(0, next - this.#clock.now()));
       if (this.#wake.signal.aborted) this.#wake = new AbortController();
@@ -96,10 +98,10 @@ export class OutboxPublisher {
     const accepted = fresh.filter((r) => r.ok).map((r) => r.relay);
     const now = this.#clock.now();
     if (accepted.length > 0) {
-      this.#o.db.transaction(() => {
-        recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt: now, now });
-        markOutboxDelivered(this.#o.db, row.id, now);
-      })();
+      await this.#o.storage.transaction(async (tx) => {
+        await tx.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt: now, now });
+        await tx.outbox.markDelivered(row.id, now);
+      });
       this.#log.log({ level: 'info', ns: 'outbox', msg: 'delivered', id: row.eventId, kind: row.event.kind, accepted });
       return this.#report({ type: 'delivered', ...base, accepted, results });
     }
@@ -107,15 +109,15 @@ export class OutboxPublisher {
     if (hopeless || now >= row.deadlineAt) {
       const why = hopeless ? 'every relay refused the event' : 'no relay accepted it before the deadline';
       const reason = `${why}: ${results.map((r) => `${r.relay} ${r.message}`).join('; ') || 'no relays to publish to'}`;
-      this.#o.db.transaction(() => {
-        recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt: now, now });
-        markOutboxFailed(this.#o.db, row.id, reason, now);
-      })();
+      await this.#o.storage.transaction(async (tx) => {
+        await tx.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt: now, now });
+        await tx.outbox.markFailed(row.id, reason, now);
+      });
       this.#log.log({ level: 'warn', ns: 'outbox', msg: 'delivery failed', id: row.eventId, kind: row.event.kind, reason });
       return this.#report({ type: 'failed', ...base, reason, results });
     }
     const nextAttemptAt = now + backoffDelay(row.attempts, { initialMs: 2000, maxMs: 300_000, ...this.#o.backoff }, this.#o.random);
-    recordOutboxAttempt(this.#o.db, row.id, { results, accepted, nextAttemptAt, now });
+    await this.#o.storage.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt, now });
     this.#log.log({ level: 'debug', ns: 'outbox', msg: 'will retry', id: row.eventId, results, nextAttemptAt });
     return this.#report({ type: 'retry', ...base, results, nextAttemptAt: Math.min(nextAttemptAt, row.deadlineAt) });
   }

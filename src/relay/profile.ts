@@ -9,8 +9,7 @@ import { createDmRelayList } from '../protocol/nip17.js';
 import { createRelayList } from '../protocol/nip65.js';
 import { createAgentList, createAgentMetadata, type AgentProfile } from '../protocol/nipae.js';
 import type { Signer } from '../signer/types.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { enqueueOutbox } from '../storage/sqlite/outbox-store.js';
+import type { AgentStorage } from '../storage/types.js';
 import type { WsRelayPool } from './relay-pool.js';
 
 /** An agent's public face. */
@@ -50,7 +49,8 @@ export function sameAs(template: EventTemplate, current: NostrEvent | undefined)
 /** What `syncProfile` needs. Times: `now` in ms; the outbox gives up after `giveUpAfterMs` [1 day]. */
 export interface SyncProfileOptions {
   pool: Pick<WsRelayPool, 'fetch'>;
-  db: Db;
+  /** Where the signed events are queued (the outbox of the storage seam). */
+  storage: Pick<AgentStorage, 'outbox'>;
   signer: Signer;
   templates: EventTemplate[];
   /** Where to compare and publish. */
@@ -74,7 +74,7 @@ export async function syncProfile(options: SyncProfileOptions): Promise<string[]
     if (sameAs(template, current)) continue;
     const createdAt = Math.max(template.created_at, (current?.created_at ?? 0) + 1);
     const event = options.signer.signEvent({ ...template, created_at: createdAt });
-    enqueueOutbox(options.db, {
+    await options.storage.outbox.enqueue({
       agentPubkey: me,
       event,
       target: { type: 'relays', relays: options.relays },

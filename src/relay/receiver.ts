@@ -8,8 +8,7 @@ import type { NostrEvent } from '../protocol/event.js';
 import { tagValue } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
 import type { Signer } from '../signer/types.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { isProcessed, markProcessed } from '../storage/sqlite/processed-store.js';
+import type { AgentStorage } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { classifyGiftWrap, classifyLegacyDm, classifyMention, type Classified } from './classify.js';
@@ -17,7 +16,8 @@ import type { InboundMessage, MessageSink, ReceiverCounters, RejectReason } from
 
 /** Options; defaults: system clock, silent logger. */
 export interface ReceiverOptions {
-  db: Db;
+  /** Processed marks (replay protection), through the storage seam. */
+  storage: Pick<AgentStorage, 'processed'>;
   /** The signer of a hosted agent, or undefined when the pubkey is not hosted here. */
   keys: (pubkey: string) => Signer | undefined;
   /** Every hosted pubkey (for mentions by reference). */
@@ -60,13 +60,17 @@ export class Receiver {
       this.counters.duplicates++;
       return running;
     }
-    if (isProcessed(this.#o.db, event.id)) {
-      this.counters.duplicates++;
-      return Promise.resolve(true);
-    }
-    const work = this.#process(event, relay, options.signal).finally(() => this.#inFlight.delete(event.id));
+    const work = this.#handleNew(event, relay, options.signal).finally(() => this.#inFlight.delete(event.id));
     this.#inFlight.set(event.id, work);
     return work;
+  }
+
+  async #handleNew(event: NostrEvent, relay: string, signal: AbortSignal | undefined): Promise<boolean> {
+    if (await this.#o.storage.processed.isProcessed(event.id)) {
+      this.counters.duplicates++;
+      return true;
+    }
+    return this.#process(event, relay, signal);
   }
 
   async #process(event: NostrEvent, relay: string, signal: AbortSignal | undefined): Promise<boolean> {
@@ -74,7 +78,7 @@ export class Receiver {
     if ('reject' in classified) {
       this.counters.rejected[classified.reject]++;
       this.#log.log({ level: 'debug', ns: 'receiver', msg: 'event dropped', id: event.id, kind: event.kind, relay, reason: classified.reject, detail: classified.detail });
-      markProcessed(this.#o.db, event.id, `rejected:${classified.reject}`, this.#clock.now());
+      await this.#o.storage.processed.markProcessed(event.id, `rejected:${classified.reject}`, this.#clock.now());
       return true;
     }
     try {
@@ -85,7 +89,7 @@ export class Receiver {
       return false;
     }
     this.counters.delivered += classified.messages.length;
-    markProcessed(this.#o.db, event.id, 'delivered', this.#clock.now());
+    await this.#o.storage.processed.markProcessed(event.id, 'delivered', this.#clock.now());
     return true;
   }
 

@@ -18,9 +18,7 @@ import type { RelayLimitation } from '../protocol/nip11.js';
 import { MAX_BACKDATE_SECONDS } from '../protocol/nip59.js';
 import { rejectionPrefix } from '../protocol/schema.js';
 import type { Signer } from '../signer/types.js';
-import { getCursor, setCursor } from '../storage/sqlite/cursor-store.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { pruneProcessed } from '../storage/sqlite/processed-store.js';
+import type { AgentStorage } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay } from './backoff.js';
@@ -33,7 +31,8 @@ import type { MessageSink, ReceiverCounters } from './types.js';
 /** Options; the defaults are in brackets. */
 export interface InboxOptions {
   pool: WsRelayPool;
-  db: Db;
+  /** Cursors and processed marks (the messaging part of the storage seam). */
+  storage: Pick<AgentStorage, 'cursors' | 'processed'>;
   sink: MessageSink;
   /** The relays to listen on (the agents' DM and read relays). */
   relays: string[];
@@ -75,6 +74,8 @@ interface RelaySubs {
   dirty: boolean;
   limits: RelayLimitation;
   unwatch: () => void;
+  /** The stored cursor (unix s), read when the relay starts and kept in step with every checkpoint (this class is its only writer). */
+  cursor?: number;
 }
 
 /** Refusals that will not change by asking again on this connection. */
@@ -98,7 +99,7 @@ export class InboxSubscriptions {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
     this.receiver = new Receiver({
-      db: options.db,
+      storage: options.storage,
       keys: (pubkey) => this.#agents.get(pubkey),
       hosted: () => this.#agents.keys(),
       sink: options.sink,
@@ -154,10 +155,11 @@ export class InboxSubscriptions {
   async #startRelay(url: string): Promise<void> {
     const conn = this.#o.pool.addRelay(url);
     const info = this.#o.relayLimits ? await this.#o.relayLimits(conn.url) : (await conn.info())?.limitation;
+    const cursor = await this.#o.storage.cursors.get(conn.url);
     if (this.#stopped) return;
     // What the relay accepts of our AUTH keys may change after each round: lanes follow it.
     const unwatch = conn.onAuthChange(() => this.#rebuild(conn.url));
-    this.#relays.set(conn.url, { slots: new Map(), chain: Promise.resolve(), dirty: false, limits: info ?? {}, unwatch });
+    this.#relays.set(conn.url, { slots: new Map(), chain: Promise.resolve(), dirty: false, limits: info ?? {}, unwatch, ...(cursor !== undefined ? { cursor } : {}) });
     this.#rebuild(conn.url);
   }
 
@@ -267,7 +269,7 @@ export class InboxSubscriptions {
     if (pubkeys.length === 0) return [];
     const now = Math.floor(this.#clock.now() / 1000);
     const overlap = this.#o.overlapSeconds ?? 600;
-    const cursor = getCursor(this.#o.db, url) ?? now;
+    const cursor = this.#relays.get(url)?.cursor ?? now;
     const batch = this.#o.batchSize ?? 256;
     // Always an explicit limit: an answer that reaches it is capped, and the catch-up pages on.
     const limit = Math.max(1, limits.max_limit ?? this.#o.pageLimit ?? 500);
@@ -306,9 +308,14 @@ export class InboxSubscriptions {
   #checkpoint(url: string, subs: RelaySubs): void {
     if (subs.slots.size === 0 || ![...subs.slots.values()].every((s) => s.live)) return;
     const at = Math.floor(this.#clock.now() / 1000);
-    subs.chain = subs.chain.then(() => {
+    subs.chain = subs.chain.then(async () => {
       if (subs.dirty || this.#stopped) return;
-      setCursor(this.#o.db, url, at);
+      try {
+        await this.#o.storage.cursors.set(url, at);
+        subs.cursor = Math.max(subs.cursor ?? 0, at);
+      } catch (error) {
+        this.#log.log({ level: 'warn', ns: 'inbox', msg: 'could not save the cursor; kept the old one', relay: url, error: (error as Error).message });
+      }
     });
   }
 
@@ -319,8 +326,12 @@ export class InboxSubscriptions {
     const now = this.#clock.now();
     if (now - this.#lastPrune > 60 * 60 * 1000) {
       this.#lastPrune = now;
-      const removed = pruneProcessed(this.#o.db, now - (this.#o.processedRetentionMs ?? 7 * 24 * 60 * 60 * 1000));
-      if (removed > 0) this.#log.log({ level: 'debug', ns: 'inbox', msg: 'pruned processed events', removed });
+      this.#o.storage.processed.prune(now - (this.#o.processedRetentionMs ?? 7 * 24 * 60 * 60 * 1000)).then(
+        (removed) => {
+          if (removed > 0) this.#log.log({ level: 'debug', ns: 'inbox', msg: 'pruned processed events', removed });
+        },
+        (error: unknown) => this.#log.log({ level: 'warn', ns: 'inbox', msg: 'pruning processed events failed', error: (error as Error).message }),
+      );
     }
   }
 }

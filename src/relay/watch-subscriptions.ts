@@ -57,6 +57,8 @@ interface RelayWatches {
   live: boolean[];
   chain: Promise<void>;
   dirty: boolean;
+  /** Stored cursors by key (unix s), read before a watch is first subscribed here and kept in step with each checkpoint. */
+  cursors: Map<string, number | undefined>;
 }
 
 /** The cursor key of a watch on a relay. */
@@ -100,7 +102,13 @@ export class WatchSubscriptions {
     await Promise.all(
       [...urls].map(async (url) => {
         const rw = this.#relays.get(url) ?? (await this.#open(url));
-        if (rw) this.#rebuild(rw, this.#watches.filter((w) => w.relays.includes(url)));
+        if (!rw) return;
+        const mine = this.#watches.filter((w) => w.relays.includes(url));
+        for (const w of mine) {
+          const key = watchCursorKey(w, rw.url);
+          if (!rw.cursors.has(key)) rw.cursors.set(key, await this.#o.cursors.get(key));
+        }
+        this.#rebuild(rw, mine);
       }),
     );
   }
@@ -129,7 +137,7 @@ export class WatchSubscriptions {
     const limits = (this.#o.relayLimits ? await this.#o.relayLimits(conn.url) : (await fetchRelayInfo(conn.url))?.limitation) ?? {};
     const again = this.#relays.get(conn.url);
     if (again) return again;
-    const rw: RelayWatches = { url: conn.url, conn, limits, groups: [], handles: [], catchUps: [], live: [], chain: Promise.resolve(), dirty: false };
+    const rw: RelayWatches = { url: conn.url, conn, limits, groups: [], handles: [], catchUps: [], live: [], chain: Promise.resolve(), dirty: false, cursors: new Map() };
     this.#relays.set(conn.url, rw);
     return rw;
   }
@@ -177,7 +185,7 @@ export class WatchSubscriptions {
     const overlap = this.#o.overlapSeconds ?? 600;
     const limit = Math.max(1, rw.limits.max_limit ?? this.#o.pageLimit ?? 500);
     return group.map((w) => {
-      const cursor = this.#o.cursors.get(watchCursorKey(w, rw.url)) ?? w.startAt;
+      const cursor = rw.cursors.get(watchCursorKey(w, rw.url)) ?? w.startAt;
       return { ...w.filter, since: Math.max(0, cursor - overlap), limit };
     });
   }
@@ -215,9 +223,17 @@ export class WatchSubscriptions {
     if (rw.groups.length === 0 || !rw.live.every(Boolean)) return;
     const at = Math.floor(this.#clock.now() / 1000);
     const watches = rw.groups.flat();
-    rw.chain = rw.chain.then(() => {
+    rw.chain = rw.chain.then(async () => {
       if (rw.dirty || this.#stopped) return;
-      for (const w of watches) this.#o.cursors.set(watchCursorKey(w, rw.url), at);
+      try {
+        for (const w of watches) {
+          const key = watchCursorKey(w, rw.url);
+          await this.#o.cursors.set(key, at);
+          rw.cursors.set(key, Math.max(rw.cursors.get(key) ?? 0, at));
+        }
+      } catch (error) {
+        this.#log.log({ level: 'warn', ns: 'watch', msg: 'could not save watch cursors; kept the old ones', relay: rw.url, error: (error as Error).message });
+      }
     });
   }
 
