@@ -47,9 +47,9 @@ export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: s
 }
 
 /** Creates the agent record at the next index, its key derived from the owner seed (account index+1). */
-export function createAgentRecord(storage: AgentStorage, seed: Uint8Array, request: CreateAgentRequest, defaultRelays: string[], now: number): AgentRecord {
+export async function createAgentRecord(storage: AgentStorage, seed: Uint8Array, request: CreateAgentRequest, defaultRelays: string[], now: number): Promise<AgentRecord> {
   const checked = checkCreateRequest(request, defaultRelays);
-  if (storage.agents.get(checked.name)) throw new UsageError(`an agent named "${checked.name}" already exists`);
+  if (await storage.agents.get(checked.name)) throw new UsageError(`an agent named "${checked.name}" already exists`);
   const config: Record<string, unknown> = { ...checked.config, behavior: checked.behavior, relays: checked.relays };
   if (checked.dmPolicy) config.dmPolicy = checked.dmPolicy;
   return storage.agents.create({
@@ -64,8 +64,8 @@ export function createAgentRecord(storage: AgentStorage, seed: Uint8Array, reque
 }
 
 /** The summary the CLI and TUI show for an agent. */
-export function summarize(storage: AgentStorage, record: AgentRecord, now: number): AgentSummary {
-  const usage = storage.budget.get(record.index, utcDay(now));
+export async function summarize(storage: AgentStorage, record: AgentRecord, now: number): Promise<AgentSummary> {
+  const usage = await storage.budget.get(record.index, utcDay(now));
   const budget = (record.config as { budget?: Record<string, number | undefined> }).budget ?? {};
   return {
     name: record.name,
@@ -84,7 +84,7 @@ export function summarize(storage: AgentStorage, record: AgentRecord, now: numbe
     lastError: record.lastError,
     storageBytes: record.storageBytes,
     budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, limits: budget },
-    approvals: pendingApprovals(storage, record),
+    approvals: await pendingApprovals(storage, record),
   };
 }
 
@@ -108,8 +108,8 @@ function checkAgentConfig(config: Record<string, unknown>, behavior: string): vo
 }
 
 /** The agent's open approval requests (what `agent chat` offers to approve or deny). */
-function pendingApprovals(storage: AgentStorage, record: AgentRecord): PendingApproval[] {
-  return listApprovals(storage.kv(record.index))
+async function pendingApprovals(storage: AgentStorage, record: AgentRecord): Promise<PendingApproval[]> {
+  return (await listApprovals(storage.kv(record.index)))
     .filter((r) => r.status === 'open')
     .map((r) => ({ code: r.code, tool: r.tool, arguments: r.arguments.slice(0, 500), reason: r.reason, ...(r.why ? { why: r.why } : {}), createdAt: r.createdAt, deadline: r.deadline }));
 }

@@ -27,9 +27,9 @@ export interface ControlHandlerOptions {
 }
 
 /** Maps runtime errors to HTTP statuses so the CLI can print them as they are. */
-function mapped<T>(fn: () => T): T {
+async function mapped<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (error) {
     if (error instanceof AgentNotFoundError) throw new ControlError(error.message, 404, { cause: error });
     if (error instanceof AgentStateError) throw new ControlError(error.message, 409, { cause: error });
@@ -41,17 +41,18 @@ function mapped<T>(fn: () => T): T {
 /** Builds the handler. */
 export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
   const startedAt = Date.now();
-  const describe = (record: AgentRecord): AgentSummary => ({
-    ...summarize(o.storage, record, Date.now()),
-    pending: o.storage.inbox.pending(record.index).length,
+  const describe = async (record: AgentRecord): Promise<AgentSummary> => ({
+    ...(await summarize(o.storage, record, Date.now())),
+    pending: (await o.storage.inbox.pending(record.index)).length,
   });
-  const find = (ref: string): AgentRecord => {
-    const record = o.storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref) ?? o.storage.agents.get(ref);
+  const find = async (ref: string): Promise<AgentRecord> => {
+    const record = (await o.storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref)) ?? (await o.storage.agents.get(ref));
     if (!record) throw new ControlError(`no agent named "${ref}"`, 404, { code: 'AGENT_NOT_FOUND' });
     return record;
   };
   return {
-    overview(): DaemonOverview {
+    async overview(): Promise<DaemonOverview> {
+      const agents = await Promise.all((await o.storage.agents.list()).map(describe));
       return {
         pid: process.pid,
         startedAt,
@@ -62,25 +63,25 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
           ...(s.lastError ? { lastError: s.lastError } : {}),
           ...(s.breaker ? { breaker: { state: s.breaker.state, score: s.breaker.score, consecutiveFailures: s.breaker.consecutiveFailures, ...(s.breaker.retryAt ? { retryAt: s.breaker.retryAt } : {}), ...(s.breaker.lastFailure ? { lastFailure: s.breaker.lastFailure } : {}) } } : {}),
         })),
-        agents: o.storage.agents.list().map(describe),
+        agents,
         awake: o.runtime.stats().inMemory,
       };
     },
-    agent(ref) {
-      const record = o.storage.agents.get(ref);
+    async agent(ref) {
+      const record = await o.storage.agents.get(ref);
       return record ? describe(record) : undefined;
     },
     async create(request: CreateAgentRequest) {
-      const checked = mapped(() => checkCreateRequest(request, o.defaultRelays));
+      const checked = await mapped(() => checkCreateRequest(request, o.defaultRelays));
       try {
         await o.prepareBehavior(checked.behavior);
       } catch (error) {
-        mapped(() => {
+        await mapped(() => {
           throw error;
         });
       }
-      const record = mapped(() => {
-        if (o.storage.agents.get(checked.name)) throw new ControlError(`an agent named "${checked.name}" already exists`, 409);
+      const record = await mapped(async () => {
+        if (await o.storage.agents.get(checked.name)) throw new ControlError(`an agent named "${checked.name}" already exists`, 409);
         const config: Record<string, unknown> = { ...checked.config, relays: checked.relays };
         if (checked.dmPolicy) config.dmPolicy = checked.dmPolicy;
         return o.runtime.create({ name: checked.name, behavior: checked.behavior, config });
@@ -89,7 +90,7 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
       return describe(record);
     },
     async act(ref: string, action: AgentAction) {
-      const record = find(ref);
+      const record = await find(ref);
       const run = async (): Promise<AgentRecord> => {
         switch (action) {
           case 'pause':
@@ -113,11 +114,11 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
       }
     },
     async poke(ref, text) {
-      const record = find(ref);
+      const record = await find(ref);
       return mapped(() => o.runtime.poke(record.index, text));
     },
-    ticks(ref, limit) {
-      return o.storage.ticks.list(find(ref).index, { limit });
+    async ticks(ref, limit) {
+      return o.storage.ticks.list((await find(ref)).index, { limit });
     },
     subscribe(listener) {
       return o.runtime.events.subscribe(listener);

@@ -24,7 +24,7 @@ export interface DaemonOpsOptions {
   pool: { status(): RelayStatus[]; counters: ConnectionCounters };
   receiver: { counters: ReceiverCounters };
   /** The agents this daemon hosts (not terminated, in its shard). */
-  hosted: () => AgentRecord[];
+  hosted: () => Promise<AgentRecord[]>;
   /** The relays an agent is reached on. */
   relaysOf: (record: AgentRecord) => string[];
   /** The name of a hosted agent's pubkey. */
@@ -36,21 +36,23 @@ export interface DaemonOpsOptions {
 export function createDaemonOps(o: DaemonOpsOptions): { ops: OpsHandler; metrics: DaemonMetrics } {
   const now = o.now ?? Date.now;
   const nameOf = (pubkey: string): string => o.nameOf(pubkey) ?? pubkey.slice(0, 12);
-  const byIndex = (): Map<number, string> => new Map(o.storage.agents.list().map((r) => [r.index, r.name]));
+  const byIndex = async (): Promise<Map<number, string>> => new Map((await o.storage.agents.list()).map((r) => [r.index, r.name]));
   const sources: MetricsSources = {
     agentName: nameOf,
     now,
-    agents: () => o.storage.agents.list().map((r) => ({ name: r.name, state: r.state })),
+    agents: async () => (await o.storage.agents.list()).map((r) => ({ name: r.name, state: r.state })),
     awake: () => o.runtime.stats().inMemory,
-    inbox: () => {
-      const names = byIndex();
-      return o.storage.inbox.depth().map((d) => ({ agent: names.get(d.agentIndex) ?? String(d.agentIndex), pending: d.pending, oldestCreatedAt: d.oldestCreatedAt }));
+    inbox: async () => {
+      const [names, depth] = await Promise.all([byIndex(), o.storage.inbox.depth()]);
+      return depth.map((d) => ({ agent: names.get(d.agentIndex) ?? String(d.agentIndex), pending: d.pending, oldestCreatedAt: d.oldestCreatedAt }));
     },
-    outbox: () => o.storage.outbox.counts().map((c) => ({ agent: nameOf(c.agentPubkey), status: c.status, count: c.count })),
-    budgets: () => {
+    outbox: async () => (await o.storage.outbox.counts()).map((c) => ({ agent: nameOf(c.agentPubkey), status: c.status, count: c.count })),
+    budgets: async () => {
       const day = utcDay(now());
-      return o.hosted().flatMap((record) => {
-        const usage = o.storage.budget.get(record.index, day);
+      const hosted = await o.hosted();
+      const usages = await Promise.all(hosted.map((record) => o.storage.budget.get(record.index, day)));
+      return hosted.flatMap((record, i) => {
+        const usage = usages[i]!;
         let limits: ReturnType<typeof dailyLimits> & { storageBytes?: number };
         try {
           const budget = parseAgentConfig({ ...record.config, behavior: record.behavior }, record.name).budget;
@@ -79,7 +81,7 @@ export function createDaemonOps(o: DaemonOpsOptions): { ops: OpsHandler; metrics
       let database: { ok: true } | { ok: false; error: string } = { ok: true };
       let agents: Array<{ name: string; relays: string[] }> = [];
       try {
-        agents = o.hosted().map((r) => ({ name: r.name, relays: o.relaysOf(r) }));
+        agents = (await o.hosted()).map((r) => ({ name: r.name, relays: o.relaysOf(r) }));
       } catch (error) {
         database = { ok: false, error: error instanceof Error ? error.message : String(error) };
       }

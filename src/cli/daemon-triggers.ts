@@ -52,9 +52,10 @@ export function createDaemonTriggers(o: DaemonTriggersOptions): DaemonTriggers {
       if (outcome !== 'no-match') o.metrics()?.watchEvent(o.nameOf(watch.agentPubkey), outcome);
     },
   });
-  const specs = (): WatchSpec[] =>
-    o.runtime.watches().flatMap(({ agentIndex, agentPubkey, watches: list }) => {
-      const record = o.storage.agents.get(agentIndex);
+  const specs = async (): Promise<WatchSpec[]> => {
+    const records = new Map((await o.storage.agents.list()).map((r) => [r.index, r]));
+    return (await o.runtime.watches()).flatMap(({ agentIndex, agentPubkey, watches: list }) => {
+      const record = records.get(agentIndex);
       if (!record || !o.hosts(record)) return [];
       return list.flatMap((w) => {
         // A hand-edited config can hold what `agent watch add` refuses: skipped, said once.
@@ -67,22 +68,23 @@ export function createDaemonTriggers(o: DaemonTriggersOptions): DaemonTriggers {
         return [{ key: `${agentPubkey}:${w.id}`, agentPubkey, id: w.id, filter: w.filter, relays: w.relays ?? o.relaysOf(agentPubkey), startAt: Math.floor((w.createdAt ?? Date.now()) / 1000) }];
       });
     });
-  const refresh = (): Promise<void> => watches.set(specs());
+  };
+  const refresh = async (): Promise<void> => watches.set(await specs());
   const admin: TriggerAdmin = {
     watches: (agent) => listWatches(o.storage, agent),
     addWatch: async (agent, input) => {
-      const watch = addWatch(o.storage, agent, input, Date.now());
+      const watch = await addWatch(o.storage, agent, input, Date.now());
       await refresh();
       return watch;
     },
     removeWatch: async (agent, id) => {
-      const watch = removeWatch(o.storage, agent, id, Date.now());
+      const watch = await removeWatch(o.storage, agent, id, Date.now());
       await refresh();
       return watch;
     },
     hooks: (agent) => listHooks(o.storage, agent),
     addHook: async (agent, input) => {
-      const hook = addHook(o.storage, agent, input, Date.now());
+      const hook = await addHook(o.storage, agent, input, Date.now());
       const path = hookPath(agent, hook.name);
       const base = o.hooksUrl();
       return { ...hook, path, ...(base ? { url: `${base}${path}` } : {}) };
@@ -90,8 +92,8 @@ export function createDaemonTriggers(o: DaemonTriggersOptions): DaemonTriggers {
     removeHook: async (agent, name) => removeHook(o.storage, agent, name, Date.now()),
   };
   const hooks: HooksHandler = {
-    secretOf: (agent, hook) => {
-      const record = o.storage.agents.get(agent);
+    secretOf: async (agent, hook) => {
+      const record = await o.storage.agents.get(agent);
       if (!record || record.name !== agent || !o.hosts(record)) return undefined;
       try {
         return parseAgentConfig({ ...record.config, behavior: record.behavior }, record.name).hooks.find((h) => h.name === hook)?.secret;

@@ -18,8 +18,7 @@ import { InboxSubscriptions } from '../relay/subscription-manager.js';
 import { OutboxPublisher } from '../relay/outbox-publisher.js';
 import { Runtime } from '../runtime/engine.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
-import type { SqliteAgentStorage } from '../storage/sqlite/sqlite-agent-storage.js';
-import type { AgentRecord } from '../storage/types.js';
+import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
@@ -62,7 +61,7 @@ export interface DaemonOptions {
 /** A running daemon. */
 export interface RunningDaemon {
   runtime: Runtime;
-  storage: SqliteAgentStorage;
+  storage: AgentStorage;
   control: RunningControlServer;
   /** The tokenless operations listener, when asked for. */
   metricsServer?: RunningOpsServer;
@@ -92,7 +91,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const names = new Map<string, string>();
   const logger = namingAgents(options.logger, (pubkey) => names.get(pubkey));
   await loadFastCrypto();
-  const storage = openStorage(home);
+  const storage = await openStorage(home);
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
   const inShard = (index: number): boolean => !options.shard || index % options.shard.of === options.shard.index;
   const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && inShard(r.index);
@@ -108,10 +107,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return signer;
   };
 
-  const hosted = storage.agents.list().filter(hosts);
+  const hosted = (await storage.agents.list()).filter(hosts);
   for (const record of hosted) {
     if (signerFor(record.index).getPublicKey() !== record.pubkey) {
-      storage.close();
+      await storage.close();
       throw new Error(`agent "${record.name}" was created with another mnemonic or BIP-39 passphrase: its key does not match`);
     }
   }
@@ -132,7 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ownerPubkey: owner.getPublicKey(),
     behaviors,
     hosts: inShard,
-    trajectory: createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
+    trajectory: createTrajectorySink({ ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm, observe: (agent, call) => metricsRef.current?.llmCall(agent.name, call) }),
     mcpFor: (record, config) => {
       const session = createMcpSession(config.mcp, {
@@ -150,7 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   const inbox = new InboxSubscriptions({
     pool,
-    db: storage.db,
+    storage,
     sink: async (message, sinkOptions) => {
       await runtime.sink(message, sinkOptions);
       metricsRef.current?.received(message.agentPubkey, message.kind === 'mention' ? 'mention' : message.protocol === 'nip04' ? 'nip04' : 'nip17');
@@ -159,7 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     logger,
   });
   const publisher = new OutboxPublisher({
-    db: storage.db,
+    storage,
     pool,
     lists: new CachedRelayLists({ pool, discoveryRelays: () => [...listenRelays] }),
     ownRelays,
@@ -180,13 +179,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
 
-  for (const r of storage.agents.list()) names.set(r.pubkey, r.name);
+  for (const r of await storage.agents.list()) names.set(r.pubkey, r.name);
   const { ops, metrics } = createDaemonOps({
     storage,
     runtime,
     pool,
     receiver: inbox.receiver,
-    hosted: () => storage.agents.list().filter(hosts),
+    hosted: async () => (await storage.agents.list()).filter(hosts),
     relaysOf: (record) => relayOf.get(record.pubkey) ?? [...listenRelays],
     nameOf: (pubkey) => names.get(pubkey),
   });
@@ -218,9 +217,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   const publishFor = (records: AgentRecord[]): void => {
-    const all = storage.agents.list().filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
     const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
-    publishProfiles({ pool, db: storage.db, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now() })
+    storage.agents
+      .list()
+      .then((agents) => {
+        const all = agents.filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
+        return publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now() });
+      })
       .then((queued) => {
         if (queued > 0) publisher.notify();
       })
@@ -267,7 +270,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await publisher.runOnce().catch(() => []);
       await publisher.stop();
       await pool.close();
-      storage.close();
+      await storage.close();
     })());
   // A listener that cannot start (port in use) stops everything started so far.
   const listen = async <T>(what: string, start: () => Promise<T>): Promise<T> => {

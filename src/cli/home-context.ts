@@ -3,19 +3,29 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homePaths, resolveHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { SqliteAgentStorage } from '../storage/sqlite/sqlite-agent-storage.js';
+import { openStorage as openEngine, parseDatabaseUrl, sqliteUrl } from '../storage/open.js';
+import type { AgentStorage } from '../storage/types.js';
 
 /** The resolved home with its parsed config. */
 export interface HomeContext {
   home: string;
   paths: ReturnType<typeof homePaths>;
   config: Config;
+  /** Where the agents' state lives: AGENT_DATABASE_URL, else `sqlite:<home>/agents.db`. */
+  databaseUrl: string;
 }
 
 /** Resolves `--home` / AGENT_HOME / ~/.agent and loads its config (ConfigError on a bad file). */
 export function openHome(flag: string | undefined, env: NodeJS.ProcessEnv): HomeContext {
   const home = resolveHome(flag, env);
-  return { home, paths: homePaths(home), config: loadConfig(home) };
+  const paths = homePaths(home);
+  return { home, paths, config: loadConfig(home), databaseUrl: homeDatabaseUrl(paths, env) };
+}
+
+/** The home's database URL: AGENT_DATABASE_URL when set, else the SQLite file in the home. */
+export function homeDatabaseUrl(paths: Pick<ReturnType<typeof homePaths>, 'database'>, env: NodeJS.ProcessEnv): string {
+  const fromEnv = env.AGENT_DATABASE_URL?.trim();
+  return fromEnv ? fromEnv : sqliteUrl(paths.database);
 }
 
 /** Creates an empty file readable only by the owner, unless it exists (SQLite's -wal/-shm files inherit its mode). */
@@ -23,11 +33,24 @@ export function ensurePrivateFile(file: string): void {
   if (!existsSync(file)) writeFileSync(file, '', { mode: 0o600 });
 }
 
-/** Opens (creating) the home's agent database: the agents' memory, so mode 600 in a 700 directory. */
-export function openStorage(ctx: HomeContext): SqliteAgentStorage {
-  mkdirSync(ctx.home, { recursive: true, mode: 0o700 });
-  ensurePrivateFile(ctx.paths.database);
-  return SqliteAgentStorage.open(ctx.paths.database);
+/**
+ * Opens (creating and migrating) the home's agent storage. A SQLite file holds the agents' memory,
+ * so it is made mode 600 in a 700 directory first. DatabaseOpenError (one line, exit 2) when it cannot.
+ */
+export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>): Promise<AgentStorage> {
+  const location = parseDatabaseUrl(ctx.databaseUrl);
+  if (location.engine === 'sqlite' && location.file !== ':memory:') {
+    mkdirSync(ctx.home, { recursive: true, mode: 0o700 });
+    ensurePrivateFile(location.file);
+  }
+  return openEngine(ctx.databaseUrl);
+}
+
+/** Opens the home's storage read-only, or undefined when its SQLite file does not exist yet (nothing created). */
+export async function openExistingStorage(ctx: Pick<HomeContext, 'databaseUrl'>): Promise<AgentStorage | undefined> {
+  const location = parseDatabaseUrl(ctx.databaseUrl);
+  if (location.engine === 'sqlite' && !existsSync(location.file)) return undefined;
+  return openEngine(ctx.databaseUrl, { readonly: true });
 }
 
 /** The relays new agents get: config `relays`, else the embedded relay `agent up` runs. */

@@ -4,6 +4,7 @@
  */
 import type { Command, CommandContext } from './command.js';
 import { ConfigError, KeysError } from '../config/errors.js';
+import { DatabaseOpenError } from '../storage/errors.js';
 import { errorCode } from '../util/errors.js';
 import { CliError, UsageError } from './errors.js';
 
@@ -54,7 +55,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     // With --json, the error is one JSON object on stderr too: {"error", "code"} (codes: README).
     const json = rest.includes('--json');
     const report = (message: string): void => void ctx.stderr.write(json ? `${JSON.stringify({ error: message, code: errorCode(error) })}\n` : `agent: ${message}\n`);
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof KeysError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof KeysError || error instanceof DatabaseOpenError) {
       report(error.message);
       return 2;
     }

@@ -3,7 +3,6 @@
  * signed by the owner key (account 0), sent to the agent's relays, and replies read from a live
  * subscription to the gift wraps addressed to the owner. Used by `agent send` and `agent chat`.
  */
-import { existsSync } from 'node:fs';
 import type { AgentSummary } from '../control/types.js';
 import type { NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
@@ -12,9 +11,8 @@ import { MAX_BACKDATE_SECONDS, unwrapGift } from '../protocol/nip59.js';
 import { buildDirectMessage } from '../relay/reply.js';
 import { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
-import { conversationHistory } from '../storage/sqlite/conversation-store.js';
-import { openDatabase } from '../storage/sqlite/database.js';
 import { CliError } from './errors.js';
+import { openExistingStorage } from './home-context.js';
 
 /** How long `send` waits for the reply subscription before publishing anyway (ms). */
 const READY_WAIT_MS = 5000;
@@ -38,8 +36,8 @@ export interface OwnerChatOptions {
   owner: Signer;
   /** Relays to listen on for replies (every agent's relays). */
   relays: string[];
-  /** The home's agent database, for history (optional). */
-  databaseFile?: string;
+  /** The home's agent database URL, for history (optional). */
+  databaseUrl?: string;
 }
 
 /** A live owner-side DM session. Implements the TUI's ChatTransport. */
@@ -48,7 +46,7 @@ export class OwnerChat {
   readonly #pool: WsRelayPool;
   readonly #listeners = new Set<(agentPubkey: string, message: OwnerChatMessage) => void>();
   readonly #stop = new AbortController();
-  readonly #databaseFile?: string;
+  readonly #databaseUrl?: string;
   readonly ready: Promise<void>;
   /** Messages received since the first send (bounded), so a reply that beats `waitForReply` is kept. */
   readonly #recent: Array<{ agent: string; message: OwnerChatMessage }> = [];
@@ -57,7 +55,7 @@ export class OwnerChat {
 
   constructor(options: OwnerChatOptions) {
     this.#owner = options.owner;
-    this.#databaseFile = options.databaseFile;
+    this.#databaseUrl = options.databaseUrl;
     this.#pool = new WsRelayPool({ relays: options.relays });
     this.#pool.addAuthSigner(options.owner);
     this.ready = this.#listen();
@@ -149,10 +147,11 @@ export class OwnerChat {
 
   /** The conversation so far, from the agent's own record of it (owner messages are "in" for the agent). */
   async history(agent: Pick<AgentSummary, 'index'>, options: { limit?: number } = {}): Promise<OwnerChatMessage[]> {
-    if (!this.#databaseFile || !existsSync(this.#databaseFile)) return [];
-    const db = openDatabase(this.#databaseFile, { readonly: true });
+    if (!this.#databaseUrl) return [];
+    const storage = await openExistingStorage({ databaseUrl: this.#databaseUrl });
+    if (!storage) return [];
     try {
-      return conversationHistory(db, agent.index, this.#owner.getPublicKey(), options.limit ?? 50).map((m) => ({
+      return (await storage.conversations(agent.index).history(this.#owner.getPublicKey(), options.limit ?? 50)).map((m) => ({
         id: m.eventId ?? `local-${m.id}`,
         from: m.direction === 'in' ? 'owner' : 'agent',
         text: m.text,
@@ -160,7 +159,7 @@ export class OwnerChat {
         status: 'sent',
       }));
     } finally {
-      db.close();
+      await storage.close();
     }
   }
 

@@ -9,8 +9,7 @@ import { Kind } from '../protocol/kinds.js';
 import { agentProfileTemplates, ownerAgentListTemplate, sameAs } from '../relay/profile.js';
 import type { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { enqueueOutbox } from '../storage/sqlite/outbox-store.js';
+import type { AgentStorage } from '../storage/types.js';
 
 /** One agent to publish. */
 export interface ProfileSubject {
@@ -29,18 +28,18 @@ function newest(events: NostrEvent[], pubkey: string, kind: number): NostrEvent 
   return best;
 }
 
-function enqueueIfChanged(db: Db, signer: Signer, template: EventTemplate, current: NostrEvent | undefined, relays: string[], now: number): boolean {
+async function enqueueIfChanged(storage: Pick<AgentStorage, 'outbox'>, signer: Signer, template: EventTemplate, current: NostrEvent | undefined, relays: string[], now: number): Promise<boolean> {
   if (sameAs(template, current)) return false;
   const createdAt = Math.max(template.created_at, (current?.created_at ?? 0) + 1);
   const event = signer.signEvent({ ...template, created_at: createdAt });
-  enqueueOutbox(db, { agentPubkey: signer.getPublicKey(), event, target: { type: 'relays', relays }, now, deadlineAt: now + DAY_MS });
+  await storage.outbox.enqueue({ agentPubkey: signer.getPublicKey(), event, target: { type: 'relays', relays }, now, deadlineAt: now + DAY_MS });
   return true;
 }
 
 /** Queues the agents' profiles and the owner's agent list where they differ; returns how many events were queued. */
 export async function publishProfiles(options: {
   pool: Pick<WsRelayPool, 'fetch'>;
-  db: Db;
+  storage: Pick<AgentStorage, 'outbox'>;
   owner: Signer;
   agents: ProfileSubject[];
   /** Every agent pubkey of the owner (the 14199 list), not only the ones being published now. */
@@ -49,7 +48,7 @@ export async function publishProfiles(options: {
   now: number;
   signal?: AbortSignal;
 }): Promise<number> {
-  const { db, owner, relays, now } = options;
+  const { storage, owner, relays, now } = options;
   const createdAt = Math.floor(now / 1000);
   let queued = 0;
   for (let i = 0; i < options.agents.length; i += BATCH) {
@@ -65,11 +64,11 @@ export async function publishProfiles(options: {
         { profile: { name: agent.name, about: agent.about }, ownerPubkey: owner.getPublicKey(), relays: { read: agent.relays, write: agent.relays, dm: agent.relays } },
         createdAt,
       );
-      for (const t of templates) if (enqueueIfChanged(db, agent.signer, t, newest(existing, pubkey, t.kind), agent.relays, now)) queued++;
+      for (const t of templates) if (await enqueueIfChanged(storage, agent.signer, t, newest(existing, pubkey, t.kind), agent.relays, now)) queued++;
     }
   }
   const list = ownerAgentListTemplate(options.allAgentPubkeys, createdAt);
   const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: options.signal ?? AbortSignal.timeout(10_000) });
-  if (enqueueIfChanged(db, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) queued++;
+  if (await enqueueIfChanged(storage, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) queued++;
   return queued;
 }

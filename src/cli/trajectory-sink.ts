@@ -1,27 +1,23 @@
 /**
  * The runtime's TrajectorySink: each committed tick becomes a signed tick event (NIP-44 to the owner
  * unless the agent is public) chained to the previous one, plus the day's session event, queued in
- * the outbox in the tick's own transaction. The chain head is kept in the meta table per agent, out
- * of reach of the agent's code (its kv is the behavior's to write).
+ * the outbox in the tick's own transaction. The chain head is kept per agent in the seam's
+ * chainHeads store, out of reach of the agent's code (its kv is the behavior's to write).
  */
 import type { TrajectorySink } from '../runtime/types.js';
-import type { Db } from '../storage/sqlite/database.js';
-import { getMeta, setMeta } from '../storage/sqlite/meta-store.js';
-import { enqueueOutbox } from '../storage/sqlite/outbox-store.js';
-import type { AgentStorage } from '../storage/types.js';
 import { emptyChain, parseChain } from '../trajectory/chain.js';
 import { configSecrets } from '../think/mcp/env.js';
 import { trajectoryEvents } from '../trajectory/publish.js';
 
 const DEADLINE_MS = 3 * 24 * 3600 * 1000;
 
-/** Builds the sink over the daemon's database. `knownSecrets` are redacted wherever they appear (API keys). */
-export function createTrajectorySink(options: { db: Db; storage: AgentStorage; ownerPubkey: string; knownSecrets?: string[] }): TrajectorySink {
-  const { db, storage } = options;
+/** Builds the sink. `knownSecrets` are redacted wherever they appear (API keys). */
+export function createTrajectorySink(options: { ownerPubkey: string; knownSecrets?: string[] }): TrajectorySink {
   return {
-    record({ tick, agent, signer, config, now }) {
-      const key = `trajectory:${agent.index}`;
-      const stored = getMeta<unknown>(db, key);
+    // Every write goes through the tick's transaction handle: chain head, outbox rows and the
+    // published mark commit with the tick, or none does.
+    async record({ tx, tick, agent, signer, config, now }) {
+      const stored = await tx.chainHeads.get(agent.index);
       const chain = stored === undefined ? emptyChain() : parseChain(stored);
       const out = trajectoryEvents(tick, chain, {
         signer,
@@ -31,10 +27,10 @@ export function createTrajectorySink(options: { db: Db; storage: AgentStorage; o
         knownSecrets: [...(options.knownSecrets ?? []), ...(config.llm?.apiKey ? [config.llm.apiKey] : []), ...configSecrets(Object.values(config.mcp))],
       });
       for (const event of [out.tick, out.session]) {
-        enqueueOutbox(db, { agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
+        await tx.outbox.enqueue({ agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
       }
-      setMeta(db, key, out.chain);
-      storage.ticks.markPublished(agent.index, tick.seq, out.tick.id, now);
+      await tx.chainHeads.set(agent.index, out.chain);
+      await tx.ticks.markPublished(agent.index, tick.seq, out.tick.id, now);
     },
   };
 }

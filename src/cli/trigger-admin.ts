@@ -35,8 +35,8 @@ const WatchInputSchema = z
   })
   .strict();
 
-function find(storage: AgentStorage, ref: string): AgentRecord {
-  const record = storage.agents.get(ref);
+async function find(storage: AgentStorage, ref: string): Promise<AgentRecord> {
+  const record = await storage.agents.get(ref);
   if (!record || record.state === 'terminated') throw new TriggerAdminError('AGENT_NOT_FOUND', `no agent named "${ref}"`, 404);
   return record;
 }
@@ -52,13 +52,13 @@ function hooksOf(record: AgentRecord): Hook[] {
 }
 
 /** The agent's watches. */
-export function listWatches(storage: AgentStorage, ref: string): Watch[] {
-  return watchesOf(find(storage, ref));
+export async function listWatches(storage: AgentStorage, ref: string): Promise<Watch[]> {
+  return watchesOf(await find(storage, ref));
 }
 
 /** Adds a watch after checking its filter (not too broad) and relays; returns it with its id. */
-export function addWatch(storage: AgentStorage, ref: string, input: WatchInput, now: number): Watch {
-  const record = find(storage, ref);
+export async function addWatch(storage: AgentStorage, ref: string, input: WatchInput, now: number): Promise<Watch> {
+  const record = await find(storage, ref);
   const given = WatchInputSchema.safeParse(input);
   if (!given.success) throw new TriggerAdminError('WATCH_INVALID', `invalid watch: ${given.error.issues.map((i) => `${i.path.join('.') || 'watch'}: ${i.message}`).join('; ')}`, 400);
   const filter = FilterSchema.safeParse(given.data.filter);
@@ -81,43 +81,43 @@ export function addWatch(storage: AgentStorage, ref: string, input: WatchInput, 
     ...(given.data.perMinute ? { rate: { capacity: given.data.perMinute, windowMs: 60_000 } } : {}),
     createdAt: now,
   };
-  storage.agents.updateConfig(record.index, { ...record.config, watch: [...existing, watch] }, now);
+  await storage.agents.updateConfig(record.index, { ...record.config, watch: [...existing, watch] }, now);
   return watch;
 }
 
 /** Removes a watch by id. */
-export function removeWatch(storage: AgentStorage, ref: string, id: string, now: number): Watch {
-  const record = find(storage, ref);
+export async function removeWatch(storage: AgentStorage, ref: string, id: string, now: number): Promise<Watch> {
+  const record = await find(storage, ref);
   const existing = watchesOf(record);
   const watch = existing.find((w) => w.id === id);
   if (!watch) throw new TriggerAdminError('WATCH_NOT_FOUND', `agent "${record.name}" has no watch "${id}"`, 404);
-  storage.agents.updateConfig(record.index, { ...record.config, watch: existing.filter((w) => w !== watch) }, now);
+  await storage.agents.updateConfig(record.index, { ...record.config, watch: existing.filter((w) => w !== watch) }, now);
   return watch;
 }
 
 /** The agent's webhooks, without their secrets. */
-export function listHooks(storage: AgentStorage, ref: string): HookSummary[] {
-  return hooksOf(find(storage, ref)).map(({ secret: _secret, ...rest }) => rest);
+export async function listHooks(storage: AgentStorage, ref: string): Promise<HookSummary[]> {
+  return hooksOf(await find(storage, ref)).map(({ secret: _secret, ...rest }) => rest);
 }
 
 /** Adds a webhook with a new random secret; the only time the secret is returned. */
-export function addHook(storage: AgentStorage, ref: string, input: { name: string; prompt?: string }, now: number): Hook {
-  const record = find(storage, ref);
+export async function addHook(storage: AgentStorage, ref: string, input: { name: string; prompt?: string }, now: number): Promise<Hook> {
+  const record = await find(storage, ref);
   const existing = hooksOf(record);
   if (existing.some((h) => h.name === input.name)) throw new TriggerAdminError('WEBHOOK_EXISTS', `agent "${record.name}" already has a webhook "${input.name}" (remove it first to get a new secret)`, 409);
   const parsed = HookSchema.safeParse({ name: input.name, secret: randomBytes(32).toString('hex'), ...(input.prompt ? { prompt: input.prompt } : {}), createdAt: now });
   if (!parsed.success) throw new TriggerAdminError('CONTROL_BAD_REQUEST', `invalid webhook: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 400);
-  storage.agents.updateConfig(record.index, { ...record.config, hooks: [...existing, parsed.data] }, now);
+  await storage.agents.updateConfig(record.index, { ...record.config, hooks: [...existing, parsed.data] }, now);
   return parsed.data;
 }
 
 /** Removes a webhook by name (its URL answers 404 from then on). */
-export function removeHook(storage: AgentStorage, ref: string, name: string, now: number): HookSummary {
-  const record = find(storage, ref);
+export async function removeHook(storage: AgentStorage, ref: string, name: string, now: number): Promise<HookSummary> {
+  const record = await find(storage, ref);
   const existing = hooksOf(record);
   const hook = existing.find((h) => h.name === name);
   if (!hook) throw new TriggerAdminError('WEBHOOK_NOT_FOUND', `agent "${record.name}" has no webhook "${name}"`, 404);
-  storage.agents.updateConfig(record.index, { ...record.config, hooks: existing.filter((h) => h !== hook) }, now);
+  await storage.agents.updateConfig(record.index, { ...record.config, hooks: existing.filter((h) => h !== hook) }, now);
   const { secret: _secret, ...rest } = hook;
   return rest;
 }

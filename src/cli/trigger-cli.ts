@@ -15,16 +15,16 @@ function asCliError(error: unknown): never {
 }
 
 /** Runs `daemon` against the running daemon (so it applies the change at once), else `storage` on the database. */
-export async function throughDaemonOrStorage<T>(home: HomeContext, paths: { daemon: (client: ControlClient) => Promise<T>; storage: (storage: AgentStorage) => T }): Promise<T> {
+export async function throughDaemonOrStorage<T>(home: HomeContext, paths: { daemon: (client: ControlClient) => Promise<T>; storage: (storage: AgentStorage) => Promise<T> }): Promise<T> {
   const client = await connectControl(home.home);
   if (client) return paths.daemon(client).catch(asCliError);
-  if (!existsSync(home.paths.database)) throw new CliError('no agents yet (create one with `agent create <name>`)', 2);
-  const storage = openStorage(home);
+  if (home.databaseUrl.startsWith('sqlite:') && !existsSync(home.paths.database)) throw new CliError('no agents yet (create one with `agent create <name>`)', 2);
+  const storage = await openStorage(home);
   try {
-    return paths.storage(storage);
+    return await paths.storage(storage);
   } catch (error) {
     return asCliError(error);
   } finally {
-    storage.close();
+    await storage.close();
   }
 }

@@ -21,7 +21,7 @@ const DRAIN_FACTOR = 4;
 /** What the listener needs from the daemon. */
 export interface HooksHandler {
   /** The hook's secret, or undefined for an unknown agent or hook (or a terminated agent). */
-  secretOf(agent: string, hook: string): string | undefined;
+  secretOf(agent: string, hook: string): Promise<string | undefined>;
   /** Commits the trigger; `replay` when that delivery (or signed body) was accepted before. */
   deliver(agent: string, input: { hook: string; deliveryId: string; signature: string; body: JsonValue }): Promise<{ outcome: 'queued' | 'replay'; inboxId?: number }>;
   /** Told how each request ended (metrics); `agent` only for a known hook. */
@@ -80,7 +80,7 @@ async function handle(req: IncomingMessage, o: HooksServerOptions, limiter: Rate
   const parts = new URL(req.url ?? '/', 'http://localhost').pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
   if (parts.length !== 3 || parts[0] !== 'hooks') return refuse(404, 'WEBHOOK_NOT_FOUND', 'webhooks are POSTed to /hooks/<agent>/<hook>', 'unknown-hook');
   const [, agent, hook] = parts as [string, string, string];
-  const secret = o.handler.secretOf(agent, hook);
+  const secret = await o.handler.secretOf(agent, hook);
   if (secret === undefined) return refuse(404, 'WEBHOOK_NOT_FOUND', `no webhook "${hook}" for agent "${agent}"`, 'unknown-hook');
   if (req.method !== 'POST') return { ...refuse(405, 'WEBHOOK_BAD_REQUEST', 'webhooks are POSTed', 'bad-request', { allow: 'POST' }), agent };
   const declared = Number(req.headers['content-length'] ?? '0');

@@ -98,15 +98,15 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, handler: Contro
 }
 
 const ROUTES: readonly Route[] = [
-  { method: 'GET', path: '/v1/overview', run: ({ res, handler }) => send(res, 200, handler.overview()) },
+  { method: 'GET', path: '/v1/overview', run: async ({ res, handler }) => send(res, 200, await handler.overview()) },
   { method: 'GET', path: '/v1/events', run: ({ req, res, handler }) => streamEvents(req, res, handler) },
-  { method: 'GET', path: '/v1/agents', run: ({ res, handler }) => send(res, 200, handler.overview().agents) },
+  { method: 'GET', path: '/v1/agents', run: async ({ res, handler }) => send(res, 200, (await handler.overview()).agents) },
   { method: 'POST', path: '/v1/agents', run: async ({ req, res, handler }) => send(res, 201, await handler.create(parseWith(CreateSchema, await readJson(req)))) },
   {
     method: 'GET',
     path: '/v1/agents/:ref',
-    run: ({ res, ref, handler }) => {
-      const agent = handler.agent(ref);
+    run: async ({ res, ref, handler }) => {
+      const agent = await handler.agent(ref);
       if (!agent) throw new ControlError(`no agent named "${ref}"`, 404, { code: 'AGENT_NOT_FOUND' });
       send(res, 200, agent);
     },
@@ -114,10 +114,10 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/v1/agents/:ref/ticks',
-    run: ({ res, url, ref, handler }) => {
+    run: async ({ res, url, ref, handler }) => {
       const limit = Number(url.searchParams.get('limit') ?? '20');
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ControlError('limit must be an integer from 1 to 1000', 400);
-      send(res, 200, handler.ticks(ref, limit));
+      send(res, 200, await handler.ticks(ref, limit));
     },
   },
   {

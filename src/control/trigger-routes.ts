@@ -29,10 +29,10 @@ export type HookCreated = Hook & { path: string; url?: string };
 
 /** What the daemon provides for these routes. */
 export interface TriggerAdmin {
-  watches(agent: string): Watch[];
+  watches(agent: string): Promise<Watch[]>;
   addWatch(agent: string, input: WatchInput): Promise<Watch>;
   removeWatch(agent: string, id: string): Promise<Watch>;
-  hooks(agent: string): HookSummary[];
+  hooks(agent: string): Promise<HookSummary[]>;
   addHook(agent: string, input: { name: string; prompt?: string }): Promise<HookCreated>;
   removeHook(agent: string, name: string): Promise<HookSummary>;
 }
@@ -60,11 +60,11 @@ export async function routeTriggers(
   const ref = decode(rawRef);
   const item = rawItem === undefined ? undefined : decode(rawItem);
   if (kind === 'watches') {
-    if (method === 'GET' && item === undefined) return send(200, admin.watches(ref)), true;
+    if (method === 'GET' && item === undefined) return send(200, await admin.watches(ref)), true;
     if (method === 'POST' && item === undefined) return send(201, await admin.addWatch(ref, (await readJson()) as WatchInput)), true;
     if (method === 'DELETE' && item !== undefined) return send(200, await admin.removeWatch(ref, item)), true;
   } else {
-    if (method === 'GET' && item === undefined) return send(200, admin.hooks(ref)), true;
+    if (method === 'GET' && item === undefined) return send(200, await admin.hooks(ref)), true;
     if (method === 'POST' && item === undefined) {
       const parsed = HookInput.safeParse(await readJson());
       if (!parsed.success) throw new ControlError(`invalid webhook: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`, 400);

@@ -78,14 +78,14 @@ export type AgentAction = 'pause' | 'resume' | 'terminate' | 'recover';
 
 /** Everything the daemon exposes; errors thrown carry `status` (404, 409, 400) when they have one. */
 export interface ControlHandler {
-  overview(): DaemonOverview;
-  agent(ref: string): AgentSummary | undefined;
+  overview(): Promise<DaemonOverview>;
+  agent(ref: string): Promise<AgentSummary | undefined>;
   create(request: CreateAgentRequest): Promise<AgentSummary>;
   act(ref: string, action: AgentAction): Promise<AgentSummary>;
   /** A manual trigger: the agent ticks with `text` as its input. */
   poke(ref: string, text: string): Promise<{ inboxId: number }>;
   /** The agent's latest `limit` ticks, oldest first (the TUI's trajectory view). */
-  ticks(ref: string, limit: number): TickRecord[];
+  ticks(ref: string, limit: number): Promise<TickRecord[]>;
   /** Runtime events as they happen; returns the unsubscribe function. */
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
 }

@@ -31,9 +31,9 @@ export const budgetCommand: Command = {
     const name = positionals[0] as string;
     const home = openHome(values.home, ctx.env);
     if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
-    const storage = openStorage(home);
+    const storage = await openStorage(home);
     try {
-      const record = storage.agents.get(name);
+      const record = await storage.agents.get(name);
       if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
       const current = (record.config as { budget?: Record<string, unknown> }).budget ?? {};
       let changes: Record<string, number> = {};
@@ -46,16 +46,16 @@ export const budgetCommand: Command = {
         const merged = { ...current, ...changes };
         const checked = BudgetLimitsSchema.safeParse(merged);
         if (!checked.success) throw new UsageError(`invalid budget: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-        config = storage.agents.updateConfig(record.index, { ...record.config, budget: merged }, Date.now()).config;
+        config = (await storage.agents.updateConfig(record.index, { ...record.config, budget: merged }, Date.now())).config;
       }
       const limits = BudgetLimitsSchema.parse((config as { budget?: unknown }).budget ?? {});
       const now = Date.now();
-      const view = budgetView(utcDay(now), storage.budget.get(record.index, utcDay(now)), limits, storage.budget.storageBytes(record.index));
+      const view = budgetView(utcDay(now), await storage.budget.get(record.index, utcDay(now)), limits, await storage.budget.storageBytes(record.index));
       if (values.json) ctx.stdout.write(`${JSON.stringify({ name: record.name, limits, today: view })}\n`);
       else ctx.stdout.write(`${record.name}: max tick ${limits.maxTickMs / 1000} s\n${formatBudget(view)}\n`);
       return 0;
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };

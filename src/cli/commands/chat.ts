@@ -65,7 +65,7 @@ export const chatCommand: Command = {
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
     const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
     const { createOwnerChat } = await import('../owner-chat.js');
-    const transport = await createOwnerChat({ owner, relays: listenRelays(overview), databaseFile: home.paths.database });
+    const transport = await createOwnerChat({ owner, relays: listenRelays(overview), databaseUrl: home.databaseUrl });
 
     const color = colorsWanted(ctx.env);
     // Ink's color library reads the environment when it is first imported: decide before that.

@@ -125,11 +125,11 @@ export const createCommand: Command = {
     } else {
       await loadFastCrypto();
       const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
-      const storage = openStorage(home);
+      const storage = await openStorage(home);
       try {
-        summary = summarize(storage, createAgentRecord(storage, seed, request, defaultRelays(home.config), Date.now()), Date.now());
+        summary = await summarize(storage, await createAgentRecord(storage, seed, request, defaultRelays(home.config), Date.now()), Date.now());
       } finally {
-        storage.close();
+        await storage.close();
       }
     }
     if (values.json) {

@@ -38,8 +38,8 @@ export const hookCommand: Command = {
       const input = { name: arg, ...(values.prompt !== undefined ? { prompt: values.prompt } : {}) };
       const created: HookCreated = await throughDaemonOrStorage(home, {
         daemon: (client) => client.addHook(name, input),
-        storage: (storage) => {
-          const hook = addHook(storage, name, input, Date.now());
+        storage: async (storage) => {
+          const hook = await addHook(storage, name, input, Date.now());
           const path = hookPath(name, hook.name);
           const url = configuredUrl(home, path);
           return { ...hook, path, ...(url ? { url } : {}) };

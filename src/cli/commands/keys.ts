@@ -98,7 +98,7 @@ async function show(argv: string[], ctx: CommandContext): Promise<number> {
   const owner = describe(deriveFromSeed(seed, 0), false);
   // Lazy: only `keys show` needs the database.
   const { listAgentKeys } = await import('../agents-source.js');
-  const agents = listAgentKeys(home).map((agent) => {
+  const agents = (await listAgentKeys(home, ctx.env)).map((agent) => {
     const key = deriveFromSeed(seed, agent.account);
     const fields: Record<string, string | number> = { name: agent.name, ...describe(key, false) };
     if (agent.publicKey && agent.publicKey !== key.publicKey) {

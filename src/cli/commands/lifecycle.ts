@@ -45,9 +45,9 @@ function lifecycleCommand(action: AgentAction): Command {
         }
       } else {
         if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
-        const storage = openStorage(home);
+        const storage = await openStorage(home);
         try {
-          const record = storage.agents.get(name);
+          const record = await storage.agents.get(name);
           if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
           try {
             assertTransition(name, record.state, OFFLINE_TARGET[action]);
@@ -55,10 +55,10 @@ function lifecycleCommand(action: AgentAction): Command {
             if (error instanceof AgentStateError) throw new CliError(`${record.name} is ${record.state}: cannot ${action}`, 2, { cause: error });
             throw error;
           }
-          const updated = storage.agents.updateState(record.index, OFFLINE_TARGET[action], { now: Date.now(), ...(action === 'recover' ? { error: undefined } : {}) });
-          summary = summarize(storage, updated, Date.now());
+          const updated = await storage.agents.updateState(record.index, OFFLINE_TARGET[action], { now: Date.now(), ...(action === 'recover' ? { error: undefined } : {}) });
+          summary = await summarize(storage, updated, Date.now());
         } finally {
-          storage.close();
+          await storage.close();
         }
       }
       if (values.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);

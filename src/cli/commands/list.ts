@@ -17,10 +17,10 @@ export const listCommand: Command = {
       ctx.stdout.write(values.json ? '[]\n' : 'no agents yet (create one with `agent create <name>`)\n');
       return 0;
     }
-    const storage = openStorage(home);
+    const storage = await openStorage(home);
     try {
       const now = Date.now();
-      const agents = storage.agents.list().map((a) => summarize(storage, a, now));
+      const agents = await Promise.all((await storage.agents.list()).map((a) => summarize(storage, a, now)));
       if (values.json) {
         ctx.stdout.write(`${JSON.stringify(agents)}\n`);
         return 0;
@@ -29,7 +29,7 @@ export const listCommand: Command = {
       for (const a of agents) ctx.stdout.write(`${a.name.padEnd(16)} ${a.state.padEnd(10)} ${a.behavior.padEnd(10)} ${a.npub}\n`);
       return 0;
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };

@@ -34,17 +34,17 @@ export const logsCommand: Command = {
     const name = positionals[0];
     const names = new Map<string, string>();
     if (existsSync(home.paths.database)) {
-      const storage = openStorage(home);
+      const storage = await openStorage(home);
       try {
-        const agents = storage.agents.list();
+        const agents = await storage.agents.list();
         for (const a of agents) names.set(a.pubkey, a.name);
         const chosen = name === undefined ? agents : agents.filter((a) => a.name === name);
         if (name !== undefined && chosen.length === 0) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
-        const ticks = chosen.flatMap((a) => storage.ticks.list(a.index, { limit }).map((t) => ({ agent: a.name, t })));
+        const ticks = (await Promise.all(chosen.map(async (a) => (await storage.ticks.list(a.index, { limit })).map((t) => ({ agent: a.name, t }))))).flat();
         ticks.sort((x, y) => x.t.endedAt - y.t.endedAt);
         for (const { agent, t } of ticks.slice(-limit)) ctx.stdout.write(`${line(agent, t, values.json ?? false)}\n`);
       } finally {
-        storage.close();
+        await storage.close();
       }
     } else if (name !== undefined) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     if (!values.follow) return 0;

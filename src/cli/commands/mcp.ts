@@ -51,22 +51,22 @@ export const mcpCommand: Command = {
     if (!agent || !action || !['add', 'list', 'rm'].includes(action) || more.length > 0) throw new UsageError(USAGE);
     const home = openHome(values.home, ctx.env);
     if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${agent}"`, 2);
-    const storage = openStorage(home);
+    const storage = await openStorage(home);
     try {
-      const record = storage.agents.get(agent);
+      const record = await storage.agents.get(agent);
       if (!record) throw new CliError(`no agent named "${agent}"`, 2);
       const config = parseAgentConfig({ ...record.config, behavior: record.behavior }, record.name);
       const servers: McpServers = { ...config.mcp };
       const tools = [...(config.tools ?? DEFAULT_TOOLS)];
-      const save = (nextServers: McpServers, nextTools: string[]): void => {
-        storage.agents.updateConfig(record.index, { ...record.config, mcp: nextServers, tools: nextTools }, Date.now());
+      const save = async (nextServers: McpServers, nextTools: string[]): Promise<void> => {
+        await storage.agents.updateConfig(record.index, { ...record.config, mcp: nextServers, tools: nextTools }, Date.now());
       };
       if (action === 'list') return await listServers(ctx, servers, tools, { json: !!values.json, tools: !!values.tools });
       if (!arg) throw new UsageError(USAGE);
       if (action === 'rm') {
         if (!(arg in servers)) throw new CliError(`agent "${agent}" has no MCP server "${arg}"`, 2);
         delete servers[arg];
-        save(servers, tools.filter((t) => serverOfEntry(t) !== arg));
+        await save(servers, tools.filter((t) => serverOfEntry(t) !== arg));
         ctx.stdout.write(values.json ? `${JSON.stringify({ removed: arg })}\n` : `removed MCP server "${arg}" and its tool grants from ${agent}\n`);
         return 0;
       }
@@ -82,7 +82,7 @@ export const mcpCommand: Command = {
       servers[name] = server;
       const allow = list(values.allow).map((t) => `${name}.${t}`);
       for (const entry of allow) if (serverOfEntry(entry) !== name) throw new UsageError(`--allow: "${entry.slice(name.length + 1)}" is not a tool name or *`);
-      save(servers, [...tools.filter((t) => !allow.includes(t)), ...allow]);
+      await save(servers, [...tools.filter((t) => !allow.includes(t)), ...allow]);
       if (values.json) ctx.stdout.write(`${JSON.stringify(describe(name, server, allow))}\n`);
       else {
         ctx.stdout.write(`added MCP server "${name}" to ${agent}${allow.length ? `; granted ${allow.join(', ')}` : ''}\n`);
@@ -90,7 +90,7 @@ export const mcpCommand: Command = {
       }
       return 0;
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };

@@ -26,14 +26,14 @@ export const sendCommand: Command = {
     const timeoutMs = parsePositive(values.timeout ?? '30', '--timeout') * 1000;
     const home = openHome(values.home, ctx.env);
     if (!existsSync(home.paths.database)) throw new CliError(`no agents in ${home.home} (create one with \`agent create\`, or run \`agent up\`)`, 2);
-    const storage = openStorage(home);
+    const storage = await openStorage(home);
     let agent;
     try {
-      const record = storage.agents.get(name);
+      const record = await storage.agents.get(name);
       if (!record) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
-      agent = summarize(storage, record, Date.now());
+      agent = await summarize(storage, record, Date.now());
     } finally {
-      storage.close();
+      await storage.close();
     }
     await loadFastCrypto();
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);

@@ -63,11 +63,11 @@ export const statusCommand: Command = {
       relays = overview.relays;
       ready = report;
     } else if (existsSync(home.paths.database)) {
-      const storage = openStorage(home);
+      const storage = await openStorage(home);
       try {
-        agents = storage.agents.list().map((a) => summarize(storage, a, Date.now()));
+        agents = await Promise.all((await storage.agents.list()).map((a) => summarize(storage, a, Date.now())));
       } finally {
-        storage.close();
+        await storage.close();
       }
     } else agents = [];
     const name = positionals[0];

@@ -4,7 +4,6 @@
  * decrypts them with the owner key and checks signatures, the prev chain, seq and session hashes.
  * A thin wrapper: the work is in src/trajectory.
  */
-import { existsSync } from 'node:fs';
 import { resolveHome, homePaths } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 import { loadFastCrypto } from '../../protocol/crypto.js';
@@ -12,9 +11,7 @@ import { deriveFromSeed } from '../../protocol/nip06.js';
 import { npubEncode, parsePublicKey } from '../../protocol/nip19.js';
 import { WsRelayPool } from '../../relay/relay-pool.js';
 import { SecretKeySigner } from '../../signer/secret-key-signer.js';
-import { openDatabase } from '../../storage/sqlite/database.js';
-import { SqliteAgentStorage } from '../../storage/sqlite/sqlite-agent-storage.js';
-import type { AgentRecord } from '../../storage/types.js';
+import type { AgentRecord, AgentStorage } from '../../storage/types.js';
 import { fetchTrajectory, queryFromStream } from '../../trajectory/fetch.js';
 import { formatTick, formatVerifyReport, tickJsonLine, viewFromRecord } from '../../trajectory/print.js';
 import { verifyTrajectory } from '../../trajectory/verify.js';
@@ -22,6 +19,7 @@ import { silentLogger } from '../../util/logger.js';
 import { parse, parsePositive } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { homeDatabaseUrl, openExistingStorage } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
 
 const USAGE = `usage:
@@ -39,33 +37,33 @@ function parseSince(value: string): number {
   return ms;
 }
 
-/** Opens the home's agent database read-only, or says there is none. */
-function openStorage(home: string): SqliteAgentStorage {
-  const file = homePaths(home).database;
-  if (!existsSync(file)) throw new CliError(`no agents database at ${file} (create an agent first, or pass --home)`, 2);
-  return new SqliteAgentStorage(openDatabase(file, { readonly: true }));
+/** Opens the home's agent storage read-only, or undefined when there is none. */
+function openStorage(home: string, env: NodeJS.ProcessEnv): Promise<AgentStorage | undefined> {
+  return openExistingStorage({ databaseUrl: homeDatabaseUrl(homePaths(home), env) });
 }
 
-function findAgent(storage: SqliteAgentStorage, ref: string): AgentRecord | undefined {
-  return storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref) ?? storage.agents.get(ref);
+async function findAgent(storage: AgentStorage, ref: string): Promise<AgentRecord | undefined> {
+  return (await storage.agents.get(/^\d+$/.test(ref) ? Number(ref) : ref)) ?? (await storage.agents.get(ref));
 }
 
 async function list(ref: string, values: { home?: string; since?: string; limit?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
   const since = values.since === undefined ? undefined : parseSince(values.since);
   const limit = values.limit === undefined ? undefined : parsePositive(values.limit, '--limit');
   if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError(`--limit must be a whole number, got "${values.limit}"`);
-  const storage = openStorage(resolveHome(values.home, ctx.env));
+  const home = resolveHome(values.home, ctx.env);
+  const storage = await openStorage(home, ctx.env);
+  if (!storage) throw new CliError(`no agents database at ${homePaths(home).database} (create an agent first, or pass --home)`, 2);
   try {
-    const agent = findAgent(storage, ref);
+    const agent = await findAgent(storage, ref);
     if (!agent) throw new CliError(`no agent named "${ref}" in this home (see \`agent list\`)`, 2, { code: 'AGENT_NOT_FOUND' });
-    const records = storage.ticks.list(agent.index, { since, limit });
+    const records = await storage.ticks.list(agent.index, { since, limit });
     const views = records.map((record) => viewFromRecord(record));
     if (values.json) for (const view of views) ctx.stdout.write(`${tickJsonLine(view)}\n`);
     else if (views.length === 0) ctx.stdout.write(`${agent.name} has no ticks${since === undefined ? '' : ' since then'}\n`);
     else ctx.stdout.write(`${views.map(formatTick).join('\n\n')}\n`);
     return 0;
   } finally {
-    storage.db.close();
+    await storage.close();
   }
 }
 
@@ -73,14 +71,14 @@ async function verify(ref: string, values: { home?: string; relay?: string[]; js
   const home = resolveHome(values.home, ctx.env);
   let agentPubkey: string;
   let localLastSeq: number | undefined;
-  if (existsSync(homePaths(home).database)) {
-    const storage = openStorage(home);
+  const storage = await openStorage(home, ctx.env);
+  if (storage) {
     try {
-      const agent = findAgent(storage, ref);
+      const agent = await findAgent(storage, ref);
       agentPubkey = agent?.pubkey ?? pubkeyOrUsage(ref);
-      localLastSeq = agent ? storage.ticks.last(agent.index)?.seq : undefined;
+      localLastSeq = agent ? (await storage.ticks.last(agent.index))?.seq : undefined;
     } finally {
-      storage.db.close();
+      await storage.close();
     }
   } else agentPubkey = pubkeyOrUsage(ref);
   const relays = values.relay?.length ? values.relay : loadConfig(home).relays;

@@ -86,11 +86,11 @@ export const upCommand: Command = {
     const home: HomeContext = { ...base, config: { ...base.config, relay: { host: relayHost, port: relay.port } } };
     const defaults = home.config.relays.length ? home.config.relays : [relayUrl];
 
-    const storage = openStorage(home);
+    const storage = await openStorage(home);
     try {
-      if (storage.agents.list().length === 0) createAgentRecord(storage, seed, { name: 'assistant', behavior: 'assistant' }, defaults, Date.now());
+      if ((await storage.agents.list()).length === 0) await createAgentRecord(storage, seed, { name: 'assistant', behavior: 'assistant' }, defaults, Date.now());
     } finally {
-      storage.close();
+      await storage.close();
     }
     const level = (values['log-level'] ?? home.config.log.level) as 'info';
     const logger = stderrLogger(level, values['log-json'] ?? home.config.log.json);
@@ -101,7 +101,7 @@ export const upCommand: Command = {
       await relay.close();
       throw error;
     }
-    const agents = daemon.storage.agents.list().filter((a) => a.state !== 'terminated');
+    const agents = (await daemon.storage.agents.list()).filter((a) => a.state !== 'terminated');
     const first = agents.find((a) => a.name === 'assistant') ?? agents[0];
     const owner = npubEncode(deriveFromSeed(seed, 0).publicKey);
     ctx.stdout.write(
