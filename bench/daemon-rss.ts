@@ -46,9 +46,9 @@ async function measure(relayUrl: string): Promise<void> {
   try {
     for (const n of STEPS) {
       const t0 = performance.now();
-      const have = storage.agents.list().length;
-      storage.transaction(() => {
-        for (let i = have; i < n; i++) createAgentRecord(storage, seed, { name: `a${i}`, behavior: 'echo' }, [relayUrl], Date.now());
+      const have = (await storage.agents.list()).length;
+      await storage.transaction(async (tx) => {
+        for (let i = have; i < n; i++) await createAgentRecord(tx, seed, { name: `a${i}`, behavior: 'echo' }, [relayUrl], Date.now());
       });
       const createMs = performance.now() - t0;
       if (n > have) {
@@ -83,10 +83,10 @@ async function measure(relayUrl: string): Promise<void> {
     perAgent(memory);
     if (daemon && AGENTS > 0) await wakeLatency(home, dbFile, storage, { wakes: WAKES, goalP50Ms: GOAL_WAKE_P50_MS });
     await daemon?.stop();
-    baseline(storage);
+    await baseline(storage);
   } finally {
     await daemon?.stop();
-    storage.close();
+    await storage.close();
   }
 }
 
@@ -157,18 +157,18 @@ async function sampleMemory(daemon: CliChild): Promise<Memory> {
 }
 
 /** In-process reference: one empty transaction and one inbox insert (in a transaction), same machine and run. */
-function baseline(storage: SqliteAgentStorage): void {
-  const agentIndex = storage.agents.list()[0]?.index;
+async function baseline(storage: SqliteAgentStorage): Promise<void> {
+  const agentIndex = (await storage.agents.list())[0]?.index;
   if (agentIndex === undefined) return;
   const sender = deriveFromSeed(mnemonicToSeed(BENCH_MNEMONIC), 0).publicKey;
   const empty: number[] = [];
   const insert: number[] = [];
   for (let i = 0; i < 2000; i++) {
     let t = performance.now();
-    storage.transaction(() => undefined);
+    await storage.transaction(async () => undefined);
     empty.push(performance.now() - t);
     t = performance.now();
-    storage.transaction(() => storage.inbox.insert({ agentIndex, trigger: 'manual', sender, payload: { text: `baseline ${i}` }, now: Date.now() }));
+    await storage.transaction((tx) => tx.inbox.insert({ agentIndex, trigger: 'manual', sender, payload: { text: `baseline ${i}` }, now: Date.now() }));
     insert.push(performance.now() - t);
   }
   const us = (xs: number[], p: number): number => round(percentile(xs, p) * 1000, 1);

@@ -15,7 +15,7 @@ import { WsRelayPool } from '../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import { InboxSubscriptions } from '../src/relay/subscription-manager.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
-import { openDatabase } from '../src/storage/sqlite/database.js';
+import { openStorage } from '../src/storage/open.js';
 
 const COUNT = Number(process.env.BENCH_DMS ?? 500);
 await loadFastCrypto();
@@ -31,14 +31,14 @@ for (const w of wraps) await sender.publish(w);
 await sender.close();
 
 // Whole path: a fresh receiver catching up on COUNT stored wraps.
-const db = openDatabase(join(dir, 'agents.db'));
+const storage = await openStorage(`sqlite:${join(dir, 'agents.db')}`);
 const pool = new WsRelayPool({ pingIntervalMs: 0 });
 let delivered = 0;
 let resolveDone: () => void = () => {};
 const done = new Promise<void>((r) => (resolveDone = r));
 const inbox = new InboxSubscriptions({
   pool,
-  db,
+  storage,
   relays: [relay.url],
   relayLimits: async () => ({ max_limit: COUNT * 2 }),
   sink: async () => {
@@ -52,7 +52,7 @@ await done;
 const pipelineMs = performance.now() - t0;
 await inbox.stop();
 await pool.close();
-db.close();
+await storage.close();
 
 // Baseline: the same unwraps (two NIP-44 decrypts + one seal verify each), nothing else.
 const t1 = performance.now();

@@ -104,8 +104,8 @@ await runBench('dm-roundtrip', async () => {
     const home = makeHome('bench-dm-roundtrip-', relay.url);
     const seed = mnemonicToSeed(BENCH_MNEMONIC);
     const storage = SqliteAgentStorage.open(join(home, 'agents.db'));
-    const record = createAgentRecord(storage, seed, { name: 'e', behavior: 'echo' }, [relay.url], Date.now());
-    storage.close();
+    const record = await createAgentRecord(storage, seed, { name: 'e', behavior: 'echo' }, [relay.url], Date.now());
+    await storage.close();
     const agent: Peer = { publicKey: record.pubkey, relays: [relay.url], name: record.name };
 
     // Baseline, half before the daemon runs and half after it stopped (the machine's load drifts; both halves see it).

@@ -15,7 +15,7 @@ import { percentile, progress, round, waitFor } from './child-processes.js';
 export async function wakeLatency(home: string, dbFile: string, storage: SqliteAgentStorage, options: { wakes: number; goalP50Ms: number }): Promise<void> {
   const client = await connectControl(home, 5000);
   if (!client) throw new Error('the daemon control API did not answer');
-  const agents = storage.agents.list();
+  const agents = await storage.agents.list();
   const stream = new EventStream(client);
   const db: Db = openDatabase(dbFile, { readonly: true });
   const createdAt = db.prepare<[number], { created_at: number }>('SELECT created_at FROM inbox WHERE id = ?');

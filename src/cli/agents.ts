@@ -47,7 +47,7 @@ export function checkCreateRequest(request: CreateAgentRequest, defaultRelays: s
 }
 
 /** Creates the agent record at the next index, its key derived from the owner seed (account index+1). */
-export async function createAgentRecord(storage: AgentStorage, seed: Uint8Array, request: CreateAgentRequest, defaultRelays: string[], now: number): Promise<AgentRecord> {
+export async function createAgentRecord(storage: Pick<AgentStorage, 'agents'>, seed: Uint8Array, request: CreateAgentRequest, defaultRelays: string[], now: number): Promise<AgentRecord> {
   const checked = checkCreateRequest(request, defaultRelays);
   if (await storage.agents.get(checked.name)) throw new UsageError(`an agent named "${checked.name}" already exists`);
   const config: Record<string, unknown> = { ...checked.config, behavior: checked.behavior, relays: checked.relays };
