@@ -8,10 +8,10 @@ describe('behaviors: the rule-based assistant (real SQLite, FTS5, alarms)', () =
   let runtime: Runtime;
   let agent: AgentRecord;
   const ask = async (text: string): Promise<string> => {
-    const before = fx.dmsTo(owner, agent).length;
+    const before = (await fx.dmsTo(owner, agent)).length;
     await runtime.deliver(inbound(agent, owner, text));
-    await waitFor(`answer to "${text}"`, () => fx.dmsTo(owner, agent).length > before);
-    return fx.dmsTo(owner, agent)[before]!;
+    await waitFor(`answer to "${text}"`, async () => (await fx.dmsTo(owner, agent)).length > before);
+    return (await fx.dmsTo(owner, agent))[before]!;
   };
   beforeEach(async () => {
     fx = new RuntimeFixture();
@@ -33,20 +33,20 @@ describe('behaviors: the rule-based assistant (real SQLite, FTS5, alarms)', () =
     expect(await ask('forget boat blue')).toBe('Forgot 1 fact about "boat blue".');
     expect(await ask('recall boat')).toBe('I don\'t remember anything about "boat".');
     expect(await ask('forget nothing-like-this')).toBe('I had nothing to forget about "nothing-like-this".');
-    expect(fx.storage.facts(agent.index).list().map((f) => f.text).sort()).toEqual(['Alice likes green tea', 'the wifi password is hunter2']);
+    expect((await fx.storage.facts(agent.index).list()).map((f) => f.text).sort()).toEqual(['Alice likes green tea', 'the wifi password is hunter2']);
   });
 
   it('"remind me in <duration> to <text>" sets an alarm and DMs "Reminder: <text>" to whoever asked when it fires', async () => {
     const answer = await ask('remind me in 10 seconds to stretch');
     expect(answer).toBe(`OK, I'll remind you in 10s (at ${new Date(fx.clock.now() + 10_000).toISOString()}) to stretch.`);
-    expect(fx.storage.schedules.list(agent.index)).toHaveLength(1);
+    expect(await fx.storage.schedules.list(agent.index)).toHaveLength(1);
     await fx.clock.advance(9_999);
     await new Promise((r) => setTimeout(r, 50));
-    expect(fx.dmsTo(owner, agent)).toHaveLength(1);
+    expect(await fx.dmsTo(owner, agent)).toHaveLength(1);
     await fx.clock.advance(1);
-    await waitFor('reminder', () => fx.dmsTo(owner, agent).length === 2);
-    expect(fx.dmsTo(owner, agent)[1]).toBe('Reminder: stretch');
-    expect(fx.storage.schedules.list(agent.index)).toHaveLength(0);
+    await waitFor('reminder', async () => (await fx.dmsTo(owner, agent)).length === 2);
+    expect((await fx.dmsTo(owner, agent))[1]).toBe('Reminder: stretch');
+    expect(await fx.storage.schedules.list(agent.index)).toHaveLength(0);
 
     for (const [text, ms] of [['remind me in 5m to call mom', 300_000], ['remind me in 2 hours to eat', 7_200_000], ['remind me in 1d to water plants', 86_400_000], ['remind me in 3s to blink', 3000]] as const) {
       expect(await ask(text)).toContain(`(at ${new Date(fx.clock.now() + ms).toISOString()})`);
@@ -59,11 +59,11 @@ describe('behaviors: the rule-based assistant (real SQLite, FTS5, alarms)', () =
     const friend = stranger(0xf1);
     const shared = await fx.agent(runtime, 'shared', 'assistant', { dmPolicy: 'allowlist', allowlist: [friend.getPublicKey()] });
     await runtime.deliver(inbound(shared, friend, 'remind me in 1 minute to leave'));
-    await waitFor('ack', () => fx.dmsTo(friend).length === 1);
+    await waitFor('ack', async () => (await fx.dmsTo(friend)).length === 1);
     await fx.clock.advance(60_000);
-    await waitFor('reminder', () => fx.dmsTo(friend).length === 2);
-    expect(fx.dmsTo(friend)[1]).toBe('Reminder: leave');
-    expect(fx.dmsTo(owner, shared)).toEqual([]);
+    await waitFor('reminder', async () => (await fx.dmsTo(friend)).length === 2);
+    expect((await fx.dmsTo(friend))[1]).toBe('Reminder: leave');
+    expect(await fx.dmsTo(owner, shared)).toEqual([]);
   });
 
   it('status reports state, ticks, budget use and that no LLM is configured; help and unknown input list the commands', async () => {
@@ -81,8 +81,8 @@ describe('behaviors: the rule-based assistant (real SQLite, FTS5, alarms)', () =
   it('handles a mention by replying in public with the same rules', async () => {
     const mention = inbound(agent, owner, 'nostr:npub1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqsx2rzh remember mentions work', { kind: 'mention', protocol: 'note' });
     await runtime.deliver(mention);
-    await waitFor('note reply', () => fx.plainEvents(agent).length === 1);
-    expect(fx.plainEvents(agent)[0]).toMatchObject({ kind: 1, content: 'Remembered: mentions work' });
+    await waitFor('note reply', async () => (await fx.plainEvents(agent)).length === 1);
+    expect((await fx.plainEvents(agent))[0]).toMatchObject({ kind: 1, content: 'Remembered: mentions work' });
   });
 });
 
@@ -101,8 +101,8 @@ describe('behaviors: echo', () => {
     const carol = stranger(0xc3);
     await runtime.deliver(inbound(agent, carol, 'ping'));
     await runtime.deliver(inbound(agent, carol, 'hi @echo', { kind: 'mention', protocol: 'note' }));
-    await waitFor('both', () => fx.dmsTo(carol).length === 1 && fx.plainEvents(agent).length === 1);
-    expect(fx.dmsTo(carol)).toEqual(['echo: ping']);
-    expect(fx.plainEvents(agent)[0]!.content).toBe('echo: hi @echo');
+    await waitFor('both', async () => (await fx.dmsTo(carol)).length === 1 && (await fx.plainEvents(agent)).length === 1);
+    expect(await fx.dmsTo(carol)).toEqual(['echo: ping']);
+    expect((await fx.plainEvents(agent))[0]!.content).toBe('echo: hi @echo');
   });
 });

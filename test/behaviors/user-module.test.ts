@@ -33,8 +33,8 @@ describe('behaviors: a user module written with the public API', () => {
     const granted = await fx.agent(runtime, 'weather', MODULE, { tools: ['forecast', 'recall'] });
     server.enqueue({ kind: 'reply', toolCalls: [{ name: 'forecast', arguments: { city: 'Lisbon' } }] }, { kind: 'reply', text: 'Sunny tomorrow in Lisbon.' });
     await runtime.deliver(inbound(granted, alice, 'weather in Lisbon tomorrow?'));
-    await waitFor('answer', () => fx.dmsTo(alice, granted).length === 1);
-    expect(fx.dmsTo(alice, granted)).toEqual(['Sunny tomorrow in Lisbon.']);
+    await waitFor('answer', async () => (await fx.dmsTo(alice, granted)).length === 1);
+    expect(await fx.dmsTo(alice, granted)).toEqual(['Sunny tomorrow in Lisbon.']);
     const offered = (server.requests[0]!.body!.tools as Array<{ function: { name: string } }>).map((t) => t.function.name);
     expect(offered).toEqual(['recall', 'forecast']);
     const result = (server.requests[1]!.body!.messages as Array<{ role: string; content: string }>).at(-1)!;
@@ -43,9 +43,9 @@ describe('behaviors: a user module written with the public API', () => {
     const denied = await fx.agent(runtime, 'weather2', MODULE, { tools: ['recall'] });
     server.enqueue({ kind: 'reply', toolCalls: [{ name: 'forecast', arguments: { city: 'Oslo' } }] }, { kind: 'reply', text: 'I cannot check the forecast.' });
     await runtime.deliver(inbound(denied, alice, 'weather in Oslo?'));
-    await waitFor('answer', () => fx.dmsTo(alice, denied).length === 1);
+    await waitFor('answer', async () => (await fx.dmsTo(alice, denied)).length === 1);
     const refusal = JSON.parse((server.requests[3]!.body!.messages as Array<{ role: string; content: string }>).at(-1)!.content);
     expect(refusal).toMatchObject({ refused: true, error: expect.stringMatching(/"forecast" is not available: it is not granted/) });
-    expect(fx.storage.ticks.last(denied.index)!.steps.some((s) => s.name === 'forecast' && s.detail?.refused === true)).toBe(true);
+    expect((await fx.storage.ticks.last(denied.index))!.steps.some((s) => s.name === 'forecast' && s.detail?.refused === true)).toBe(true);
   });
 });

@@ -30,9 +30,9 @@ describe('daemon health, readiness and metrics', () => {
     const homeDir = tempHome({ relays: [relay.url] });
     const home = openHome(homeDir, {});
     const seed = mnemonicToSeed(TEST_MNEMONIC);
-    const storage = openStorage(home);
-    const record = createAgentRecord(storage, seed, { name: 'echo', behavior: 'echo' }, [relay.url], Date.now());
-    storage.close();
+    const storage = await openStorage(home);
+    const record = await createAgentRecord(storage, seed, { name: 'echo', behavior: 'echo' }, [relay.url], Date.now());
+    await storage.close();
     const logger = new ArrayLogger();
     daemon = await startDaemon({ home, seed, logger, metrics: { port: 0 } });
     const ops = daemon.metricsServer!.url;

@@ -18,10 +18,10 @@ describe('trajectory sink', () => {
     const signer = new SecretKeySigner(deriveFromSeed(seed, 1).secretKey);
     const storage = SqliteAgentStorage.open(':memory:');
     try {
-      const agent = storage.agents.create({ name: 'a', behavior: 'llm', pubkey: signer.getPublicKey(), now: 1 });
+      const agent = await storage.agents.create({ name: 'a', behavior: 'llm', pubkey: signer.getPublicKey(), now: 1 });
       const apiKey = 'agent-own-key-0123456789abcdef';
       const config = parseAgentConfig({ behavior: 'llm', llm: { model: 'm', apiKey } });
-      const sink = createTrajectorySink({ db: storage.db, storage, ownerPubkey: owner.getPublicKey(), knownSecrets: ['daemon-wide-key-0123456789'] });
+      const sink = createTrajectorySink({ ownerPubkey: owner.getPublicKey(), knownSecrets: ['daemon-wide-key-0123456789'] });
       const tick = (seq: number): TickRecord => ({
         agentPubkey: signer.getPublicKey(), seq, startedAt: 1_700_000_000_000 + seq, endedAt: 1_700_000_000_010 + seq,
         trigger: { type: 'manual', at: 1_700_000_000_000 + seq, text: `use ${apiKey} and daemon-wide-key-0123456789` },
@@ -29,17 +29,17 @@ describe('trajectory sink', () => {
         tokens: { input: 1, output: 2 }, budget: { computeMs: 10, llmCalls: 1, tokens: 3 }, outcome: 'ok', sentEventIds: [],
       });
       for (const seq of [1, 2]) {
-        storage.transaction(() => {
-          storage.commitTick({ agentIndex: agent.index, now: 1_700_000_000_100 + seq, tick: tick(seq) });
-          sink.record({ tick: tick(seq), agent, signer, config, now: 1_700_000_000_100 + seq });
+        await storage.transaction(async (tx) => {
+          await tx.commitTick({ agentIndex: agent.index, now: 1_700_000_000_100 + seq, tick: tick(seq) });
+          await sink.record({ tx, tick: tick(seq), agent, signer, config, now: 1_700_000_000_100 + seq });
         });
       }
-      const events = storage.outbox.list({ agentPubkey: agent.pubkey }).map((row) => row.event);
+      const events = (await storage.outbox.list({ agentPubkey: agent.pubkey })).map((row) => row.event);
       const ticks = events.filter((e) => e.kind === Kind.TrajectoryTick);
       expect(ticks).toHaveLength(2);
       expect(events.filter((e) => e.kind === Kind.TrajectorySession)).toHaveLength(2);
       expect(ticks[1]!.tags).toContainEqual(['prev', ticks[0]!.id]);
-      expect(storage.ticks.get(agent.index, 2)).toBeDefined();
+      expect(await storage.ticks.get(agent.index, 2)).toBeDefined();
       for (const t of ticks) {
         const plain = owner.nip44.decrypt(signer.getPublicKey(), t.content);
         expect(plain).toContain('redacted');
@@ -47,7 +47,7 @@ describe('trajectory sink', () => {
         expect(plain).not.toContain('daemon-wide-key-0123456789');
       }
     } finally {
-      storage.close();
+      await storage.close();
     }
   });
 });

@@ -10,13 +10,13 @@ import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storag
 
 let dir: string;
 let storage: SqliteAgentStorage;
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trigger-admin-'));
   storage = SqliteAgentStorage.open(join(dir, 'agents.db'));
-  storage.agents.create({ name: 'bot', behavior: 'echo', pubkey: () => 'a'.repeat(64), config: { relays: ['ws://127.0.0.1:7777'] }, state: 'dormant', now: 1 });
+  await storage.agents.create({ name: 'bot', behavior: 'echo', pubkey: () => 'a'.repeat(64), config: { relays: ['ws://127.0.0.1:7777'] }, state: 'dormant', now: 1 });
 });
-afterEach(() => {
-  storage.close();
+afterEach(async () => {
+  await storage.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,14 +35,14 @@ describe('watch filters', () => {
 });
 
 describe('trigger admin', () => {
-  it('adds watches with ids w1, w2…, refuses bad ones with a code, and removes them', () => {
-    const w1 = addWatch(storage, 'bot', { filter: { kinds: [1], '#t': ['deploy'] }, prompt: 'report it' }, 100);
+  it('adds watches with ids w1, w2…, refuses bad ones with a code, and removes them', async () => {
+    const w1 = await addWatch(storage, 'bot', { filter: { kinds: [1], '#t': ['deploy'] }, prompt: 'report it' }, 100);
     expect(w1).toEqual({ id: 'w1', filter: { kinds: [1], '#t': ['deploy'] }, prompt: 'report it', createdAt: 100 });
-    const w2 = addWatch(storage, 'bot', { filter: { authors: ['cd'.repeat(32)] }, relays: ['wss://relay.example.com'], perMinute: 5 }, 200);
+    const w2 = await addWatch(storage, 'bot', { filter: { authors: ['cd'.repeat(32)] }, relays: ['wss://relay.example.com'], perMinute: 5 }, 200);
     expect(w2).toMatchObject({ id: 'w2', relays: ['wss://relay.example.com'], rate: { capacity: 5, windowMs: 60_000 } });
-    expect(listWatches(storage, 'bot').map((w) => w.id)).toEqual(['w1', 'w2']);
+    expect((await listWatches(storage, 'bot')).map((w) => w.id)).toEqual(['w1', 'w2']);
     // The runtime reads them back from the config.
-    expect(parseAgentConfig({ ...storage.agents.get('bot')!.config, behavior: 'echo' }).watch.map((w) => w.id)).toEqual(['w1', 'w2']);
+    expect(parseAgentConfig({ ...(await storage.agents.get('bot'))!.config, behavior: 'echo' }).watch.map((w) => w.id)).toEqual(['w1', 'w2']);
 
     const refused = (fn: () => unknown) => {
       try {
@@ -58,20 +58,20 @@ describe('trigger admin', () => {
     expect(refused(() => addWatch(storage, 'bot', { id: 'w1', filter: { '#t': ['x'] } }, 1))).toEqual(['WATCH_INVALID', 409, expect.stringMatching(/already has a watch "w1"/)]);
     expect(refused(() => addWatch(storage, 'ghost', { filter: { '#t': ['x'] } }, 1))).toEqual(['AGENT_NOT_FOUND', 404, 'no agent named "ghost"']);
     expect(refused(() => removeWatch(storage, 'bot', 'w9', 1))).toEqual(['WATCH_NOT_FOUND', 404, 'agent "bot" has no watch "w9"']);
-    expect(removeWatch(storage, 'bot', 'w1', 300).id).toBe('w1');
-    expect(listWatches(storage, 'bot').map((w) => w.id)).toEqual(['w2']);
-    expect(addWatch(storage, 'bot', { filter: { '#t': ['y'] } }, 400).id).toBe('w3');
+    expect((await removeWatch(storage, 'bot', 'w1', 300)).id).toBe('w1');
+    expect((await listWatches(storage, 'bot')).map((w) => w.id)).toEqual(['w2']);
+    expect((await addWatch(storage, 'bot', { filter: { '#t': ['y'] } }, 400)).id).toBe('w3');
   });
 
-  it('adds webhooks with a fresh 64-hex secret shown once, never listed, unique per name', () => {
-    const hook = addHook(storage, 'bot', { name: 'ci', prompt: 'tell me when red' }, 10);
+  it('adds webhooks with a fresh 64-hex secret shown once, never listed, unique per name', async () => {
+    const hook = await addHook(storage, 'bot', { name: 'ci', prompt: 'tell me when red' }, 10);
     expect(hook.secret).toMatch(/^[0-9a-f]{64}$/);
-    expect(addHook(storage, 'bot', { name: 'pay' }, 11).secret).not.toBe(hook.secret);
-    expect(listHooks(storage, 'bot')).toEqual([{ name: 'ci', prompt: 'tell me when red', createdAt: 10 }, { name: 'pay', createdAt: 11 }]);
-    expect(JSON.stringify(listHooks(storage, 'bot'))).not.toContain(hook.secret);
-    expect(() => addHook(storage, 'bot', { name: 'ci' }, 12)).toThrow(expect.objectContaining({ code: 'WEBHOOK_EXISTS', status: 409 }));
-    expect(() => addHook(storage, 'bot', { name: 'bad name!' }, 12)).toThrow(/invalid webhook/);
-    expect(removeHook(storage, 'bot', 'ci', 13)).toEqual({ name: 'ci', prompt: 'tell me when red', createdAt: 10 });
-    expect(() => removeHook(storage, 'bot', 'ci', 14)).toThrow(expect.objectContaining({ code: 'WEBHOOK_NOT_FOUND', status: 404 }));
+    expect((await addHook(storage, 'bot', { name: 'pay' }, 11)).secret).not.toBe(hook.secret);
+    expect(await listHooks(storage, 'bot')).toEqual([{ name: 'ci', prompt: 'tell me when red', createdAt: 10 }, { name: 'pay', createdAt: 11 }]);
+    expect(JSON.stringify((await listHooks(storage, 'bot')))).not.toContain(hook.secret);
+    await expect(addHook(storage, 'bot', { name: 'ci' }, 12)).rejects.toThrow(expect.objectContaining({ code: 'WEBHOOK_EXISTS', status: 409 }));
+    await expect(addHook(storage, 'bot', { name: 'bad name!' }, 12)).rejects.toThrow(/invalid webhook/);
+    expect(await removeHook(storage, 'bot', 'ci', 13)).toEqual({ name: 'ci', prompt: 'tell me when red', createdAt: 10 });
+    await expect(removeHook(storage, 'bot', 'ci', 14)).rejects.toThrow(expect.objectContaining({ code: 'WEBHOOK_NOT_FOUND', status: 404 }));
   });
 });

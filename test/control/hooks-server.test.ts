@@ -37,8 +37,8 @@ async function start(runtime: Runtime, options: { maxBodyBytes?: number; perMinu
     rate: { capacity: options.perMinute ?? 60, windowMs: 60_000 },
     now: () => fx.clock.now(),
     handler: {
-      secretOf: (agent, hook) => {
-        const record = fx.storage.agents.get(agent);
+      secretOf: async (agent, hook) => {
+        const record = await fx.storage.agents.get(agent);
         return record ? parseAgentConfig({ ...record.config, behavior: record.behavior }).hooks.find((h) => h.name === hook)?.secret : undefined;
       },
       deliver: (agent, input) => runtime.deliverWebhook(agent, input),
@@ -67,7 +67,7 @@ describe('webhook listener', () => {
     const accepted = (await ok.json()) as { accepted: boolean; inboxId: number };
     expect(accepted.accepted).toBe(true);
     // Committed before the answer: the row is there as soon as the 202 is.
-    expect(fx.storage.inbox.get(accepted.inboxId)).toMatchObject({ agentIndex: agent.index, trigger: 'event' });
+    expect(await fx.storage.inbox.get(accepted.inboxId)).toMatchObject({ agentIndex: agent.index, trigger: 'event' });
     await waitFor('the webhook tick', () => seen.length === 1);
     expect(seen[0]).toMatchObject({ hook: 'deploy', deliveryId: 'run-41', body: { status: 'failed', run: 41 }, prompt: 'tell me if it failed' });
 
@@ -95,7 +95,7 @@ describe('webhook listener', () => {
     }
     await runtime.idle();
     expect(seen).toHaveLength(1);
-    expect(fx.storage.ticks.list(agent.index).filter((t) => t.trigger.type === 'event')).toHaveLength(1);
+    expect((await fx.storage.ticks.list(agent.index)).filter((t) => t.trigger.type === 'event')).toHaveLength(1);
     expect(outcomes).toContainEqual(['ci', 'accepted']);
     expect(outcomes).toContainEqual(['ci', 'replay']);
     expect(outcomes).toContainEqual([undefined, 'unknown-hook']);

@@ -24,8 +24,8 @@ function handler(events: RuntimeEvents): ControlHandler & { actions: string[] } 
   const actions: string[] = [];
   return {
     actions,
-    overview: () => ({ pid: process.pid, startedAt: 1, owner: { publicKey: 'b'.repeat(64), npub: 'npub1o' }, relays: [], agents: [agent], awake: 0 }),
-    agent: (ref) => (ref === 'echo' ? agent : undefined),
+    overview: async () => ({ pid: process.pid, startedAt: 1, owner: { publicKey: 'b'.repeat(64), npub: 'npub1o' }, relays: [], agents: [agent], awake: 0 }),
+    agent: async (ref) => (ref === 'echo' ? agent : undefined),
     create: async (req) => ({ ...agent, name: req.name, behavior: req.behavior }),
     act: async (ref, action) => {
       if (ref !== 'echo') throw new ControlError(`no agent named "${ref}"`, 404);
@@ -33,7 +33,7 @@ function handler(events: RuntimeEvents): ControlHandler & { actions: string[] } 
       return { ...agent, state: action === 'pause' ? 'paused' : 'active' };
     },
     poke: async () => ({ inboxId: 7 }),
-    ticks: (ref, limit) => (ref === 'echo' ? Array.from({ length: Math.min(limit, 2) }, (_, i) => tick(i + 1)) : []),
+    ticks: async (ref, limit) => (ref === 'echo' ? Array.from({ length: Math.min(limit, 2) }, (_, i) => tick(i + 1)) : []),
     subscribe: (listener) => events.subscribe(listener),
   };
 }

@@ -66,11 +66,11 @@ describe('budgets', () => {
     await eventually(() => /slow #\d+ dm → (error|aborted)/.test(daemon.stderr()), 30_000, 'the aborted tick');
     const storage = SqliteAgentStorage.open(join(home, 'agents.db'));
     try {
-      const slowIndex = storage.agents.get('slow')!.index;
-      expect(storage.kv(slowIndex).list('seen:')).toEqual([]);
-      expect(storage.ticks.last(slowIndex)?.outcome).toMatch(/error|aborted/);
+      const slowIndex = (await storage.agents.get('slow'))!.index;
+      expect(await storage.kv(slowIndex).list('seen:')).toEqual([]);
+      expect((await storage.ticks.last(slowIndex))?.outcome).toMatch(/error|aborted/);
     } finally {
-      storage.close();
+      await storage.close();
     }
     expect(await dmsTo(pool, user, slow)).toEqual([]);
     // …and it keeps serving: with a longer budget the next DM is answered.

@@ -15,6 +15,7 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import { InboxSubscriptions, type InboxOptions } from '../../src/relay/subscription-manager.js';
 import type { InboundMessage } from '../../src/relay/types.js';
 import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ArrayLogger } from '../../src/util/logger.js';
@@ -76,7 +77,7 @@ async function run(file: string, relay: RunningRelay, clock: ManualClock, option
     got.push(m);
   };
   const logger = new ArrayLogger();
-  const inbox = new InboxSubscriptions({ pool, db, relays: [relay.url], sink, clock, logger, checkpointIntervalMs: 100, ...options.extra });
+  const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays: [relay.url], sink, clock, logger, checkpointIntervalMs: 100, ...options.extra });
   inbox.addAgent(agent);
   await inbox.start();
   let stopped = false;

@@ -9,6 +9,7 @@ import type { InboundMessage } from '../../src/relay/types.js';
 import { createWrap, createSeal } from '../../src/protocol/nip59.js';
 import { createChatRumor } from '../../src/protocol/nip17.js';
 import { getCursor } from '../../src/storage/sqlite/cursor-store.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import type { Signer } from '../../src/signer/types.js';
 import { ArrayLogger } from '../../src/util/logger.js';
@@ -42,7 +43,7 @@ function openDb(file: string): Db {
 async function startInbox(db: Db, relays: string[], agents = [agent], initialMs = 100) {
   const got: InboundMessage[] = [];
   const pool = newPool([], initialMs);
-  const inbox = new InboxSubscriptions({ pool, db, relays, sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined });
+  const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays, sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined });
   for (const a of agents) inbox.addAgent(a);
   await inbox.start();
   fx.onClose(() => inbox.stop());
@@ -173,7 +174,7 @@ describe('inbox subscriptions refused by the relay', () => {
     const got: InboundMessage[] = [];
     const logger = new ArrayLogger();
     const pool = newPool();
-    const inbox = new InboxSubscriptions({ pool, db, relays: [flaky.url, closed.url], sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined, logger });
+    const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays: [flaky.url, closed.url], sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined, logger });
     inbox.addAgent(agent);
     await inbox.start();
     fx.onClose(() => inbox.stop());

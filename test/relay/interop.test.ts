@@ -8,6 +8,7 @@ import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildReply } from '../../src/relay/reply.js';
 import { InboxSubscriptions } from '../../src/relay/subscription-manager.js';
 import type { InboundMessage } from '../../src/relay/types.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
@@ -26,7 +27,7 @@ describe('interop with nostr-tools and NDK', () => {
     const got: InboundMessage[] = [];
     const pool = new WsRelayPool({ backoff: { initialMs: 100, jitter: 0 }, pingIntervalMs: 0 });
     fx.onClose(() => pool.close());
-    const inbox = new InboxSubscriptions({ pool, db, relays: [relay.url], sink: async (m) => void got.push(m), relayLimits: async () => undefined });
+    const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays: [relay.url], sink: async (m) => void got.push(m), relayLimits: async () => undefined });
     inbox.addAgent(agent);
     await inbox.start();
     fx.onClose(() => inbox.stop());

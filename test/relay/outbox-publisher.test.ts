@@ -9,6 +9,7 @@ import { CachedRelayLists } from '../../src/relay/relay-lists.js';
 import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import type { OutboxReport } from '../../src/relay/types.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import { enqueueOutbox, getOutboxByEventId } from '../../src/storage/sqlite/outbox-store.js';
 import { RELAY_MODES } from '../helpers/relay-modes.js';
@@ -25,7 +26,7 @@ function setup(db: Db, own: string[], discovery: string[] = own) {
   pool.addAuthSigner(agent);
   const reports: OutboxReport[] = [];
   const lists = new CachedRelayLists({ pool, discoveryRelays: () => discovery, timeoutMs: 3000 });
-  const publisher = new OutboxPublisher({ db, pool, lists, ownRelays: () => own, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, onReport: (r) => reports.push(r) });
+  const publisher = new OutboxPublisher({ storage: new SqliteAgentStorage(db), pool, lists, ownRelays: () => own, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, onReport: (r) => reports.push(r) });
   fx.onClose(async () => {
     await publisher.stop();
     await pool.close();

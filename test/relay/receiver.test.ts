@@ -9,6 +9,7 @@ import { Receiver } from '../../src/relay/receiver.js';
 import { buildDirectMessage, buildReply } from '../../src/relay/reply.js';
 import type { InboundMessage } from '../../src/relay/types.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import { getProcessed } from '../../src/storage/sqlite/processed-store.js';
 import { unwrapGift } from '../../src/protocol/nip59.js';
@@ -30,7 +31,7 @@ function setup(sink?: (m: InboundMessage) => Promise<void>): { receiver: Receive
   db = openDatabase(':memory:');
   const got: InboundMessage[] = [];
   const receiver = new Receiver({
-    db,
+    storage: new SqliteAgentStorage(db),
     keys: (p) => (p === agent.getPublicKey() ? agent : p === other.getPublicKey() ? other : undefined),
     hosted: () => [agent.getPublicKey(), other.getPublicKey()],
     sink: sink ?? (async (m) => void got.push(m)),

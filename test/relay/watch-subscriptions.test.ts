@@ -19,7 +19,7 @@ const storage = SqliteAgentStorage.open(join(dir, 'agents.db'));
 beforeAll(loadFastCrypto);
 afterAll(async () => {
   await stopAll();
-  storage.close();
+  await storage.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -59,7 +59,7 @@ describe('watch subscriptions', () => {
     expect(got.sort()).toEqual([['alice', 'alice deploys'], ['bob', 'bob says hi'], ['deploys', 'alice deploys'], ['side', 'on the side']]);
 
     // Caught up: each watch's cursor on its relay is saved; events published while stopped come back.
-    await eventually(() => storage.cursors.get(watchCursorKey(watches[0]!, main.url)) !== undefined, 10_000, 'the cursor');
+    await eventually(async () => (await storage.cursors.get(watchCursorKey(watches[0]!, main.url))) !== undefined, 10_000, 'the cursor');
     await subs.stop();
     got.length = 0;
     expect((await publisher.publish(note(alice, 'while away')))[0]).toMatchObject({ ok: true });

@@ -59,8 +59,8 @@ describe('runtime: owner approvals across ticks', () => {
   let server: FakeLlmServer;
   let runtime: Runtime;
   let a: AgentRecord;
-  const notes = (): string[] => fx.plainEvents(a).filter((e) => e.kind === 1).map((e) => e.content);
-  const toOwner = (): string[] => fx.dmsTo(owner, a);
+  const notes = async (): Promise<string[]> => (await fx.plainEvents(a)).filter((e) => e.kind === 1).map((e) => e.content);
+  const toOwner = async (): Promise<string[]> => await fx.dmsTo(owner, a);
   const codeIn = (text: string): string => /\/approve ([0-9A-Z]{6})/.exec(text)![1]!;
   const say = async (text: string, from = owner): Promise<void> => {
     await runtime.deliver(inbound(a, from, text));
@@ -81,62 +81,62 @@ describe('runtime: owner approvals across ticks', () => {
   it('supervised: approve runs the call once; a second approve, an unknown code and a stranger change nothing', async () => {
     a = await fx.agent(runtime, 'a', 'llm', { tools: ['publish_note', 'recall'], autonomy: 'supervised', dmPolicy: 'open' });
     await say('post hello world');
-    expect(notes()).toEqual([]);
-    const [request] = toOwner();
+    expect(await notes()).toEqual([]);
+    const [request] = await toOwner();
     expect(request).toMatch(/^a wants to call publish_note with \{"text":"hello world"\}\nWhy: I will post it\.\nAsking because supervised: every external action needs your approval\.\nReply \/approve [0-9A-Z]{6} or \/deny [0-9A-Z]{6} \(denied automatically at /);
     const code = codeIn(request!);
-    const first = fx.storage.ticks.last(a.index)!;
+    const first = (await fx.storage.ticks.last(a.index))!;
     expect(first.steps.some((s) => s.type === 'tool' && s.name === 'publish_note' && s.detail?.suspended === true && s.detail?.approval === true)).toBe(true);
 
     // A stranger's /approve is refused as a recorded tick; nothing runs.
     await say(`/approve ${code}`, stranger(0x42));
-    expect(fx.storage.ticks.last(a.index)).toMatchObject({ outcome: 'refused', error: 'approval commands are accepted only from the owner' });
-    expect(notes()).toEqual([]);
+    expect(await fx.storage.ticks.last(a.index)).toMatchObject({ outcome: 'refused', error: 'approval commands are accepted only from the owner' });
+    expect(await notes()).toEqual([]);
     expect(server.requests).toHaveLength(1);
 
     await say(`/approve ${code.toLowerCase()}`);
-    expect(notes()).toEqual(['hello world']);
-    expect(toOwner().slice(1)).toEqual([`Approved ${code}: publish_note runs now.`, 'result: {"ok":true}']);
-    const resumed = fx.storage.ticks.last(a.index)!;
+    expect(await notes()).toEqual(['hello world']);
+    expect((await toOwner()).slice(1)).toEqual([`Approved ${code}: publish_note runs now.`, 'result: {"ok":true}']);
+    const resumed = (await fx.storage.ticks.last(a.index))!;
     expect(resumed.steps.find((s) => s.name === 'approval')?.detail).toMatchObject({ code, tool: 'publish_note', decision: 'approved' });
     expect(resumed.steps.find((s) => s.type === 'tool' && s.name === 'publish_note')?.detail).toMatchObject({ ok: true, approved: true });
 
     await say(`/approve ${code}`);
     await say('/deny ZZZZZZ');
-    expect(notes()).toEqual(['hello world']);
-    expect(toOwner().slice(3)).toEqual([expect.stringMatching(new RegExp(`^Approval ${code} \\(publish_note\\) was already decided: approved at `)), 'There is no approval ZZZZZZ waiting.']);
+    expect(await notes()).toEqual(['hello world']);
+    expect((await toOwner()).slice(3)).toEqual([expect.stringMatching(new RegExp(`^Approval ${code} \\(publish_note\\) was already decided: approved at `)), 'There is no approval ZZZZZZ waiting.']);
     expect(server.requests).toHaveLength(2);
   });
 
   it('deny and the timeout tell the model the call was not run; a late approve finds it closed', async () => {
     a = await fx.agent(runtime, 'a', 'llm', { tools: ['publish_note'], autonomy: { level: 'supervised', timeoutSeconds: 60 } });
     await say('post one');
-    await say(`/deny ${codeIn(toOwner()[0]!)}`);
-    expect(toOwner().slice(1)).toEqual([expect.stringMatching(/^Denied [0-9A-Z]{6}: publish_note will not run\.$/), 'result: {"error":"my owner denied this call","denied":true}']);
+    await say(`/deny ${codeIn((await toOwner())[0]!)}`);
+    expect((await toOwner()).slice(1)).toEqual([expect.stringMatching(/^Denied [0-9A-Z]{6}: publish_note will not run\.$/), 'result: {"error":"my owner denied this call","denied":true}']);
 
     await say('post two');
-    const code = codeIn(toOwner()[3]!);
+    const code = codeIn((await toOwner())[3]!);
     await fx.clock.advance(60_000);
-    await waitFor('the timeout answer', () => toOwner().length === 5);
+    await waitFor('the timeout answer', async () => (await toOwner()).length === 5);
     await runtime.idle();
-    expect(toOwner()[4]).toBe('result: {"error":"my owner did not answer the approval request in time, so this call was not run","denied":true}');
-    expect(fx.storage.ticks.last(a.index)!.steps.find((s) => s.name === 'approval')?.detail).toMatchObject({ code, decision: 'timeout' });
+    expect((await toOwner())[4]).toBe('result: {"error":"my owner did not answer the approval request in time, so this call was not run","denied":true}');
+    expect((await fx.storage.ticks.last(a.index))!.steps.find((s) => s.name === 'approval')?.detail).toMatchObject({ code, decision: 'timeout' });
     await say(`/approve ${code}`);
-    expect(toOwner()[5]).toMatch(new RegExp(`^Approval ${code} \\(publish_note\\) was already decided: denied: no answer came in time`));
-    expect(notes()).toEqual([]);
-    expect(fx.storage.kv(a.index).list(APPROVAL_PREFIX).map((e) => (e.value as { status: string }).status)).toEqual(['closed', 'closed']);
+    expect((await toOwner())[5]).toMatch(new RegExp(`^Approval ${code} \\(publish_note\\) was already decided: denied: no answer came in time`));
+    expect(await notes()).toEqual([]);
+    expect((await fx.storage.kv(a.index).list(APPROVAL_PREFIX)).map((e) => (e.value as { status: string }).status)).toEqual(['closed', 'closed']);
   });
 
   it('bounded: external calls run unattended within the daily allowance, then ask', async () => {
     a = await fx.agent(runtime, 'a', 'llm', { tools: ['publish_note'], autonomy: { level: 'bounded', dailyActions: 1 } });
     await say('post first');
-    expect(notes()).toEqual(['first']);
-    expect(toOwner()).toEqual(['result: {"ok":true}']);
+    expect(await notes()).toEqual(['first']);
+    expect(await toOwner()).toEqual(['result: {"ok":true}']);
     await say('post second');
-    expect(notes()).toEqual(['first']);
-    expect(toOwner()[1]).toMatch(/Asking because over today's allowance of 1 unattended actions\./);
-    await say(`/approve ${codeIn(toOwner()[1]!)}`);
-    expect(notes()).toEqual(['first', 'second']);
+    expect(await notes()).toEqual(['first']);
+    expect((await toOwner())[1]).toMatch(/Asking because over today's allowance of 1 unattended actions\./);
+    await say(`/approve ${codeIn((await toOwner())[1]!)}`);
+    expect(await notes()).toEqual(['first', 'second']);
   });
 
   it('a tool that spends sats asks (bounded, no sats allowance), and spends them once when approved', async () => {
@@ -154,11 +154,11 @@ describe('runtime: owner approvals across ticks', () => {
     a = await fx.agent(runtime, 'a', 'payer', { tools: ['pay'], budget: { dailySats: 100 } });
     await say('pay the invoice');
     expect(paid).toEqual([]);
-    expect(toOwner()[0]).toMatch(/^a wants to call pay with \{"sats":21\}\n.*Asking because it would spend 21 sats, over today's unattended allowance \(0 of 0 used\)\./s);
+    expect((await toOwner())[0]).toMatch(/^a wants to call pay with \{"sats":21\}\n.*Asking because it would spend 21 sats, over today's unattended allowance \(0 of 0 used\)\./s);
     // The module's default onApproval resumes the loop with its own tools.
-    await say(`/approve ${codeIn(toOwner()[0]!)}`);
+    await say(`/approve ${codeIn((await toOwner())[0]!)}`);
     expect(paid).toEqual([21]);
-    expect(toOwner().at(-1)).toBe('result: {"paid":21}');
-    expect(fx.storage.budget.get(a.index, '2023-11-14').sats).toBe(21);
+    expect((await toOwner()).at(-1)).toBe('result: {"paid":21}');
+    expect((await fx.storage.budget.get(a.index, '2023-11-14')).sats).toBe(21);
   });
 });

@@ -38,7 +38,7 @@ describe('runtime: delegation across ticks', () => {
   /** Delivers every not-yet-carried DM queued for `to` (what relays would do). */
   const carry = async (to: AgentRecord): Promise<number> => {
     let n = 0;
-    for (const e of fx.storage.outbox.list()) {
+    for (const e of (await fx.storage.outbox.list())) {
       if (carried.has(e.id) || e.event.kind !== 1059 || e.target.type !== 'dm' || e.target.recipient !== to.pubkey) continue;
       carried.add(e.id);
       const classified = classifyGiftWrap(e.event, accountSigner(to.index + 1), 'ws://127.0.0.1:1');
@@ -48,8 +48,8 @@ describe('runtime: delegation across ticks', () => {
     }
     return n;
   };
-  const delegations = (agent: AgentRecord): Array<{ status: string; subject: string; target: string }> =>
-    fx.storage.kv(agent.index).list(DELEGATION_PREFIX).map((e) => e.value as { status: string; subject: string; target: string });
+  const delegations = async (agent: AgentRecord): Promise<Array<{ status: string; subject: string; target: string }>> =>
+    (await fx.storage.kv(agent.index).list(DELEGATION_PREFIX)).map((e) => e.value as { status: string; subject: string; target: string });
 
   beforeEach(() => {
     fx = new RuntimeFixture();
@@ -72,28 +72,28 @@ describe('runtime: delegation across ticks', () => {
   it('the reply resumes the loop in a later tick; the requester gets exactly one answer', async () => {
     const { a, b } = await start(60);
     await runtime.deliver(inbound(a, owner, 'what is the word?'));
-    await waitFor('the delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await waitFor('the delegation DM', async () => (await fx.dmsTo(accountSigner(b.index + 1), a)).length === 1);
     await runtime.idle();
-    expect(fx.dmsTo(accountSigner(b.index + 1), a)).toEqual(['please: what is the word?']);
-    expect(fx.dmsTo(owner, a)).toEqual([]);
-    const [pending] = delegations(a);
+    expect(await fx.dmsTo(accountSigner(b.index + 1), a)).toEqual(['please: what is the word?']);
+    expect(await fx.dmsTo(owner, a)).toEqual([]);
+    const [pending] = await delegations(a);
     expect(pending).toMatchObject({ status: 'open', target: b.pubkey });
-    expect(fx.storage.schedules.list(a.index).some((s) => s.key?.startsWith('__delegation:'))).toBe(true);
+    expect((await fx.storage.schedules.list(a.index)).some((s) => s.key?.startsWith('__delegation:'))).toBe(true);
 
     // b (echo, another agent of this home) answers over NIP-17; a is owner-only, yet b's reply is let in.
     expect(await carry(b)).toBe(1);
-    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    await waitFor('b echoes', async () => (await fx.dmsTo(accountSigner(a.index + 1), b)).length === 1);
     expect(await carry(a)).toBe(1);
-    await waitFor('the answer', () => fx.dmsTo(owner, a).length === 1);
+    await waitFor('the answer', async () => (await fx.dmsTo(owner, a)).length === 1);
     await runtime.idle();
-    expect(fx.dmsTo(owner, a)).toEqual(['b says: echo: please: what is the word?']);
+    expect(await fx.dmsTo(owner, a)).toEqual(['b says: echo: please: what is the word?']);
     // The answer threads to the owner's original message.
-    const answer = fx.rumorsTo(owner).find((r) => r.pubkey === a.pubkey)!;
+    const answer = (await fx.rumorsTo(owner)).find((r) => r.pubkey === a.pubkey)!;
     expect(answer.tags.some((t) => t[0] === 'e')).toBe(true);
-    expect(delegations(a)).toMatchObject([{ status: 'closed' }]);
-    expect(fx.storage.schedules.list(a.index).some((s) => s.key?.startsWith('__delegation:'))).toBe(false);
+    expect(await delegations(a)).toMatchObject([{ status: 'closed' }]);
+    expect((await fx.storage.schedules.list(a.index)).some((s) => s.key?.startsWith('__delegation:'))).toBe(false);
     // Both ticks are in a's trajectory: the one that delegated and the one that resumed.
-    const ticks = fx.storage.ticks.list(a.index).filter((t) => t.trigger.type === 'dm');
+    const ticks = (await fx.storage.ticks.list(a.index)).filter((t) => t.trigger.type === 'dm');
     expect(ticks.map((t) => t.trigger.from)).toEqual([owner.getPublicKey(), b.pubkey]);
     expect(ticks[0]!.steps.some((s) => s.type === 'tool' && s.name === 'delegate' && s.detail?.suspended === true)).toBe(true);
     expect(ticks[1]!.steps.some((s) => s.name === 'llm.onDelegateReply' && s.detail?.outcome === 'reply')).toBe(true);
@@ -106,35 +106,35 @@ describe('runtime: delegation across ticks', () => {
     // A stranger is still refused by the owner-only policy.
     await runtime.deliver(inbound(a, stranger(0x77), 'let me in'));
     await runtime.idle();
-    expect(fx.dmsTo(owner, a)).toHaveLength(1);
+    expect(await fx.dmsTo(owner, a)).toHaveLength(1);
     expect(server!.requests).toHaveLength(2);
-    const again = fx.storage.ticks.list(a.index).find((t) => t.trigger.text === 'echo: again')!;
+    const again = (await fx.storage.ticks.list(a.index)).find((t) => t.trigger.text === 'echo: again')!;
     expect(again.steps.some((s) => s.detail?.outcome === 'stale')).toBe(true);
-    expect(fx.dmsTo(stranger(0x77), a)).toEqual([]);
+    expect(await fx.dmsTo(stranger(0x77), a)).toEqual([]);
   });
 
   it('no reply in time: the timeout answers once, and the late reply is ignored', async () => {
     const { a, b } = await start(30);
     await runtime.deliver(inbound(a, owner, 'anyone there?'));
-    await waitFor('the delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await waitFor('the delegation DM', async () => (await fx.dmsTo(accountSigner(b.index + 1), a)).length === 1);
     await runtime.idle();
     await fx.clock.advance(30_000);
-    await waitFor('the timeout answer', () => fx.dmsTo(owner, a).length === 1);
+    await waitFor('the timeout answer', async () => (await fx.dmsTo(owner, a)).length === 1);
     await runtime.idle();
-    expect(fx.dmsTo(owner, a)).toEqual(['b did not answer (no reply from b in time)']);
-    const timeoutTick = fx.storage.ticks.last(a.index)!;
+    expect(await fx.dmsTo(owner, a)).toEqual(['b did not answer (no reply from b in time)']);
+    const timeoutTick = (await fx.storage.ticks.last(a.index))!;
     expect(timeoutTick.trigger.type).toBe('alarm');
     expect(timeoutTick.steps.some((s) => s.name === 'llm.onDelegateReply' && s.detail?.outcome === 'timeout')).toBe(true);
 
     // b answers only now: the record is closed, the reply is recorded and dropped.
     await carry(b);
-    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    await waitFor('b echoes', async () => (await fx.dmsTo(accountSigner(a.index + 1), b)).length === 1);
     await carry(a);
-    await waitFor('late reply handled', () => fx.storage.ticks.last(a.index)!.trigger.from === b.pubkey);
+    await waitFor('late reply handled', async () => (await fx.storage.ticks.last(a.index))!.trigger.from === b.pubkey);
     await runtime.idle();
-    expect(fx.dmsTo(owner, a)).toHaveLength(1);
+    expect(await fx.dmsTo(owner, a)).toHaveLength(1);
     expect(server!.requests).toHaveLength(2);
-    expect(fx.storage.ticks.last(a.index)!.steps.some((s) => s.detail?.outcome === 'stale')).toBe(true);
+    expect((await fx.storage.ticks.last(a.index))!.steps.some((s) => s.detail?.outcome === 'stale')).toBe(true);
   });
 
   it('ctx.delegate from a plain behavior: the reply is forwarded to the requester by default; unknown targets are a clear error', async () => {
@@ -143,15 +143,15 @@ describe('runtime: delegation across ticks', () => {
         name: 'asker',
         about: 'asks b whatever it is told',
         defaultDmPolicy: 'open',
-        onMessage(ctx, m) {
+        async onMessage(ctx, m) {
           if (m.text === 'bad') {
             try {
-              ctx.delegate('nobody-here', 'x');
+              await ctx.delegate('nobody-here', 'x');
             } catch (error) {
               return ctx.reply((error as Error).message);
             }
           }
-          ctx.delegate('b', m.text, { timeoutMs: 10_000 });
+          await ctx.delegate('b', m.text, { timeoutMs: 10_000 });
         },
       }),
     );
@@ -160,16 +160,16 @@ describe('runtime: delegation across ticks', () => {
     const b = await fx.agent(runtime, 'b', 'echo');
     const alice = stranger(0xa1);
     await runtime.deliver(inbound(a, alice, 'bad'));
-    await waitFor('error answer', () => fx.dmsTo(alice, a).length === 1);
-    expect(fx.dmsTo(alice, a)[0]).toMatch(/"nobody-here" is neither an agent of this home nor a public key/);
+    await waitFor('error answer', async () => (await fx.dmsTo(alice, a)).length === 1);
+    expect((await fx.dmsTo(alice, a))[0]).toMatch(/"nobody-here" is neither an agent of this home nor a public key/);
     await runtime.deliver(inbound(a, alice, 'hello b'));
-    await waitFor('delegation DM', () => fx.dmsTo(accountSigner(b.index + 1), a).length === 1);
+    await waitFor('delegation DM', async () => (await fx.dmsTo(accountSigner(b.index + 1), a)).length === 1);
     await runtime.idle();
     await carry(b);
-    await waitFor('b echoes', () => fx.dmsTo(accountSigner(a.index + 1), b).length === 1);
+    await waitFor('b echoes', async () => (await fx.dmsTo(accountSigner(a.index + 1), b)).length === 1);
     await carry(a);
-    await waitFor('forwarded', () => fx.dmsTo(alice, a).length === 2);
-    expect(fx.dmsTo(alice, a)[1]).toBe('echo: hello b');
+    await waitFor('forwarded', async () => (await fx.dmsTo(alice, a)).length === 2);
+    expect((await fx.dmsTo(alice, a))[1]).toBe('echo: hello b');
   });
 
   it('delegate is a capability: not granted, or a target outside dm.allow, is refused and recorded', async () => {
@@ -179,11 +179,11 @@ describe('runtime: delegation across ticks', () => {
     const a = await fx.agent(runtime, 'a', 'llm', { tools: ['delegate'], dm: { allow: ['c'] } });
     await fx.agent(runtime, 'b', 'echo');
     await runtime.deliver(inbound(a, owner, 'go'));
-    await waitFor('answer', () => fx.dmsTo(owner, a).length === 1);
-    expect(fx.dmsTo(owner, a)[0]).toMatch(/b did not answer \(delegating to "b" is not allowed/);
-    const tick = fx.storage.ticks.last(a.index)!;
+    await waitFor('answer', async () => (await fx.dmsTo(owner, a)).length === 1);
+    expect((await fx.dmsTo(owner, a))[0]).toMatch(/b did not answer \(delegating to "b" is not allowed/);
+    const tick = (await fx.storage.ticks.last(a.index))!;
     expect(tick.steps.some((s) => s.type === 'tool' && s.name === 'delegate' && s.detail?.refused === true)).toBe(true);
-    expect(delegations(a)).toEqual([]);
+    expect(await delegations(a)).toEqual([]);
   });
 
   it('two delegations to the same delegate answered out of order: each reply reaches its own by the e tag', async () => {
@@ -198,7 +198,7 @@ describe('runtime: delegation across ticks', () => {
         about: 'asks bob whatever it is told',
         defaultDmPolicy: 'open',
         async onMessage(ctx, m) {
-          ctx.delegate(bob.getPublicKey(), m.text, { timeoutMs: 60_000 });
+          await ctx.delegate(bob.getPublicKey(), m.text, { timeoutMs: 60_000 });
           // The second delegating tick commits a few seconds after ctx.delegate.
           if (m.text === 'q2') {
             waiting = true;
@@ -210,9 +210,9 @@ describe('runtime: delegation across ticks', () => {
     runtime = await fx.runtime();
     const a = await fx.agent(runtime, 'a', 'asks-bob');
     /** The delegation DMs bob got, as rumors (with ids), oldest first. */
-    const toBob = (): Rumor[] =>
-      fx.storage.outbox
-        .list({ agentPubkey: a.pubkey })
+    const toBob = async (): Promise<Rumor[]> =>
+      (await fx.storage.outbox
+        .list({ agentPubkey: a.pubkey }))
         .filter((e) => e.event.kind === 1059 && e.target.type === 'dm' && e.target.recipient === bob.getPublicKey())
         .sort((x, y) => x.id - y.id)
         .map((e) => {
@@ -231,38 +231,38 @@ describe('runtime: delegation across ticks', () => {
     };
 
     await runtime.deliver(inbound(a, alice, 'q1'));
-    await waitFor('the first delegation DM', () => toBob().length === 1);
+    await waitFor('the first delegation DM', async () => (await toBob()).length === 1);
     await fx.clock.advance(1000);
     await runtime.deliver(inbound(a, carol, 'q2'));
     await waitFor('the second tick delegating', () => waiting);
     await fx.clock.advance(5000);
     slowCommit.open();
-    await waitFor('the second delegation DM', () => toBob().length === 2);
+    await waitFor('the second delegation DM', async () => (await toBob()).length === 2);
     await runtime.idle();
-    const [first, second] = toBob();
+    const [first, second] = await toBob();
     expect([first!.content, second!.content]).toEqual(['q1', 'q2']);
     // The DM is dated when ctx.delegate ran (its rumor id is kept in the record), not when the tick committed.
     expect(second!.created_at).toBe(Math.floor((fx.clock.now() - 5000) / 1000));
 
     // Bob answers the second first: the oldest-open fallback would hand it to alice.
     await answer(second!, 'answer to q2');
-    await waitFor('carol answered', () => fx.dmsTo(carol, a).length === 1);
+    await waitFor('carol answered', async () => (await fx.dmsTo(carol, a)).length === 1);
     await answer(first!, 'answer to q1');
-    await waitFor('alice answered', () => fx.dmsTo(alice, a).length === 1);
+    await waitFor('alice answered', async () => (await fx.dmsTo(alice, a)).length === 1);
     await runtime.idle();
-    expect(fx.dmsTo(carol, a)).toEqual(['answer to q2']);
-    expect(fx.dmsTo(alice, a)).toEqual(['answer to q1']);
-    expect(delegations(a).map((d) => d.status)).toEqual(['closed', 'closed']);
+    expect(await fx.dmsTo(carol, a)).toEqual(['answer to q2']);
+    expect(await fx.dmsTo(alice, a)).toEqual(['answer to q1']);
+    expect((await delegations(a)).map((d) => d.status)).toEqual(['closed', 'closed']);
 
     // A repeated answer to the first finds it closed: recorded as stale, nobody gets it.
     await runtime.deliver(inbound(a, alice, 'q3'));
-    await waitFor('a third delegation DM', () => toBob().length === 3);
+    await waitFor('a third delegation DM', async () => (await toBob()).length === 3);
     await runtime.idle();
     await answer(first!, 'answer to q1 again');
     await runtime.idle();
-    expect(fx.storage.ticks.last(a.index)!.steps.some((st) => st.detail?.outcome === 'stale')).toBe(true);
-    expect(fx.dmsTo(alice, a)).toEqual(['answer to q1']);
-    expect(delegations(a).filter((d) => d.status === 'open')).toHaveLength(1);
+    expect((await fx.storage.ticks.last(a.index))!.steps.some((st) => st.detail?.outcome === 'stale')).toBe(true);
+    expect(await fx.dmsTo(alice, a)).toEqual(['answer to q1']);
+    expect((await delegations(a)).filter((d) => d.status === 'open')).toHaveLength(1);
   });
 });
 
@@ -273,7 +273,7 @@ describe('matchDelegation', () => {
     const r: DelegationRecord = { id, target: bob, text: `task ${id}`, subject: `delegation ${id}`, createdAt, deadline: createdAt + 60_000, origin: { requester: owner.getPublicKey() }, status };
     return { ...r, rumorId: delegationRumorId(r, agentPubkey, Math.floor(createdAt / 1000)) };
   };
-  const memory = (records: DelegationRecord[]) => ({ list: () => records.map((r) => ({ key: `${DELEGATION_PREFIX}${r.id}`, value: r as unknown as JsonValue })) });
+  const memory = (records: DelegationRecord[]) => ({ list: async () => records.map((r) => ({ key: `${DELEGATION_PREFIX}${r.id}`, value: r as unknown as JsonValue })) });
   const reply = (extra: { inReplyTo?: string; subject?: string }): Trigger => {
     const message = inbound(agentPubkey, bob, 'done', extra);
     return { type: 'dm', inboxId: 9, inbound: message, message: { kind: 'dm', protocol: 'nip17', sender: bob, text: 'done', fromOwner: false, createdAt: message.createdAt, ...(extra.subject ? { subject: extra.subject } : {}) } };
@@ -282,15 +282,15 @@ describe('matchDelegation', () => {
   const newer = record('2', 1_700_000_010_000);
   const idOf = (r: DelegationRecord): string => r.rumorId!;
 
-  it('the e tag wins over the subject, the subject over the oldest open delegation', () => {
-    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: idOf(newer), subject: older.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
-    expect(matchDelegation(memory([older, newer]), reply({ subject: newer.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
-    expect(matchDelegation(memory([older, newer]), reply({ inReplyTo: 'f'.repeat(64) }))).toMatchObject({ type: 'reply', record: { id: '1' } });
-    expect(matchDelegation(memory([older, newer]), reply({}))).toMatchObject({ type: 'reply', record: { id: '1' } });
+  it('the e tag wins over the subject, the subject over the oldest open delegation', async () => {
+    expect(await matchDelegation(memory([older, newer]), reply({ inReplyTo: idOf(newer), subject: older.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
+    expect(await matchDelegation(memory([older, newer]), reply({ subject: newer.subject }))).toMatchObject({ type: 'reply', record: { id: '2' } });
+    expect(await matchDelegation(memory([older, newer]), reply({ inReplyTo: 'f'.repeat(64) }))).toMatchObject({ type: 'reply', record: { id: '1' } });
+    expect(await matchDelegation(memory([older, newer]), reply({}))).toMatchObject({ type: 'reply', record: { id: '1' } });
   });
 
-  it('an e tag naming a closed delegation is stale, never given to another open one', () => {
+  it('an e tag naming a closed delegation is stale, never given to another open one', async () => {
     const closed = { ...older, status: 'closed' as const, closedAt: older.createdAt + 1000 };
-    expect(matchDelegation(memory([closed, newer]), reply({ inReplyTo: idOf(closed) }))).toMatchObject({ type: 'stale', record: { id: '1' }, why: 'late-reply' });
+    expect(await matchDelegation(memory([closed, newer]), reply({ inReplyTo: idOf(closed) }))).toMatchObject({ type: 'stale', record: { id: '1' }, why: 'late-reply' });
   });
 });

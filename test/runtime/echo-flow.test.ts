@@ -19,29 +19,29 @@ describe('runtime: a DM in, a reply out (echo over real SQLite and real crypto)'
     const alice = stranger(0xa1);
     const msg = inbound(agent, alice, 'hello there');
     await runtime.deliver(msg);
-    await waitFor('reply', () => fx.dmsTo(alice).length === 1);
+    await waitFor('reply', async () => (await fx.dmsTo(alice)).length === 1);
 
-    expect(fx.dmsTo(alice)).toEqual(['echo: hello there']);
-    const rumor = fx.rumorsTo(alice)[0]!;
+    expect(await fx.dmsTo(alice)).toEqual(['echo: hello there']);
+    const rumor = (await fx.rumorsTo(alice))[0]!;
     expect(rumor.pubkey).toBe(agent.pubkey);
     expect(rumor.tags).toContainEqual(['p', alice.getPublicKey()]);
     expect(rumor.tags.find((t) => t[0] === 'e')?.[1]).toBe(msg.rumorId);
     // The copy to itself: a wrap the agent can open with its own key.
-    const own = fx.outbox(agent).filter((e) => e.target.type === 'own');
+    const own = (await fx.outbox(agent)).filter((e) => e.target.type === 'own');
     expect(own).toHaveLength(1);
 
-    const ticks = fx.storage.ticks.list(agent.index);
+    const ticks = await fx.storage.ticks.list(agent.index);
     const tick = ticks[ticks.length - 1]!;
     expect(tick).toMatchObject({ outcome: 'ok', trigger: { type: 'dm', from: alice.getPublicKey(), text: 'hello there' } });
     expect(tick.steps.map((s) => s.type)).toEqual(['perceive', 'think', 'message']);
-    expect(tick.sentEventIds.sort()).toEqual(fx.outbox(agent).filter((e) => tick.sentEventIds.includes(e.eventId)).map((e) => e.eventId).sort());
+    expect(tick.sentEventIds.sort()).toEqual((await fx.outbox(agent)).filter((e) => tick.sentEventIds.includes(e.eventId)).map((e) => e.eventId).sort());
     expect(tick.sentEventIds).toHaveLength(2);
-    expect(fx.storage.inbox.pending(agent.index)).toHaveLength(0);
-    expect(fx.storage.conversations(agent.index).history(alice.getPublicKey()).map((m) => [m.direction, m.text])).toEqual([
+    expect(await fx.storage.inbox.pending(agent.index)).toHaveLength(0);
+    expect((await fx.storage.conversations(agent.index).history(alice.getPublicKey())).map((m) => [m.direction, m.text])).toEqual([
       ['in', 'hello there'],
       ['out', 'echo: hello there'],
     ]);
-    expect(fx.storage.peers(agent.index).get(alice.getPublicKey())).toMatchObject({ messageCount: 1 });
+    expect(await fx.storage.peers(agent.index).get(alice.getPublicKey())).toMatchObject({ messageCount: 1 });
     const types = events.map((e) => e.type);
     expect(types).toContain('tick.started');
     expect(types).toContain('tick.step');
@@ -50,7 +50,7 @@ describe('runtime: a DM in, a reply out (echo over real SQLite and real crypto)'
     // A replay of the same event (another relay, a reconnect) is not a second trigger.
     await runtime.deliver(msg);
     await runtime.idle();
-    expect(fx.dmsTo(alice)).toHaveLength(1);
+    expect(await fx.dmsTo(alice)).toHaveLength(1);
   });
 
   it('answers NIP-04 with NIP-04 and a mention with a kind 1 reply carrying NIP-10 markers', async () => {
@@ -64,9 +64,9 @@ describe('runtime: a DM in, a reply out (echo over real SQLite and real crypto)'
     const parentEvent = { id: mention.eventId, pubkey: bob.getPublicKey(), kind: 1, tags: [['e', rootId, '', 'root'], ['p', owner.getPublicKey()]] };
     mention.replyTo = { parentId: mention.eventId, participants: [bob.getPublicKey(), owner.getPublicKey()], rootId, parentEvent };
     await runtime.deliver(mention);
-    await waitFor('two replies', () => fx.plainEvents(agent).length === 2);
+    await waitFor('two replies', async () => (await fx.plainEvents(agent)).length === 2);
 
-    const [note, nip04] = fx.plainEvents(agent).sort((a, b) => a.kind - b.kind);
+    const [note, nip04] = (await fx.plainEvents(agent)).sort((a, b) => a.kind - b.kind);
     expect(note!.kind).toBe(1);
     expect(nip04!.kind).toBe(4);
     expect(bob.nip04.decrypt(agent.pubkey, nip04!.content)).toBe('echo: legacy hi');

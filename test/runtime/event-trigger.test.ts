@@ -14,9 +14,9 @@ describe('runtime: event triggers from watched filters, and manual pokes', () =>
       defineAgent({
         name: 'watcher',
         about: 'notes every watched event; answers pokes',
-        onEvent(ctx, event, watch) {
+        async onEvent(ctx, event, watch) {
           seen.push({ event, ...(watch ? { watch } : {}) });
-          ctx.memory.set('last', event.content);
+          await ctx.memory.set('last', event.content);
         },
         onMessage(ctx, m) {
           ctx.reply(`poked: ${m.text} (owner: ${m.fromOwner})`);
@@ -33,7 +33,7 @@ describe('runtime: event triggers from watched filters, and manual pokes', () =>
     const author = stranger(0xa1);
     // A bare filter (the older config form) becomes watch "w1".
     const agent = await fx.agent(runtime, 'w1', 'watcher', { watch: [{ kinds: [1], authors: [author.getPublicKey()] }, { id: 'tags', filter: { '#t': ['deploy'] }, prompt: 'report deploys' }] });
-    expect(runtime.watches()).toEqual([
+    expect(await runtime.watches()).toEqual([
       { agentIndex: agent.index, agentPubkey: agent.pubkey, watches: [{ id: 'w1', filter: { kinds: [1], authors: [author.getPublicKey()] } }, { id: 'tags', filter: { '#t': ['deploy'] }, prompt: 'report deploys' }] },
     ]);
     const note = author.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'watched!' });
@@ -50,17 +50,17 @@ describe('runtime: event triggers from watched filters, and manual pokes', () =>
       [note.id, { id: 'w1' }],
       [tagged.id, { id: 'tags', prompt: 'report deploys' }],
     ]);
-    expect(fx.storage.kv(agent.index).get('last')).toBe('deployed');
-    expect(fx.storage.ticks.list(agent.index).filter((t) => t.trigger.type === 'event').map((t) => t.trigger)).toMatchObject([
+    expect(await fx.storage.kv(agent.index).get('last')).toBe('deployed');
+    expect((await fx.storage.ticks.list(agent.index)).filter((t) => t.trigger.type === 'event').map((t) => t.trigger)).toMatchObject([
       { type: 'event', eventId: note.id, from: author.getPublicKey() },
       { type: 'event', eventId: tagged.id },
     ]);
 
-    runtime.poke('w1', 'hello');
-    await waitFor('poke answered to the owner', () => fx.storage.ticks.list(agent.index).some((t) => t.trigger.type === 'manual' && t.trigger.text === 'hello'));
+    await runtime.poke('w1', 'hello');
+    await waitFor('poke answered to the owner', async () => (await fx.storage.ticks.list(agent.index)).some((t) => t.trigger.type === 'manual' && t.trigger.text === 'hello'));
     await runtime.idle();
-    expect(fx.dmsTo(owner, agent)).toEqual(['poked: hello (owner: true)']);
-    expect(() => runtime.poke('nobody', 'x')).toThrow(/no agent "nobody"/);
+    expect(await fx.dmsTo(owner, agent)).toEqual(['poked: hello (owner: true)']);
+    await expect(runtime.poke('nobody', 'x')).rejects.toThrow(/no agent "nobody"/);
   });
 
   it('rate-limits each watch on its own (the rest refused and reported), and refills with time', async () => {
@@ -106,8 +106,8 @@ describe('built-in agents and external triggers', () => {
     const note = author.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [['t', 'deploy']], content: 'v2 shipped' });
     expect(await runtime.deliverEvent(agent.pubkey, note)).toBe('queued');
     expect(await runtime.deliverWebhook('helper', { hook: 'ci', deliveryId: 'b1', signature: '00'.repeat(32), body: { status: 'red' } })).toMatchObject({ outcome: 'queued' });
-    await waitFor('two notices to the owner', () => fx.dmsTo(owner, agent).length === 2);
-    const [watched, hooked] = fx.dmsTo(owner, agent);
+    await waitFor('two notices to the owner', async () => (await fx.dmsTo(owner, agent)).length === 2);
+    const [watched, hooked] = await fx.dmsTo(owner, agent);
     expect(watched).toMatch(/^\[watch deploys\] check the release notes: kind 1 from npub1.*: v2 shipped$/);
     expect(hooked).toBe('[webhook ci] {"status":"red"}');
   });

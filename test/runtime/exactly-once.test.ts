@@ -14,7 +14,7 @@ describe('runtime: exactly-once effects across crashes', () => {
         name: 'careful',
         about: 'writes state, waits, replies',
         async onMessage(ctx, m) {
-          ctx.memory.set(`seen:${m.text}`, true);
+          await ctx.memory.set(`seen:${m.text}`, true);
           if (hold.block) await hold.gate.promise;
           ctx.reply(`ok ${m.text}`);
         },
@@ -33,21 +33,21 @@ describe('runtime: exactly-once effects across crashes', () => {
     await waitFor('tick running', () => first.stats().running === 1);
 
     // Crash: the process loses its database connection mid-tick. Nothing was committed.
-    fx.storage.close();
+    await fx.storage.close();
     const storage = fx.reopen();
-    expect(storage.kv(agent.index).get('seen:one')).toBeUndefined();
-    expect(storage.inbox.pending(agent.index)).toHaveLength(1);
-    expect(fx.dmsTo(alice)).toEqual([]);
-    const ticksBefore = storage.ticks.list(agent.index).length;
+    expect(await storage.kv(agent.index).get('seen:one')).toBeUndefined();
+    expect(await storage.inbox.pending(agent.index)).toHaveLength(1);
+    expect(await fx.dmsTo(alice)).toEqual([]);
+    const ticksBefore = (await storage.ticks.list(agent.index)).length;
 
     hold.block = false;
     const second = await fx.runtime();
-    await waitFor('reply after restart', () => fx.dmsTo(alice).length === 1);
+    await waitFor('reply after restart', async () => (await fx.dmsTo(alice)).length === 1);
     await second.idle();
-    expect(fx.dmsTo(alice)).toEqual(['ok one']);
-    expect(storage.kv(agent.index).get('seen:one')).toBe(true);
-    expect(storage.inbox.pending(agent.index)).toHaveLength(0);
-    expect(storage.ticks.list(agent.index)).toHaveLength(ticksBefore + 1);
+    expect(await fx.dmsTo(alice)).toEqual(['ok one']);
+    expect(await storage.kv(agent.index).get('seen:one')).toBe(true);
+    expect(await storage.inbox.pending(agent.index)).toHaveLength(0);
+    expect(await storage.ticks.list(agent.index)).toHaveLength(ticksBefore + 1);
   });
 
   it('a crash after the commit does not re-run the tick: the outbox holds the reply exactly once', async () => {
@@ -57,20 +57,20 @@ describe('runtime: exactly-once effects across crashes', () => {
     const alice = stranger(0xa1);
     const msg = inbound(agent, alice, 'two');
     await first.deliver(msg);
-    await waitFor('committed', () => fx.dmsTo(alice).length === 1);
-    const ticks = fx.storage.ticks.list(agent.index).length;
-    const outboxRows = fx.outbox(agent).length;
-    expect(fx.outbox(agent).every((e) => e.status === 'pending')).toBe(true); // the publisher's job from here
+    await waitFor('committed', async () => (await fx.dmsTo(alice)).length === 1);
+    const ticks = (await fx.storage.ticks.list(agent.index)).length;
+    const outboxRows = (await fx.outbox(agent)).length;
+    expect((await fx.outbox(agent)).every((e) => e.status === 'pending')).toBe(true); // the publisher's job from here
 
-    fx.storage.close();
+    await fx.storage.close();
     fx.reopen();
     const second = await fx.runtime();
     // The receiver may hand the same event over again after a restart: it is deduplicated.
     await second.deliver(msg);
     await second.idle();
-    expect(fx.storage.ticks.list(agent.index)).toHaveLength(ticks);
-    expect(fx.outbox(agent)).toHaveLength(outboxRows);
-    expect(fx.dmsTo(alice)).toEqual(['ok two']);
+    expect(await fx.storage.ticks.list(agent.index)).toHaveLength(ticks);
+    expect(await fx.outbox(agent)).toHaveLength(outboxRows);
+    expect(await fx.dmsTo(alice)).toEqual(['ok two']);
   });
 
   it('stop() lets a running tick finish and commit; stop({ signal }) aborted rolls it back for the next start', async () => {
@@ -82,20 +82,20 @@ describe('runtime: exactly-once effects across crashes', () => {
     const stopping = first.stop();
     hold.gate.open();
     await stopping;
-    expect(fx.dmsTo(alice)).toEqual(['ok graceful']);
-    expect(fx.storage.agents.get(agent.index)?.state).toBe('dormant');
+    expect(await fx.dmsTo(alice)).toEqual(['ok graceful']);
+    expect((await fx.storage.agents.get(agent.index))?.state).toBe('dormant');
 
     hold.gate = gate();
     const second = await fx.runtime();
     await second.deliver(inbound(agent, alice, 'rolled back'));
     await waitFor('running', () => second.stats().running === 1);
     await second.stop({ signal: AbortSignal.abort() });
-    expect(fx.storage.kv(agent.index).get('seen:rolled back')).toBeUndefined();
-    expect(fx.storage.inbox.pending(agent.index)).toHaveLength(1);
+    expect(await fx.storage.kv(agent.index).get('seen:rolled back')).toBeUndefined();
+    expect(await fx.storage.inbox.pending(agent.index)).toHaveLength(1);
 
     hold.block = false;
     await fx.runtime();
-    await waitFor('served by the third start', () => fx.dmsTo(alice).length === 2);
-    expect(fx.dmsTo(alice)).toEqual(['ok graceful', 'ok rolled back']);
+    await waitFor('served by the third start', async () => (await fx.dmsTo(alice)).length === 2);
+    expect(await fx.dmsTo(alice)).toEqual(['ok graceful', 'ok rolled back']);
   });
 });

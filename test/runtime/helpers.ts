@@ -77,10 +77,10 @@ export function inbound(agent: AgentRecord | string, from: SecretKeySigner | str
 }
 
 /** Polls `check` (real time) until it is truthy; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T, timeoutMs = 20_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -127,9 +127,9 @@ export class RuntimeFixture {
 
   /** Creates an agent through the runtime and waits until its create tick made it active. */
   async agent(runtime: Runtime, name: string, behavior: string, config: Record<string, unknown> = {}): Promise<AgentRecord> {
-    const record = runtime.create({ name, behavior, config });
-    await waitFor(`${name} active`, () => this.storage.agents.get(record.index)?.state === 'active');
-    return this.storage.agents.get(record.index)!;
+    const record = await runtime.create({ name, behavior, config });
+    await waitFor(`${name} active`, async () => (await this.storage.agents.get(record.index))?.state === 'active');
+    return (await this.storage.agents.get(record.index))!;
   }
 
   /** Simulates a crash: the runtime is abandoned (no stop) and the database reopened from its file. */
@@ -139,14 +139,13 @@ export class RuntimeFixture {
   }
 
   /** Outbox rows of an agent. */
-  outbox(agent: AgentRecord): OutboxEntry[] {
+  outbox(agent: AgentRecord): Promise<OutboxEntry[]> {
     return this.storage.outbox.list({ agentPubkey: agent.pubkey });
   }
 
   /** Texts of the NIP-17 DMs queued for `recipient` (unwrapped with its key), oldest first. */
-  dmsTo(recipient: SecretKeySigner, agent?: AgentRecord): string[] {
-    return this.storage.outbox
-      .list(agent ? { agentPubkey: agent.pubkey } : {})
+  async dmsTo(recipient: SecretKeySigner, agent?: AgentRecord): Promise<string[]> {
+    return (await this.storage.outbox.list(agent ? { agentPubkey: agent.pubkey } : {}))
       .filter((e) => e.event.kind === 1059 && e.target.type === 'dm' && e.target.recipient === recipient.getPublicKey())
       .sort((a, b) => a.id - b.id)
       .map((e) => {
@@ -157,9 +156,8 @@ export class RuntimeFixture {
   }
 
   /** Rumors (with tags) of NIP-17 DMs queued for `recipient`. */
-  rumorsTo(recipient: SecretKeySigner): Array<{ pubkey: string; content: string; tags: string[][] }> {
-    return this.storage.outbox
-      .list()
+  async rumorsTo(recipient: SecretKeySigner): Promise<Array<{ pubkey: string; content: string; tags: string[][] }>> {
+    return (await this.storage.outbox.list())
       .filter((e) => e.event.kind === 1059 && e.target.type === 'dm' && e.target.recipient === recipient.getPublicKey())
       .sort((a, b) => a.id - b.id)
       .map((e) => {
@@ -170,8 +168,8 @@ export class RuntimeFixture {
   }
 
   /** Non-wrap events the agent queued (kind 1 and kind 4). */
-  plainEvents(agent: AgentRecord): NostrEvent[] {
-    return this.outbox(agent)
+  async plainEvents(agent: AgentRecord): Promise<NostrEvent[]> {
+    return (await this.outbox(agent))
       .filter((e) => e.event.kind !== 1059)
       .map((e) => e.event);
   }
@@ -185,7 +183,7 @@ export class RuntimeFixture {
         // a runtime whose database was closed under it (a simulated crash)
       }
     }
-    if (this.storage.db.open) this.storage.close();
+    await this.storage.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -14,8 +14,8 @@ describe('runtime: failures caused by input are refused, never retried, never co
         name: 'picky',
         about: 'cannot read anything',
         defaultDmPolicy: 'open',
-        onMessage(ctx, m) {
-          ctx.memory.set('seen', m.text);
+        async onMessage(ctx, m) {
+          await ctx.memory.set('seen', m.text);
           throw new InputError('INPUT_UNDECODABLE', `cannot parse "${m.text}"`);
         },
       }),
@@ -32,17 +32,17 @@ describe('runtime: failures caused by input are refused, never retried, never co
     await runtime.deliver(inbound(agent, stranger(0xb0), big17));
     const big04 = ['a', 'b', 'c'].map((c) => `${c} `.repeat(30_000)); // 60,000 bytes each
     for (const [i, text] of big04.entries()) await runtime.deliver(inbound(agent, stranger(0xc0 + i), text, { protocol: 'nip04' }));
-    await waitFor('every DM handled', () => fx.storage.inbox.pending(agent.index).length === 0 && fx.storage.ticks.list(agent.index).length >= 5);
+    await waitFor('every DM handled', async () => (await fx.storage.inbox.pending(agent.index)).length === 0 && (await fx.storage.ticks.list(agent.index)).length >= 5);
 
-    expect(fx.dmsTo(stranger(0xb0), agent).map(unlabel).join('')).toBe(`echo: ${big17}`);
-    const kind4 = fx.plainEvents(agent).filter((e) => e.kind === 4);
+    expect((await fx.dmsTo(stranger(0xb0), agent)).map(unlabel).join('')).toBe(`echo: ${big17}`);
+    const kind4 = (await fx.plainEvents(agent)).filter((e) => e.kind === 4);
     for (const [i, text] of big04.entries()) {
       const peer = stranger(0xc0 + i);
       const parts = kind4.filter((e) => e.tags.some((t) => t[0] === 'p' && t[1] === peer.getPublicKey())).sort((a, b) => a.created_at - b.created_at);
       expect(parts.length).toBeGreaterThan(1);
       expect(parts.map((e) => unlabel(peer.nip04.decrypt(agent.pubkey, e.content))).join('')).toBe(`echo: ${text}`);
     }
-    const record = fx.storage.agents.get(agent.index)!;
+    const record = (await fx.storage.agents.get(agent.index))!;
     expect([record.state, record.consecutiveFailures, record.failures]).toEqual(['active', 0, 0]);
   });
 
@@ -51,16 +51,16 @@ describe('runtime: failures caused by input are refused, never retried, never co
     const agent = await fx.agent(runtime, 'p1', 'picky');
     const senders = [0xd1, 0xd2, 0xd3, 0xd4, 0xd5].map(stranger);
     for (const s of senders) await runtime.deliver(inbound(agent, s, `garbage from ${s.getPublicKey().slice(0, 4)}`));
-    await waitFor('five refusals', () => fx.storage.ticks.list(agent.index).filter((t) => t.outcome === 'refused').length === 5);
+    await waitFor('five refusals', async () => (await fx.storage.ticks.list(agent.index)).filter((t) => t.outcome === 'refused').length === 5);
 
-    const record = fx.storage.agents.get(agent.index)!;
+    const record = (await fx.storage.agents.get(agent.index))!;
     expect([record.state, record.consecutiveFailures, record.failures]).toEqual(['active', 0, 0]);
-    expect(fx.storage.inbox.pending(agent.index)).toEqual([]);
-    const refused = fx.storage.ticks.list(agent.index).filter((t) => t.outcome === 'refused');
+    expect(await fx.storage.inbox.pending(agent.index)).toEqual([]);
+    const refused = (await fx.storage.ticks.list(agent.index)).filter((t) => t.outcome === 'refused');
     expect(refused.every((t) => t.error?.startsWith('INPUT_UNDECODABLE: cannot parse'))).toBe(true);
     expect(refused).toHaveLength(5); // each ran once: no retry
-    for (const s of senders) expect(fx.dmsTo(s, agent)).toEqual(['Sorry, I could not read that message.']);
-    expect(fx.storage.kv(agent.index).get('seen')).toBeUndefined();
+    for (const s of senders) expect(await fx.dmsTo(s, agent)).toEqual(['Sorry, I could not read that message.']);
+    expect(await fx.storage.kv(agent.index).get('seen')).toBeUndefined();
   });
 
   it('a message whose tags leave no room for an answer (a 60 KB subject) gets a short notice without them', async () => {
@@ -68,14 +68,14 @@ describe('runtime: failures caused by input are refused, never retried, never co
     const agent = await fx.agent(runtime, 'echo2', 'echo');
     const eve = stranger(0xe1);
     await runtime.deliver(inbound(agent, eve, 'hello', { subject: 's'.repeat(60_000) }));
-    await waitFor('the refusal', () => fx.storage.ticks.list(agent.index).some((t) => t.outcome === 'refused'));
-    const [notice] = fx.rumorsTo(eve);
+    await waitFor('the refusal', async () => (await fx.storage.ticks.list(agent.index)).some((t) => t.outcome === 'refused'));
+    const [notice] = await fx.rumorsTo(eve);
     expect(notice?.content).toBe('Sorry, that message is too long for me to answer.');
     expect(notice?.tags.some((t) => t[0] === 'subject')).toBe(false);
-    const record = fx.storage.agents.get(agent.index)!;
+    const record = (await fx.storage.agents.get(agent.index))!;
     expect([record.state, record.consecutiveFailures]).toEqual(['active', 0]);
     // The next normal message is answered as ever.
     await runtime.deliver(inbound(agent, eve, 'again'));
-    await waitFor('the echo', () => fx.dmsTo(eve, agent).includes('echo: again'));
+    await waitFor('the echo', async () => (await fx.dmsTo(eve, agent)).includes('echo: again'));
   });
 });

@@ -13,9 +13,9 @@ describe('runtime: lifecycle, hibernation, owner commands', () => {
       defineAgent({
         name: 'hooked',
         about: 'records its hooks',
-        onCreate(ctx) {
+        async onCreate(ctx) {
           hooks.push('create');
-          ctx.memory.set('born', ctx.now());
+          await ctx.memory.set('born', ctx.now());
         },
         onWake() {
           hooks.push('wake');
@@ -42,21 +42,21 @@ describe('runtime: lifecycle, hibernation, owner commands', () => {
     const events: RuntimeEvent[] = [];
     runtime.events.subscribe((e) => events.push(e));
     const agent = await fx.agent(runtime, 'h1', 'hooked');
-    expect(fx.storage.kv(agent.index).get('born')).toBe(fx.clock.now());
+    expect(await fx.storage.kv(agent.index).get('born')).toBe(fx.clock.now());
     expect(hooks).toEqual(['wake', 'create']);
-    expect(runtime.status(agent.index).inMemory).toBe(true);
+    expect((await runtime.status(agent.index)).inMemory).toBe(true);
 
     await fx.clock.advance(10_000);
-    await waitFor('hibernated', () => fx.storage.agents.get(agent.index)?.state === 'dormant');
+    await waitFor('hibernated', async () => (await fx.storage.agents.get(agent.index))?.state === 'dormant');
     expect(runtime.stats().inMemory).toBe(0);
     expect(hooks).toEqual(['wake', 'create', 'sleep']);
     expect(events.some((e) => e.type === 'agent.slept')).toBe(true);
 
     const alice = stranger(0xa1);
     await runtime.deliver(inbound(agent, alice, 'wake up'));
-    await waitFor('reply', () => fx.dmsTo(alice).length === 1);
+    await waitFor('reply', async () => (await fx.dmsTo(alice)).length === 1);
     expect(hooks).toEqual(['wake', 'create', 'sleep', 'wake', 'message:wake up']);
-    expect(fx.storage.agents.get(agent.index)?.state).toBe('active');
+    expect((await fx.storage.agents.get(agent.index))?.state).toBe('active');
     expect(events.filter((e) => e.type === 'agent.woke')).toHaveLength(2);
     expect(events.some((e) => e.type === 'agent.state' && e.from === 'dormant' && e.to === 'active')).toBe(true);
   });
@@ -65,11 +65,11 @@ describe('runtime: lifecycle, hibernation, owner commands', () => {
     const first = await fx.runtime();
     const agents = [];
     for (let i = 0; i < 5; i++) agents.push(await fx.agent(first, `many${i}`, 'echo'));
-    fx.storage.close();
+    await fx.storage.close();
     fx.reopen();
     const second = await fx.runtime();
     expect(second.stats().inMemory).toBe(0);
-    expect(fx.storage.agents.list().map((a) => a.state)).toEqual(['dormant', 'dormant', 'dormant', 'dormant', 'dormant']);
+    expect((await fx.storage.agents.list()).map((a) => a.state)).toEqual(['dormant', 'dormant', 'dormant', 'dormant', 'dormant']);
   });
 
   it('pause keeps triggers queued; resume runs them in order; terminate refuses what is left and runs onTerminate', async () => {
@@ -77,26 +77,26 @@ describe('runtime: lifecycle, hibernation, owner commands', () => {
     const agent = await fx.agent(runtime, 'p1', 'hooked');
     const alice = stranger(0xa1);
     await runtime.pause(agent.name);
-    expect(fx.storage.agents.get(agent.index)?.state).toBe('paused');
+    expect((await fx.storage.agents.get(agent.index))?.state).toBe('paused');
     await runtime.deliver(inbound(agent, alice, 'one'));
     await runtime.deliver(inbound(agent, alice, 'two'));
     await runtime.idle();
-    expect(fx.dmsTo(alice)).toEqual([]);
-    expect(fx.storage.inbox.pending(agent.index)).toHaveLength(2);
-    runtime.resume(agent.name);
-    await waitFor('both served', () => fx.dmsTo(alice).length === 2);
-    expect(fx.dmsTo(alice)).toEqual(['got one', 'got two']);
+    expect(await fx.dmsTo(alice)).toEqual([]);
+    expect(await fx.storage.inbox.pending(agent.index)).toHaveLength(2);
+    await runtime.resume(agent.name);
+    await waitFor('both served', async () => (await fx.dmsTo(alice)).length === 2);
+    expect(await fx.dmsTo(alice)).toEqual(['got one', 'got two']);
 
     await runtime.pause(agent.index);
     await runtime.deliver(inbound(agent, alice, 'three'));
     const done = await runtime.terminate(agent.name);
     expect(done.state).toBe('terminated');
     expect(hooks).toContain('terminate');
-    expect(fx.storage.inbox.pending(agent.index)).toHaveLength(0);
+    expect(await fx.storage.inbox.pending(agent.index)).toHaveLength(0);
     await runtime.deliver(inbound(agent, alice, 'four'));
     await runtime.idle();
-    expect(fx.dmsTo(alice)).toHaveLength(2);
-    expect(() => runtime.resume(agent.name)).toThrow(/cannot go from terminated/);
+    expect(await fx.dmsTo(alice)).toHaveLength(2);
+    await expect(runtime.resume(agent.name)).rejects.toThrow(/cannot go from terminated/);
   });
 
   it('owner commands work only from the owner key: /pause, /status and /budget while paused, /resume', async () => {
@@ -104,26 +104,26 @@ describe('runtime: lifecycle, hibernation, owner commands', () => {
     const agent = await fx.agent(runtime, 'e1', 'echo');
     const mallory = stranger(0x3e);
     await runtime.deliver(inbound(agent, mallory, '/pause'));
-    await waitFor('echoed', () => fx.dmsTo(mallory).length === 1);
-    expect(fx.dmsTo(mallory)).toEqual(['echo: /pause']);
-    expect(fx.storage.agents.get(agent.index)?.state).not.toBe('paused');
+    await waitFor('echoed', async () => (await fx.dmsTo(mallory)).length === 1);
+    expect(await fx.dmsTo(mallory)).toEqual(['echo: /pause']);
+    expect((await fx.storage.agents.get(agent.index))?.state).not.toBe('paused');
 
     await runtime.deliver(inbound(agent, owner, '/pause'));
-    await waitFor('paused', () => fx.storage.agents.get(agent.index)?.state === 'paused');
+    await waitFor('paused', async () => (await fx.storage.agents.get(agent.index))?.state === 'paused');
     await runtime.deliver(inbound(agent, mallory, 'queued'));
     await runtime.deliver(inbound(agent, owner, '/status'));
     await runtime.deliver(inbound(agent, owner, '/budget'));
-    await waitFor('owner answers', () => fx.dmsTo(owner, agent).length === 3);
-    const [paused, status, budget] = fx.dmsTo(owner, agent);
+    await waitFor('owner answers', async () => (await fx.dmsTo(owner, agent)).length === 3);
+    const [paused, status, budget] = await fx.dmsTo(owner, agent);
     expect(paused).toMatch(/^Paused/);
     expect(status).toMatch(/Agent "e1" \(npub1.*\), behavior echo: paused/);
     expect(status).toMatch(/Pending triggers: [12]\./); // 'queued' (and '/budget' if it arrived first)
     expect(budget).toMatch(/compute seconds: .* of 3600\.0/);
-    expect(fx.dmsTo(mallory)).toHaveLength(1);
+    expect(await fx.dmsTo(mallory)).toHaveLength(1);
 
     await runtime.deliver(inbound(agent, owner, '/resume'));
-    await waitFor('queued served', () => fx.dmsTo(mallory).length === 2);
-    expect(fx.dmsTo(mallory)[1]).toBe('echo: queued');
-    expect(fx.dmsTo(owner, agent)[3]).toMatch(/^Resumed/);
+    await waitFor('queued served', async () => (await fx.dmsTo(mallory)).length === 2);
+    expect((await fx.dmsTo(mallory))[1]).toBe('echo: queued');
+    expect((await fx.dmsTo(owner, agent))[3]).toMatch(/^Resumed/);
   });
 });

@@ -25,7 +25,7 @@ describe('runtime: per-agent order and bounded concurrency', () => {
           if (inTick > 1) overlap = true;
           if (m.text === 'm0') await slow.promise;
           seen.push(m.text);
-          ctx.memory.set('last', m.text);
+          await ctx.memory.set('last', m.text);
           inTick -= 1;
         },
       }),
@@ -40,7 +40,7 @@ describe('runtime: per-agent order and bounded concurrency', () => {
     await waitFor('all six', () => seen.length === 6);
     expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
     expect(overlap).toBe(false);
-    expect(fx.storage.kv(agent.index).get('last')).toBe('m5');
+    expect(await fx.storage.kv(agent.index).get('last')).toBe('m5');
   });
 
   it('never runs more ticks at once than `concurrency`, across agents', async () => {
@@ -69,7 +69,7 @@ describe('runtime: per-agent order and bounded concurrency', () => {
     expect(runtime.stats().running).toBe(2);
     expect(runtime.stats().ready).toBe(3);
     release.open();
-    await waitFor('all answered', () => fx.dmsTo(alice).length === 5);
+    await waitFor('all answered', async () => (await fx.dmsTo(alice)).length === 5);
     expect(peak).toBe(2);
   });
 });

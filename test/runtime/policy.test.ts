@@ -19,13 +19,13 @@ describe('runtime: DM policy and per-sender rate limits', () => {
     const msg = inbound(agent, mallory, 'remember my secret');
     await runtime.deliver(msg);
     await runtime.deliver(inbound(agent, owner, 'help'));
-    await waitFor('owner answered', () => fx.dmsTo(owner, agent).length === 1);
-    expect(fx.dmsTo(mallory)).toEqual([]);
+    await waitFor('owner answered', async () => (await fx.dmsTo(owner, agent)).length === 1);
+    expect(await fx.dmsTo(mallory)).toEqual([]);
     expect(refused).toEqual(['policy: owner-only']);
     const row = fx.storage.db.prepare('SELECT status, reason, payload_json FROM inbox WHERE event_id = ?').get(msg.eventId) as { status: string; reason: string; payload_json: string };
     expect(row).toMatchObject({ status: 'refused', reason: 'policy: owner-only' });
     expect(row.payload_json).not.toContain('secret');
-    const all = fx.storage.ticks.list(agent.index);
+    const all = await fx.storage.ticks.list(agent.index);
     expect(all.every((t) => t.trigger.from !== mallory.getPublicKey())).toBe(true);
   });
 
@@ -37,10 +37,10 @@ describe('runtime: DM policy and per-sender rate limits', () => {
     await runtime.deliver(inbound(agent, other, 'no'));
     await runtime.deliver(inbound(agent, friend, 'yes'));
     await runtime.deliver(inbound(agent, owner, 'me'));
-    await waitFor('two answers', () => fx.dmsTo(friend).length === 1 && fx.dmsTo(owner, agent).length === 1);
+    await waitFor('two answers', async () => (await fx.dmsTo(friend)).length === 1 && (await fx.dmsTo(owner, agent)).length === 1);
     await runtime.idle();
-    expect(fx.dmsTo(other)).toEqual([]);
-    expect(() => runtime.create({ name: 'bad', behavior: 'echo', config: { dmPolicy: 'friends' } })).toThrow(/dmPolicy/);
+    expect(await fx.dmsTo(other)).toEqual([]);
+    await expect(runtime.create({ name: 'bad', behavior: 'echo', config: { dmPolicy: 'friends' } })).rejects.toThrow(/dmPolicy/);
   });
 
   it('rate-limits each sender with a token bucket and says "slow down" at most once per window', async () => {
@@ -50,17 +50,17 @@ describe('runtime: DM policy and per-sender rate limits', () => {
     const bob = stranger(0xb2);
     for (let i = 1; i <= 5; i++) await runtime.deliver(inbound(agent, alice, `a${i}`));
     await runtime.deliver(inbound(agent, bob, 'b1'));
-    await waitFor('answers', () => fx.dmsTo(alice).length === 3 && fx.dmsTo(bob).length === 1);
+    await waitFor('answers', async () => (await fx.dmsTo(alice)).length === 3 && (await fx.dmsTo(bob)).length === 1);
     await runtime.idle();
-    const texts = fx.dmsTo(alice);
+    const texts = await fx.dmsTo(alice);
     expect(texts.slice(0, 2)).toEqual(['echo: a1', 'echo: a2']);
     expect(texts[2]).toMatch(/slow down/);
     expect(texts).toHaveLength(3);
-    expect(fx.storage.ticks.list(agent.index).filter((t) => t.outcome === 'refused')).toHaveLength(1);
+    expect((await fx.storage.ticks.list(agent.index)).filter((t) => t.outcome === 'refused')).toHaveLength(1);
 
     await fx.clock.advance(60_000);
     await runtime.deliver(inbound(agent, alice, 'a6'));
-    await waitFor('answered after the window', () => fx.dmsTo(alice).length === 4);
-    expect(fx.dmsTo(alice)[3]).toBe('echo: a6');
+    await waitFor('answered after the window', async () => (await fx.dmsTo(alice)).length === 4);
+    expect((await fx.dmsTo(alice))[3]).toBe('echo: a6');
   });
 });

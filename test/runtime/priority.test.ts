@@ -40,7 +40,7 @@ describe('runtime: priority across agents', () => {
   const slowTicks = { budget: { maxTickMs: 600_000 } };
 
   async function blocked(runtime: Runtime): Promise<void> {
-    runtime.poke('blocker', 'block');
+    await runtime.poke('blocker', 'block');
     await waitFor('the blocking tick', () => runtime.stats().running === 1);
   }
 
@@ -54,8 +54,8 @@ describe('runtime: priority across agents', () => {
       await fx.agent(runtime, 'o', 'recorder'),
       await fx.agent(runtime, 'a', 'recorder'),
     ];
-    runtime.poke('a', 'arm');
-    await waitFor('the alarm set', () => fx.storage.schedules.nextDue() !== undefined);
+    await runtime.poke('a', 'arm');
+    await waitFor('the alarm set', async () => (await fx.storage.schedules.nextDue()) !== undefined);
     await runtime.idle();
     await blocked(runtime);
 
@@ -65,7 +65,7 @@ describe('runtime: priority across agents', () => {
     await runtime.deliver(inbound(e!, owner, 'second'));
     await runtime.deliver(inbound(o!, owner, 'hello'));
     await fx.clock.advance(1000);
-    await waitFor('the alarm queued', () => fx.storage.inbox.pending(5).some((x) => x.trigger === 'alarm'));
+    await waitFor('the alarm queued', async () => (await fx.storage.inbox.pending(5)).some((x) => x.trigger === 'alarm'));
     expect(order).toEqual([]);
 
     release.open();

@@ -28,40 +28,40 @@ describe('commitTick: the exactly-once commit', () => {
   let dbs: ReturnType<typeof tempDbs>;
   let storage: SqliteAgentStorage;
   let agentPubkey: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     dbs = tempDbs();
     storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
-    agentPubkey = storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), state: 'active', now: T0 }).pubkey;
-    storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
+    agentPubkey = (await storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), state: 'active', now: T0 })).pubkey;
+    await storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
   });
-  afterEach(() => {
-    storage.close();
+  afterEach(async () => {
+    await storage.close();
     dbs.cleanup();
   });
 
   /** Everything the commits below could have written, for before/after comparisons. */
-  function snapshot(): unknown {
+  async function snapshot(): Promise<unknown> {
     return {
-      kv: storage.kv(0).list(),
-      facts: storage.facts(0).list(),
-      history: storage.conversations(0).history(PEER),
-      peers: storage.peers(0).list(),
-      goals: storage.goals(0).list(),
-      schedules: storage.schedules.list(0),
-      outbox: storage.outbox.list(),
-      ticks: storage.ticks.list(0),
-      usage: storage.budget.get(0, '2024-03-10'),
-      agent: storage.agents.get(0),
-      inbox: storage.inbox.pending(0),
+      kv: (await storage.kv(0).list()),
+      facts: (await storage.facts(0).list()),
+      history: (await storage.conversations(0).history(PEER)),
+      peers: (await storage.peers(0).list()),
+      goals: (await storage.goals(0).list()),
+      schedules: (await storage.schedules.list(0)),
+      outbox: (await storage.outbox.list()),
+      ticks: (await storage.ticks.list(0)),
+      usage: (await storage.budget.get(0, '2024-03-10')),
+      agent: (await storage.agents.get(0)),
+      inbox: (await storage.inbox.pending(0)),
     };
   }
 
-  it('applies every buffered effect in one transaction and consumes the trigger', () => {
-    storage.kv(0).set('old', 1);
-    storage.facts(0).add('my cat is called Tom');
-    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: 'e'.repeat(64), sender: PEER, payload: { text: 'remember tea' }, now: T0 });
+  it('applies every buffered effect in one transaction and consumes the trigger', async () => {
+    await storage.kv(0).set('old', 1);
+    await storage.facts(0).add('my cat is called Tom');
+    const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: 'e'.repeat(64), sender: PEER, payload: { text: 'remember tea' }, now: T0 });
     const reply = signedNote('noted: tea');
-    const result = storage.commitTick({
+    const result = await storage.commitTick({
       agentIndex: 0,
       now: T0 + 50,
       kv: [{ op: 'set', key: 'mood', value: { happy: true } }, { op: 'delete', key: 'old' }],
@@ -74,7 +74,7 @@ describe('commitTick: the exactly-once commit', () => {
       goals: [{ op: 'add', text: 'buy tea' }],
       schedules: [{ op: 'create', spec: { type: 'delayed', delayMs: 60_000 }, payload: { say: 'tea time' }, key: 'tea' }],
       outbox: [{ event: reply, target: { type: 'dm', recipient: PEER }, deadlineAt: T0 + 86_400_000 }],
-      tick: tick(agentPubkey, storage.ticks.nextSeq(0), [reply.id]),
+      tick: tick(agentPubkey, (await storage.ticks.nextSeq(0)), [reply.id]),
       usage: { computeMs: 40, llmCalls: 1, tokens: 15 },
       result: { ok: true },
       inbox: { id: inboxId, status: 'done' },
@@ -83,34 +83,32 @@ describe('commitTick: the exactly-once commit', () => {
     expect(result).toMatchObject({ factIds: [expect.any(Number)], forgotten: 1, goalIds: [expect.any(Number)], scheduleIds: [expect.any(Number)], outboxIds: [expect.any(Number)] });
     expect(result.usage).toMatchObject({ day: '2024-03-10', computeMs: 40, llmCalls: 1, tokens: 15, sats: 0 });
     expect(result.agent).toMatchObject({ ticks: 1, consecutiveFailures: 0, lastTickAt: T0 + 50 });
-    expect(result.storageBytes).toBe(storage.budget.storageBytes(0));
-    expect(storage.kv(0).list()).toEqual([{ key: 'mood', value: { happy: true } }]);
-    expect(storage.facts(0).search('tea').map((f) => f.text)).toEqual(['Alice likes green tea']);
-    expect(storage.facts(0).search('cat')).toEqual([]);
-    expect(storage.conversations(0).history(PEER).map((m) => m.direction)).toEqual(['in', 'out']);
-    expect(storage.peers(0).get(PEER)?.messageCount).toBe(1);
-    expect(storage.schedules.getByKey(0, 'tea')?.nextAt).toBe(T0 + 50 + 60_000);
-    expect(storage.outbox.getByEventId(reply.id)).toMatchObject({ agentPubkey, status: 'pending', nextAttemptAt: T0 + 50 });
-    expect(storage.ticks.last(0)).toEqual(tick(agentPubkey, 1, [reply.id]));
-    expect(storage.ticks.nextSeq(0)).toBe(2);
-    expect(storage.inbox.get(inboxId)?.status).toBe('done');
-    expect(storage.inbox.pending(0)).toEqual([]);
+    expect(result.storageBytes).toBe((await storage.budget.storageBytes(0)));
+    expect(await storage.kv(0).list()).toEqual([{ key: 'mood', value: { happy: true } }]);
+    expect((await storage.facts(0).search('tea')).map((f) => f.text)).toEqual(['Alice likes green tea']);
+    expect(await storage.facts(0).search('cat')).toEqual([]);
+    expect((await storage.conversations(0).history(PEER)).map((m) => m.direction)).toEqual(['in', 'out']);
+    expect((await storage.peers(0).get(PEER))?.messageCount).toBe(1);
+    expect((await storage.schedules.getByKey(0, 'tea'))?.nextAt).toBe(T0 + 50 + 60_000);
+    expect(await storage.outbox.getByEventId(reply.id)).toMatchObject({ agentPubkey, status: 'pending', nextAttemptAt: T0 + 50 });
+    expect(await storage.ticks.last(0)).toEqual(tick(agentPubkey, 1, [reply.id]));
+    expect(await storage.ticks.nextSeq(0)).toBe(2);
+    expect((await storage.inbox.get(inboxId))?.status).toBe('done');
+    expect(await storage.inbox.pending(0)).toEqual([]);
 
     // The same trigger committed again (a duplicate tick) changes nothing and says why.
     const before = snapshot();
-    expect(() =>
-      storage.commitTick({ agentIndex: 0, now: T0 + 60, kv: [{ op: 'set', key: 'again', value: 1 }], outbox: [{ event: signedNote('dup'), target: { type: 'own' }, deadlineAt: T0 + 1 }], inbox: { id: inboxId, status: 'done' } }),
-    ).toThrow(StorageConflictError);
+    await expect(storage.commitTick({ agentIndex: 0, now: T0 + 60, kv: [{ op: 'set', key: 'again', value: 1 }], outbox: [{ event: signedNote('dup'), target: { type: 'own' }, deadlineAt: T0 + 1 }], inbox: { id: inboxId, status: 'done' } }),
+    ).rejects.toThrow(StorageConflictError);
     expect(snapshot()).toEqual(before);
   });
 
-  it('leaves nothing behind when a step fails midway', () => {
-    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
-    storage.ticks.append(0, tick(agentPubkey, 1));
+  it('leaves nothing behind when a step fails midway', async () => {
+    const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+    await storage.ticks.append(0, tick(agentPubkey, 1));
     const before = snapshot();
     // The outbox entry has a bad target: kv, facts, messages, goals and schedules were already applied when it throws.
-    expect(() =>
-      storage.commitTick({
+    await expect(storage.commitTick({
         agentIndex: 0,
         now: T0 + 5,
         kv: [{ op: 'set', key: 'k', value: 'v' }],
@@ -124,23 +122,23 @@ describe('commitTick: the exactly-once commit', () => {
         result: { ok: true },
         inbox: { id: inboxId, status: 'done' },
       }),
-    ).toThrow(/invalid outbox target/);
+    ).rejects.toThrow(/invalid outbox target/);
     expect(snapshot()).toEqual(before);
     // A duplicate tick seq (the tick record is written late) also rolls everything back.
-    expect(() => storage.commitTick({ agentIndex: 0, now: T0 + 5, kv: [{ op: 'set', key: 'k', value: 'v' }], tick: tick(agentPubkey, 1), inbox: { id: inboxId, status: 'done' } })).toThrow(
+    await expect(storage.commitTick({ agentIndex: 0, now: T0 + 5, kv: [{ op: 'set', key: 'k', value: 'v' }], tick: tick(agentPubkey, 1), inbox: { id: inboxId, status: 'done' } })).rejects.toThrow(
       /already has tick 1/,
     );
     expect(snapshot()).toEqual(before);
-    expect(storage.facts(0).search('vanish')).toEqual([]);
+    expect(await storage.facts(0).search('vanish')).toEqual([]);
   });
 
-  it('refuses a commit that would exceed the storage budget, writing nothing, but allows shrinking', () => {
-    const { id: inboxId } = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
-    storage.kv(0).set('big', 'x'.repeat(500));
+  it('refuses a commit that would exceed the storage budget, writing nothing, but allows shrinking', async () => {
+    const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+    await storage.kv(0).set('big', 'x'.repeat(500));
     const before = snapshot();
     let error: unknown;
     try {
-      storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'more', value: 'y'.repeat(600) }], inbox: { id: inboxId, status: 'done' }, storageLimitBytes: 1000 });
+      await storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'more', value: 'y'.repeat(600) }], inbox: { id: inboxId, status: 'done' }, storageLimitBytes: 1000 });
     } catch (e) {
       error = e;
     }
@@ -149,57 +147,57 @@ describe('commitTick: the exactly-once commit', () => {
     expect((error as Error).message).toMatch(/storage budget exceeded/);
     expect(snapshot()).toEqual(before);
     // Over a lowered limit, a commit that frees space still goes through.
-    storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'big', value: 'small' }], inbox: { id: inboxId, status: 'refused', reason: 'storage' }, storageLimitBytes: 10 });
-    expect(storage.kv(0).get('big')).toBe('small');
-    expect(storage.inbox.get(inboxId)).toMatchObject({ status: 'refused', reason: 'storage' });
+    await storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'big', value: 'small' }], inbox: { id: inboxId, status: 'refused', reason: 'storage' }, storageLimitBytes: 10 });
+    expect(await storage.kv(0).get('big')).toBe('small');
+    expect(await storage.inbox.get(inboxId)).toMatchObject({ status: 'refused', reason: 'storage' });
   });
 
-  it('will not consume another agent’s trigger or touch its schedules', () => {
-    const { id: otherInbox } = storage.inbox.insert({ agentIndex: 1, trigger: 'manual', now: T0 });
-    const { record } = storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: 1 }, key: 'x', now: T0 });
-    expect(() => storage.commitTick({ agentIndex: 0, now: T0, inbox: { id: otherInbox, status: 'done' } })).toThrow(/does not belong to agent 0/);
-    storage.commitTick({ agentIndex: 0, now: T0, schedules: [{ op: 'delete', id: record.id }, { op: 'deleteKey', key: 'x' }] });
-    expect(storage.schedules.get(record.id)).toBeDefined();
+  it('will not consume another agent’s trigger or touch its schedules', async () => {
+    const { id: otherInbox } = await storage.inbox.insert({ agentIndex: 1, trigger: 'manual', now: T0 });
+    const { record } = await storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: 1 }, key: 'x', now: T0 });
+    await expect(storage.commitTick({ agentIndex: 0, now: T0, inbox: { id: otherInbox, status: 'done' } })).rejects.toThrow(/does not belong to agent 0/);
+    await storage.commitTick({ agentIndex: 0, now: T0, schedules: [{ op: 'delete', id: record.id }, { op: 'deleteKey', key: 'x' }] });
+    expect(await storage.schedules.get(record.id)).toBeDefined();
   });
 });
 
 describe('ticks and the budget ledger', () => {
   let dbs: ReturnType<typeof tempDbs>;
   let storage: SqliteAgentStorage;
-  beforeEach(() => {
+  beforeEach(async () => {
     dbs = tempDbs();
     storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
-    storage.agents.create({ name: 'a', behavior: 'echo', pubkey: pk(1), now: T0 });
+    await storage.agents.create({ name: 'a', behavior: 'echo', pubkey: pk(1), now: T0 });
   });
-  afterEach(() => {
-    storage.close();
+  afterEach(async () => {
+    await storage.close();
     dbs.cleanup();
   });
 
-  it('lists ticks by seq, pages, and tracks publication', () => {
-    for (let seq = 1; seq <= 5; seq++) storage.ticks.append(0, { ...tick(pk(1), seq), startedAt: T0 + seq * 1000 });
-    expect(storage.ticks.list(0).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(storage.ticks.list(0, { limit: 2 }).map((t) => t.seq)).toEqual([4, 5]);
-    expect(storage.ticks.list(0, { afterSeq: 2, limit: 2 }).map((t) => t.seq)).toEqual([3, 4]);
-    expect(storage.ticks.list(0, { since: T0 + 4000 }).map((t) => t.seq)).toEqual([4, 5]);
-    expect(storage.ticks.get(0, 3)?.startedAt).toBe(T0 + 3000);
-    expect(storage.ticks.markPublished(0, 1, 'f'.repeat(64), T0)).toBe(true);
-    expect(storage.ticks.unpublished(0, 2).map((t) => t.seq)).toEqual([2, 3]);
-    expect(() => storage.ticks.append(0, tick(pk(1), 0))).toThrow(/positive integer/);
+  it('lists ticks by seq, pages, and tracks publication', async () => {
+    for (let seq = 1; seq <= 5; seq++) await storage.ticks.append(0, { ...tick(pk(1), seq), startedAt: T0 + seq * 1000 });
+    expect((await storage.ticks.list(0)).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await storage.ticks.list(0, { limit: 2 })).map((t) => t.seq)).toEqual([4, 5]);
+    expect((await storage.ticks.list(0, { afterSeq: 2, limit: 2 })).map((t) => t.seq)).toEqual([3, 4]);
+    expect((await storage.ticks.list(0, { since: T0 + 4000 })).map((t) => t.seq)).toEqual([4, 5]);
+    expect((await storage.ticks.get(0, 3))?.startedAt).toBe(T0 + 3000);
+    expect(await storage.ticks.markPublished(0, 1, 'f'.repeat(64), T0)).toBe(true);
+    expect((await storage.ticks.unpublished(0, 2)).map((t) => t.seq)).toEqual([2, 3]);
+    await expect(storage.ticks.append(0, tick(pk(1), 0))).rejects.toThrow(/positive integer/);
   });
 
-  it('adds usage per UTC day and notifies once per metric and level', () => {
-    storage.budget.add(0, '2024-03-10', { computeMs: 100, tokens: 50 });
-    const u = storage.budget.add(0, '2024-03-10', { computeMs: 50.4, llmCalls: 2, sats: 3 });
+  it('adds usage per UTC day and notifies once per metric and level', async () => {
+    await storage.budget.add(0, '2024-03-10', { computeMs: 100, tokens: 50 });
+    const u = await storage.budget.add(0, '2024-03-10', { computeMs: 50.4, llmCalls: 2, sats: 3 });
     expect(u).toEqual({ day: '2024-03-10', computeMs: 150, llmCalls: 2, tokens: 50, sats: 3, notified80: [], notified100: [] });
-    expect(storage.budget.get(0, '2024-03-11')).toMatchObject({ computeMs: 0, tokens: 0 });
-    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(true);
-    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(false);
-    expect(storage.budget.markNotified(0, '2024-03-10', 'computeMs', 80)).toBe(true);
-    expect(storage.budget.markNotified(0, '2024-03-10', 'tokens', 100)).toBe(true);
-    expect(storage.budget.markNotified(0, '2024-03-11', 'tokens', 80)).toBe(true); // a new day resets
-    expect(storage.budget.get(0, '2024-03-10')).toMatchObject({ notified80: ['computeMs', 'tokens'], notified100: ['tokens'] });
-    expect(() => storage.budget.add(0, '10/03/2024', {})).toThrow(/YYYY-MM-DD/);
-    expect(() => storage.budget.add(0, '2024-03-10', { tokens: -1 })).toThrow(/non-negative/);
+    expect(await storage.budget.get(0, '2024-03-11')).toMatchObject({ computeMs: 0, tokens: 0 });
+    expect(await storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(true);
+    expect(await storage.budget.markNotified(0, '2024-03-10', 'tokens', 80)).toBe(false);
+    expect(await storage.budget.markNotified(0, '2024-03-10', 'computeMs', 80)).toBe(true);
+    expect(await storage.budget.markNotified(0, '2024-03-10', 'tokens', 100)).toBe(true);
+    expect(await storage.budget.markNotified(0, '2024-03-11', 'tokens', 80)).toBe(true); // a new day resets
+    expect(await storage.budget.get(0, '2024-03-10')).toMatchObject({ notified80: ['computeMs', 'tokens'], notified100: ['tokens'] });
+    await expect(storage.budget.add(0, '10/03/2024', {})).rejects.toThrow(/YYYY-MM-DD/);
+    await expect(storage.budget.add(0, '2024-03-10', { tokens: -1 })).rejects.toThrow(/non-negative/);
   });
 });

@@ -11,92 +11,92 @@ describe('schedules and the inbox', () => {
   let dbs: ReturnType<typeof tempDbs>;
   let storage: SqliteAgentStorage;
   const file = (): string => join(dbs.dir, 'agents.db');
-  beforeEach(() => {
+  beforeEach(async () => {
     dbs = tempDbs();
     storage = SqliteAgentStorage.open(file());
-    storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), now: T0 });
-    storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
+    await storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), now: T0 });
+    await storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
   });
-  afterEach(() => {
-    storage.close();
+  afterEach(async () => {
+    await storage.close();
     dbs.cleanup();
   });
 
-  it('creates schedules idempotently per agent key', () => {
-    const first = storage.schedules.create({ agentIndex: 0, spec: { type: 'delayed', delayMs: 5 * MIN }, payload: { text: 'tea' }, key: 'remind-tea', now: T0 });
-    const again = storage.schedules.create({ agentIndex: 0, spec: { type: 'delayed', delayMs: 99 * MIN }, payload: 'other', key: 'remind-tea', now: T0 + 1 });
-    const otherAgent = storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: MIN }, key: 'remind-tea', now: T0 });
+  it('creates schedules idempotently per agent key', async () => {
+    const first = await storage.schedules.create({ agentIndex: 0, spec: { type: 'delayed', delayMs: 5 * MIN }, payload: { text: 'tea' }, key: 'remind-tea', now: T0 });
+    const again = await storage.schedules.create({ agentIndex: 0, spec: { type: 'delayed', delayMs: 99 * MIN }, payload: 'other', key: 'remind-tea', now: T0 + 1 });
+    const otherAgent = await storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: MIN }, key: 'remind-tea', now: T0 });
     expect(first.created).toBe(true);
     expect(again).toEqual({ record: first.record, created: false });
     expect(first.record).toMatchObject({ agentIndex: 0, nextAt: T0 + 5 * MIN, payload: { text: 'tea' }, key: 'remind-tea', fireCount: 0 });
     expect(otherAgent.created).toBe(true);
-    expect(storage.schedules.getByKey(0, 'remind-tea')?.id).toBe(first.record.id);
-    expect(storage.schedules.list(0)).toHaveLength(1);
-    expect(() => storage.schedules.create({ agentIndex: 0, spec: { type: 'cron', expr: 'nope' }, now: T0 })).toThrow(/expected 5 fields/);
-    expect(storage.schedules.deleteAll(1)).toBe(1);
+    expect((await storage.schedules.getByKey(0, 'remind-tea'))?.id).toBe(first.record.id);
+    expect(await storage.schedules.list(0)).toHaveLength(1);
+    await expect(storage.schedules.create({ agentIndex: 0, spec: { type: 'cron', expr: 'nope' }, now: T0 })).rejects.toThrow(/expected 5 fields/);
+    expect(await storage.schedules.deleteAll(1)).toBe(1);
   });
 
-  it('fires a missed interval once after a gap, then resumes its rhythm, across a restart', () => {
-    const { record } = storage.schedules.create({ agentIndex: 0, spec: { type: 'interval', everyMs: 10 * MIN }, payload: { ping: true }, now: T0 });
-    storage.schedules.create({ agentIndex: 1, spec: { type: 'at', at: T0 + 30 * MIN }, now: T0 });
-    expect(storage.schedules.nextDue()).toBe(T0 + 10 * MIN);
-    expect(storage.schedules.due(T0 + 10 * MIN - 1)).toEqual([]);
+  it('fires a missed interval once after a gap, then resumes its rhythm, across a restart', async () => {
+    const { record } = await storage.schedules.create({ agentIndex: 0, spec: { type: 'interval', everyMs: 10 * MIN }, payload: { ping: true }, now: T0 });
+    await storage.schedules.create({ agentIndex: 1, spec: { type: 'at', at: T0 + 30 * MIN }, now: T0 });
+    expect(await storage.schedules.nextDue()).toBe(T0 + 10 * MIN);
+    expect(await storage.schedules.due(T0 + 10 * MIN - 1)).toEqual([]);
     // The daemon stops; it comes back 2 hours later.
-    storage.close();
+    await storage.close();
     storage = SqliteAgentStorage.open(file());
     const later = T0 + 2 * 60 * MIN + 3 * MIN;
-    const fired = storage.schedules.fireDue(later);
+    const fired = await storage.schedules.fireDue(later);
     expect(fired.map((f) => f.schedule.agentIndex)).toEqual([0, 1]);
     expect(fired[0]?.dueAt).toBe(T0 + 10 * MIN);
     // One alarm per schedule, not one per missed period.
-    expect(storage.inbox.pending(0)).toHaveLength(1);
-    expect(storage.inbox.pending(0)[0]).toMatchObject({ trigger: 'alarm', payload: { scheduleId: record.id, key: null, dueAt: T0 + 10 * MIN, payload: { ping: true } } });
-    expect(storage.inbox.pending(1)).toHaveLength(1);
-    expect(storage.schedules.fireDue(later)).toEqual([]);
-    const next = storage.schedules.get(record.id);
+    expect(await storage.inbox.pending(0)).toHaveLength(1);
+    expect((await storage.inbox.pending(0))[0]).toMatchObject({ trigger: 'alarm', payload: { scheduleId: record.id, key: null, dueAt: T0 + 10 * MIN, payload: { ping: true } } });
+    expect(await storage.inbox.pending(1)).toHaveLength(1);
+    expect(await storage.schedules.fireDue(later)).toEqual([]);
+    const next = await storage.schedules.get(record.id);
     expect(next).toMatchObject({ nextAt: T0 + 13 * 10 * MIN, fireCount: 1, lastFiredAt: later });
     // The one-shot is gone.
-    expect(storage.schedules.list(1)).toEqual([]);
-    expect(storage.schedules.markFired(9999, later)).toBeUndefined();
+    expect(await storage.schedules.list(1)).toEqual([]);
+    expect(await storage.schedules.markFired(9999, later)).toBeUndefined();
   });
 
-  it('reschedules cron strictly after now', () => {
-    const { record } = storage.schedules.create({ agentIndex: 0, spec: { type: 'cron', expr: '0 9 * * *' }, now: T0 });
+  it('reschedules cron strictly after now', async () => {
+    const { record } = await storage.schedules.create({ agentIndex: 0, spec: { type: 'cron', expr: '0 9 * * *' }, now: T0 });
     expect(new Date(record.nextAt).toISOString()).toBe('2024-03-11T09:00:00.000Z');
     const three = Date.parse('2024-03-14T09:00:00Z');
-    expect(new Date(storage.schedules.markFired(record.id, three)!.nextAt).toISOString()).toBe('2024-03-15T09:00:00.000Z');
+    expect(new Date((await storage.schedules.markFired(record.id, three))!.nextAt).toISOString()).toBe('2024-03-15T09:00:00.000Z');
   });
 
-  it('dedupes inbox rows per agent by event id, keeps arrival order, and finishes each once', () => {
+  it('dedupes inbox rows per agent by event id, keeps arrival order, and finishes each once', async () => {
     const e = 'e'.repeat(64);
-    const first = storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, now: T0 });
-    const dup = storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, now: T0 + 5 });
-    const sameEventOtherAgent = storage.inbox.insert({ agentIndex: 1, trigger: 'mention', eventId: e, now: T0 });
-    const manual1 = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', payload: 'poke', now: T0 + 1 });
-    const manual2 = storage.inbox.insert({ agentIndex: 0, trigger: 'manual', payload: 'poke', now: T0 + 2 });
+    const first = await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, now: T0 });
+    const dup = await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, now: T0 + 5 });
+    const sameEventOtherAgent = await storage.inbox.insert({ agentIndex: 1, trigger: 'mention', eventId: e, now: T0 });
+    const manual1 = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', payload: 'poke', now: T0 + 1 });
+    const manual2 = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', payload: 'poke', now: T0 + 2 });
     expect(first.inserted).toBe(true);
     expect(dup).toEqual({ id: first.id, inserted: false });
     expect(sameEventOtherAgent.inserted).toBe(true);
     expect(manual2.inserted).toBe(true);
-    expect(storage.inbox.pending(0).map((r) => r.id)).toEqual([first.id, manual1.id, manual2.id]);
-    expect(storage.inbox.get(first.id)).toMatchObject({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, status: 'pending', attempts: 0 });
-    expect(storage.inbox.agentsWithPending()).toEqual([0, 1]);
+    expect((await storage.inbox.pending(0)).map((r) => r.id)).toEqual([first.id, manual1.id, manual2.id]);
+    expect(await storage.inbox.get(first.id)).toMatchObject({ agentIndex: 0, trigger: 'dm', eventId: e, sender: pk(9), payload: { text: 'hi' }, status: 'pending', attempts: 0 });
+    expect(await storage.inbox.agentsWithPending()).toEqual([0, 1]);
 
-    expect(storage.inbox.recordAttempt(manual1.id, { error: 'llm down', retryAt: T0 + MIN, now: T0 + 3 })).toBe(true);
-    expect(storage.inbox.pending(0, { now: T0 + 10 }).map((r) => r.id)).toEqual([first.id, manual2.id]);
-    expect(storage.inbox.get(manual1.id)).toMatchObject({ attempts: 1, reason: 'llm down', notBefore: T0 + MIN });
+    expect(await storage.inbox.recordAttempt(manual1.id, { error: 'llm down', retryAt: T0 + MIN, now: T0 + 3 })).toBe(true);
+    expect((await storage.inbox.pending(0, { now: T0 + 10 })).map((r) => r.id)).toEqual([first.id, manual2.id]);
+    expect(await storage.inbox.get(manual1.id)).toMatchObject({ attempts: 1, reason: 'llm down', notBefore: T0 + MIN });
 
-    expect(storage.inbox.markDone(first.id, T0 + 20)).toBe(true);
-    expect(storage.inbox.markDone(first.id, T0 + 21)).toBe(false);
-    expect(storage.inbox.markRefused(sameEventOtherAgent.id, 'owner-only policy', T0 + 20)).toBe(true);
-    expect(storage.inbox.markFailed(manual2.id, 'too many attempts', T0 + 20)).toBe(true);
-    expect(storage.inbox.get(sameEventOtherAgent.id)).toMatchObject({ status: 'refused', reason: 'owner-only policy' });
-    expect(storage.inbox.agentsWithPending()).toEqual([0]);
-    expect(storage.inbox.agentsWithPending(T0 + 10)).toEqual([]);
-    expect(storage.inbox.agentsWithPending(T0 + MIN)).toEqual([0]);
+    expect(await storage.inbox.markDone(first.id, T0 + 20)).toBe(true);
+    expect(await storage.inbox.markDone(first.id, T0 + 21)).toBe(false);
+    expect(await storage.inbox.markRefused(sameEventOtherAgent.id, 'owner-only policy', T0 + 20)).toBe(true);
+    expect(await storage.inbox.markFailed(manual2.id, 'too many attempts', T0 + 20)).toBe(true);
+    expect(await storage.inbox.get(sameEventOtherAgent.id)).toMatchObject({ status: 'refused', reason: 'owner-only policy' });
+    expect(await storage.inbox.agentsWithPending()).toEqual([0]);
+    expect(await storage.inbox.agentsWithPending(T0 + 10)).toEqual([]);
+    expect(await storage.inbox.agentsWithPending(T0 + MIN)).toEqual([0]);
     // A replay of a finished trigger is still a duplicate, not a new row.
-    expect(storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, now: T0 + 99 }).inserted).toBe(false);
-    expect(storage.inbox.prune(T0 + 21)).toBe(3);
-    expect(() => storage.inbox.insert({ agentIndex: 0, trigger: 'telepathy' as 'dm', now: T0 })).toThrow(/inbox trigger must be one of/);
+    expect((await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: e, now: T0 + 99 })).inserted).toBe(false);
+    expect(await storage.inbox.prune(T0 + 21)).toBe(3);
+    await expect(storage.inbox.insert({ agentIndex: 0, trigger: 'telepathy' as 'dm', now: T0 })).rejects.toThrow(/inbox trigger must be one of/);
   });
 });

@@ -18,23 +18,23 @@ describe('schema and migrations', () => {
   });
   afterEach(() => dbs.cleanup());
 
-  it('migrates once, reopens idempotently and keeps data, in WAL mode', () => {
+  it('migrates once, reopens idempotently and keeps data, in WAL mode', async () => {
     const db = dbs.open();
     const latest = MIGRATIONS.at(-1)?.version;
     expect(db.pragma('user_version', { simple: true })).toBe(latest);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const storage = new SqliteAgentStorage(db);
-    storage.agents.create({ name: 'keep', behavior: 'echo', pubkey: pk(1), now: 1 });
-    storage.kv(0).set('k', 'v');
-    storage.facts(0).add('persistent fact');
+    await storage.agents.create({ name: 'keep', behavior: 'echo', pubkey: pk(1), now: 1 });
+    await storage.kv(0).set('k', 'v');
+    await storage.facts(0).add('persistent fact');
     db.close();
     for (let i = 0; i < 2; i++) {
       const again = new SqliteAgentStorage(dbs.open());
       expect(again.db.pragma('user_version', { simple: true })).toBe(latest);
-      expect(again.kv(0).get('k')).toBe('v');
-      expect(again.facts(0).search('persistent')).toHaveLength(1);
-      expect(again.agents.get('keep')?.storageBytes).toBeGreaterThan(0);
-      again.close();
+      expect(await again.kv(0).get('k')).toBe('v');
+      expect(await again.facts(0).search('persistent')).toHaveLength(1);
+      expect((await again.agents.get('keep'))?.storageBytes).toBeGreaterThan(0);
+      await again.close();
     }
   });
 

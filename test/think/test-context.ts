@@ -3,6 +3,8 @@
  * SQLite :memory:, FTS5 search), and the effects the runtime would queue (DMs, notes, alarms,
  * delegations) kept in arrays.
  */
+import { createAgent } from '../../src/storage/sqlite/agent-store.js';
+import { listFacts } from '../../src/storage/sqlite/fact-store.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import type { ToolCapabilities, ToolContext } from '../../src/think/tools/types.js';
 import type { TrajectoryStep } from '../../src/trajectory/types.js';
@@ -27,7 +29,8 @@ export function createTestContext(options: {
 } = {}): TestContext {
   const now = options.now ?? (() => 1_700_000_000_000);
   const storage = SqliteAgentStorage.open(':memory:', { clock: { now } });
-  const agent = storage.agents.create({ name: 'thinker', behavior: 'assistant', pubkey: 'f'.repeat(64), now: now() });
+  // Synchronous setup on the engine's own Db (this helper is sync); the tools then go through the async seam.
+  const agent = createAgent(storage.db, { name: 'thinker', behavior: 'assistant', pubkey: 'f'.repeat(64), now: now() });
   const facts = storage.facts(agent.index);
   const ctx: TestContext = {
     dms: [], notes: [], alarms: [], delegations: [], steps: [],
@@ -37,9 +40,9 @@ export function createTestContext(options: {
       dmAllow: options.capabilities?.dmAllow ?? [],
     },
     memory: {
-      remember: (text, { tags }) => ({ id: String(facts.add(text, tags ? { tags } : {}).id) }),
-      recall: (query, { limit }) => facts.search(query, limit).map((f) => ({ id: String(f.id), text: f.text, createdAt: f.createdAt })),
-      forget: (target) => ('id' in target ? (/^\d+$/.test(target.id) && facts.forgetId(Number(target.id)) ? 1 : 0) : facts.forget(target.words)),
+      remember: async (text, { tags }) => ({ id: String((await facts.add(text, tags ? { tags } : {})).id) }),
+      recall: async (query, { limit }) => (await facts.search(query, limit)).map((f) => ({ id: String(f.id), text: f.text, createdAt: f.createdAt })),
+      forget: async (target) => ('id' in target ? (/^\d+$/.test(target.id) && (await facts.forgetId(Number(target.id))) ? 1 : 0) : (await facts.forget(target.words))),
     },
     schedule(alarm) {
       ctx.alarms.push(alarm);
@@ -59,8 +62,8 @@ export function createTestContext(options: {
     },
     now,
     recordStep: (step) => ctx.steps.push(step),
-    facts: () => facts.list().map((f) => f.text).reverse(),
-    close: () => storage.close(),
+    facts: () => listFacts(storage.db, agent.index).map((f) => f.text).reverse(),
+    close: () => void storage.close(),
   };
   if (options.signal) ctx.signal = options.signal;
   return ctx;

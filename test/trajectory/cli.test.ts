@@ -26,10 +26,10 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'traj-cli-'));
   const storage = SqliteAgentStorage.open(join(home, 'agents.db'));
   try {
-    const agent = storage.agents.create({ name: 'echo', behavior: 'echo', pubkey: keys.agent.publicKey, now: T0 });
-    for (let seq = 1; seq <= 20; seq++) storage.ticks.append(agent.index, echoRecord(seq));
+    const agent = await storage.agents.create({ name: 'echo', behavior: 'echo', pubkey: keys.agent.publicKey, now: T0 });
+    for (let seq = 1; seq <= 20; seq++) await storage.ticks.append(agent.index, echoRecord(seq));
   } finally {
-    storage.close();
+    await storage.close();
   }
   relay = await startRelay({ port: 0, verifyThreads: 0, purgeIntervalMs: 0 });
   client = await RawRelayClient.connect(relay.url);

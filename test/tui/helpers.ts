@@ -103,8 +103,8 @@ export class FakeDaemon {
 
   #handler(): ControlHandler {
     return {
-      overview: () => this.overview,
-      agent: (ref) => this.overview.agents.find((a) => a.name === ref),
+      overview: async () => this.overview,
+      agent: async (ref) => this.overview.agents.find((a) => a.name === ref),
       create: async () => {
         throw new Error('not used');
       },
@@ -112,7 +112,7 @@ export class FakeDaemon {
         throw new Error('not used');
       },
       poke: async () => ({ inboxId: 1 }),
-      ticks: () => [],
+      ticks: async () => [],
       subscribe: (listener) => this.events.subscribe(listener),
     };
   }
