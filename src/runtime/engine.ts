@@ -388,39 +388,47 @@ export class Runtime {
     this.#pumpAgain = true;
     if (this.#pumping) return;
     this.#pumping = true;
-    void this.#pumpPasses().finally(() => {
-      this.#pumping = false;
-      this.#wakeIdleWaiters();
-    });
+    void this.#pumpPasses();
   }
 
   async #pumpPasses(): Promise<void> {
-    while (this.#pumpAgain) {
-      this.#pumpAgain = false;
-      if (this.#state !== 'running') continue;
-      let order: number[];
+    try {
+      while (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        if (this.#state === 'running') await this.#pass();
+      }
+    } finally {
+      // Reset in the same synchronous step that saw no pass was asked for, so a #pump() call can
+      // never fall between the last check and the reset (and be lost).
+      this.#pumping = false;
+    }
+    this.#wakeIdleWaiters();
+  }
+
+  /** One pass: starts the ready agents that fit, in priority order. */
+  async #pass(): Promise<void> {
+    let order: number[];
+    try {
+      order = await this.#startOrder();
+    } catch (error) {
+      log(this.#env, 'error', 'could not order the ready agents', { error: describeError(error) });
+      return;
+    }
+    for (const index of order) {
+      if (this.#state !== 'running' || this.#running.size >= this.#concurrency) break;
+      if (this.#running.has(index)) continue;
+      this.#ready.delete(index);
+      this.#heads.delete(index);
+      // Another daemon's shard: its triggers wait in this database for that daemon.
+      if (!this.#hosts(index)) continue;
+      let entry: InboxEntry | undefined;
       try {
-        order = await this.#startOrder();
+        entry = await this.#nextEntry(index);
       } catch (error) {
-        log(this.#env, 'error', 'could not order the ready agents', { error: describeError(error) });
-        continue;
+        log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
       }
-      for (const index of order) {
-        if (this.#state !== 'running' || this.#running.size >= this.#concurrency) break;
-        if (this.#running.has(index)) continue;
-        this.#ready.delete(index);
-        this.#heads.delete(index);
-        // Another daemon's shard: its triggers wait in this database for that daemon.
-        if (!this.#hosts(index)) continue;
-        let entry: InboxEntry | undefined;
-        try {
-          entry = await this.#nextEntry(index);
-        } catch (error) {
-          log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
-        }
-        if (entry && this.#state === 'running') this.#start(index, entry);
-        else if (entry) this.#ready.add(index);
-      }
+      if (entry && this.#state === 'running') this.#start(index, entry);
+      else if (entry) this.#ready.add(index);
     }
   }
 
