@@ -44,20 +44,20 @@ describe('trigger admin', () => {
     // The runtime reads them back from the config.
     expect(parseAgentConfig({ ...(await storage.agents.get('bot'))!.config, behavior: 'echo' }).watch.map((w) => w.id)).toEqual(['w1', 'w2']);
 
-    const refused = (fn: () => unknown) => {
+    const refused = async (fn: () => Promise<unknown>) => {
       try {
-        fn();
+        await fn();
       } catch (error) {
         return [(error as { code: string }).code, (error as { status: number }).status, (error as Error).message];
       }
       throw new Error('not refused');
     };
-    expect(refused(() => addWatch(storage, 'bot', { filter: { kinds: [1] } }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/too broad/)]);
-    expect(refused(() => addWatch(storage, 'bot', { filter: { nope: 1 } }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/not a NIP-01 filter.*unknown filter field "nope"/)]);
-    expect(refused(() => addWatch(storage, 'bot', { filter: { '#t': ['x'] }, relays: ['http://x'] }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/not a relay URL/)]);
-    expect(refused(() => addWatch(storage, 'bot', { id: 'w1', filter: { '#t': ['x'] } }, 1))).toEqual(['WATCH_INVALID', 409, expect.stringMatching(/already has a watch "w1"/)]);
-    expect(refused(() => addWatch(storage, 'ghost', { filter: { '#t': ['x'] } }, 1))).toEqual(['AGENT_NOT_FOUND', 404, 'no agent named "ghost"']);
-    expect(refused(() => removeWatch(storage, 'bot', 'w9', 1))).toEqual(['WATCH_NOT_FOUND', 404, 'agent "bot" has no watch "w9"']);
+    expect(await refused(() => addWatch(storage, 'bot', { filter: { kinds: [1] } }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/too broad/)]);
+    expect(await refused(() => addWatch(storage, 'bot', { filter: { nope: 1 } }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/not a NIP-01 filter.*unknown filter field "nope"/)]);
+    expect(await refused(() => addWatch(storage, 'bot', { filter: { '#t': ['x'] }, relays: ['http://x'] }, 1))).toEqual(['WATCH_INVALID', 400, expect.stringMatching(/not a relay URL/)]);
+    expect(await refused(() => addWatch(storage, 'bot', { id: 'w1', filter: { '#t': ['x'] } }, 1))).toEqual(['WATCH_INVALID', 409, expect.stringMatching(/already has a watch "w1"/)]);
+    expect(await refused(() => addWatch(storage, 'ghost', { filter: { '#t': ['x'] } }, 1))).toEqual(['AGENT_NOT_FOUND', 404, 'no agent named "ghost"']);
+    expect(await refused(() => removeWatch(storage, 'bot', 'w9', 1))).toEqual(['WATCH_NOT_FOUND', 404, 'agent "bot" has no watch "w9"']);
     expect((await removeWatch(storage, 'bot', 'w1', 300)).id).toBe('w1');
     expect((await listWatches(storage, 'bot')).map((w) => w.id)).toEqual(['w2']);
     expect((await addWatch(storage, 'bot', { filter: { '#t': ['y'] } }, 400)).id).toBe('w3');
