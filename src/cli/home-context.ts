@@ -46,6 +46,12 @@ export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>
   return openEngine(ctx.databaseUrl);
 }
 
+/** Whether the home has agent storage yet: its SQLite file exists (a server database always counts as there). */
+export function hasStorage(ctx: Pick<HomeContext, 'databaseUrl'>): boolean {
+  const location = parseDatabaseUrl(ctx.databaseUrl);
+  return location.engine !== 'sqlite' || location.file === ':memory:' || existsSync(location.file);
+}
+
 /** Opens the home's storage read-only, or undefined when its SQLite file does not exist yet (nothing created). */
 export async function openExistingStorage(ctx: Pick<HomeContext, 'databaseUrl'>): Promise<AgentStorage | undefined> {
   const location = parseDatabaseUrl(ctx.databaseUrl);

@@ -1,9 +1,8 @@
 /** How `agent watch` and `agent hook` reach an agent: the running daemon's control API, else the home database. */
-import { existsSync } from 'node:fs';
 import { connectControl, type ControlClient } from '../control/client.js';
 import type { AgentStorage } from '../storage/types.js';
 import { CliError } from './errors.js';
-import { openStorage, type HomeContext } from './home-context.js';
+import { hasStorage, openStorage, type HomeContext } from './home-context.js';
 
 /** HTTP statuses (and refusals) that are the user's to fix: exit 2. */
 const USER_STATUSES = new Set([400, 404, 409]);
@@ -18,7 +17,7 @@ function asCliError(error: unknown): never {
 export async function throughDaemonOrStorage<T>(home: HomeContext, paths: { daemon: (client: ControlClient) => Promise<T>; storage: (storage: AgentStorage) => Promise<T> }): Promise<T> {
   const client = await connectControl(home.home);
   if (client) return paths.daemon(client).catch(asCliError);
-  if (home.databaseUrl.startsWith('sqlite:') && !existsSync(home.paths.database)) throw new CliError('no agents yet (create one with `agent create <name>`)', 2);
+  if (!hasStorage(home)) throw new CliError('no agents yet (create one with `agent create <name>`)', 2);
   const storage = await openStorage(home);
   try {
     return await paths.storage(storage);

@@ -1,11 +1,10 @@
 /** `agent budget <name> [limits…]`: shows or sets an agent's budgets (stored in its config; the daemon reads them per tick). */
-import { existsSync } from 'node:fs';
 import { BudgetLimitsSchema } from '../../runtime/agent-config.js';
 import { budgetView, formatBudget, utcDay } from '../../runtime/budget.js';
 import { parse, parsePositive } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 
 const USAGE =
   'usage: agent budget <name> [--tick-seconds N] [--daily-compute S] [--storage-bytes B] [--daily-llm-calls N] [--daily-tokens N] [--daily-sats N] [--json]';
@@ -30,7 +29,7 @@ export const budgetCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(USAGE);
     const name = positionals[0] as string;
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
+    if (!hasStorage(home)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     const storage = await openStorage(home);
     try {
       const record = await storage.agents.get(name);

@@ -2,7 +2,6 @@
  * `agent pause|resume|terminate|recover <name>`: through the daemon when it runs (so running ticks
  * and hibernation are handled), else as a checked state change in the home database.
  */
-import { existsSync } from 'node:fs';
 import { connectControl } from '../../control/client.js';
 import type { AgentAction } from '../../control/types.js';
 import { assertTransition, type AgentState } from '../../runtime/lifecycle.js';
@@ -11,7 +10,7 @@ import { summarize } from '../agents.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 
 /** The state each action leads to when the daemon is not running (it normalizes `active` on start). */
 const OFFLINE_TARGET: Record<AgentAction, AgentState> = { pause: 'paused', resume: 'dormant', recover: 'active', terminate: 'terminated' };
@@ -44,7 +43,7 @@ function lifecycleCommand(action: AgentAction): Command {
           throw new CliError((error as Error).message, status === 404 || status === 409 ? 2 : 1, { cause: error });
         }
       } else {
-        if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
+        if (!hasStorage(home)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
         const storage = await openStorage(home);
         try {
           const record = await storage.agents.get(name);

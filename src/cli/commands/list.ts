@@ -1,9 +1,8 @@
 /** `agent list`: every agent in the home with its state. */
-import { existsSync } from 'node:fs';
 import { summarize } from '../agents.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 
 export const listCommand: Command = {
   name: 'list',
@@ -13,7 +12,7 @@ export const listCommand: Command = {
     const { values } = parse(argv, {}, false);
     if (values.help) return ctx.stdout.write(`${this.usage}\n`), 0;
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) {
+    if (!hasStorage(home)) {
       ctx.stdout.write(values.json ? '[]\n' : 'no agents yet (create one with `agent create <name>`)\n');
       return 0;
     }

@@ -1,12 +1,11 @@
 /** `agent logs [<name>]`: the latest ticks as log lines, and with --follow the daemon's events as they happen. */
-import { existsSync } from 'node:fs';
 import { connectControl } from '../../control/client.js';
 import type { RuntimeEvent } from '../../runtime/events.js';
 import type { TickRecord } from '../../trajectory/types.js';
 import { parse, parseIndex } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 import { tickLogLine } from '../tick-log.js';
 
 const USAGE = 'usage: agent logs [<name>] [--limit N] [--follow] [--json]';
@@ -33,7 +32,7 @@ export const logsCommand: Command = {
     const home = openHome(values.home, ctx.env);
     const name = positionals[0];
     const names = new Map<string, string>();
-    if (existsSync(home.paths.database)) {
+    if (hasStorage(home)) {
       const storage = await openStorage(home);
       try {
         const agents = await storage.agents.list();

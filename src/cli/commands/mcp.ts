@@ -4,7 +4,6 @@
  * (`server.tool` entries in the agent's `tools`); `rm` removes the server and its grants;
  * `list --tools` starts each server from this process to show what it offers.
  */
-import { existsSync } from 'node:fs';
 import { DEFAULT_TOOLS, parseAgentConfig } from '../../runtime/agent-config.js';
 import { serverOfEntry } from '../../think/mcp/names.js';
 import { createMcpSession } from '../../think/mcp/session.js';
@@ -12,7 +11,7 @@ import { isStdioServer, type McpServerConfig, type McpServers } from '../../thin
 import { parse, parsePositive } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 import { headerValues, keyValues, parseMcpSpec } from '../mcp-spec.js';
 
 const USAGE = [
@@ -50,7 +49,7 @@ export const mcpCommand: Command = {
     const [agent, action, arg, ...more] = positionals;
     if (!agent || !action || !['add', 'list', 'rm'].includes(action) || more.length > 0) throw new UsageError(USAGE);
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) throw new CliError(`no agent named "${agent}"`, 2);
+    if (!hasStorage(home)) throw new CliError(`no agent named "${agent}"`, 2);
     const storage = await openStorage(home);
     try {
       const record = await storage.agents.get(agent);

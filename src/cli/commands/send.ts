@@ -1,5 +1,4 @@
 /** `agent send <name> "<text>"`: a NIP-17 DM from the owner key, and the agent's reply when it comes. */
-import { existsSync } from 'node:fs';
 import { loadFastCrypto } from '../../protocol/crypto.js';
 import { deriveFromSeed } from '../../protocol/nip06.js';
 import { SecretKeySigner } from '../../signer/secret-key-signer.js';
@@ -7,7 +6,7 @@ import { summarize } from '../agents.js';
 import { parse, parsePositive } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 import { loadSeed } from '../keys-source.js';
 import { OwnerChat } from '../owner-chat.js';
 
@@ -25,7 +24,7 @@ export const sendCommand: Command = {
     if (!text.trim()) throw new UsageError('the message is empty');
     const timeoutMs = parsePositive(values.timeout ?? '30', '--timeout') * 1000;
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) throw new CliError(`no agents in ${home.home} (create one with \`agent create\`, or run \`agent up\`)`, 2);
+    if (!hasStorage(home)) throw new CliError(`no agents in ${home.home} (create one with \`agent create\`, or run \`agent up\`)`, 2);
     const storage = await openStorage(home);
     let agent;
     try {

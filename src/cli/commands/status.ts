@@ -1,5 +1,4 @@
 /** `agent status [<name>]`: state, last tick, ticks, failures, budget use, relays (from the daemon when it runs). */
-import { existsSync } from 'node:fs';
 import { connectControl } from '../../control/client.js';
 import type { ReadinessReport } from '../../control/health.js';
 import type { AgentSummary, RelaySummary } from '../../control/types.js';
@@ -7,7 +6,7 @@ import { summarize } from '../agents.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { openHome, openStorage } from '../home-context.js';
+import { hasStorage, openHome, openStorage } from '../home-context.js';
 
 function when(ms: number | undefined): string {
   return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'never';
@@ -62,7 +61,7 @@ export const statusCommand: Command = {
       agents = overview.agents;
       relays = overview.relays;
       ready = report;
-    } else if (existsSync(home.paths.database)) {
+    } else if (hasStorage(home)) {
       const storage = await openStorage(home);
       try {
         agents = await Promise.all((await storage.agents.list()).map((a) => summarize(storage, a, Date.now())));
