@@ -26,6 +26,16 @@ function toJson(key: string, value: unknown): string {
   return json;
 }
 
+/**
+ * A behavior that forgets to `await` a memory call must not crash the daemon when that call
+ * rejects after the tick ended ("this tick is over"): the Promise is marked handled, and the
+ * caller that awaits it still gets the rejection.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
 /** The writes one tick has buffered, in the shapes commitTick takes. */
 export class TickBuffer implements TickMemory {
   readonly kvOps = new Map<string, KvOp>();
@@ -61,14 +71,14 @@ export class TickBuffer implements TickMemory {
     return stored === undefined ? 0 : bytes(key) + bytes(JSON.stringify(stored));
   }
 
-  async get<T = JsonValue>(key: string): Promise<T | undefined> {
+  async #get<T = JsonValue>(key: string): Promise<T | undefined> {
     this.options.assertOpen();
     const op = this.kvOps.get(key);
     if (op) return op.op === 'set' ? (structuredClone(op.value) as T) : undefined;
     return this.storage.kv(this.agentIndex).get<T>(key);
   }
 
-  async set(key: string, value: JsonValue): Promise<void> {
+  async #set(key: string, value: JsonValue): Promise<void> {
     this.options.assertOpen();
     if (typeof key !== 'string' || key === '') throw new TypeError('memory.set: key must be a non-empty string');
     const json = toJson(key, value);
@@ -78,7 +88,7 @@ export class TickBuffer implements TickMemory {
     this.kvOps.set(key, { op: 'set', key, value: JSON.parse(json) as JsonValue });
   }
 
-  async delete(key: string): Promise<boolean> {
+  async #delete(key: string): Promise<boolean> {
     this.options.assertOpen();
     const size = await this.#kvSize(key);
     this.options.assertOpen();
@@ -87,7 +97,7 @@ export class TickBuffer implements TickMemory {
     return size > 0;
   }
 
-  async list(prefix = ''): Promise<Array<{ key: string; value: JsonValue }>> {
+  async #list(prefix = ''): Promise<Array<{ key: string; value: JsonValue }>> {
     this.options.assertOpen();
     const merged = new Map((await this.storage.kv(this.agentIndex).list(prefix)).map((e) => [e.key, e.value] as const));
     for (const [key, op] of this.kvOps) {
@@ -108,7 +118,7 @@ export class TickBuffer implements TickMemory {
     this.factOps.push({ op: 'add', text: clean, tags });
   }
 
-  async recall(words: string, limit = 10): Promise<Fact[]> {
+  async #recall(words: string, limit = 10): Promise<Fact[]> {
     this.options.assertOpen();
     const wanted = terms(words);
     if (wanted.length === 0) return [];
@@ -123,7 +133,7 @@ export class TickBuffer implements TickMemory {
     return [...fresh, ...stored].slice(0, limit);
   }
 
-  async forget(words: string): Promise<number> {
+  async #forget(words: string): Promise<number> {
     this.options.assertOpen();
     const wanted = terms(words);
     if (wanted.length === 0) return 0;
@@ -159,8 +169,7 @@ export class TickBuffer implements TickMemory {
     return count;
   }
 
-  /** Forgets one stored fact by id (a tool's "forget id"); false when the agent has no such fact. */
-  async forgetId(id: number): Promise<boolean> {
+  async #forgetId(id: number): Promise<boolean> {
     this.options.assertOpen();
     if (!Number.isInteger(id) || this.#forgotten.has(id)) return false;
     const fact = await this.storage.facts(this.agentIndex).get(id);
@@ -172,13 +181,46 @@ export class TickBuffer implements TickMemory {
     return true;
   }
 
-  async history(peer?: string, limit = 20): Promise<ConversationMessage[]> {
+  async #history(peer?: string, limit = 20): Promise<ConversationMessage[]> {
     this.options.assertOpen();
     const who = peer ?? this.options.defaultPeer;
     if (!who) return [];
     const stored = await this.storage.conversations(this.agentIndex).history(who, limit);
     const fresh = this.messages.filter((m) => m.peer === who).map((m, i) => ({ ...m, id: -(i + 1) }));
     return [...stored, ...fresh].slice(-limit);
+  }
+
+  get<T = JsonValue>(key: string): Promise<T | undefined> {
+    return handled(this.#get<T>(key));
+  }
+
+  set(key: string, value: JsonValue): Promise<void> {
+    return handled(this.#set(key, value));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return handled(this.#delete(key));
+  }
+
+  list(prefix = ''): Promise<Array<{ key: string; value: JsonValue }>> {
+    return handled(this.#list(prefix));
+  }
+
+  recall(words: string, limit = 10): Promise<Fact[]> {
+    return handled(this.#recall(words, limit));
+  }
+
+  forget(words: string): Promise<number> {
+    return handled(this.#forget(words));
+  }
+
+  /** Forgets one stored fact by id (a tool's "forget id"); false when the agent has no such fact. */
+  forgetId(id: number): Promise<boolean> {
+    return handled(this.#forgetId(id));
+  }
+
+  history(peer?: string, limit = 20): Promise<ConversationMessage[]> {
+    return handled(this.#history(peer, limit));
   }
 
   /** Logs a conversation message to commit with the tick (counted against storage, never refused: see engine). */
