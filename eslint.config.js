@@ -58,6 +58,8 @@ export default tseslint.config(
   { files: ['src/config/**'], rules: forbid(['relay', 'runtime', 'storage', 'think', 'trajectory', 'control', 'cli', 'tui', 'behaviors']) },
   { files: ['src/runtime/**', 'src/behaviors/**', 'src/control/**'], rules: forbid(['cli', 'tui']) },
   { files: ['src/cli/**', 'src/index.ts'], rules: forbid([]) },
+  // recovery: snapshots on relays and restores; it reaches state through the storage seam, never the CLI.
+  { files: ['src/recovery/**'], rules: forbid(['runtime', 'control', 'cli', 'tui', 'behaviors', 'think']) },
   // The TUI sees runtime event types and the control client, never SQLite or sockets.
   {
     files: ['src/tui/**'],

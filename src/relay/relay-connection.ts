@@ -64,6 +64,11 @@ export interface RelayConnectionOptions {
    * socket or no answer, and an `error:` or `rate-limited:` answer.
    */
   onHealth?: (ok: boolean, reason?: string) => void;
+  /**
+   * Sees every event dropped for a bad id or signature, or because it matches no filter asked (another
+   * author's, say): a restore reports forged and foreign snapshot events by name instead of as missing.
+   */
+  onDroppedEvent?: (event: NostrEvent, relay: string, reason: 'bad-signature' | 'unrequested') => void;
 }
 
 /** Answers that say the relay is failing or overloaded, not that it judged the request. */
@@ -128,7 +133,10 @@ export class RelayConnection {
       clock: this.#clock,
       log: this.#log,
       authWaitMs: options.authWaitMs ?? 5000,
-      onUnrequested: () => void this.#counters.unrequested++,
+      onUnrequested: (event) => {
+        this.#counters.unrequested++;
+        this.#o.onDroppedEvent?.(event, this.url, 'unrequested');
+      },
       health: (ok, reason) => this.#health(ok, reason),
     });
   }
@@ -347,6 +355,7 @@ export class RelayConnection {
         return this.#reqs.onEvent(msg[1], event, () => {
           if (verifyEvent(event)) return true;
           this.#counters.invalidSignature++;
+          this.#o.onDroppedEvent?.(event, this.url, 'bad-signature');
           this.#log.log({ level: 'debug', ns: 'relay', msg: 'event with bad id or signature dropped', relay: this.url, id: event.id });
           return false;
         });

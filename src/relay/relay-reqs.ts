@@ -46,7 +46,7 @@ export interface ReqHost {
   readonly log: Logger;
   /** How long an EOSE (or an `auth-required:` refusal) waits for AUTH before it is let through (ms). */
   readonly authWaitMs: number;
-  onUnrequested(): void;
+  onUnrequested(event: NostrEvent): void;
   /** An outcome for the relay's circuit breaker (see RelayConnectionOptions.onHealth). */
   health(ok: boolean, reason?: string): void;
 }
@@ -132,7 +132,7 @@ export class ReqTable {
     const entry = this.#wire.get(wireId);
     // Stored events of a REQ this side already replaced or closed: requested, just no longer wanted.
     if (!entry && this.#retired.has(wireId)) return;
-    if (!entry || !matchFilters(entry.part.filters, event)) return this.#h.onUnrequested();
+    if (!entry || !matchFilters(entry.part.filters, event)) return this.#h.onUnrequested(event);
     if (!verified()) return;
     entry.sub.handlers.onEvent(event);
   }

@@ -63,6 +63,15 @@ export const ERROR_CODES = {
   WEBHOOK_REPLAY: 'a webhook delivery already accepted (same X-Delivery-Id, or the same signed body): nothing was queued again',
   WEBHOOK_RATE_LIMITED: 'too many webhook deliveries for this hook: retry after the Retry-After seconds',
   WEBHOOK_BAD_REQUEST: 'a webhook request that is not a POST of a JSON body with an X-Delivery-Id',
+  SNAPSHOT_NOT_FOUND: "no snapshot of the agent (or no registry of the owner's agents) on the relays asked",
+  SNAPSHOT_CHUNK_MISSING: "a chunk the agent's snapshot manifest lists is on none of the relays",
+  SNAPSHOT_BAD_SIGNATURE: 'a snapshot event whose id or signature does not verify',
+  SNAPSHOT_WRONG_AUTHOR: "a snapshot event signed by another key than the agent's (or the owner's, for the registry)",
+  SNAPSHOT_TAMPERED: 'a snapshot event whose ciphertext does not decrypt, or whose plaintext does not match the hash in the manifest',
+  SNAPSHOT_VERSION_UNKNOWN: 'a snapshot in a format version this runtime does not know',
+  SNAPSHOT_INVALID: 'a snapshot part that decrypts but is not what the format says (names the field)',
+  RESTORE_HOME_NOT_EMPTY: 'agent restore into a home that already has agents (pass --force to replace them)',
+  AGENT_HELD: 'the agent is held: another machine wrote a newer snapshot or trajectory head (agent takeover NAME runs it here)',
 } as const;
 
 /** A stable error code (see ERROR_CODES). */

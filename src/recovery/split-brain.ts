@@ -1,0 +1,76 @@
+/**
+ * The split-brain rule. Before a daemon runs an agent it reads the agent's newest manifest and
+ * trajectory tick from its relays. Another machine's snapshot that this home does not know (a
+ * higher generation, or the same generation by another writer), or a trajectory tick past this
+ * home's chain head, means the agent may be running elsewhere: the daemon warns and holds it until
+ * the owner runs `agent takeover <name>`, or the other side stops and says so with a final
+ * snapshot, which this daemon then imports before it runs the agent.
+ */
+import { tagValue, type NostrEvent } from '../protocol/event.js';
+import type { Filter } from '../protocol/filter.js';
+import { Kind } from '../protocol/kinds.js';
+import type { Signer } from '../signer/types.js';
+import type { Manifest } from './format.js';
+import { readManifest, type SnapshotReader } from './read.js';
+import type { AgentSnapshotState } from './state.js';
+
+/** What the rule weighs for one agent. */
+export interface SplitBrainInput {
+  /** This home's daemon id. */
+  ours: string;
+  /** What this home knows (undefined: it never wrote, restored or took over a snapshot of the agent). */
+  local: AgentSnapshotState | undefined;
+  /** This home's trajectory head seq (0: no tick). */
+  localSeq: number;
+  /** The newest manifest on the relays. */
+  remote: Manifest | undefined;
+  /** The highest trajectory seq on the relays. */
+  remoteSeq: number | undefined;
+}
+
+/** Run it; adopt the other machine's final snapshot first; or hold it (with why). */
+export type SplitBrainVerdict = { action: 'run' } | { action: 'adopt'; reason: string } | { action: 'hold'; reason: string };
+
+/** The rule itself (pure). */
+export function splitBrainVerdict(input: SplitBrainInput): SplitBrainVerdict {
+  const { ours, local, remote } = input;
+  if (remote && remote.daemon !== ours) {
+    const unknown = !local || remote.generation > local.generation || (remote.generation === local.generation && remote.daemon !== local.daemon);
+    if (unknown) {
+      const what = `another machine (daemon ${remote.daemon}) wrote snapshot generation ${remote.generation} at ${new Date(remote.createdAt).toISOString()}`;
+      if (remote.final) return { action: 'adopt', reason: `${what} when it stopped; its state is imported first` };
+      return { action: 'hold', reason: `${what} and may still run it (this home knows generation ${local?.generation ?? 0})` };
+    }
+  }
+  const remoteSeq = input.remoteSeq ?? 0;
+  const accepted = local?.acceptedSeq ?? 0;
+  if (remoteSeq > input.localSeq && remoteSeq > accepted) {
+    return { action: 'hold', reason: `its trajectory on the relays reaches tick ${remoteSeq}, past this home's tick ${input.localSeq}: another machine ran it` };
+  }
+  return { action: 'run' };
+}
+
+/** The newest manifest and highest trajectory seq of one agent on the relays. */
+export async function remoteHead(reader: SnapshotReader, agent: Signer, name: string, options: { signal?: AbortSignal } = {}): Promise<{ manifest: Manifest | undefined; seq: number | undefined }> {
+  const pubkey = agent.getPublicKey();
+  let manifest: Manifest | undefined;
+  try {
+    manifest = (await readManifest(reader, agent, name, options))?.manifest;
+  } catch {
+    // A manifest nobody can read is no claim to the agent (the restore path reports it by name).
+    manifest = undefined;
+  }
+  const filter: Filter = { kinds: [Kind.TrajectoryTick], authors: [pubkey], limit: 3 };
+  const ticks = await reader.fetch([filter], options);
+  return { manifest, seq: highestSeq(ticks, pubkey) };
+}
+
+function highestSeq(events: readonly NostrEvent[], pubkey: string): number | undefined {
+  let best: number | undefined;
+  for (const e of events) {
+    if (e.pubkey !== pubkey || e.kind !== Kind.TrajectoryTick) continue;
+    const seq = Number(tagValue(e, 'seq'));
+    if (Number.isSafeInteger(seq) && seq > 0 && (best === undefined || seq > best)) best = seq;
+  }
+  return best;
+}
