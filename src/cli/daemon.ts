@@ -24,6 +24,7 @@ import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
 import { createDaemonOps } from './daemon-ops.js';
+import { createDaemonSnapshots } from './daemon-snapshots.js';
 import { createDaemonTriggers } from './daemon-triggers.js';
 import { namingAgents } from './log-names.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
@@ -94,7 +95,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const storage = await openStorage(home);
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
   const inShard = (index: number): boolean => !options.shard || index % options.shard.of === options.shard.index;
-  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && inShard(r.index);
+  // Agents another machine may be running (the split-brain rule, docs/recovery.md): not run here.
+  const held = new Set<number>();
+  const runsHere = (index: number): boolean => inShard(index) && !held.has(index);
+  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && runsHere(r.index);
 
   // Agent keys are derived once each and kept: the inbox needs every hosted key for NIP-42 AUTH.
   const signers = new Map<number, SecretKeySigner>();
@@ -107,7 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return signer;
   };
 
-  const hosted = (await storage.agents.list()).filter(hosts);
+  let hosted = (await storage.agents.list()).filter(hosts);
   for (const record of hosted) {
     if (signerFor(record.index).getPublicKey() !== record.pubkey) {
       await storage.close();
@@ -121,6 +125,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const relayOf = new Map<string, string[]>();
   const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
 
+  const wake: { outbox?: () => void } = {};
+  const snapshots = createDaemonSnapshots({
+    home,
+    storage,
+    pool,
+    owner,
+    signerFor,
+    relaysOf: (record) => (agentRelays(record).length ? agentRelays(record) : [...listenRelays]),
+    secrets: ctxSecrets(home),
+    logger,
+    onQueued: () => wake.outbox?.(),
+  });
+  for (const index of await snapshots.guard(hosted)) held.add(index);
+  // The guard may have imported another machine's final snapshot: read the records again.
+  hosted = (await storage.agents.list()).filter(hosts);
+
   // The metrics are built once the runtime exists; LLM calls only happen after that.
   const metricsRef: { current?: ReturnType<typeof createDaemonOps>['metrics'] } = {};
   const behaviors = builtinBehaviors();
@@ -130,7 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     signerFor,
     ownerPubkey: owner.getPublicKey(),
     behaviors,
-    hosts: inShard,
+    hosts: runsHere,
     trajectory: createTrajectorySink({ ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm, observe: (agent, call) => metricsRef.current?.llmCall(agent.name, call) }),
     mcpFor: (record, config) => {
@@ -203,6 +223,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     hooksUrl: () => servers.hooks?.url,
   });
   runtime.events.subscribe((event) => metrics.observe(event));
+  runtime.events.subscribe((event) => snapshots.observe(event));
+  wake.outbox = () => publisher.notify();
   runtime.events.subscribe((event) => {
     if (event.type === 'tick.finished') {
       publisher.notify();
@@ -236,6 +258,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   await triggers.refresh();
   publisher.start();
   publishFor(hosted);
+  await snapshots.start(hosted, await storage.agents.list());
 
   const handler = createControlHandler({
     storage,
@@ -249,11 +272,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (!inShard(record.index)) return;
       host(record);
       publishFor([record]);
+      void storage.agents.list().then((all) => snapshots.added(record, all));
       void triggers.refresh();
     },
     onTerminated: (record) => {
       inbox.removeAgent(record.pubkey);
       void triggers.refresh();
+      void storage.agents.list().then((all) => snapshots.registry(all));
     },
   });
   const token = controlToken(home.paths.controlToken);
@@ -267,6 +292,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await inbox.stop();
       await triggers.watches.stop();
       await runtime.stop(stopOptions);
+      // After the last tick: each agent's final snapshot, queued before the outbox's last run.
+      await snapshots.stop();
       await publisher.runOnce().catch(() => []);
       await publisher.stop();
       await pool.close();

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   mcp: async () => (await import('./commands/mcp.js')).mcpCommand,
   watch: async () => (await import('./commands/watch.js')).watchCommand,
   hook: async () => (await import('./commands/hook.js')).hookCommand,
+  restore: async () => (await import('./commands/restore.js')).restoreCommand,
+  takeover: async () => (await import('./commands/takeover.js')).takeoverCommand,
 };
 
 function help(commands: Command[]): string {

@@ -18,5 +18,7 @@ export function homePaths(home: string) {
     relayDatabase: join(home, 'relay.db'),
     controlToken: join(home, 'control.token'),
     controlInfo: join(home, 'control.json'),
+    /** Snapshot bookkeeping of this machine (daemon id, generations, published chunk hashes). */
+    snapshots: join(home, 'snapshots.json'),
   };
 }

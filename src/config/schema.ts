@@ -46,6 +46,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ idleMs: 60_000, maxConsecutiveFailures: 3 }),
+    /** Encrypted snapshots of each agent on its relays (docs/recovery.md): at most one per agent per `intervalMs`. */
+    recovery: z
+      .object({
+        intervalMs: z.number().int().min(100).default(10_000),
+        /** Plaintext bytes per chunk event (NIP-44 allows 65,535; 32,000 keeps each event under 64 KiB). */
+        chunkBytes: z.number().int().min(1024).max(40_000).default(32_000),
+      })
+      .strict()
+      .default({ intervalMs: 10_000, chunkBytes: 32_000 }),
     /** An OpenAI-compatible endpoint; the API key is better given as AGENT_LLM_API_KEY. */
     llm: z
       .object({

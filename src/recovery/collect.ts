@@ -11,6 +11,9 @@ import { MESSAGES_PER_PEER, PART_NAMES, type AgentPart, type AgentSnapshot, type
 
 /** How far back the events an agent handled are kept in a snapshot (the inbox reaches two days back for gift wraps, plus overlap). */
 export const SEEN_WINDOW_MS = 3 * 24 * 3600 * 1000;
+/** The most handled-event ids a snapshot keeps (the newest). */
+const MAX_SEEN = 20_000;
+const HEX64 = /^[0-9a-f]{64}$/;
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -19,7 +22,10 @@ export interface CollectSource {
   readonly agents: { get(ref: number): Awaitable<AgentRecord | undefined> };
   exportMemory(agentIndex: number): Awaitable<AgentMemorySnapshot>;
   readonly budget: { get(agentIndex: number, day: string): Awaitable<DailyUsage> };
-  readonly ticks: { last(agentIndex: number): Awaitable<TickRecord | undefined> };
+  readonly ticks: {
+    last(agentIndex: number): Awaitable<TickRecord | undefined>;
+    list(agentIndex: number, options?: { since?: number; limit?: number }): Awaitable<TickRecord[]>;
+  };
   readonly cursors: { list(): Awaitable<Array<{ relay: string; cursor: number }>> };
   readonly chainHeads: { get(agentIndex: number): Awaitable<unknown> };
 }
@@ -87,7 +93,12 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
   const usage = await storage.budget.get(index, utcDay(now));
   const chain = (await storage.chainHeads.get(index)) as StatePart['trajectory']['chain'] | undefined;
   const last = await storage.ticks.last(index);
-  const seen = memory.messages.filter((m) => m.direction === 'in' && m.eventId !== undefined && /^[0-9a-f]{64}$/.test(m.eventId) && m.at >= now - SEEN_WINDOW_MS).map((m) => m.eventId!);
+  // What the agent handled lately: the events that triggered its ticks, and the messages it was sent.
+  const recent = await storage.ticks.list(index, { since: now - SEEN_WINDOW_MS, limit: MAX_SEEN });
+  const seenAt = new Map<string, number>();
+  for (const t of recent) if (t.trigger.eventId && HEX64.test(t.trigger.eventId)) seenAt.set(t.trigger.eventId, t.startedAt);
+  for (const m of memory.messages) if (m.direction === 'in' && m.eventId && HEX64.test(m.eventId) && m.at >= now - SEEN_WINDOW_MS && !seenAt.has(m.eventId)) seenAt.set(m.eventId, m.at);
+  const seen = [...seenAt].sort((a, b) => a[1] - b[1]).slice(-MAX_SEEN).map(([id]) => id);
   const state: StatePart = {
     budget: { day: usage.day, computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, notified80: [...usage.notified80], notified100: [...usage.notified100] },
     trajectory: {
@@ -95,7 +106,6 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
       head: last ? { startedAt: last.startedAt, endedAt: last.endedAt, trigger: last.trigger.type, outcome: last.outcome } : null,
     },
     cursors: (await storage.cursors.list()).map(({ relay, cursor }) => ({ relay, cursor })),
-    seen: [...new Set(seen)],
   };
   const snapshot: AgentSnapshot = {
     agent,
@@ -106,6 +116,7 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
     messages: recentMessages(memory.messages, MESSAGES_PER_PEER),
     schedules: memory.schedules,
     state,
+    seen,
   };
   const secrets = [...(options.secrets ?? []), ...(typeof (record.config.llm as { apiKey?: unknown } | undefined)?.apiKey === 'string' ? [(record.config.llm as { apiKey: string }).apiKey] : [])];
   const redacted = redactJson(snapshot, secrets);

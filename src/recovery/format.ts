@@ -22,7 +22,7 @@ export const chunkD = (part: PartName, i: number): string => `${MANIFEST_D}/${pa
  * The parts of a snapshot, each serialized and chunked on its own, so that a new fact republishes
  * the facts part (its last chunk, usually), not the whole memory.
  */
-export const PART_NAMES = ['agent', 'kv', 'facts', 'goals', 'peers', 'messages', 'schedules', 'state'] as const;
+export const PART_NAMES = ['agent', 'kv', 'facts', 'goals', 'peers', 'messages', 'schedules', 'state', 'seen'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 /** Default plaintext bytes per chunk: NIP-44 pads 32,000 to 32,768, whose payload (~43.7 KB) keeps the event under 64 KiB. */
@@ -84,7 +84,7 @@ const usage = z.object({
   notified100: z.array(z.enum(['computeMs', 'llmCalls', 'tokens', 'sats'])),
 });
 
-/** The `state` part: today's budget use, the trajectory chain head, the inbox cursors and recently seen events. */
+/** The `state` part: today's budget use, the trajectory chain head and the inbox cursors. */
 export const StatePartSchema = z.object({
   budget: usage,
   /** The chain state exactly as the trajectory sink keeps it, and the head tick's times. */
@@ -97,8 +97,6 @@ export const StatePartSchema = z.object({
     head: z.object({ startedAt: ms, endedAt: ms, trigger: z.enum(['dm', 'mention', 'alarm', 'event', 'manual']), outcome: z.enum(['ok', 'error', 'aborted', 'refused']) }).nullable(),
   }),
   cursors: z.array(z.object({ relay: z.string().min(1).max(512), cursor: z.number().int().nonnegative() })),
-  /** Ids of events the agent already handled inside the catch-up window, so a restore never answers one twice. */
-  seen: z.array(hex64),
 });
 export type StatePart = z.infer<typeof StatePartSchema>;
 
@@ -112,6 +110,8 @@ export const PART_SCHEMAS = {
   messages: memory.shape.messages,
   schedules: memory.shape.schedules,
   state: StatePartSchema,
+  /** Ids of the events the agent handled inside the catch-up window, oldest first: a restore never answers one twice. */
+  seen: z.array(hex64).max(100_000),
 } satisfies Record<PartName, z.ZodType>;
 
 /** A whole agent as it comes out of a snapshot: each part parsed. */

@@ -125,6 +125,6 @@ export async function importAgentSnapshot(tx: RestoreTarget, snap: AgentSnapshot
   for (const { relay, cursor } of snap.state.cursors) {
     if ((await tx.cursors.get(relay)) === undefined) await tx.cursors.set(relay, cursor);
   }
-  for (const id of snap.state.seen) await tx.processed.markProcessed(id, 'restored', now);
+  for (const id of snap.seen) await tx.processed.markProcessed(id, 'restored', now);
   return summarize(snap, existing !== undefined);
 }

@@ -41,7 +41,7 @@ export function sampleSnapshot(index: number, options: { facts?: number; factByt
       budget: { day: '2026-01-10', computeMs: 120, llmCalls: 0, tokens: 0, sats: 0, notified80: [], notified100: [] },
       trajectory: { chain: { lastId: 'b'.repeat(64), lastSeq: 4, session: null }, head: { startedAt: now - 150, endedAt: now - 100, trigger: 'dm', outcome: 'ok' } },
       cursors: [{ relay: 'ws://127.0.0.1:1', cursor: Math.floor(now / 1000) }],
-      seen: ['a'.repeat(64)],
     },
+    seen: ['a'.repeat(64)],
   };
 }

@@ -1,0 +1,104 @@
+/**
+ * The daemon's snapshots (docs/recovery.md), wired: the split-brain guard before agents run, a
+ * snapshot of each agent it runs at start (its claim), debounced snapshots after ticks and state
+ * changes, the owner's registry, and final snapshots at a graceful stop. Events go through the
+ * outbox (one transaction per snapshot) to the author's own relays.
+ */
+import type { NostrEvent } from '../protocol/event.js';
+import type { WsRelayPool } from '../relay/relay-pool.js';
+import { guardAgents } from '../recovery/guard.js';
+import { poolReader } from '../recovery/pool-reader.js';
+import { SnapshotPublisher } from '../recovery/publisher.js';
+import { SnapshotStateFile } from '../recovery/state.js';
+import type { RuntimeEvent } from '../runtime/events.js';
+import type { Signer } from '../signer/types.js';
+import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import type { Logger } from '../util/logger.js';
+import { agentRelays } from './agents.js';
+import type { HomeContext } from './home-context.js';
+
+const DEADLINE_MS = 3 * 24 * 3600 * 1000;
+
+/** Options of the daemon's snapshot wiring. */
+export interface DaemonSnapshotsOptions {
+  home: HomeContext;
+  storage: AgentStorage;
+  pool: Pick<WsRelayPool, 'fetch'>;
+  owner: Signer;
+  signerFor: (index: number) => Signer;
+  relaysOf: (record: AgentRecord) => string[];
+  secrets: string[];
+  logger: Logger;
+  /** Wakes the outbox publisher. */
+  onQueued: () => void;
+}
+
+/** The daemon's snapshot side. */
+export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
+  const { home, storage, logger } = options;
+  const state = new SnapshotStateFile(home.paths.snapshots);
+  state.save();
+  const indexOf = new Map<string, number>();
+  const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
+    await storage.transaction(async (tx) => {
+      for (const { agentPubkey, event } of events) await tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
+    });
+  };
+  const publisher = new SnapshotPublisher({
+    storage,
+    signerFor: options.signerFor,
+    owner: options.owner,
+    state,
+    enqueue,
+    onQueued: options.onQueued,
+    intervalMs: home.config.recovery.intervalMs,
+    chunkBytes: home.config.recovery.chunkBytes,
+    secrets: options.secrets,
+    logger,
+  });
+  const running = new Set<number>();
+
+  return {
+    state,
+    /** The agents of `records` to hold (not run): another machine may be running them. */
+    guard(records: AgentRecord[]): Promise<Set<number>> {
+      return guardAgents({
+        storage,
+        state,
+        logger,
+        agents: records.map((r) => ({ index: r.index, name: r.name, signer: options.signerFor(r.index), reader: poolReader(options.pool, { relays: options.relaysOf(r), timeoutMs: 10_000 }) })),
+      });
+    },
+    /** This daemon runs `records` now: a snapshot of each (even unchanged: the claim) and the registry. */
+    async start(records: AgentRecord[], all: AgentRecord[]): Promise<void> {
+      for (const r of records) {
+        indexOf.set(r.pubkey, r.index);
+        running.add(r.index);
+        await publisher.write(r.index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: r.name, error: (error as Error).message }));
+      }
+      await this.registry(all);
+    },
+    /** A new agent: snapshot it and update the registry. */
+    async added(record: AgentRecord, all: AgentRecord[]): Promise<void> {
+      indexOf.set(record.pubkey, record.index);
+      running.add(record.index);
+      publisher.changed(record.index);
+      await this.registry(all);
+    },
+    /** The owner's registry of every agent not terminated. */
+    async registry(all: AgentRecord[]): Promise<void> {
+      const agents = all.filter((r) => r.state !== 'terminated').map((r) => ({ name: r.name, index: r.index, account: r.account, pubkey: r.pubkey, relays: agentRelays(r) }));
+      await publisher.writeRegistry(agents).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'registry failed', error: (error as Error).message }));
+    },
+    /** Runtime events that change an agent's state schedule its next snapshot. */
+    observe(event: RuntimeEvent): void {
+      if (event.type !== 'tick.finished' && event.type !== 'agent.state') return;
+      const index = indexOf.get(event.agent);
+      if (index !== undefined && running.has(index)) publisher.changed(index);
+    },
+    /** Final snapshots of every agent this daemon ran (after its ticks stopped). */
+    stop(): Promise<void> {
+      return publisher.stop([...running]);
+    },
+  };
+}
