@@ -294,7 +294,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await runtime.stop(stopOptions);
       // After the last tick: each agent's final snapshot, queued before the outbox's last run.
       await snapshots.stop();
-      await publisher.runOnce().catch(() => []);
+      // Drain what is due (final snapshots are several events), a batch at a time, for at most 10 s.
+      const drainUntil = Date.now() + 10_000;
+      while (Date.now() < drainUntil && (await publisher.runOnce().catch(() => [])).length > 0);
       await publisher.stop();
       await pool.close();
       await storage.close();
