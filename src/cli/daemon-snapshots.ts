@@ -9,6 +9,7 @@ import type { WsRelayPool } from '../relay/relay-pool.js';
 import { guardAgents } from '../recovery/guard.js';
 import { poolReader } from '../recovery/pool-reader.js';
 import { SnapshotPublisher } from '../recovery/publisher.js';
+import type { SnapshotReader } from '../recovery/read.js';
 import { SnapshotStateFile } from '../recovery/state.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { Signer } from '../signer/types.js';
@@ -57,6 +58,14 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     logger,
   });
   const running = new Set<number>();
+  // One reader per set of relays, so the guard batches the agents that share them.
+  const readers = new Map<string, SnapshotReader>();
+  const readerFor = (relays: string[]): SnapshotReader => {
+    const key = JSON.stringify([...relays].sort());
+    let reader = readers.get(key);
+    if (!reader) readers.set(key, (reader = poolReader(options.pool, { relays, timeoutMs: 10_000 })));
+    return reader;
+  };
 
   return {
     state,
@@ -66,7 +75,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
         storage,
         state,
         logger,
-        agents: records.map((r) => ({ index: r.index, name: r.name, signer: options.signerFor(r.index), reader: poolReader(options.pool, { relays: options.relaysOf(r), timeoutMs: 10_000 }) })),
+        agents: records.map((r) => ({ index: r.index, name: r.name, signer: options.signerFor(r.index), reader: readerFor(options.relaysOf(r)) })),
       });
     },
     /** This daemon runs `records` now: a snapshot of each (even unchanged: the claim) and the registry. */

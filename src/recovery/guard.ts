@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.js';
 import { importAgentSnapshot, type RestoreTarget } from './import.js';
 import { readSnapshot, type SnapshotReader } from './read.js';
 import { recordRestored } from './restore.js';
-import { remoteHead, splitBrainVerdict, type SplitBrainVerdict } from './split-brain.js';
+import { remoteHead, remoteHeads, splitBrainVerdict, type RemoteHead, type SplitBrainVerdict } from './split-brain.js';
 import type { SnapshotStateFile } from './state.js';
 
 /** What the guard needs of storage. */
@@ -46,27 +46,40 @@ async function adopt(storage: GuardStorage, state: SnapshotStateFile, agent: Gua
 export async function guardAgents(options: { storage: GuardStorage; state: SnapshotStateFile; agents: GuardedAgent[]; logger: Logger; now?: () => number }): Promise<Set<number>> {
   const { storage, state, logger } = options;
   const held = new Set<number>();
+  // One batched read per set of relays (agents sharing a reader share its REQs).
+  const groups = new Map<SnapshotReader, GuardedAgent[]>();
+  for (const agent of options.agents) groups.set(agent.reader, [...(groups.get(agent.reader) ?? []), agent]);
+  const heads = new Map<number, RemoteHead | Error>();
   await Promise.all(
-    options.agents.map(async (agent) => {
-      let verdict: SplitBrainVerdict;
+    [...groups].map(async ([reader, agents]) => {
       try {
-        const remote = await remoteHead(agent.reader, agent.signer, agent.name);
-        verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: remote.manifest, remoteSeq: remote.seq });
-        if (verdict.action === 'adopt') {
-          logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: ${verdict.reason}`, agent: agent.name });
-          await adopt(storage, state, agent, options.now?.() ?? Date.now());
-          const again = await remoteHead(agent.reader, agent.signer, agent.name);
-          verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: again.manifest, remoteSeq: again.seq });
-        }
+        const found = await remoteHeads(reader, agents);
+        for (const a of agents) heads.set(a.index, found.get(a.signer.getPublicKey())!);
       } catch (error) {
-        logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: cannot check its snapshot on the relays; running it`, agent: agent.name, error: (error as Error).message });
-        return;
+        for (const a of agents) heads.set(a.index, error as Error);
       }
-      if (verdict.action === 'run') return;
-      held.add(agent.index);
-      logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name} is held, not run here: ${verdict.reason}; run \`agent takeover ${agent.name}\` to run it on this machine, or stop the other one`, agent: agent.name, code: 'AGENT_HELD' });
     }),
   );
+  for (const agent of options.agents) {
+    let verdict: SplitBrainVerdict;
+    try {
+      const remote = heads.get(agent.index)!;
+      if (remote instanceof Error) throw remote;
+      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: remote.manifest, remoteSeq: remote.seq });
+      if (verdict.action === 'adopt') {
+        logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: ${verdict.reason}`, agent: agent.name });
+        await adopt(storage, state, agent, options.now?.() ?? Date.now());
+        const again = await remoteHead(agent.reader, agent.signer, agent.name);
+        verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: again.manifest, remoteSeq: again.seq });
+      }
+    } catch (error) {
+      logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: cannot check its snapshot on the relays; running it`, agent: agent.name, error: (error as Error).message });
+      continue;
+    }
+    if (verdict.action === 'run') continue;
+    held.add(agent.index);
+    logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name} is held, not run here: ${verdict.reason}; run \`agent takeover ${agent.name}\` to run it on this machine, or stop the other one`, agent: agent.name, code: 'AGENT_HELD' });
+  }
   return held;
 }
 

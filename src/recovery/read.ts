@@ -102,9 +102,18 @@ function isBotOf(event: NostrEvent, owner: string): boolean {
 
 /** The newest valid manifest of an agent, or undefined when no relay has one (errors when all are bad). */
 export async function readManifest(reader: SnapshotReader, agent: Signer, name: string, options: { signal?: AbortSignal } = {}): Promise<{ manifest: Manifest; event: NostrEvent } | undefined> {
+  const events = await reader.fetch([{ kinds: [SNAPSHOT_KIND], authors: [agent.getPublicKey()], '#d': [MANIFEST_D] }], options);
+  return openManifest(events, agent, name);
+}
+
+/**
+ * Of fetched events, the newest valid manifest by `agent` (undefined when there is none; errors when
+ * all are bad). With `ownOnly`, events of other authors are not candidates (a fetch for many agents).
+ */
+export function openManifest(events: readonly NostrEvent[], agent: Signer, name: string, options: { ownOnly?: boolean } = {}): { manifest: Manifest; event: NostrEvent } | undefined {
   const author = agent.getPublicKey();
-  const events = await reader.fetch([{ kinds: [SNAPSHOT_KIND], authors: [author], '#d': [MANIFEST_D] }], options);
-  return openNewest(withD(events, MANIFEST_D), { author, d: MANIFEST_D, agent: name, part: 'manifest' }, agent, (text, event) => {
+  const candidates = withD(events, MANIFEST_D).filter((e) => !options.ownOnly || e.pubkey === author);
+  return openNewest(candidates, { author, d: MANIFEST_D, agent: name, part: 'manifest' }, agent, (text, event) => {
     const manifest = parseJson(ManifestSchema, text, name, 'manifest');
     if (manifest.agent.pubkey !== author) throw new SnapshotError('SNAPSHOT_INVALID', name, 'manifest', 'names another agent');
     return { manifest, event };

@@ -10,8 +10,8 @@ import { tagValue, type NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import { Kind } from '../protocol/kinds.js';
 import type { Signer } from '../signer/types.js';
-import type { Manifest } from './format.js';
-import { readManifest, type SnapshotReader } from './read.js';
+import { MANIFEST_D, SNAPSHOT_KIND, type Manifest } from './format.js';
+import { openManifest, type SnapshotReader } from './read.js';
 import type { AgentSnapshotState } from './state.js';
 
 /** What the rule weighs for one agent. */
@@ -50,19 +50,44 @@ export function splitBrainVerdict(input: SplitBrainInput): SplitBrainVerdict {
   return { action: 'run' };
 }
 
-/** The newest manifest and highest trajectory seq of one agent on the relays. */
-export async function remoteHead(reader: SnapshotReader, agent: Signer, name: string, options: { signal?: AbortSignal } = {}): Promise<{ manifest: Manifest | undefined; seq: number | undefined }> {
-  const pubkey = agent.getPublicKey();
-  let manifest: Manifest | undefined;
-  try {
-    manifest = (await readManifest(reader, agent, name, options))?.manifest;
-  } catch {
-    // A manifest nobody can read is no claim to the agent (the restore path reports it by name).
-    manifest = undefined;
+/** What the relays hold of one agent: its newest manifest and its highest trajectory seq. */
+export interface RemoteHead {
+  manifest: Manifest | undefined;
+  seq: number | undefined;
+}
+
+/** Agents per REQ: one manifest filter for all of them and a tick filter each stay within relays' filter limits. */
+const HEADS_PER_REQ = 10;
+
+/** The heads of several agents on one set of relays, by public key (one REQ per 10 agents). */
+export async function remoteHeads(reader: SnapshotReader, agents: ReadonlyArray<{ signer: Signer; name: string }>, options: { signal?: AbortSignal } = {}): Promise<Map<string, RemoteHead>> {
+  const out = new Map<string, RemoteHead>();
+  for (let i = 0; i < agents.length; i += HEADS_PER_REQ) {
+    const batch = agents.slice(i, i + HEADS_PER_REQ);
+    const pubkeys = batch.map((a) => a.signer.getPublicKey());
+    const filters: Filter[] = [
+      { kinds: [SNAPSHOT_KIND], authors: pubkeys, '#d': [MANIFEST_D] },
+      ...pubkeys.map((pubkey): Filter => ({ kinds: [Kind.TrajectoryTick], authors: [pubkey], limit: 3 })),
+    ];
+    const events = await reader.fetch(filters, options);
+    for (const agent of batch) {
+      const pubkey = agent.signer.getPublicKey();
+      let manifest: Manifest | undefined;
+      try {
+        manifest = openManifest(events, agent.signer, agent.name, { ownOnly: true })?.manifest;
+      } catch {
+        // A manifest nobody can read is no claim to the agent (the restore path reports it by name).
+        manifest = undefined;
+      }
+      out.set(pubkey, { manifest, seq: highestSeq(events, pubkey) });
+    }
   }
-  const filter: Filter = { kinds: [Kind.TrajectoryTick], authors: [pubkey], limit: 3 };
-  const ticks = await reader.fetch([filter], options);
-  return { manifest, seq: highestSeq(ticks, pubkey) };
+  return out;
+}
+
+/** The head of one agent. */
+export async function remoteHead(reader: SnapshotReader, agent: Signer, name: string, options: { signal?: AbortSignal } = {}): Promise<RemoteHead> {
+  return (await remoteHeads(reader, [{ signer: agent, name }], options)).get(agent.getPublicKey())!;
 }
 
 function highestSeq(events: readonly NostrEvent[], pubkey: string): number | undefined {
