@@ -50,7 +50,13 @@ export async function readAllSnapshots(
   options: { signal?: AbortSignal } = {},
 ): Promise<ReadSnapshot[]> {
   const out: ReadSnapshot[] = [];
-  for (const entry of entries) out.push(await readSnapshot(readerFor(entry), signerFor(entry.index), entry.name, options));
+  for (const entry of entries) {
+    const read = await readSnapshot(readerFor(entry), signerFor(entry.index), entry.name, options);
+    if (read.snapshot.agent.index !== entry.index) {
+      throw new SnapshotError('SNAPSHOT_INVALID', read.manifest.agent.name, 'agent', `says index ${read.snapshot.agent.index}, but its key is account ${entry.account} (index ${entry.index})`);
+    }
+    out.push(read);
+  }
   return out;
 }
 
