@@ -2,7 +2,7 @@
  * `agent restore` against relay-dev with real homes: a memory large enough to need many chunks
  * comes back whole; without the registry the agents are found by scanning accounts; a chunk missing
  * from the relay stops the restore with an error naming the agent and the part, and nothing is
- * imported, not even the agents that read cleanly.
+ * imported, not even the agents that read cleanly; an import refused half-way is rolled back whole.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
@@ -17,7 +17,7 @@ import { TEST_MNEMONIC, startCli, startTestRelay, stopAll, tempHome, testPool } 
 afterAll(stopAll);
 
 describe('agent restore', () => {
-  it('restores a chunked memory, scans without a registry, and imports nothing when a chunk is missing', { timeout: 90_000 }, async () => {
+  it('restores a chunked memory, scans without a registry, rolls back a refused import, and imports nothing when a chunk is missing', { timeout: 90_000 }, async () => {
     await loadFastCrypto();
     const relay = await startTestRelay();
     const config = { relays: [relay.url], recovery: { intervalMs: 200 } };
@@ -61,6 +61,19 @@ describe('agent restore', () => {
     expect(scanned.code, scanned.stderr).toBe(0);
     expect(scanned.stdout).toMatch(/would restore 2 agent\(s\) \(found by scanning accounts\)/);
     expect(scanned.stdout).toMatch(/big: 300 facts/);
+
+    // --force into a home whose index 1 holds another key: the first agent's import is rolled back too.
+    const homeD = tempHome(config);
+    expect((await runCli(['create', 'big', '--behavior', 'assistant', '--home', homeD], { env })).code).toBe(0);
+    const other = { AGENT_MNEMONIC: 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about' };
+    expect((await runCli(['create', 'stranger', '--behavior', 'echo', '--home', homeD], { env: other })).code).toBe(0);
+    const forced = await runCli(['restore', '--force', '--home', homeD], { env });
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(/^agent: restore stopped, nothing was imported: small: snapshot agent: index 1 is agent "stranger" with another key/);
+    const storageD = await openStorage(openHome(homeD, {}));
+    expect(await storageD.facts(0).list({ limit: 10 })).toHaveLength(0);
+    expect((await storageD.agents.list()).map((r) => r.name)).toEqual(['big', 'stranger']);
+    await storageD.close();
 
     // A chunk of the second agent gone: nothing comes back, not even the first.
     const small = new SecretKeySigner(deriveFromSeed(seed, 2).secretKey);

@@ -14,6 +14,7 @@ import { droppedEventSink, poolReader } from '../../recovery/pool-reader.js';
 import { findAgents, readAllSnapshots, recordRestored } from '../../recovery/restore.js';
 import { SnapshotStateFile } from '../../recovery/state.js';
 import { SecretKeySigner } from '../../signer/secret-key-signer.js';
+import { CodedError } from '../../util/errors.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -91,11 +92,16 @@ export const restoreCommand: Command = {
         summaries = reads.map((read) => details(read, summarize(read.snapshot, existing.some((a) => a.index === read.snapshot.agent.index))));
       } else {
         // All agents in one transaction: a refusal for any of them leaves the home as it was.
-        summaries = await storage.transaction(async (tx) => {
-          const out: Array<ReturnType<typeof details>> = [];
-          for (const read of reads) out.push(details(read, await importAgentSnapshot(tx, read.snapshot, { now, replace: values.force ?? false })));
-          return out;
-        });
+        try {
+          summaries = await storage.transaction(async (tx) => {
+            const out: Array<ReturnType<typeof details>> = [];
+            for (const read of reads) out.push(details(read, await importAgentSnapshot(tx, read.snapshot, { now, replace: values.force ?? false })));
+            return out;
+          });
+        } catch (error) {
+          if (error instanceof CodedError) throw new CliError(`restore stopped, nothing was imported: ${error.message}`, 1, { cause: error });
+          throw error;
+        }
         const state = new SnapshotStateFile(home.paths.snapshots);
         for (const read of reads) recordRestored(state, read);
       }
