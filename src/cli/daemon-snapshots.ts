@@ -69,8 +69,10 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
 
   return {
     state,
-    /** The agents of `records` to hold (not run): another machine may be running them. */
+    /** The agents of `records` to hold (not run): another machine may be running them (SQLite homes only). */
     guard(records: AgentRecord[]): Promise<Set<number>> {
+      // Daemons sharing a database server share the agents' state: their leases decide who runs what.
+      if (storage.engine !== 'sqlite') return Promise.resolve(new Set());
       return guardAgents({
         storage,
         state,
