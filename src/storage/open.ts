@@ -8,6 +8,7 @@
  * scheme to `parseDatabaseUrl` and a loader to ENGINES below, and run the contract tests on it.
  */
 import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import { DatabaseOpenError } from './errors.js';
 import type { AgentStorage } from './types.js';
 
@@ -18,6 +19,8 @@ export type DatabaseLocation = { engine: 'sqlite'; file: string } | { engine: 'p
 export interface OpenStorageOptions {
   /** Where default timestamps come from (default: Date.now). */
   clock?: Pick<Clock, 'now'>;
+  /** Where an engine that sits across a network reports outages ("database unavailable, retrying"). */
+  logger?: Logger;
   /** Read only, no migrations; the database must exist (DATABASE_UNAVAILABLE otherwise). Default false. */
   readonly?: boolean;
 }
@@ -30,8 +33,9 @@ const ENGINES: Record<DatabaseLocation['engine'], EngineLoader> = {
     const { openSqliteStorage } = await import('./sqlite/open-sqlite.js');
     return openSqliteStorage(location.engine === 'sqlite' ? location.file : '', options);
   },
-  postgres: async (location) => {
-    throw new DatabaseOpenError('DATABASE_URL_INVALID', `database ${maskDatabaseUrl(location.engine === 'postgres' ? location.url : '')}: the postgres engine is not built into this version`);
+  postgres: async (location, options) => {
+    const { openPostgresStorage } = await import('./postgres/open-postgres.js');
+    return openPostgresStorage(location.engine === 'postgres' ? location.url : '', options);
   },
 };
 

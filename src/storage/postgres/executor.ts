@@ -1,0 +1,225 @@
+/**
+ * How every Postgres store reaches the server: an `Ex` runs one statement (`rows`/`count`) or a
+ * unit of several in one transaction (`unit`). Two kinds:
+ *
+ * - the pool executor (no transaction open): a statement runs on any pooled connection; a unit takes
+ *   a connection, BEGIN … COMMIT. Units run one at a time per storage (an in-process queue), so two
+ *   transactions of one process never interleave their writes, as on SQLite.
+ * - a transaction executor (inside a unit or `storage.transaction`): statements run on the unit's
+ *   connection; a nested unit is a SAVEPOINT, rolled back alone when it throws (better-sqlite3's
+ *   nested-transaction rule).
+ *
+ * Losing the server is not a failure of the work: a statement or unit that fails because the
+ * connection did (refused, reset, shutdown, recovery) waits with backoff and runs again until the
+ * server is back or the storage is closed. A unit is re-run whole (it had not committed: COMMIT
+ * itself failing is the one in-doubt case, and every unit here is safe to repeat after a commit —
+ * commitTick's consumed-trigger rule turns a repeat into StorageConflictError, upserts repeat as
+ * no-ops). `onUnavailable`/`onAvailable` tell the composition (a log line) once per outage.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { StorageMisuseError } from '../errors.js';
+import { isConnectionError } from './connection.js';
+
+/** A statement runner: the pool's or one open transaction's. */
+export interface Ex {
+  /** Rows of one statement. */
+  rows<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** The first row, or undefined. */
+  one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined>;
+  /** Rows changed by one statement. */
+  count(text: string, params?: readonly unknown[]): Promise<number>;
+  /** Runs `fn` atomically: a transaction on the pool, a savepoint inside one. */
+  unit<T>(fn: (ex: Ex) => Promise<T>): Promise<T>;
+  /** True inside a transaction. */
+  readonly inTransaction: boolean;
+}
+
+/** What the pool executor reports and how long it waits between tries. */
+export interface ExecutorOptions {
+  onUnavailable?: (err: unknown) => void;
+  onAvailable?: () => void;
+  /** First and largest wait between tries while the server is away (ms). */
+  backoff?: { firstMs: number; maxMs: number };
+}
+
+/** Statement names by text: node-postgres prepares a named statement once per connection. */
+const names = new Map<string, string>();
+function statement(text: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  let name = names.get(text);
+  if (!name) {
+    name = `s${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    names.set(text, name);
+  }
+  return { name, text, values: params as unknown[] | undefined };
+}
+
+/** A FIFO lock: one holder at a time. */
+class Queue {
+  #tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/** The pool executor of one storage. */
+export class PoolExecutor implements Ex {
+  readonly inTransaction = false;
+  readonly #pool: pg.Pool;
+  readonly #queue = new Queue();
+  /** Set inside a unit's callback, so a call on the storage (not the tx handle) is caught as misuse. */
+  readonly #inside = new AsyncLocalStorage<true>();
+  readonly #options: ExecutorOptions;
+  #closed = false;
+  #down = false;
+  readonly #closing = new AbortController();
+
+  constructor(pool: pg.Pool, options: ExecutorOptions = {}) {
+    this.#pool = pool;
+    this.#options = options;
+  }
+
+  async rows<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    this.#check();
+    return this.#retry(async () => (await this.#pool.query(statement(text, params))).rows as R[]);
+  }
+
+  async one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined> {
+    return (await this.rows<R>(text, params))[0];
+  }
+
+  async count(text: string, params?: readonly unknown[]): Promise<number> {
+    this.#check();
+    return this.#retry(async () => (await this.#pool.query(statement(text, params))).rowCount ?? 0);
+  }
+
+  /** One transaction; queued behind any other unit of this storage; re-run whole after a lost connection. */
+  unit<T>(fn: (ex: Ex) => Promise<T>): Promise<T> {
+    this.#check();
+    return this.#queue.run(() => this.#retry(() => this.#transaction(fn)));
+  }
+
+  async #transaction<T>(fn: (ex: Ex) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    const tx = new TxExecutor(client);
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await this.#inside.run(true, () => fn(tx));
+      tx.finish();
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      tx.finish();
+      if (isConnectionError(err)) broken = err;
+      else await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+      throw err;
+    } finally {
+      // A connection that failed is not returned to the pool for reuse.
+      client.release(broken instanceof Error ? broken : broken ? new Error('connection lost') : undefined);
+    }
+  }
+
+  async #retry<T>(attempt: () => Promise<T>): Promise<T> {
+    const { firstMs, maxMs } = this.#options.backoff ?? { firstMs: 100, maxMs: 5_000 };
+    let wait = firstMs;
+    for (;;) {
+      try {
+        const result = await attempt();
+        if (this.#down) {
+          this.#down = false;
+          this.#options.onAvailable?.();
+        }
+        return result;
+      } catch (err) {
+        if (!isConnectionError(err) || this.#closed) throw err;
+        if (!this.#down) {
+          this.#down = true;
+          this.#options.onUnavailable?.(err);
+        }
+        await sleep(wait, this.#closing.signal);
+        if (this.#closed) throw err;
+        wait = Math.min(maxMs, wait * 2);
+      }
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StorageMisuseError('the storage is closed');
+    if (this.#inside.getStore()) {
+      throw new StorageMisuseError('a call on the storage inside its own transaction: use the transaction handle (tx) instead');
+    }
+  }
+
+  /** Stops retrying (pending waits end), waits for queued units, ends the pool. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort();
+    await this.#queue.run(async () => undefined);
+    await this.#pool.end();
+  }
+}
+
+/** The executor of one open transaction. */
+class TxExecutor implements Ex {
+  readonly inTransaction = true;
+  #done = false;
+  #savepoints = 0;
+  constructor(readonly client: pg.PoolClient) {}
+
+  finish(): void {
+    this.#done = true;
+  }
+
+  async rows<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    this.#check();
+    return (await this.client.query(statement(text, params))).rows as R[];
+  }
+
+  async one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined> {
+    return (await this.rows<R>(text, params))[0];
+  }
+
+  async count(text: string, params?: readonly unknown[]): Promise<number> {
+    this.#check();
+    return (await this.client.query(statement(text, params))).rowCount ?? 0;
+  }
+
+  async unit<T>(fn: (ex: Ex) => Promise<T>): Promise<T> {
+    this.#check();
+    const name = `sp${++this.#savepoints}`;
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      if (!isConnectionError(err)) await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+  }
+
+  #check(): void {
+    if (this.#done) throw new StorageMisuseError('a call on a transaction handle after its transaction ended');
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

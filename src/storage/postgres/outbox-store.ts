@@ -1,0 +1,139 @@
+/**
+ * The durable outbox on Postgres: signed events written inside the tick's transaction, published
+ * afterwards and retried until a relay says OK or the deadline passes (SQLite's outbox-store.ts).
+ */
+import { z } from 'zod';
+import type { NostrEvent } from '../../protocol/event.js';
+import type { OutboxAttempt, OutboxEnqueue, OutboxEntry, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
+import { StorageInputError } from '../errors.js';
+import { OutboxTargetSchema } from '../sqlite/outbox-store.js';
+import type { Ex } from './executor.js';
+import { parseJsonColumn } from './json.js';
+
+interface OutboxRow {
+  id: number;
+  agent_pubkey: string;
+  event_id: string;
+  event_json: string;
+  target_json: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  deadline_at: number;
+  last_attempt_at: number | null;
+  accepted_json: string;
+  results_json: string;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Queues a signed event; idempotent by event id (a second call returns the first row's id). */
+export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<number> {
+  const parsed = OutboxTargetSchema.safeParse(entry.target);
+  if (!parsed.success) throw new StorageInputError(`invalid outbox target: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  const event = entry.event;
+  if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
+  const row = await ex.one<{ id: number }>(
+    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+    [entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(parsed.data), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt],
+  );
+  if (row) return row.id;
+  const existing = await ex.one<{ id: number }>(`SELECT id FROM outbox WHERE event_id = $1`, [event.id]);
+  if (!existing) throw new Error(`outbox insert of ${event.id} left no row`);
+  return existing.id;
+}
+
+/** Pending rows due at `now`, oldest first. */
+export async function dueOutbox(ex: Ex, now: number, limit: number): Promise<OutboxEntry[]> {
+  return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`, [now, limit])).map(toEntry);
+}
+
+/** When the next pending row comes due (ms), or undefined. */
+export async function nextOutboxDue(ex: Ex): Promise<number | undefined> {
+  return (await ex.one<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`))?.at ?? undefined;
+}
+
+/** Records one publish attempt: results replace, accepted relays accumulate, the next attempt is clamped to the deadline. */
+export async function recordOutboxAttempt(ex: Ex, id: number, attempt: OutboxAttempt): Promise<void> {
+  await ex.unit(async (tx) => {
+    const current = await tx.one<OutboxRow>(`SELECT * FROM outbox WHERE id = $1 FOR UPDATE`, [id]);
+    if (!current || current.status !== 'pending') return;
+    const accepted = [...new Set([...parseJsonColumn<string[]>(current.accepted_json, 'outbox.accepted_json'), ...attempt.accepted])];
+    const failures = attempt.results.filter((r) => !r.ok).map((r) => `${r.relay}: ${r.message}`);
+    await tx.count(
+      `UPDATE outbox SET attempts = attempts + 1, results_json = $1, accepted_json = $2, last_error = $3,
+         last_attempt_at = $4, next_attempt_at = least($5::bigint, deadline_at)
+       WHERE id = $6 AND status = 'pending'`,
+      [JSON.stringify(attempt.results), JSON.stringify(accepted), failures.length > 0 ? failures.join('; ') : null, attempt.now, attempt.nextAttemptAt, id],
+    );
+  });
+}
+
+/** Marks a pending row delivered. */
+export async function markOutboxDelivered(ex: Ex, id: number, now: number): Promise<void> {
+  await ex.count(`UPDATE outbox SET status = 'delivered', delivered_at = $1, finished_at = $1, last_error = NULL WHERE id = $2 AND status = 'pending'`, [now, id]);
+}
+
+/** Marks a pending row failed with a reason. */
+export async function markOutboxFailed(ex: Ex, id: number, reason: string, now: number): Promise<void> {
+  await ex.count(`UPDATE outbox SET status = 'failed', last_error = $1, finished_at = $2 WHERE id = $3 AND status = 'pending'`, [reason, now, id]);
+}
+
+/** The row for an event id, if queued. */
+export async function getOutboxByEventId(ex: Ex, eventId: string): Promise<OutboxEntry | undefined> {
+  const row = await ex.one<OutboxRow>(`SELECT * FROM outbox WHERE event_id = $1`, [eventId]);
+  return row ? toEntry(row) : undefined;
+}
+
+/** The row by id, if any. */
+export async function getOutbox(ex: Ex, id: number): Promise<OutboxEntry | undefined> {
+  const row = await ex.one<OutboxRow>(`SELECT * FROM outbox WHERE id = $1`, [id]);
+  return row ? toEntry(row) : undefined;
+}
+
+/** Rows filtered by agent and/or status, oldest first. */
+export async function listOutbox(ex: Ex, filter: { agentPubkey?: string; status?: OutboxStatus; limit?: number } = {}): Promise<OutboxEntry[]> {
+  const rows = await ex.rows<OutboxRow>(
+    `SELECT * FROM outbox WHERE ($1::text IS NULL OR agent_pubkey = $1) AND ($2::text IS NULL OR status = $2) ORDER BY id LIMIT $3`,
+    [filter.agentPubkey ?? null, filter.status ?? null, filter.limit ?? null],
+  );
+  return rows.map(toEntry);
+}
+
+/** Deletes finished rows finished before `olderThan` (ms). */
+export async function pruneOutbox(ex: Ex, olderThan: number): Promise<number> {
+  return ex.count(`DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < $1`, [olderThan]);
+}
+
+/** Rows not delivered per agent (metrics). */
+export async function outboxCounts(ex: Ex): Promise<Array<{ agentPubkey: string; status: Exclude<OutboxStatus, 'delivered'>; count: number }>> {
+  const rows = await ex.rows<{ agent_pubkey: string; status: Exclude<OutboxStatus, 'delivered'>; n: number }>(
+    `SELECT agent_pubkey, status, count(*) AS n FROM outbox WHERE status <> 'delivered' GROUP BY agent_pubkey, status ORDER BY agent_pubkey, status`,
+  );
+  return rows.map((r) => ({ agentPubkey: r.agent_pubkey, status: r.status, count: r.n }));
+}
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  const entry: OutboxEntry = {
+    id: row.id,
+    agentPubkey: row.agent_pubkey,
+    eventId: row.event_id,
+    event: parseJsonColumn<NostrEvent>(row.event_json, 'outbox.event_json'),
+    target: parseJsonColumn<OutboxTarget>(row.target_json, 'outbox.target_json'),
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    createdAt: row.created_at,
+    deadlineAt: row.deadline_at,
+    accepted: parseJsonColumn<string[]>(row.accepted_json, 'outbox.accepted_json'),
+    results: parseJsonColumn<RelayPublishResult[]>(row.results_json, 'outbox.results_json'),
+  };
+  if (row.last_attempt_at !== null) entry.lastAttemptAt = row.last_attempt_at;
+  if (row.last_error !== null) entry.lastError = row.last_error;
+  if (row.delivered_at !== null) entry.deliveredAt = row.delivered_at;
+  return entry;
+}
