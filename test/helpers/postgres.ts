@@ -4,17 +4,11 @@
  * them in afterAll, so files running in parallel never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 
 export { startPostgres, freePort, type TestPostgres } from './postgres-server.js';
-
-/** Replaces the database of a postgres:// URL. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+export { adminQuery, withDatabase } from './postgres-admin.js';
+import { adminQuery, withDatabase } from './postgres-admin.js';
 
 /**
  * The URL of the run's shared server: `AGENT_TEST_DATABASE_URL` when given, else the one the
@@ -31,25 +25,11 @@ export function testServerUrl(): string {
 /** Creates an empty database with a unique name on `serverUrl` and returns its URL and a dropper. */
 export async function createTestDatabase(serverUrl: string, prefix = 't'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
   return {
     url: withDatabase(serverUrl, name),
     name,
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
+    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
 
@@ -62,6 +42,15 @@ export async function freshDatabase(prefix = 't'): Promise<string> {
   return db.url;
 }
 
+/** A fresh database cloned from the run's migrated template (no migration cost); dropped by `dropTestDatabases()`. */
+export async function migratedDatabase(prefix = 'm'): Promise<string> {
+  const server = testServerUrl();
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(server, `CREATE DATABASE "${name}" TEMPLATE "${inject('pgTemplate')}"`);
+  created.push(() => adminQuery(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  return withDatabase(server, name);
+}
+
 /** Drops every database `freshDatabase` made in this file. */
 export async function dropTestDatabases(): Promise<void> {
   while (created.length) await created.pop()!().catch(() => undefined);
@@ -70,5 +59,7 @@ export async function dropTestDatabases(): Promise<void> {
 declare module 'vitest' {
   export interface ProvidedContext {
     pgUrl: string;
+    /** A database migrated to the current schema, to clone with CREATE DATABASE … TEMPLATE. */
+    pgTemplate: string;
   }
 }

@@ -1,25 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
-import { StorageConflictError, StorageInputError, StorageNotFoundError } from '../../src/storage/errors.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { tempDbs } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { StorageConflictError, StorageInputError, StorageNotFoundError } from '../../../src/storage/errors.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
+import { ManualClock } from '../../../src/util/clock.js';
+import { describeEngines } from './engines.js';
 
 const T0 = 1_700_000_000_000;
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
 
-describe('SqliteAgentStorage: agents registry and per-agent memory', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let storage: SqliteAgentStorage;
+describeEngines('AgentStorage: agents registry and per-agent memory', (fx) => {
+  let storage: AgentStorage;
   let clock: ManualClock;
-  beforeEach(() => {
-    dbs = tempDbs();
+  beforeEach(async () => {
     clock = new ManualClock(T0);
-    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'), { clock });
-  });
-  afterEach(async () => {
-    await storage.close();
-    dbs.cleanup();
+    storage = await fx.open({ clock });
   });
 
   it('creates agents at consecutive indexes with account = index + 1, derived pubkeys and unique names', async () => {
@@ -45,9 +38,9 @@ describe('SqliteAgentStorage: agents registry and per-agent memory', () => {
     expect(await storage.agents.updateState('alice', 'active', { now: T0 + 1 })).toMatchObject({ state: 'active', updatedAt: T0 + 1 });
     expect(await storage.agents.list({ state: 'active' })).toHaveLength(1);
     let r = await storage.agents.recordTickResult(0, { ok: false, error: 'boom', at: T0 + 2 });
-    r = (await storage.agents.recordTickResult(0, { ok: false, error: 'boom again', at: T0 + 3 }));
+    r = await storage.agents.recordTickResult(0, { ok: false, error: 'boom again', at: T0 + 3 });
     expect(r).toMatchObject({ ticks: 2, failures: 2, consecutiveFailures: 2, lastError: 'boom again', lastTickAt: T0 + 3 });
-    r = (await storage.agents.recordTickResult('alice', { ok: true, at: T0 + 4 }));
+    r = await storage.agents.recordTickResult('alice', { ok: true, at: T0 + 4 });
     expect(r).toMatchObject({ ticks: 3, failures: 2, consecutiveFailures: 0 });
     expect((await storage.agents.updateState(0, 'failed', { now: T0 + 5, error: 'too many failures' })).lastError).toBe('too many failures');
     expect((await storage.agents.updateState(0, 'active', { now: T0 + 6, error: undefined })).lastError).toBeUndefined();
@@ -80,7 +73,7 @@ describe('SqliteAgentStorage: agents registry and per-agent memory', () => {
     await expect(a.set('', 1)).rejects.toThrow(StorageInputError);
     await expect(a.set('k', undefined)).rejects.toThrow(/not JSON-serializable/);
     await expect(a.set('k', 10n)).rejects.toThrow(/not JSON-serializable/);
-    // storage.transaction: all or nothing.
+    // A transaction through the tx handle: all or nothing.
     await expect(
       storage.transaction(async (tx) => {
         await tx.kv(0).set('tx:1', 1);

@@ -1,29 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
-import { StorageBudgetExceededError, StorageInputError } from '../../src/storage/errors.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { tempDbs } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { describeEngines } from './engines.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
+import { StorageBudgetExceededError, StorageInputError } from '../../../src/storage/errors.js';
+import { ManualClock } from '../../../src/util/clock.js';
 
 const T0 = Date.parse('2024-03-10T10:00:00Z');
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
 
-describe('agent memory snapshots', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let source: SqliteAgentStorage;
-  let target: SqliteAgentStorage;
+describeEngines('agent memory snapshots', (fx) => {
+  let source: AgentStorage;
+  let target: AgentStorage;
   beforeEach(async () => {
-    dbs = tempDbs();
     const clock = new ManualClock(T0);
-    source = SqliteAgentStorage.open(join(dbs.dir, 'old-machine.db'), { clock });
-    target = SqliteAgentStorage.open(join(dbs.dir, 'new-machine.db'), { clock });
+    source = await fx.open({ clock });
+    target = await fx.open({ clock });
     for (const s of [source, target]) await s.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), now: T0 });
     await source.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
-  });
-  afterEach(async () => {
-    await source.close();
-    await target.close();
-    dbs.cleanup();
   });
 
   it('round-trips everything an agent remembers into another database, replacing what was there', async () => {

@@ -1,27 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
-import { searchTerms } from '../../src/storage/sqlite/fact-store.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { tempDbs } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { describeEngines } from './engines.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
+import { searchTerms } from '../../../src/storage/sqlite/fact-store.js';
+import { ManualClock } from '../../../src/util/clock.js';
 
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
 
-describe('facts with FTS5', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let storage: SqliteAgentStorage;
+describeEngines('facts: full-text recall (FTS5 on SQLite, tsvector on Postgres)', (fx) => {
+  let storage: AgentStorage;
   beforeEach(async () => {
-    dbs = tempDbs();
-    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'), { clock: new ManualClock() });
+    storage = await fx.open({ clock: new ManualClock() });
     await storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), now: 0 });
     await storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: 0 });
   });
-  afterEach(async () => {
-    await storage.close();
-    dbs.cleanup();
-  });
 
-  it('ranks by bm25: more and rarer matching terms first, stemming and diacritics folded', async () => {
+  it('ranks best first (bm25 on FTS5, ts_rank on Postgres): more matching terms first, stemming and diacritics folded', async () => {
     const f = storage.facts(0);
     // Filler so term frequencies are realistic for bm25's IDF.
     for (let i = 0; i < 20; i++) await f.add(`filler note number ${i} about the weather`);
@@ -50,7 +43,7 @@ describe('facts with FTS5', () => {
     expect((await a.search('swordfish')).map((h) => h.text)).toEqual(['the launch code is swordfish']);
     expect((await b.search('swordfish')).map((h) => h.text)).toEqual(['b also knows about swordfish']);
     for (const hostile of ['"', 'swordfish" OR "b', 'NEAR(', '*', 'agent_tag : a1', '{text}: x', 'AND OR NOT', '']) {
-      await expect(a.search(hostile)).resolves.not.toThrow();
+      await expect(a.search(hostile)).resolves.toBeDefined();
       expect((await a.search(hostile)).every((h) => h.text.startsWith('the launch'))).toBe(true);
     }
     expect(searchTerms('Hello, WORLD! hello 42')).toEqual(['hello', 'world', '42']);

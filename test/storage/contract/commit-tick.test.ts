@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
-import { StorageBudgetExceededError, StorageConflictError } from '../../src/storage/errors.js';
-import type { TickRecord } from '../../src/trajectory/types.js';
-import { signedNote, tempDbs } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { describeEngines } from './engines.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
+import { StorageBudgetExceededError, StorageConflictError } from '../../../src/storage/errors.js';
+import type { TickRecord } from '../../../src/trajectory/types.js';
+import { signedNote } from '../helpers.js';
 
 const T0 = Date.parse('2024-03-10T10:00:00Z');
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
@@ -24,35 +24,29 @@ function tick(agentPubkey: string, seq: number, sentEventIds: string[] = []): Ti
   };
 }
 
-describe('commitTick: the exactly-once commit', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let storage: SqliteAgentStorage;
+describeEngines('commitTick: the exactly-once commit', (fx) => {
+  let storage: AgentStorage;
   let agentPubkey: string;
   beforeEach(async () => {
-    dbs = tempDbs();
-    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
+    storage = await fx.open();
     agentPubkey = (await storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), state: 'active', now: T0 })).pubkey;
     await storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
-  });
-  afterEach(async () => {
-    await storage.close();
-    dbs.cleanup();
   });
 
   /** Everything the commits below could have written, for before/after comparisons. */
   async function snapshot(): Promise<unknown> {
     return {
-      kv: (await storage.kv(0).list()),
-      facts: (await storage.facts(0).list()),
-      history: (await storage.conversations(0).history(PEER)),
-      peers: (await storage.peers(0).list()),
-      goals: (await storage.goals(0).list()),
-      schedules: (await storage.schedules.list(0)),
-      outbox: (await storage.outbox.list()),
-      ticks: (await storage.ticks.list(0)),
-      usage: (await storage.budget.get(0, '2024-03-10')),
-      agent: (await storage.agents.get(0)),
-      inbox: (await storage.inbox.pending(0)),
+      kv: await storage.kv(0).list(),
+      facts: await storage.facts(0).list(),
+      history: await storage.conversations(0).history(PEER),
+      peers: await storage.peers(0).list(),
+      goals: await storage.goals(0).list(),
+      schedules: await storage.schedules.list(0),
+      outbox: await storage.outbox.list(),
+      ticks: await storage.ticks.list(0),
+      usage: await storage.budget.get(0, '2024-03-10'),
+      agent: await storage.agents.get(0),
+      inbox: await storage.inbox.pending(0),
     };
   }
 
@@ -74,7 +68,7 @@ describe('commitTick: the exactly-once commit', () => {
       goals: [{ op: 'add', text: 'buy tea' }],
       schedules: [{ op: 'create', spec: { type: 'delayed', delayMs: 60_000 }, payload: { say: 'tea time' }, key: 'tea' }],
       outbox: [{ event: reply, target: { type: 'dm', recipient: PEER }, deadlineAt: T0 + 86_400_000 }],
-      tick: tick(agentPubkey, (await storage.ticks.nextSeq(0)), [reply.id]),
+      tick: tick(agentPubkey, await storage.ticks.nextSeq(0), [reply.id]),
       usage: { computeMs: 40, llmCalls: 1, tokens: 15 },
       result: { ok: true },
       inbox: { id: inboxId, status: 'done' },
@@ -83,7 +77,7 @@ describe('commitTick: the exactly-once commit', () => {
     expect(result).toMatchObject({ factIds: [expect.any(Number)], forgotten: 1, goalIds: [expect.any(Number)], scheduleIds: [expect.any(Number)], outboxIds: [expect.any(Number)] });
     expect(result.usage).toMatchObject({ day: '2024-03-10', computeMs: 40, llmCalls: 1, tokens: 15, sats: 0 });
     expect(result.agent).toMatchObject({ ticks: 1, consecutiveFailures: 0, lastTickAt: T0 + 50 });
-    expect(result.storageBytes).toBe((await storage.budget.storageBytes(0)));
+    expect(result.storageBytes).toBe(await storage.budget.storageBytes(0));
     expect(await storage.kv(0).list()).toEqual([{ key: 'mood', value: { happy: true } }]);
     expect((await storage.facts(0).search('tea')).map((f) => f.text)).toEqual(['Alice likes green tea']);
     expect(await storage.facts(0).search('cat')).toEqual([]);
@@ -97,16 +91,15 @@ describe('commitTick: the exactly-once commit', () => {
     expect(await storage.inbox.pending(0)).toEqual([]);
 
     // The same trigger committed again (a duplicate tick) changes nothing and says why.
-    const before = snapshot();
-    await expect(storage.commitTick({ agentIndex: 0, now: T0 + 60, kv: [{ op: 'set', key: 'again', value: 1 }], outbox: [{ event: signedNote('dup'), target: { type: 'own' }, deadlineAt: T0 + 1 }], inbox: { id: inboxId, status: 'done' } }),
-    ).rejects.toThrow(StorageConflictError);
-    expect(snapshot()).toEqual(before);
+    const before = await snapshot();
+    await expect(storage.commitTick({ agentIndex: 0, now: T0 + 60, kv: [{ op: 'set', key: 'again', value: 1 }], outbox: [{ event: signedNote('dup'), target: { type: 'own' }, deadlineAt: T0 + 1 }], inbox: { id: inboxId, status: 'done' } }),).rejects.toThrow(StorageConflictError);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('leaves nothing behind when a step fails midway', async () => {
     const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
     await storage.ticks.append(0, tick(agentPubkey, 1));
-    const before = snapshot();
+    const before = await snapshot();
     // The outbox entry has a bad target: kv, facts, messages, goals and schedules were already applied when it throws.
     await expect(storage.commitTick({
         agentIndex: 0,
@@ -121,21 +114,20 @@ describe('commitTick: the exactly-once commit', () => {
         usage: { computeMs: 1 },
         result: { ok: true },
         inbox: { id: inboxId, status: 'done' },
-      }),
-    ).rejects.toThrow(/invalid outbox target/);
-    expect(snapshot()).toEqual(before);
+      }),).rejects.toThrow(/invalid outbox target/);
+    expect(await snapshot()).toEqual(before);
     // A duplicate tick seq (the tick record is written late) also rolls everything back.
     await expect(storage.commitTick({ agentIndex: 0, now: T0 + 5, kv: [{ op: 'set', key: 'k', value: 'v' }], tick: tick(agentPubkey, 1), inbox: { id: inboxId, status: 'done' } })).rejects.toThrow(
       /already has tick 1/,
     );
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     expect(await storage.facts(0).search('vanish')).toEqual([]);
   });
 
   it('refuses a commit that would exceed the storage budget, writing nothing, but allows shrinking', async () => {
     const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
     await storage.kv(0).set('big', 'x'.repeat(500));
-    const before = snapshot();
+    const before = await snapshot();
     let error: unknown;
     try {
       await storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'more', value: 'y'.repeat(600) }], inbox: { id: inboxId, status: 'done' }, storageLimitBytes: 1000 });
@@ -145,7 +137,7 @@ describe('commitTick: the exactly-once commit', () => {
     expect(error).toBeInstanceOf(StorageBudgetExceededError);
     expect(error).toMatchObject({ agentIndex: 0, limitBytes: 1000 });
     expect((error as Error).message).toMatch(/storage budget exceeded/);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     // Over a lowered limit, a commit that frees space still goes through.
     await storage.commitTick({ agentIndex: 0, now: T0, kv: [{ op: 'set', key: 'big', value: 'small' }], inbox: { id: inboxId, status: 'refused', reason: 'storage' }, storageLimitBytes: 10 });
     expect(await storage.kv(0).get('big')).toBe('small');
@@ -161,17 +153,11 @@ describe('commitTick: the exactly-once commit', () => {
   });
 });
 
-describe('ticks and the budget ledger', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let storage: SqliteAgentStorage;
+describeEngines('ticks and the budget ledger', (fx) => {
+  let storage: AgentStorage;
   beforeEach(async () => {
-    dbs = tempDbs();
-    storage = SqliteAgentStorage.open(join(dbs.dir, 'agents.db'));
+    storage = await fx.open();
     await storage.agents.create({ name: 'a', behavior: 'echo', pubkey: pk(1), now: T0 });
-  });
-  afterEach(async () => {
-    await storage.close();
-    dbs.cleanup();
   });
 
   it('lists ticks by seq, pages, and tracks publication', async () => {

@@ -1,25 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
-import { tempDbs } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { describeEngines, type TestDatabase } from './engines.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
 
 const T0 = Date.parse('2024-03-10T10:00:00Z');
 const MIN = 60_000;
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
 
-describe('schedules and the inbox', () => {
-  let dbs: ReturnType<typeof tempDbs>;
-  let storage: SqliteAgentStorage;
-  const file = (): string => join(dbs.dir, 'agents.db');
+describeEngines('schedules and the inbox', (fx) => {
+  let storage: AgentStorage;
+  let db: TestDatabase;
   beforeEach(async () => {
-    dbs = tempDbs();
-    storage = SqliteAgentStorage.open(file());
+    db = await fx.fresh();
+    storage = await db.open();
     await storage.agents.create({ name: 'a', behavior: 'assistant', pubkey: pk(1), now: T0 });
     await storage.agents.create({ name: 'b', behavior: 'assistant', pubkey: pk(2), now: T0 });
-  });
-  afterEach(async () => {
-    await storage.close();
-    dbs.cleanup();
   });
 
   it('creates schedules idempotently per agent key', async () => {
@@ -43,7 +37,7 @@ describe('schedules and the inbox', () => {
     expect(await storage.schedules.due(T0 + 10 * MIN - 1)).toEqual([]);
     // The daemon stops; it comes back 2 hours later.
     await storage.close();
-    storage = SqliteAgentStorage.open(file());
+    storage = await db.open();
     const later = T0 + 2 * 60 * MIN + 3 * MIN;
     const fired = await storage.schedules.fireDue(later);
     expect(fired.map((f) => f.schedule.agentIndex)).toEqual([0, 1]);

@@ -1,0 +1,135 @@
+import { beforeEach, expect, it } from 'vitest';
+import { StorageInputError } from '../../../src/storage/errors.js';
+import type { AgentStorage } from '../../../src/storage/types.js';
+import { signedNote } from '../helpers.js';
+import { describeEngines, type TestDatabase } from './engines.js';
+
+const T0 = 1_700_000_000_000;
+const RECIPIENT = 'a'.repeat(64);
+
+describeEngines('outbox store', (fx) => {
+  let db: TestDatabase;
+  let storage: AgentStorage;
+  beforeEach(async () => {
+    db = await fx.fresh();
+    storage = await db.open();
+  });
+
+  it('enqueues idempotently by event id, keeping the event byte-exact', async () => {
+    const event = signedNote('hello');
+    const id = await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'dm', recipient: RECIPIENT }, now: T0, deadlineAt: T0 + 60_000 });
+    const again = await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0 + 5, deadlineAt: T0 + 1 });
+    expect(again).toBe(id);
+    const row = await storage.outbox.getByEventId(event.id);
+    expect(row).toMatchObject({ id, status: 'pending', attempts: 0, nextAttemptAt: T0, createdAt: T0, deadlineAt: T0 + 60_000, target: { type: 'dm', recipient: RECIPIENT } });
+    expect(row?.event).toEqual(event);
+    expect((await storage.outbox.list())).toHaveLength(1);
+  });
+
+  it('works inside a caller transaction and rolls back with it', async () => {
+    const event = signedNote('in a tx');
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1000 });
+        throw new Error('tick failed');
+      }),
+    ).rejects.toThrow('tick failed');
+    expect(await storage.outbox.getByEventId(event.id)).toBeUndefined();
+    await storage.transaction((tx) => tx.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1000 }));
+    expect((await storage.outbox.getByEventId(event.id))?.status).toBe('pending');
+  });
+
+  it('rejects bad targets and ids with a clear error', async () => {
+    const event = signedNote('bad');
+    const base = { agentPubkey: event.pubkey, event, now: T0, deadlineAt: T0 + 1 };
+    await expect(storage.outbox.enqueue({ ...base, target: { type: 'dm', recipient: 'npub1xyz' } })).rejects.toThrow(StorageInputError);
+    await expect(storage.outbox.enqueue({ ...base, target: { type: 'relays', relays: ['http://x'] } })).rejects.toThrow(/ws:\/\/ or wss:\/\//);
+    await expect(storage.outbox.enqueue({ ...base, event: { ...event, id: 'nope' }, target: { type: 'own' } })).rejects.toThrow(/event id/);
+    expect((await storage.outbox.list())).toHaveLength(0);
+  });
+
+  it('runs the lifecycle: due → attempt (backoff, clamped to deadline) → delivered / failed', async () => {
+    const a = signedNote('a');
+    const b = signedNote('b');
+    const c = signedNote('c');
+    const ia = await storage.outbox.enqueue({ agentPubkey: a.pubkey, event: a, target: { type: 'own' }, now: T0, deadlineAt: T0 + 10_000 });
+    const ib = await storage.outbox.enqueue({ agentPubkey: b.pubkey, event: b, target: { type: 'relays', relays: ['ws://127.0.0.1:1'] }, now: T0 + 1, deadlineAt: T0 + 10_000 });
+    await storage.outbox.enqueue({ agentPubkey: 'f'.repeat(64), event: c, target: { type: 'own' }, now: T0, deadlineAt: T0 + 10_000, nextAttemptAt: T0 + 50_000 });
+    expect((await storage.outbox.due(T0, 10)).map((r) => r.id)).toEqual([ia]);
+    expect((await storage.outbox.due(T0 + 1, 10)).map((r) => r.id)).toEqual([ia, ib]);
+    expect((await storage.outbox.due(T0 + 1, 1)).map((r) => r.id)).toEqual([ia]);
+    expect(await storage.outbox.nextDue()).toBe(T0);
+
+    await storage.outbox.recordAttempt(ia, {
+      results: [{ relay: 'ws://r1', ok: false, message: 'rate-limited: slow down' }, { relay: 'ws://r2', ok: false, message: 'error: down' }],
+      accepted: [],
+      nextAttemptAt: T0 + 2000,
+      now: T0 + 10,
+    });
+    let row = await storage.outbox.get(ia);
+    expect(row).toMatchObject({ attempts: 1, nextAttemptAt: T0 + 2000, lastAttemptAt: T0 + 10, accepted: [] });
+    expect(row?.lastError).toContain('rate-limited: slow down');
+    expect((await storage.outbox.due(T0 + 1999, 10)).map((r) => r.id)).toEqual([ib]);
+
+    // Backoff past the deadline is clamped, so the row comes due once more to be failed.
+    await storage.outbox.recordAttempt(ia, { results: [{ relay: 'ws://r1', ok: true, message: 'duplicate: have it' }], accepted: ['ws://r1'], nextAttemptAt: T0 + 99_000, now: T0 + 2000 });
+    row = await storage.outbox.get(ia);
+    expect(row).toMatchObject({ attempts: 2, nextAttemptAt: T0 + 10_000, accepted: ['ws://r1'], results: [{ relay: 'ws://r1', ok: true, message: 'duplicate: have it' }] });
+    expect(row?.lastError).toBeUndefined();
+    await storage.outbox.markDelivered(ia, T0 + 2001);
+    expect(await storage.outbox.get(ia)).toMatchObject({ status: 'delivered', deliveredAt: T0 + 2001 });
+    // Finished rows ignore further attempts and state changes.
+    await storage.outbox.markFailed(ia, 'late', T0 + 3000);
+    await storage.outbox.recordAttempt(ia, { results: [], accepted: [], nextAttemptAt: T0, now: T0 });
+    expect(await storage.outbox.get(ia)).toMatchObject({ status: 'delivered', attempts: 2 });
+
+    await storage.outbox.markFailed(ib, 'deadline passed', T0 + 10_000);
+    expect(await storage.outbox.get(ib)).toMatchObject({ status: 'failed', lastError: 'deadline passed' });
+    expect((await storage.outbox.due(T0 + 100_000, 10)).map((r) => r.event.content)).toEqual(['c']);
+    expect((await storage.outbox.list({ status: 'pending' })).map((r) => r.event.content)).toEqual(['c']);
+    expect((await storage.outbox.list({ agentPubkey: a.pubkey })).map((r) => r.id)).toEqual([ia, ib]);
+    expect((await storage.outbox.list({ agentPubkey: a.pubkey, status: 'failed' })).map((r) => r.id)).toEqual([ib]);
+
+    expect(await storage.outbox.prune(T0 + 2500)).toBe(1);
+    expect(await storage.outbox.get(ia)).toBeUndefined();
+    expect((await storage.outbox.get(ib))?.status).toBe('failed');
+  });
+
+  it('survives a reopen (durability)', async () => {
+    const event = signedNote('durable');
+    await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1 });
+    await storage.close();
+    const again = await db.open();
+    expect((await again.outbox.getByEventId(event.id))?.event.sig).toBe(event.sig);
+  });
+});
+
+describeEngines('processed events and cursors', (fx) => {
+  let db: TestDatabase;
+  let storage: AgentStorage;
+  beforeEach(async () => {
+    db = await fx.fresh();
+    storage = await db.open();
+  });
+
+  it('marks processed idempotently and prunes by age', async () => {
+    expect(await storage.processed.isProcessed('e1')).toBe(false);
+    expect(await storage.processed.markProcessed('e1', 'inbox', T0)).toBe(true);
+    expect(await storage.processed.markProcessed('e1', 'dropped', T0 + 5)).toBe(false);
+    await storage.processed.markProcessed('e2', 'dropped:bad-seal', T0 + 1000);
+    expect(await storage.processed.prune(T0 + 500)).toBe(1);
+    expect(await storage.processed.isProcessed('e1')).toBe(false);
+    expect(await storage.processed.isProcessed('e2')).toBe(true);
+  });
+
+  it('keeps cursors per relay and never moves them backwards', async () => {
+    expect(await storage.cursors.get('wss://a')).toBeUndefined();
+    await storage.cursors.set('wss://a', 100);
+    await storage.cursors.set('wss://a', 50);
+    expect(await storage.cursors.get('wss://a')).toBe(100);
+    await storage.cursors.set('wss://a', 150);
+    await storage.cursors.set('wss://b', 7);
+    expect(await storage.cursors.list()).toEqual([{ relay: 'wss://a', cursor: 150 }, { relay: 'wss://b', cursor: 7 }]);
+    await expect(storage.cursors.set('wss://a', 1.5)).rejects.toThrow(/non-negative integer/);
+  });
+});
