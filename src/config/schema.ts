@@ -64,6 +64,15 @@ export const ConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Where the agents' state lives: `sqlite:PATH` (default `<home>/agents.db`; a relative PATH is
+     * taken from the home) or `postgres://user:password@host:port/db`. `--database` and
+     * AGENT_DATABASE_URL override it. Keys, this file and the control token stay in the home.
+     */
+    database: z
+      .object({ url: z.string().min(1, { message: 'must be sqlite:PATH or postgres://…' }) })
+      .strict()
+      .optional(),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
