@@ -7,6 +7,8 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {
   home: { type: 'string' },
+  /** The database URL (sqlite:PATH or postgres://…); else AGENT_DATABASE_URL, config database.url, <home>/agents.db. */
+  database: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;

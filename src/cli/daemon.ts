@@ -92,7 +92,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const names = new Map<string, string>();
   const logger = namingAgents(options.logger, (pubkey) => names.get(pubkey));
   await loadFastCrypto();
-  const storage = await openStorage(home);
+  // A server database reports outages here ("database unavailable, retrying") while work waits for it.
+  const storage = await openStorage(home, { logger });
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
   const inShard = (index: number): boolean => !options.shard || index % options.shard.of === options.shard.index;
   // Agents another machine may be running (the split-brain rule, docs/recovery.md): not run here.

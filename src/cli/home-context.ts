@@ -3,29 +3,35 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homePaths, resolveHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openStorage as openEngine, parseDatabaseUrl, sqliteUrl } from '../storage/open.js';
+import { resolveDatabaseUrl } from '../config/database-url.js';
+import { openStorage as openEngine, parseDatabaseUrl } from '../storage/open.js';
 import type { AgentStorage } from '../storage/types.js';
+import type { Logger } from '../util/logger.js';
 
 /** The resolved home with its parsed config. */
 export interface HomeContext {
   home: string;
   paths: ReturnType<typeof homePaths>;
   config: Config;
-  /** Where the agents' state lives: AGENT_DATABASE_URL, else `sqlite:<home>/agents.db`. */
+  /** Where the agents' state lives: --database, AGENT_DATABASE_URL, config database.url, else `sqlite:<home>/agents.db`. */
   databaseUrl: string;
 }
 
-/** Resolves `--home` / AGENT_HOME / ~/.agent and loads its config (ConfigError on a bad file). */
-export function openHome(flag: string | undefined, env: NodeJS.ProcessEnv): HomeContext {
+/**
+ * Resolves `--home` / AGENT_HOME / ~/.agent and loads its config (ConfigError on a bad file); the
+ * database is `--database` (`databaseFlag`), else AGENT_DATABASE_URL, else config `database.url`,
+ * else the SQLite file in the home.
+ */
+export function openHome(flag: string | undefined, env: NodeJS.ProcessEnv, databaseFlag?: string): HomeContext {
   const home = resolveHome(flag, env);
   const paths = homePaths(home);
-  return { home, paths, config: loadConfig(home), databaseUrl: homeDatabaseUrl(paths, env) };
+  const config = loadConfig(home);
+  return { home, paths, config, databaseUrl: resolveDatabaseUrl({ home, flag: databaseFlag, env, configUrl: config.database?.url }).url };
 }
 
-/** The home's database URL: AGENT_DATABASE_URL when set, else the SQLite file in the home. */
-export function homeDatabaseUrl(paths: Pick<ReturnType<typeof homePaths>, 'database'>, env: NodeJS.ProcessEnv): string {
-  const fromEnv = env.AGENT_DATABASE_URL?.trim();
-  return fromEnv ? fromEnv : sqliteUrl(paths.database);
+/** The home's database URL without a --database flag (AGENT_DATABASE_URL, config database.url, the home's SQLite file). */
+export function homeDatabaseUrl(paths: Pick<ReturnType<typeof homePaths>, 'home'>, env: NodeJS.ProcessEnv): string {
+  return resolveDatabaseUrl({ home: paths.home, env, configUrl: loadConfig(paths.home).database?.url }).url;
 }
 
 /** Creates an empty file readable only by the owner, unless it exists (SQLite's -wal/-shm files inherit its mode). */
@@ -37,13 +43,13 @@ export function ensurePrivateFile(file: string): void {
  * Opens (creating and migrating) the home's agent storage. A SQLite file holds the agents' memory,
  * so it is made mode 600 in a 700 directory first. DatabaseOpenError (one line, exit 2) when it cannot.
  */
-export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>): Promise<AgentStorage> {
+export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>, options: { logger?: Logger } = {}): Promise<AgentStorage> {
   const location = parseDatabaseUrl(ctx.databaseUrl);
   if (location.engine === 'sqlite' && location.file !== ':memory:') {
     mkdirSync(ctx.home, { recursive: true, mode: 0o700 });
     ensurePrivateFile(location.file);
   }
-  return openEngine(ctx.databaseUrl);
+  return openEngine(ctx.databaseUrl, options);
 }
 
 /** Whether the home has agent storage yet: its SQLite file exists (a server database always counts as there). */

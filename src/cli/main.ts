@@ -31,12 +31,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hook: async () => (await import('./commands/hook.js')).hookCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   takeover: async () => (await import('./commands/takeover.js')).takeoverCommand,
+  db: async () => (await import('./commands/db.js')).dbCommand,
 };
 
 function help(commands: Command[]): string {
   const lines = ['usage: agent <command> [options]', '', 'commands:'];
   for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
-  lines.push('', 'Run `agent <command> --help` for a command\'s options. Common: --home DIR (env AGENT_HOME, default ~/.agent), --json.');
+  lines.push('', 'Run `agent <command> --help` for a command\'s options. Common: --home DIR (env AGENT_HOME, default ~/.agent), --database URL (sqlite:PATH or postgres://…; env AGENT_DATABASE_URL, config database.url, default <home>/agents.db), --json.');
   return lines.join('\n');
 }
 

@@ -28,7 +28,7 @@ export const budgetCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     if (positionals.length !== 1) throw new UsageError(USAGE);
     const name = positionals[0] as string;
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     if (!hasStorage(home)) throw new CliError(`no agent named "${name}"`, 2, { code: 'AGENT_NOT_FOUND' });
     const storage = await openStorage(home);
     try {

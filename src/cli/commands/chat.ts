@@ -46,7 +46,7 @@ export const chatCommand: Command = {
     const { values, positionals } = parse(argv, { mnemonic: { type: 'string' }, passphrase: { type: 'string' } });
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     if (positionals.length > 1) throw new UsageError(`agent chat takes at most one agent, got ${positionals.length} (usage: agent chat [<agent>] [--home DIR])`);
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
 
     const client = await connectControl(home.home);
     if (!client) {

@@ -107,7 +107,7 @@ export const createCommand: Command = {
     });
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     if (positionals.length !== 1) throw new UsageError(`give exactly one agent name\n${USAGE}`);
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     const behavior = values.behavior ?? 'assistant';
     // A module path is resolved here, against the user's directory, not the daemon's.
     const config = configFromFlags(values);

@@ -31,7 +31,7 @@ export const hookCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     const [name, verb, arg, ...extra] = positionals;
     if (!name || !verb || extra.length > 0) throw new UsageError(USAGE);
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     const out = (value: unknown, text: string): number => (ctx.stdout.write(`${values.json ? JSON.stringify(value) : text}\n`), 0);
     if (verb === 'add') {
       if (arg === undefined) throw new UsageError(USAGE);

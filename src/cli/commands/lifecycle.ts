@@ -32,7 +32,7 @@ function lifecycleCommand(action: AgentAction): Command {
       if (values.help) return ctx.stdout.write(`${usage}\n`), 0;
       if (positionals.length !== 1) throw new UsageError(usage);
       const name = positionals[0] as string;
-      const home = openHome(values.home, ctx.env);
+      const home = openHome(values.home, ctx.env, values.database);
       const client = await connectControl(home.home);
       let summary;
       if (client) {

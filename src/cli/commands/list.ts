@@ -11,7 +11,7 @@ export const listCommand: Command = {
   async run(argv, ctx) {
     const { values } = parse(argv, {}, false);
     if (values.help) return ctx.stdout.write(`${this.usage}\n`), 0;
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     if (!hasStorage(home)) {
       ctx.stdout.write(values.json ? '[]\n' : 'no agents yet (create one with `agent create <name>`)\n');
       return 0;

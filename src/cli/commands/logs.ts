@@ -29,7 +29,7 @@ export const logsCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     if (positionals.length > 1) throw new UsageError(USAGE);
     const limit = values.limit === undefined ? 20 : parseIndex(values.limit, '--limit');
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     const name = positionals[0];
     const names = new Map<string, string>();
     if (hasStorage(home)) {

@@ -48,7 +48,7 @@ export const mcpCommand: Command = {
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     const [agent, action, arg, ...more] = positionals;
     if (!agent || !action || !['add', 'list', 'rm'].includes(action) || more.length > 0) throw new UsageError(USAGE);
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     if (!hasStorage(home)) throw new CliError(`no agent named "${agent}"`, 2);
     const storage = await openStorage(home);
     try {

@@ -45,7 +45,7 @@ export const runCommand: Command = {
     const shard = parseShard(values.shard);
     const metrics = listenFlags(values, 'metrics');
     const hooks = listenFlags(values, 'hooks');
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     if (await connectControl(home.home)) {
       throw new CliError(`a daemon is already running for ${home.home} (pid ${readControlInfo(home.home)?.info.pid}); stop it first`, 2);
     }

@@ -23,7 +23,7 @@ export const sendCommand: Command = {
     const [name, text] = positionals as [string, string];
     if (!text.trim()) throw new UsageError('the message is empty');
     const timeoutMs = parsePositive(values.timeout ?? '30', '--timeout') * 1000;
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     if (!hasStorage(home)) throw new CliError(`no agents in ${home.home} (create one with \`agent create\`, or run \`agent up\`)`, 2);
     const storage = await openStorage(home);
     let agent;

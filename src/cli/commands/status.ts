@@ -51,7 +51,7 @@ export const statusCommand: Command = {
     const { values, positionals } = parse(argv, {});
     if (values.help) return ctx.stdout.write(`${this.usage}\n`), 0;
     if (positionals.length > 1) throw new UsageError(this.usage);
-    const home = openHome(values.home, ctx.env);
+    const home = openHome(values.home, ctx.env, values.database);
     const client = await connectControl(home.home);
     let agents: AgentSummary[];
     let relays: RelaySummary[] | undefined;

@@ -59,7 +59,7 @@ export const upCommand: Command = {
       false,
     );
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
-    const base = openHome(values.home, ctx.env);
+    const base = openHome(values.home, ctx.env, values.database);
     const port = values.port === undefined ? base.config.relay.port : parseIndex(values.port, '--port');
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const relayHost = values.host ?? base.config.relay.host;
