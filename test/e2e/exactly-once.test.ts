@@ -1,7 +1,8 @@
 /**
  * Exactly-once across a crash: `kill -9` of `agent run` while ticks are in flight, then a restart.
  * Every DM gets exactly one reply: none lost (the saved triggers re-run, committed replies are
- * delivered by the outbox), none twice (the inbox, processed events and outbox dedupe).
+ * delivered by the outbox), none twice (the inbox, processed events and outbox dedupe). On each
+ * storage engine: the home's SQLite file, and PostgreSQL.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,18 +14,25 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { dropTestDatabases, engineEnv } from '../helpers/postgres.js';
 import { relayMode } from '../helpers/relay-modes.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/behaviors/slow-echo.mjs', import.meta.url));
-afterAll(stopAll);
+afterAll(async () => {
+  await stopAll();
+  await dropTestDatabases();
+});
 
 // One relay habit per e2e file keeps the suite bounded; this one: nothing is served or accepted before AUTH.
-describe.each([relayMode('auth required')])('kill -9 during ticks ($name)', ({ options }) => {
+describe.each([
+  { ...relayMode('auth required'), engine: 'sqlite' as const },
+  { ...relayMode('auth required'), engine: 'postgres' as const },
+])('kill -9 during ticks ($name, $engine)', ({ options, engine }) => {
   it('every DM gets exactly one reply after a restart', async () => {
     await loadFastCrypto();
     const relay = await startTestRelay(options);
     const home = tempHome({ relays: [relay.url] });
-    const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
+    const env = { AGENT_MNEMONIC: TEST_MNEMONIC, ...(await engineEnv(engine)) };
     const created = await runCli(['create', 'slow', '--behavior', SLOW, '--home', home, '--json'], { env });
     expect(created.code, created.stderr).toBe(0);
     const agentPubkey: string = JSON.parse(created.stdout).publicKey;
@@ -54,7 +62,9 @@ describe.each([relayMode('auth required')])('kill -9 during ticks ($name)', ({ o
       expect((await pool.publish(out[0]!.event))[0]).toMatchObject({ ok: true });
     }
     // The first reply is out: the next ticks are queued or running. Kill the daemon without mercy.
-    await eventually(async () => (await replies()).size >= 1, 30_000, 'a first reply');
+    await eventually(async () => (await replies()).size >= 1, 30_000, 'a first reply').catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}\n${daemon.stdout()}\n${daemon.stderr()}`);
+    });
     daemon.child.kill('SIGKILL');
     await daemon.stop();
     const before = await replies();

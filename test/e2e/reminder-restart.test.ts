@@ -1,4 +1,4 @@
-/** An alarm survives the daemon being down: a 3-second reminder, 10 seconds of downtime, delivered once. */
+/** An alarm survives the daemon being down: a 3-second reminder, 10 seconds of downtime, delivered once (on each storage engine). */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFastCrypto } from '../../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../../src/protocol/nip06.js';
@@ -8,18 +8,21 @@ import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, stopAll, tempHome } from '../helpers/daemon.js';
+import { dropTestDatabases, engineEnv } from '../helpers/postgres.js';
 
 let pool: WsRelayPool | undefined;
 afterAll(async () => {
   await pool?.close();
   await stopAll();
+  await dropTestDatabases();
 });
 
-describe('alarms across a restart', () => {
+describe.each(['sqlite', 'postgres'] as const)('alarms across a restart (%s)', (engine) => {
   it('a reminder due while the daemon is stopped is delivered exactly once after it starts again', async () => {
+    await pool?.close();
     await loadFastCrypto();
     const home = tempHome();
-    const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
+    const env = { AGENT_MNEMONIC: TEST_MNEMONIC, ...(await engineEnv(engine)) };
     let up = startCli(['up', '--home', home, '--port', '0'], env);
     const [, port] = await up.waitFor(/relay\s+ws:\/\/127\.0\.0\.1:(\d+)/);
     await up.waitFor(/agent up: ready/);
@@ -46,7 +49,9 @@ describe('alarms across a restart', () => {
       }
       return out;
     };
-    const first = await eventually(async () => (await reminders()).length > 0, 30_000, 'the reminder');
+    const first = await eventually(async () => (await reminders()).length > 0, 30_000, 'the reminder').catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}\n${up.stdout()}\n${up.stderr()}`);
+    });
     expect(first).toBe(true);
     await new Promise((r) => setTimeout(r, 3000));
     const all = await reminders();

@@ -63,3 +63,11 @@ declare module 'vitest' {
     pgTemplate: string;
   }
 }
+
+/**
+ * The environment that points a CLI child process at an engine: nothing for SQLite (the home's
+ * file), AGENT_DATABASE_URL of a fresh database for Postgres (dropped by `dropTestDatabases()`).
+ */
+export async function engineEnv(engine: 'sqlite' | 'postgres'): Promise<Record<string, string>> {
+  return engine === 'postgres' ? { AGENT_DATABASE_URL: await freshDatabase('e2e') } : {};
+}
