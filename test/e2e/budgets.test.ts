@@ -1,7 +1,8 @@
 /**
  * Budgets through the CLI and the real daemon: a tick past its time budget is aborted and rolled
  * back while the agent keeps serving; a daily budget refuses ticks once used up (the owner is told
- * once) until it is raised; a storage budget refuses writes with a clear answer.
+ * once) until it is raised; a storage budget refuses writes with a clear answer. On each storage
+ * engine: the home's SQLite file, and PostgreSQL.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -14,12 +15,16 @@ import { unwrapGift } from '../../src/protocol/nip59.js';
 import type { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
+import { openStorage } from '../../src/storage/open.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { dropTestDatabases, engineEnv } from '../helpers/postgres.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/behaviors/slow-echo.mjs', import.meta.url));
-afterAll(stopAll);
+afterAll(async () => {
+  await stopAll();
+  await dropTestDatabases();
+});
 
 /** Texts of the DMs `from` sent to `to`, oldest first. */
 async function dmsTo(pool: WsRelayPool, to: SecretKeySigner, from: string): Promise<string[]> {
@@ -31,12 +36,12 @@ async function dmsTo(pool: WsRelayPool, to: SecretKeySigner, from: string): Prom
   return out.sort((a, b) => a.at - b.at).map((m) => m.text);
 }
 
-describe('budgets', () => {
+describe.each(['sqlite', 'postgres'] as const)('budgets (%s)', (engine) => {
   it('time, daily compute and storage budgets', { timeout: 120_000 }, async () => {
     await loadFastCrypto();
     const relay = await startTestRelay();
     const home = tempHome({ relays: [relay.url] });
-    const env = { AGENT_MNEMONIC: TEST_MNEMONIC };
+    const env: Record<string, string> = { AGENT_MNEMONIC: TEST_MNEMONIC, ...(await engineEnv(engine)) };
     const pubkeyOf = async (args: string[]): Promise<string> => {
       const r = await runCli([...args, '--home', home, '--json'], { env });
       expect(r.code, r.stderr).toBe(0);
@@ -64,7 +69,7 @@ describe('budgets', () => {
     // 1. Time budget: the 1.5 s tick is aborted at 0.5 s, its kv write rolled back, no reply.
     await send(user, slow, 'too slow');
     await eventually(() => /slow #\d+ dm → (error|aborted)/.test(daemon.stderr()), 30_000, 'the aborted tick');
-    const storage = SqliteAgentStorage.open(join(home, 'agents.db'));
+    const storage = await openStorage(env.AGENT_DATABASE_URL ?? `sqlite:${join(home, 'agents.db')}`);
     try {
       const slowIndex = (await storage.agents.get('slow'))!.index;
       expect(await storage.kv(slowIndex).list('seen:')).toEqual([]);
