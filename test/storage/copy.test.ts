@@ -42,7 +42,7 @@ async function populate(s: AgentStorage): Promise<void> {
     messages: [{ peer: pk(9), direction: 'in', text: 'hi', at: T0 }, { peer: pk(9), direction: 'out', text: 'hello back', eventId: reply.id, at: T0 + 9 }],
     peers: [{ pubkey: pk(9), at: T0, trust: 'trusted' }],
     outbox: [{ event: reply, target: { type: 'dm', recipient: pk(9) }, deadlineAt: T0 + 86_400_000 }],
-    tick: { agentPubkey: pk(2), seq: 1, startedAt: T0, endedAt: T0 + 10, trigger: { type: 'dm', eventId: 'e'.repeat(64), from: pk(9), text: 'hi', at: T0 }, steps: [], outcome: 'ok', sentEventIds: [reply.id] },
+    tick: { agentPubkey: pk(2), seq: 1, startedAt: T0, endedAt: T0 + 10, trigger: { type: 'dm', eventId: 'e'.repeat(64), from: pk(9), text: 'hi', at: T0 }, steps: [], tokens: { input: 0, output: 0 }, budget: { computeMs: 10, llmCalls: 0, tokens: 0 }, outcome: 'ok', sentEventIds: [reply.id] },
     usage: { computeMs: 10 },
     result: { ok: false, error: 'a hiccup' },
     inbox: { id, status: 'done' },

@@ -73,8 +73,11 @@ export class PoolExecutor implements Ex {
   readonly inTransaction = false;
   readonly #pool: pg.Pool;
   readonly #queue = new Queue();
-  /** Set inside a unit's callback, so a call on the storage (not the tx handle) is caught as misuse. */
-  readonly #inside = new AsyncLocalStorage<true>();
+  /**
+   * Set inside a unit's callback, so a call on the storage (not the tx handle) is caught as misuse.
+   * `active` goes false when the unit ends: work the callback left running may use the storage later.
+   */
+  readonly #inside = new AsyncLocalStorage<{ active: boolean }>();
   readonly #options: ExecutorOptions;
   #closed = false;
   #down = false;
@@ -111,7 +114,8 @@ export class PoolExecutor implements Ex {
     let broken: unknown;
     try {
       await client.query('BEGIN');
-      const result = await this.#inside.run(true, () => fn(tx));
+      const scope = { active: true };
+      const result = await this.#inside.run(scope, () => fn(tx)).finally(() => (scope.active = false));
       tx.finish();
       await client.query('COMMIT');
       return result;
@@ -152,7 +156,7 @@ export class PoolExecutor implements Ex {
 
   #check(): void {
     if (this.#closed) throw new StorageMisuseError('the storage is closed');
-    if (this.#inside.getStore()) {
+    if (this.#inside.getStore()?.active) {
       throw new StorageMisuseError('a call on the storage inside its own transaction: use the transaction handle (tx) instead');
     }
   }

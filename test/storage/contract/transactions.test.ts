@@ -54,6 +54,12 @@ describeEngines('transactions and the seam rules', (fx) => {
       leaked = tx;
     });
     await expect(leaked!.kv(0).get('x')).rejects.toThrow(StorageMisuseError);
+    // Work a transaction started but left running may use the storage once the transaction is over.
+    let later: Promise<unknown> | undefined;
+    await storage.transaction(async () => {
+      later = new Promise((r) => setTimeout(r, 20)).then(() => storage.kv(0).get('x'));
+    });
+    await expect(later).resolves.toBeUndefined();
     // The storage still works after both.
     await storage.kv(0).set('x', 1);
     expect(await storage.kv(0).get('x')).toBe(1);
