@@ -12,7 +12,7 @@ import type { Fact } from '../agent-types.js';
 import { StorageInputError } from '../errors.js';
 import { MAX_FACT_LENGTH, searchTerms } from '../sqlite/fact-store.js';
 import type { Ex } from './executor.js';
-import { parseJsonColumn } from './json.js';
+import { limitOrAll, parseJsonColumn } from './json.js';
 
 interface FactRow {
   id: number;
@@ -94,7 +94,7 @@ export async function getFact(ex: Ex, agentIndex: number, id: number): Promise<F
 
 /** The agent's facts, newest first. */
 export async function listFacts(ex: Ex, agentIndex: number, limit?: number): Promise<Fact[]> {
-  const rows = await ex.rows<FactRow>(`SELECT id, text, tags_json, created_at FROM facts WHERE agent_index = $1 ORDER BY id DESC LIMIT $2`, [agentIndex, limit ?? null]);
+  const rows = await ex.rows<FactRow>(`SELECT id, text, tags_json, created_at FROM facts WHERE agent_index = $1 ORDER BY id DESC LIMIT $2`, [agentIndex, limitOrAll(limit)]);
   return rows.map(toFact);
 }
 

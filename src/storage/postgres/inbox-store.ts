@@ -7,7 +7,7 @@ import type { JsonValue } from '../agent-types.js';
 import { StorageInputError } from '../errors.js';
 import type { InboxEntry, InboxStatus, NewInboxEntry, TriggerType } from '../runtime-types.js';
 import type { Ex } from './executor.js';
-import { parseJsonColumn } from './json.js';
+import { limitOrAll, parseJsonColumn } from './json.js';
 
 interface InboxRow {
   id: number;
@@ -52,7 +52,7 @@ export async function getInbox(ex: Ex, id: number): Promise<InboxEntry | undefin
 
 /** The agent's pending rows in arrival order; with `now`, only rows not deferred past it. */
 export async function pendingInbox(ex: Ex, agentIndex: number, options: { now?: number; limit?: number } = {}): Promise<InboxEntry[]> {
-  const limit = options.limit ?? null;
+  const limit = limitOrAll(options.limit);
   const rows = options.now === undefined
     ? await ex.rows<InboxRow>(`SELECT ${COLUMNS} FROM inbox WHERE agent_index = $1 AND status = 'pending' ORDER BY id LIMIT $2`, [agentIndex, limit])
     : await ex.rows<InboxRow>(`SELECT ${COLUMNS} FROM inbox WHERE agent_index = $1 AND status = 'pending' AND not_before <= $3 ORDER BY id LIMIT $2`, [agentIndex, limit, options.now]);

@@ -8,3 +8,8 @@ export function parseJsonColumn<T>(text: string, column: string): T {
     throw new Error(`corrupt JSON in column ${column}`, { cause });
   }
 }
+
+/** A LIMIT parameter: none (NULL, all rows) when undefined or negative, as SQLite reads LIMIT -1. */
+export function limitOrAll(limit: number | undefined): number | null {
+  return limit === undefined || limit < 0 ? null : limit;
+}

@@ -5,6 +5,7 @@
 import type { JsonValue } from '../agent-types.js';
 import { checkKey, encodeValue, prefixUpperBound } from '../sqlite/kv-store.js';
 import type { Ex } from './executor.js';
+import { limitOrAll } from './json.js';
 
 /** The agent's value for `key`, or undefined. */
 export async function kvGet(ex: Ex, agentIndex: number, key: string): Promise<JsonValue | undefined> {
@@ -31,7 +32,7 @@ export async function kvDelete(ex: Ex, agentIndex: number, key: string): Promise
 export async function kvList(ex: Ex, agentIndex: number, prefix = '', limit?: number): Promise<Array<{ key: string; value: JsonValue }>> {
   const upper = prefix === '' ? undefined : prefixUpperBound(prefix);
   const where = prefix === '' ? '' : upper === undefined ? 'AND key >= $3' : 'AND key >= $3 AND key < $4';
-  const params: unknown[] = [agentIndex, limit ?? null];
+  const params: unknown[] = [agentIndex, limitOrAll(limit)];
   if (prefix !== '') params.push(prefix);
   if (upper !== undefined) params.push(upper);
   const rows = await ex.rows<{ key: string; value_json: string }>(

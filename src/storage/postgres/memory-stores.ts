@@ -6,6 +6,7 @@
 import type { ConversationMessage, Goal, GoalStatus, MessageDirection, NewMessage, PeerRecord, PeerTrust } from '../agent-types.js';
 import { StorageInputError } from '../errors.js';
 import type { Ex } from './executor.js';
+import { limitOrAll } from './json.js';
 
 interface MessageRow {
   id: number;
@@ -126,7 +127,7 @@ export async function getPeer(ex: Ex, agentIndex: number, pubkey: string): Promi
 
 /** The agent's peers, most recently seen first. */
 export async function listPeers(ex: Ex, agentIndex: number, limit?: number): Promise<PeerRecord[]> {
-  const rows = await ex.rows<PeerRow>(`SELECT * FROM peers WHERE agent_index = $1 ORDER BY last_seen DESC, pubkey LIMIT $2`, [agentIndex, limit ?? null]);
+  const rows = await ex.rows<PeerRow>(`SELECT * FROM peers WHERE agent_index = $1 ORDER BY last_seen DESC, pubkey LIMIT $2`, [agentIndex, limitOrAll(limit)]);
   return rows.map(toPeer);
 }
 

@@ -8,7 +8,7 @@ import type { OutboxAttempt, OutboxEnqueue, OutboxEntry, OutboxStatus, OutboxTar
 import { StorageInputError } from '../errors.js';
 import { OutboxTargetSchema } from '../sqlite/outbox-store.js';
 import type { Ex } from './executor.js';
-import { parseJsonColumn } from './json.js';
+import { limitOrAll, parseJsonColumn } from './json.js';
 
 interface OutboxRow {
   id: number;
@@ -99,7 +99,7 @@ export async function getOutbox(ex: Ex, id: number): Promise<OutboxEntry | undef
 export async function listOutbox(ex: Ex, filter: { agentPubkey?: string; status?: OutboxStatus; limit?: number } = {}): Promise<OutboxEntry[]> {
   const rows = await ex.rows<OutboxRow>(
     `SELECT * FROM outbox WHERE ($1::text IS NULL OR agent_pubkey = $1) AND ($2::text IS NULL OR status = $2) ORDER BY id LIMIT $3`,
-    [filter.agentPubkey ?? null, filter.status ?? null, filter.limit ?? null],
+    [filter.agentPubkey ?? null, filter.status ?? null, limitOrAll(filter.limit)],
   );
   return rows.map(toEntry);
 }

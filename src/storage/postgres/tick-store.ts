@@ -2,7 +2,7 @@
 import type { TickRecord } from '../../trajectory/types.js';
 import { StorageConflictError, StorageInputError } from '../errors.js';
 import type { Ex } from './executor.js';
-import { parseJsonColumn } from './json.js';
+import { limitOrAll, parseJsonColumn } from './json.js';
 
 type Row = { record_json: string };
 
@@ -37,7 +37,7 @@ export async function lastTick(ex: Ex, agentIndex: number): Promise<TickRecord |
 /** Ticks ascending by seq: after `afterSeq` (paging forward), else the latest `limit`; `since` filters by start. */
 export async function listTicks(ex: Ex, agentIndex: number, options: { afterSeq?: number; since?: number; limit?: number } = {}): Promise<TickRecord[]> {
   const since = options.since ?? 0;
-  const limit = options.limit ?? null;
+  const limit = limitOrAll(options.limit);
   if (options.afterSeq !== undefined) {
     return (await ex.rows<Row>(
       `SELECT record_json FROM ticks WHERE agent_index = $1 AND seq > $2 AND started_at >= $3 ORDER BY seq LIMIT $4`,

@@ -66,6 +66,7 @@ describeEngines('AgentStorage: agents registry and per-agent memory', (fx) => {
     expect(await a.list('note:', { limit: 1 })).toEqual([{ key: 'note:1', value: { text: 'mine' } }]);
     expect((await a.list('émoji')).map((e) => e.value)).toEqual(['unicode key']);
     expect((await a.list()).length).toBe(5);
+    expect(await a.list(undefined, { limit: -1 })).toHaveLength(5); // a negative limit is no limit, on every engine
     expect((await b.list()).map((e) => e.key)).toEqual(['note:1']);
     expect(await b.delete('note:2')).toBe(false);
     expect(await a.delete('note:2')).toBe(true);
