@@ -4,7 +4,7 @@
  * one home. `agent run` and `agent up` start it; tests start it through those commands.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinBehaviors } from '../behaviors/index.js';
 import { startHooksServer, type RunningHooksServer } from '../control/hooks-server.js';
 import { startOpsServer, type RunningOpsServer } from '../control/ops-server.js';
@@ -18,6 +18,8 @@ import { InboxSubscriptions } from '../relay/subscription-manager.js';
 import { OutboxPublisher } from '../relay/outbox-publisher.js';
 import { Runtime } from '../runtime/engine.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
+import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
+import { parseDatabaseUrl } from '../storage/open.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
@@ -33,6 +35,7 @@ import { tickLogLine } from './tick-log.js';
 import { createMcpSession } from '../think/mcp/session.js';
 import { createThinkFor } from './think-for.js';
 import { createTrajectorySink } from './trajectory-sink.js';
+import { CliError } from './errors.js';
 
 /** Strings that must never appear in a published trajectory (configured API keys). */
 function ctxSecrets(home: HomeContext): string[] {
@@ -85,8 +88,33 @@ function controlToken(file: string): string {
   return token;
 }
 
-/** Starts everything; resolves once the relays are subscribed and the control API listens. */
+/**
+ * Starts everything; resolves once the relays are subscribed and the control API listens. A SQLite
+ * database takes one daemon: a second one is refused (DAEMON_RUNNING) before it opens anything
+ * (PostgreSQL takes many, sharing the agents by lease).
+ */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  let lock: DaemonLock = { release: () => {} };
+  try {
+    const location = parseDatabaseUrl(options.home.databaseUrl);
+    if (location.engine === 'sqlite' && location.file !== ':memory:') {
+      mkdirSync(options.home.home, { recursive: true, mode: 0o700 });
+      lock = lockDatabaseForDaemon(location.file);
+    }
+  } catch (error) {
+    if (error instanceof DaemonRunningError) throw new CliError(error.message, 2, { cause: error });
+    throw error;
+  }
+  try {
+    const daemon = await startLocked(options);
+    return { ...daemon, stop: (stopOptions) => daemon.stop(stopOptions).finally(() => lock.release()) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const { home, seed } = options;
   // Filled below; log lines name agents instead of keys from the first line on.
   const names = new Map<string, string>();
