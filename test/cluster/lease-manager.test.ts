@@ -1,0 +1,172 @@
+/**
+ * The lease manager's logic on a manual clock, against the real lease store on a real SQLite file:
+ * fair shares, expiry and takeover with epochs, a frozen daemon waking up, graceful stop and handover,
+ * capacities, shard pins, and agents nobody claims.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LeaseManager, type LeaseCallbacks } from '../../src/cluster/lease-manager.js';
+import type { Lease, LeaseStore } from '../../src/storage/lease-types.js';
+import { sqliteLeaseStore } from '../../src/storage/sqlite/lease-store.js';
+import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { tempDbs } from '../storage/helpers.js';
+
+const LEASE = 1000;
+
+interface Daemon {
+  m: LeaseManager;
+  log: { gained: number[]; lost: number[]; releasing: number[] };
+}
+
+let dbs: ReturnType<typeof tempDbs>;
+let store: LeaseStore;
+let clock: ManualClock;
+
+function seed(agents: number): void {
+  const storage = new SqliteAgentStorage(dbs.open());
+  for (let i = 0; i < agents; i++) storage.agents.create({ name: `a${i}`, behavior: 'echo', pubkey: (n) => n.toString(16).padStart(64, '0'), state: 'dormant', now: clock.now() });
+  store = sqliteLeaseStore(storage.db);
+}
+
+function daemon(id: string, options: { capacity?: number; shard?: { index: number; of: number } } = {}): Daemon {
+  const log = { gained: [] as number[], lost: [] as number[], releasing: [] as number[] };
+  const callbacks: LeaseCallbacks = {
+    gained: async (leases: Lease[]) => void log.gained.push(...leases.map((l) => l.agentIndex)),
+    lost: async (indexes) => void log.lost.push(...indexes),
+    releasing: async (indexes) => void log.releasing.push(...indexes),
+    cursorOf: () => 1_700_000_000,
+  };
+  return { m: new LeaseManager({ store, callbacks, daemonId: id, leaseMs: LEASE, clock, loop: false, ...options }), log };
+}
+
+/** Who holds what, from the store (expired leases count as nobody's). */
+async function holders(): Promise<Map<number, string | undefined>> {
+  const now = clock.now();
+  return new Map((await store.list()).map((r) => [r.agentIndex, r.daemonId && r.expiresAt > now ? r.daemonId : undefined]));
+}
+
+async function counts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const id of (await holders()).values()) out[id ?? 'nobody'] = (out[id ?? 'nobody'] ?? 0) + 1;
+  return out;
+}
+
+/** Every daemon's view agrees with the store, and no agent is held by two. */
+async function consistent(ds: Daemon[]): Promise<void> {
+  const h = await holders();
+  const seen = new Set<number>();
+  for (const d of ds) {
+    for (const i of d.m.held()) {
+      expect(seen.has(i), `agent ${i} held twice`).toBe(false);
+      seen.add(i);
+      expect(h.get(i)).toBe(d.m.id);
+    }
+  }
+}
+
+/** Starts daemons as if together: all registered before the first claim (what start's settle pause is for). */
+async function startAll(ds: Daemon[]): Promise<void> {
+  for (const d of ds) await store.heartbeat({ id: d.m.id, host: 'h', pid: 1, startedAt: clock.now(), leaseMs: LEASE }, clock.now());
+  for (const d of ds) await d.m.start({ settleMs: 0 });
+  clock.advance(LEASE / 4);
+}
+
+async function pass(ds: Daemon[], advance = LEASE / 4): Promise<void> {
+  for (const d of ds) await d.m.cycle();
+  clock.advance(advance);
+}
+
+beforeEach(() => {
+  dbs = tempDbs();
+  clock = new ManualClock();
+});
+afterEach(() => dbs.cleanup());
+
+describe('LeaseManager', () => {
+  it('three daemons started together take ten agents each, epoch 1', async () => {
+    seed(30);
+    const ds = [daemon('a'), daemon('b'), daemon('c')];
+    await startAll(ds);
+    expect(await counts()).toEqual({ a: 10, b: 10, c: 10 });
+    await consistent(ds);
+    expect((await store.list()).every((r) => r.epoch === 1)).toBe(true);
+    for (const d of ds) expect(d.log.gained).toHaveLength(10);
+  });
+
+  it('takes over a silent daemon after the lease, fences it, and gives it a share again once it is back', async () => {
+    seed(30);
+    const [a, b, c] = [daemon('a'), daemon('b'), daemon('c')];
+    await startAll([a, b, c]);
+    expect(await counts()).toMatchObject({ a: 10, b: 10, c: 10 });
+    const cHeld = c.m.held();
+    const cFence = c.m.fence(cHeld[0]!)!;
+    expect(await store.holds(cFence)).toBe(true);
+
+    // c is frozen: a and b keep renewing; nothing moves before c's lease runs out.
+    await pass([a, b]);
+    await pass([a, b]);
+    expect((await counts()).c).toBe(10);
+    let passes = 0;
+    while ((await counts()).c !== undefined || (await counts()).nobody !== undefined) {
+      await pass([a, b]);
+      if (++passes > 10) throw new Error(`no takeover after ${passes} passes: ${JSON.stringify(await counts())}`);
+    }
+    expect(await counts()).toEqual({ a: 15, b: 15 });
+    // Every agent c held was claimed again: epoch 2, and c's fence no longer holds.
+    const rows = new Map((await store.list()).map((r) => [r.agentIndex, r]));
+    for (const i of cHeld) expect(rows.get(i)!.epoch).toBe(2);
+    expect(await store.holds(cFence)).toBe(false);
+
+    // c wakes: its renewal answers with nothing, so it drops all ten; then it is under its share
+    // and the busiest hands agents over one per pass until the split is even again.
+    await c.m.cycle();
+    expect(c.log.lost.sort((x, y) => x - y)).toEqual(cHeld);
+    await consistent([a, b, c]);
+    for (let i = 0; i < 30 && JSON.stringify(await counts()) !== JSON.stringify({ a: 10, b: 10, c: 10 }); i++) {
+      const before = await counts();
+      await pass([a, b, c]);
+      const after = await counts();
+      // One graceful handover at a time: at most one agent leaves a and b together per pass.
+      expect((before.a ?? 0) + (before.b ?? 0) - ((after.a ?? 0) + (after.b ?? 0))).toBeLessThanOrEqual(1);
+      await consistent([a, b, c]);
+    }
+    expect(await counts()).toEqual({ a: 10, b: 10, c: 10 });
+    expect(a.log.releasing.length + b.log.releasing.length).toBe(10);
+  });
+
+  it('stop releases everything at once: the others claim on their next pass, without waiting for the lease', async () => {
+    seed(12);
+    const [a, b] = [daemon('a'), daemon('b')];
+    await startAll([a, b]);
+    expect(await counts()).toEqual({ a: 6, b: 6 });
+    const aHeld = a.m.held();
+    await a.m.stop();
+    expect(a.log.releasing.sort((x, y) => x - y)).toEqual(aHeld);
+    expect((await store.census(clock.now())).daemons.map((d) => d.id)).toEqual(['b']);
+    expect((await store.list()).filter((r) => aHeld.includes(r.agentIndex)).every((r) => r.cursor === 1_700_000_000)).toBe(true);
+    await b.m.cycle();
+    expect(await counts()).toEqual({ b: 12 });
+  });
+
+  it('keeps capacities, shard pins, and leaves no agent without a holder while someone has room', async () => {
+    seed(30);
+    const small = daemon('small', { capacity: 4 });
+    const [x, y] = [daemon('x'), daemon('y')];
+    await startAll([small, x, y]);
+    expect(await counts()).toEqual({ small: 4, x: 13, y: 13 });
+
+    // A pinned daemon takes only its shard; the others take the rest, and nobody is left without a holder.
+    const dbs2 = dbs;
+    dbs = tempDbs();
+    seed(10);
+    const evens = daemon('evens', { shard: { index: 0, of: 2 } });
+    const [p, q] = [daemon('p'), daemon('q')];
+    await startAll([evens, p, q]);
+    for (let i = 0; i < 6; i++) await pass([evens, p, q]);
+    expect((await counts()).nobody).toBeUndefined();
+    expect(evens.m.held().length).toBeGreaterThan(0);
+    expect(evens.m.held().every((i) => i % 2 === 0)).toBe(true);
+    await consistent([evens, p, q]);
+    dbs2.cleanup();
+  });
+});
