@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   create: async () => (await import('./commands/create.js')).createCommand,
   list: async () => (await import('./commands/list.js')).listCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
+  daemons: async () => (await import('./commands/daemons.js')).daemonsCommand,
   send: async () => (await import('./commands/send.js')).sendCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
   up: async () => (await import('./commands/up.js')).upCommand,
