@@ -8,12 +8,14 @@ import type {
   AgentRecord, AgentRegistry, ConversationStore, FactStore, GoalStatus, GoalStore, KvStore, NewMessage, PeerStore, PeerTrust,
 } from './agent-types.js';
 import type { ChainHeadStore, CursorStore, OutboxEnqueue, OutboxStore, ProcessedStore } from './messaging-types.js';
+import type { LeaseStore } from './lease-types.js';
 import type { AgentMemorySnapshot } from './snapshot.js';
 import type { BudgetLedger, DailyUsage, InboxStore, ScheduleSpec, ScheduleStore, TickStore, UsageDelta } from './runtime-types.js';
 
 export type * from './agent-types.js';
 export type * from './messaging-types.js';
 export type * from './runtime-types.js';
+export type * from './lease-types.js';
 export type { AgentMemorySnapshot } from './snapshot.js';
 
 /** A buffered kv write. */
@@ -108,6 +110,8 @@ export interface StorageStores {
   readonly cursors: CursorStore;
   /** Each agent's trajectory chain head (written with the tick's outbox rows, in one transaction). */
   readonly chainHeads: ChainHeadStore;
+  /** The daemon registry and the agents' leases (many daemons on one database; lease-types.ts). */
+  readonly leases: LeaseStore;
   /** THE exactly-once primitive: applies a tick's buffered effects atomically. */
   commitTick(commit: TickCommit): Promise<TickCommitResult>;
   /** Everything one agent remembers, as a JSON snapshot (for encrypted export). */

@@ -3,13 +3,16 @@
  * fair shares, expiry and takeover with epochs, a frozen daemon waking up, graceful stop and handover,
  * capacities, shard pins, and agents nobody claims.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseManager, type LeaseCallbacks } from '../../src/cluster/lease-manager.js';
 import type { Lease, LeaseStore } from '../../src/storage/lease-types.js';
-import { sqliteLeaseStore } from '../../src/storage/sqlite/lease-store.js';
-import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
+import { openStorage } from '../../src/storage/open.js';
+import type { AgentStorage } from '../../src/storage/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { tempDbs } from '../storage/helpers.js';
+import { dropTestDatabases, freshDatabase } from '../helpers/postgres.js';
 
 const LEASE = 1000;
 
@@ -18,14 +21,24 @@ interface Daemon {
   log: { gained: number[]; lost: number[]; releasing: number[] };
 }
 
-let dbs: ReturnType<typeof tempDbs>;
 let store: LeaseStore;
 let clock: ManualClock;
+let engine: 'sqlite' | 'postgres';
+const opened: AgentStorage[] = [];
+const dirs: string[] = [];
 
-function seed(agents: number): void {
-  const storage = new SqliteAgentStorage(dbs.open());
-  for (let i = 0; i < agents; i++) storage.agents.create({ name: `a${i}`, behavior: 'echo', pubkey: (n) => n.toString(16).padStart(64, '0'), state: 'dormant', now: clock.now() });
-  store = sqliteLeaseStore(storage.db);
+/** A new database on the engine under test with `agents` dormant agents; `store` is its lease store. */
+async function seed(agents: number): Promise<void> {
+  let url: string;
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'lease-test-'));
+    dirs.push(dir);
+    url = `sqlite:${join(dir, 'agents.db')}`;
+  } else url = await freshDatabase('lease');
+  const storage = await openStorage(url);
+  opened.push(storage);
+  for (let i = 0; i < agents; i++) await storage.agents.create({ name: `a${i}`, behavior: 'echo', pubkey: (n) => n.toString(16).padStart(64, '0'), state: 'dormant', now: clock.now() });
+  store = storage.leases;
 }
 
 function daemon(id: string, options: { capacity?: number; shard?: { index: number; of: number } } = {}): Daemon {
@@ -77,14 +90,21 @@ async function pass(ds: Daemon[], advance = LEASE / 4): Promise<void> {
 }
 
 beforeEach(() => {
-  dbs = tempDbs();
   clock = new ManualClock();
 });
-afterEach(() => dbs.cleanup());
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+afterAll(dropTestDatabases);
 
-describe('LeaseManager', () => {
+describe.each(['sqlite', 'postgres'] as const)('LeaseManager on %s', (name) => {
+  beforeEach(() => {
+    engine = name;
+  });
+
   it('three daemons started together take ten agents each, epoch 1', async () => {
-    seed(30);
+    await seed(30);
     const ds = [daemon('a'), daemon('b'), daemon('c')];
     await startAll(ds);
     expect(await counts()).toEqual({ a: 10, b: 10, c: 10 });
@@ -94,7 +114,7 @@ describe('LeaseManager', () => {
   });
 
   it('takes over a silent daemon after the lease, fences it, and gives it a share again once it is back', async () => {
-    seed(30);
+    await seed(30);
     const [a, b, c] = [daemon('a'), daemon('b'), daemon('c')];
     await startAll([a, b, c]);
     expect(await counts()).toMatchObject({ a: 10, b: 10, c: 10 });
@@ -135,7 +155,7 @@ describe('LeaseManager', () => {
   });
 
   it('stop releases everything at once: the others claim on their next pass, without waiting for the lease', async () => {
-    seed(12);
+    await seed(12);
     const [a, b] = [daemon('a'), daemon('b')];
     await startAll([a, b]);
     expect(await counts()).toEqual({ a: 6, b: 6 });
@@ -149,16 +169,14 @@ describe('LeaseManager', () => {
   });
 
   it('keeps capacities, shard pins, and leaves no agent without a holder while someone has room', async () => {
-    seed(30);
+    await seed(30);
     const small = daemon('small', { capacity: 4 });
     const [x, y] = [daemon('x'), daemon('y')];
     await startAll([small, x, y]);
     expect(await counts()).toEqual({ small: 4, x: 13, y: 13 });
 
     // A pinned daemon takes only its shard; the others take the rest, and nobody is left without a holder.
-    const dbs2 = dbs;
-    dbs = tempDbs();
-    seed(10);
+    await seed(10);
     const evens = daemon('evens', { shard: { index: 0, of: 2 } });
     const [p, q] = [daemon('p'), daemon('q')];
     await startAll([evens, p, q]);
@@ -167,6 +185,5 @@ describe('LeaseManager', () => {
     expect(evens.m.held().length).toBeGreaterThan(0);
     expect(evens.m.held().every((i) => i % 2 === 0)).toBe(true);
     await consistent([evens, p, q]);
-    dbs2.cleanup();
   });
 });

@@ -15,6 +15,7 @@ import type { Ex, PoolExecutor } from './executor.js';
 import * as facts from './fact-store.js';
 import * as inbox from './inbox-store.js';
 import * as kv from './kv-store.js';
+import { pgLeaseStore } from './lease-store.js';
 import * as memory from './memory-stores.js';
 import * as messaging from './messaging-stores.js';
 import * as outbox from './outbox-store.js';
@@ -25,6 +26,7 @@ import * as ticks from './tick-store.js';
 /** Every store bound to one executor. */
 function bindStores(ex: Ex, now: () => number): StorageStores {
   return {
+    leases: pgLeaseStore(ex),
     agents: {
       create: (agent) => agents.createAgent(ex, agent),
       get: (ref) => agents.getAgent(ex, ref),
@@ -158,6 +160,7 @@ export class PostgresAgentStorage implements AgentStorage {
   readonly processed: StorageStores['processed'];
   readonly cursors: StorageStores['cursors'];
   readonly chainHeads: StorageStores['chainHeads'];
+  readonly leases: StorageStores['leases'];
   readonly #stores: StorageStores;
   readonly #ex: PoolExecutor;
   readonly #now: () => number;
@@ -177,6 +180,7 @@ export class PostgresAgentStorage implements AgentStorage {
     this.processed = stores.processed;
     this.cursors = stores.cursors;
     this.chainHeads = stores.chainHeads;
+    this.leases = stores.leases;
   }
 
   kv(agentIndex: number, options?: { storageLimitBytes?: number }): KvStore {

@@ -7,6 +7,7 @@
 import type { DaemonRegistration, DaemonRow, Fence, Lease, LeaseCensus, LeaseStore } from '../lease-types.js';
 import type { Db } from './database.js';
 import { all, get, run, sql } from './query.js';
+import type { Exec } from './sqlite-stores.js';
 
 interface DaemonDbRow {
   id: string;
@@ -93,25 +94,25 @@ export function fenceHolds(db: Db, fence: Fence): boolean {
   return get(db, HOLDS, fence.agentIndex, fence.daemonId, fence.epoch) !== undefined;
 }
 
-/** The lease store over one Db (synchronous underneath; every method one immediate transaction). */
-export function sqliteLeaseStore(db: Db): LeaseStore {
-  const tx = <T>(fn: () => T): Promise<T> => Promise.resolve().then(() => db.transaction(fn).immediate());
+/** The lease store through the engine's gate (synchronous underneath; every method one transaction, a savepoint inside an open one). */
+export function sqliteLeaseStore(exec: Exec): LeaseStore {
+  const tx = <T>(fn: (db: Db) => T): Promise<T> => exec((db) => db.transaction(() => fn(db))());
   return {
     heartbeat: (d: DaemonRegistration, now) =>
-      tx(() => void run(db, HEARTBEAT, d.id, d.host, d.pid, d.startedAt, now, d.leaseMs, d.capacity ?? null, d.shard ? `${d.shard.index}/${d.shard.of}` : null, d.stopping ? 1 : 0)),
+      tx((db) => void run(db, HEARTBEAT, d.id, d.host, d.pid, d.startedAt, now, d.leaseMs, d.capacity ?? null, d.shard ? `${d.shard.index}/${d.shard.of}` : null, d.stopping ? 1 : 0)),
     deregister: (id) =>
-      tx(() => {
+      tx((db) => {
         run(db, RELEASE_ALL, id);
         run(db, DELETE_DAEMON, id);
       }),
     census: (now): Promise<LeaseCensus> =>
-      tx(() => {
+      tx((db) => {
         const counts = get(db, COUNTS, now) ?? { agents: 0, free: 0 };
         return { agents: counts.agents, free: counts.free, daemons: all(db, DAEMONS).map(toDaemon) };
       }),
-    pruneDaemons: (olderThan) => tx(() => run(db, PRUNE, olderThan).changes),
+    pruneDaemons: (olderThan) => tx((db) => run(db, PRUNE, olderThan).changes),
     claim: (id, o) =>
-      tx(() => {
+      tx((db) => {
         if (o.limit <= 0) return [];
         run(db, ENSURE_ROWS);
         const shard = o.shard ?? { index: 0, of: 1 };
@@ -121,7 +122,7 @@ export function sqliteLeaseStore(db: Db): LeaseStore {
         });
       }),
     renew: (id, held, o) =>
-      tx(() =>
+      tx((db) =>
         held.flatMap((f) => {
           const cursor = f.cursor ?? null;
           const row = get(db, RENEW, o.now + o.leaseMs, cursor, cursor, f.agentIndex, id, f.epoch);
@@ -129,9 +130,9 @@ export function sqliteLeaseStore(db: Db): LeaseStore {
         }),
       ),
     release: (id, held) =>
-      tx(() => held.reduce((n, f) => n + run(db, RELEASE, f.cursor ?? null, f.cursor ?? null, f.agentIndex, id, f.epoch).changes, 0)),
+      tx((db) => held.reduce((n, f) => n + run(db, RELEASE, f.cursor ?? null, f.cursor ?? null, f.agentIndex, id, f.epoch).changes, 0)),
     list: () =>
-      tx(() =>
+      tx((db) =>
         all(db, LIST).map((r) => ({
           agentIndex: r.agent_index,
           ...(r.daemon_id !== null ? { daemonId: r.daemon_id } : {}),
@@ -140,6 +141,6 @@ export function sqliteLeaseStore(db: Db): LeaseStore {
           ...(r.cursor !== null ? { cursor: r.cursor } : {}),
         })),
       ),
-    holds: (fence) => tx(() => fenceHolds(db, fence)),
+    holds: (fence) => tx((db) => fenceHolds(db, fence)),
   };
 }

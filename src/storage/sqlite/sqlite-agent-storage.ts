@@ -16,6 +16,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../../util/clock.js';
+import type { LeaseStore } from '../lease-types.js';
 import { StorageMisuseError } from '../errors.js';
 import type { AgentRegistry, ConversationStore, FactStore, GoalStore, KvStore, PeerStore } from '../agent-types.js';
 import type { ChainHeadStore, CursorStore, OutboxStore, ProcessedStore } from '../messaging-types.js';
@@ -62,6 +63,7 @@ export class SqliteAgentStorage implements AgentStorage {
   readonly processed: ProcessedStore;
   readonly cursors: CursorStore;
   readonly chainHeads: ChainHeadStore;
+  readonly leases: LeaseStore;
   readonly #stores: StorageStores;
   readonly #now: () => number;
   readonly #lock: AsyncLock;
@@ -86,7 +88,7 @@ export class SqliteAgentStorage implements AgentStorage {
     }
     this.#lock = lock;
     this.#stores = sqliteStores(this.#exec, this.#now);
-    ({ agents: this.agents, schedules: this.schedules, inbox: this.inbox, ticks: this.ticks, budget: this.budget, outbox: this.outbox, processed: this.processed, cursors: this.cursors, chainHeads: this.chainHeads } = this.#stores);
+    ({ agents: this.agents, schedules: this.schedules, inbox: this.inbox, ticks: this.ticks, budget: this.budget, outbox: this.outbox, processed: this.processed, cursors: this.cursors, chainHeads: this.chainHeads, leases: this.leases } = this.#stores);
   }
 
   /** The gate for calls on the storage itself (not a transaction handle). */

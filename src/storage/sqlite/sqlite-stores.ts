@@ -11,6 +11,7 @@ import { commitTick } from './commit-tick.js';
 import * as cursors from './cursor-store.js';
 import type { Db } from './database.js';
 import * as inbox from './inbox-store.js';
+import { sqliteLeaseStore } from './lease-store.js';
 import { getMeta, setMeta } from './meta-store.js';
 import * as outbox from './outbox-store.js';
 import * as processed from './processed-store.js';
@@ -37,6 +38,7 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
       updateConfig: (ref, config, at) => exec((db) => agents.updateAgentConfig(db, ref, config, at)),
       recordTickResult: (ref, result) => exec((db) => agents.recordTickResult(db, ref, result)),
     },
+    leases: sqliteLeaseStore(exec),
     kv: (agentIndex, options = {}) => scopedKv(exec, agentIndex, now, options.storageLimitBytes),
     facts: (agentIndex) => scopedFacts(exec, agentIndex, now),
     conversations: (agentIndex) => scopedConversations(exec, agentIndex),
