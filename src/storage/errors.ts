@@ -60,3 +60,20 @@ export class DatabaseOpenError extends CodedError {
     super(code, message, { ...options, permanent: true });
   }
 }
+
+/**
+ * The agent's lease moved to another daemon (or was released): this daemon's fence no longer holds,
+ * so its tick commit or outbox delivery was refused and nothing was written. Not the agent's fault
+ * and not retried here: the trigger stays pending for the new holder.
+ */
+export class LeaseLostError extends CodedError {
+  override name = 'LeaseLostError';
+  constructor(
+    readonly agentIndex: number,
+    readonly daemonId: string,
+    readonly epoch: number,
+    options?: ErrorOptions,
+  ) {
+    super('LEASE_LOST', `agent ${agentIndex}: daemon ${daemonId} no longer holds its lease (epoch ${epoch}); nothing was written, the new holder runs the trigger`, { ...options, permanent: true });
+  }
+}

@@ -1,5 +1,6 @@
 /** Storage types of the messaging layer: outbox rows and targets, processed events, relay cursors. */
 import type { NostrEvent } from '../protocol/event.js';
+import type { HolderFilter } from './runtime-types.js';
 
 /**
  * Where an outbox event goes: `dm` → the recipient's DM relays (10050) plus the agent's own write
@@ -65,8 +66,12 @@ export interface OutboxAttempt {
 /** What the messaging layer's sender needs from storage (the outbox part of the seam). */
 export interface OutboxStore {
   enqueue(entry: OutboxEnqueue): Promise<number>;
-  due(now: number, limit: number): Promise<OutboxEntry[]>;
-  nextDue(): Promise<number | undefined>;
+  /**
+   * Pending rows due at `now`. With `holder`, only rows of agents that daemon holds (and rows signed
+   * by no agent, e.g. the owner's): the outbox delivery's lease check, made in the selecting statement.
+   */
+  due(now: number, limit: number, options?: HolderFilter): Promise<OutboxEntry[]>;
+  nextDue(options?: HolderFilter): Promise<number | undefined>;
   recordAttempt(id: number, attempt: OutboxAttempt): Promise<void>;
   markDelivered(id: number, now: number): Promise<void>;
   markFailed(id: number, reason: string, now: number): Promise<void>;

@@ -2,6 +2,11 @@
 import type { TickRecord } from '../trajectory/types.js';
 import type { JsonValue } from './agent-types.js';
 
+/** Restricts a query to the agents one daemon holds by lease (lease-types.ts). */
+export interface HolderFilter {
+  holder?: string;
+}
+
 /** When a schedule fires: once at a time, once after a delay, every N ms, or on a 5-field UTC cron. */
 export type ScheduleSpec =
   | { type: 'at'; at: number }
@@ -44,7 +49,8 @@ export interface ScheduleStore {
   /** Deletes every schedule of the agent (on terminate); returns how many. */
   deleteAll(agentIndex: number): Promise<number>;
   /** The earliest next_at over all agents (for the wake loop's sleep), or undefined. */
-  nextDue(): Promise<number | undefined>;
+  /** With `holder`: only schedules of agents that daemon holds (every daemon's wake loop sleeps on its own). */
+  nextDue(options?: HolderFilter): Promise<number | undefined>;
   /** Schedules due at `now`, earliest first. */
   due(now: number, limit?: number): Promise<ScheduleRecord[]>;
   /** Records a firing; returns the rescheduled record, or undefined for a deleted one-shot. */
@@ -53,7 +59,7 @@ export interface ScheduleStore {
    * The wake loop's primitive: for each due schedule, in ONE transaction, queue an 'alarm' inbox
    * row (deduped by schedule id + due time) and mark it fired. Returns what was queued.
    */
-  fireDue(now: number, limit?: number): Promise<Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>>;
+  fireDue(now: number, limit?: number, options?: HolderFilter): Promise<Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>>;
 }
 
 /** What can wake an agent. */

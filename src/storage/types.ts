@@ -8,7 +8,7 @@ import type {
   AgentRecord, AgentRegistry, ConversationStore, FactStore, GoalStatus, GoalStore, KvStore, NewMessage, PeerStore, PeerTrust,
 } from './agent-types.js';
 import type { ChainHeadStore, CursorStore, OutboxEnqueue, OutboxStore, ProcessedStore } from './messaging-types.js';
-import type { LeaseStore } from './lease-types.js';
+import type { Fence, LeaseStore } from './lease-types.js';
 import type { AgentMemorySnapshot } from './snapshot.js';
 import type { BudgetLedger, DailyUsage, InboxStore, ScheduleSpec, ScheduleStore, TickStore, UsageDelta } from './runtime-types.js';
 
@@ -40,6 +40,11 @@ export type OutboxOp = Omit<OutboxEnqueue, 'agentPubkey' | 'now'>;
 export interface TickCommit {
   agentIndex: number;
   now: number;
+  /**
+   * The daemon's proof of holding the agent, checked FIRST inside the transaction (PostgreSQL: the
+   * lease row locked FOR SHARE): when it no longer holds, LeaseLostError and nothing is written.
+   */
+  fence?: Fence;
   kv?: KvOp[];
   facts?: FactOp[];
   messages?: NewMessage[];

@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   CLI_FAILED: 'a command failed for an expected, explained reason',
   REPLY_TIMEOUT: 'the agent did not reply within the timeout (`agent send`)',
   DAEMON_UNAVAILABLE: 'no daemon is running for this home (or it cannot be reached)',
+  LEASE_LOST: "this daemon no longer holds the agent's lease (another daemon took it over): the tick or delivery was refused, nothing written",
   DAEMON_RUNNING: 'another daemon already runs on this SQLite home (SQLite is single-daemon; many daemons share PostgreSQL)',
   CONTROL_BAD_REQUEST: 'a control API request is malformed',
   CONTROL_UNAUTHORIZED: 'a control API request without the right token',

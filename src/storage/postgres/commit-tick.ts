@@ -4,7 +4,7 @@
  * 'pending'`: a second commit of the same trigger — from a retry after a lost connection, or
  * another process — finds it finished and fails with StorageConflictError, writing nothing.
  */
-import { StorageBudgetExceededError, StorageConflictError, StorageInputError } from '../errors.js';
+import { LeaseLostError, StorageBudgetExceededError, StorageConflictError, StorageInputError } from '../errors.js';
 import type { TickCommit, TickCommitResult } from '../types.js';
 import { utcDay } from '../time.js';
 import { recordTickResult, requireAgent, storageBytes } from './agent-store.js';
@@ -13,6 +13,7 @@ import type { Ex } from './executor.js';
 import { addFact, forgetFact, forgetFacts } from './fact-store.js';
 import { getInbox } from './inbox-store.js';
 import { kvDelete, kvSet } from './kv-store.js';
+import { fenceHolds } from './lease-store.js';
 import { addGoal, appendMessage, setGoalStatus, touchPeer } from './memory-stores.js';
 import { enqueueOutbox } from './outbox-store.js';
 import { createSchedule, deleteSchedule, getSchedule, getScheduleByKey } from './schedule-store.js';
@@ -22,6 +23,10 @@ import { appendTick } from './tick-store.js';
 export function commitTick(ex: Ex, commit: TickCommit): Promise<TickCommitResult> {
   const { agentIndex: agent, now } = commit;
   return ex.unit(async (tx) => {
+    // The lease first, locked FOR SHARE: a claim cannot slip in before this commit ends.
+    if (commit.fence && (commit.fence.agentIndex !== agent || !(await fenceHolds(tx, commit.fence)))) {
+      throw new LeaseLostError(agent, commit.fence.daemonId, commit.fence.epoch);
+    }
     const record = await requireAgent(tx, agent);
     const before = record.storageBytes;
     const result: TickCommitResult = { factIds: [], forgotten: 0, goalIds: [], scheduleIds: [], outboxIds: [], storageBytes: 0 };

@@ -48,12 +48,22 @@ export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<numbe
 }
 
 /** Pending rows due at `now`, oldest first. */
-export async function dueOutbox(ex: Ex, now: number, limit: number): Promise<OutboxEntry[]> {
+export async function dueOutbox(ex: Ex, now: number, limit: number, holder?: string): Promise<OutboxEntry[]> {
+  if (holder !== undefined) {
+    return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND ${HELD} ORDER BY next_attempt_at, id LIMIT $2`, [now, limit, holder])).map(toEntry);
+  }
   return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`, [now, limit])).map(toEntry);
 }
 
+/** Rows of agents the daemon ($3 / $1) holds, or signed by no agent (the owner's): the delivery's lease check. */
+const HELD = `(NOT EXISTS (SELECT 1 FROM agents a WHERE a.pubkey = outbox.agent_pubkey)
+  OR EXISTS (SELECT 1 FROM agents a JOIN agent_leases l USING (agent_index) WHERE a.pubkey = outbox.agent_pubkey AND l.daemon_id = $3))`;
+
 /** When the next pending row comes due (ms), or undefined. */
-export async function nextOutboxDue(ex: Ex): Promise<number | undefined> {
+export async function nextOutboxDue(ex: Ex, holder?: string): Promise<number | undefined> {
+  if (holder !== undefined) {
+    return (await ex.one<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND ${HELD.replace('$3', '$1')}`, [holder]))?.at ?? undefined;
+  }
   return (await ex.one<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`))?.at ?? undefined;
 }
 

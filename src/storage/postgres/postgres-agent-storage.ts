@@ -83,10 +83,10 @@ function bindStores(ex: Ex, now: () => number): StorageStores {
       list: (agent) => schedules.listSchedules(ex, agent),
       delete: (id) => schedules.deleteSchedule(ex, id),
       deleteAll: (agent) => schedules.deleteAgentSchedules(ex, agent),
-      nextDue: () => schedules.nextScheduleDue(ex),
+      nextDue: (o) => schedules.nextScheduleDue(ex, o?.holder),
       due: (at, limit) => schedules.dueSchedules(ex, at, limit),
       markFired: (id, at) => schedules.markScheduleFired(ex, id, at),
-      fireDue: (at, limit) => schedules.fireDueSchedules(ex, at, limit),
+      fireDue: (at, limit, o) => schedules.fireDueSchedules(ex, at, limit, o?.holder),
     },
     inbox: {
       insert: (entry) => inbox.insertInbox(ex, entry),
@@ -117,8 +117,8 @@ function bindStores(ex: Ex, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => outbox.enqueueOutbox(ex, entry),
-      due: (at, limit) => outbox.dueOutbox(ex, at, limit),
-      nextDue: () => outbox.nextOutboxDue(ex),
+      due: (at, limit, o) => outbox.dueOutbox(ex, at, limit, o?.holder),
+      nextDue: (o) => outbox.nextOutboxDue(ex, o?.holder),
       recordAttempt: (id, attempt) => outbox.recordOutboxAttempt(ex, id, attempt),
       markDelivered: (id, at) => outbox.markOutboxDelivered(ex, id, at),
       markFailed: (id, reason, at) => outbox.markOutboxFailed(ex, id, reason, at),

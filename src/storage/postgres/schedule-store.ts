@@ -80,15 +80,19 @@ export async function deleteAgentSchedules(ex: Ex, agentIndex: number): Promise<
 }
 
 /** The earliest next_at over every agent. */
-export async function nextScheduleDue(ex: Ex): Promise<number | undefined> {
+export async function nextScheduleDue(ex: Ex, holder?: string): Promise<number | undefined> {
+  if (holder !== undefined) {
+    return (await ex.one<{ at: number | null }>(`SELECT min(next_at) AS at FROM schedules WHERE agent_index IN (SELECT agent_index FROM agent_leases WHERE daemon_id = $1)`, [holder]))?.at ?? undefined;
+  }
   return (await ex.one<{ at: number | null }>(`SELECT min(next_at) AS at FROM schedules`))?.at ?? undefined;
 }
 
 /** Schedules due at `now`, earliest first. */
-export async function dueSchedules(ex: Ex, now: number, limit = 100, lock = false): Promise<ScheduleRecord[]> {
+export async function dueSchedules(ex: Ex, now: number, limit = 100, lock = false, holder?: string): Promise<ScheduleRecord[]> {
+  const held = holder !== undefined ? ' AND agent_index IN (SELECT agent_index FROM agent_leases WHERE daemon_id = $3)' : '';
   const rows = await ex.rows<ScheduleRow>(
-    `SELECT ${COLUMNS} FROM schedules WHERE next_at <= $1 ORDER BY next_at, id LIMIT $2${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
-    [now, limit],
+    `SELECT ${COLUMNS} FROM schedules WHERE next_at <= $1${held} ORDER BY next_at, id LIMIT $2${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+    holder !== undefined ? [now, limit, holder] : [now, limit],
   );
   return rows.map(toRecord);
 }
@@ -114,10 +118,10 @@ async function fired(ex: Ex, record: ScheduleRecord, now: number): Promise<Sched
 }
 
 /** Fires every due schedule: an 'alarm' inbox row each (deduped by id + due time) and rescheduled, atomically. */
-export async function fireDueSchedules(ex: Ex, now: number, limit = 100): Promise<Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>> {
+export async function fireDueSchedules(ex: Ex, now: number, limit = 100, holder?: string): Promise<Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }>> {
   return ex.unit(async (tx) => {
     const out: Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }> = [];
-    for (const schedule of await dueSchedules(tx, now, limit, true)) {
+    for (const schedule of await dueSchedules(tx, now, limit, true, holder)) {
       const dueAt = schedule.nextAt;
       const payload = { scheduleId: schedule.id, key: schedule.key ?? null, dueAt, payload: schedule.payload };
       const { id } = await insertInbox(tx, { agentIndex: schedule.agentIndex, trigger: 'alarm', dedupeKey: `alarm:${schedule.id}:${dueAt}`, payload, now });

@@ -3,7 +3,7 @@
  * all in ONE synchronous SQLite transaction (state, outgoing events, the tick record, usage, the
  * consumed trigger). A crash or abort before it leaves nothing; after it, the outbox delivers.
  */
-import { StorageConflictError, StorageInputError } from '../errors.js';
+import { LeaseLostError, StorageConflictError, StorageInputError } from '../errors.js';
 import type { TickCommit, TickCommitResult } from '../types.js';
 import { utcDay } from '../time.js';
 import { recordTickResult, requireAgent } from './agent-store.js';
@@ -14,6 +14,7 @@ import { addFact, forgetFact, forgetFacts } from './fact-store.js';
 import { addGoal, setGoalStatus } from './goal-store.js';
 import { finishInbox, getInbox } from './inbox-store.js';
 import { kvDelete, kvSet } from './kv-store.js';
+import { fenceHolds } from './lease-store.js';
 import { enqueueOutbox } from './outbox-store.js';
 import { touchPeer } from './peer-store.js';
 import { createSchedule, deleteSchedule, getSchedule, getScheduleByKey } from './schedule-store.js';
@@ -27,6 +28,10 @@ import { appendTick } from './tick-store.js';
 export function commitTick(db: Db, commit: TickCommit): TickCommitResult {
   const { agentIndex: agent, now } = commit;
   return withStorageLimit(db, agent, commit.storageLimitBytes, () => {
+    // The lease first: a daemon that lost the agent writes nothing at all.
+    if (commit.fence && (commit.fence.agentIndex !== agent || !fenceHolds(db, commit.fence))) {
+      throw new LeaseLostError(agent, commit.fence.daemonId, commit.fence.epoch);
+    }
     const record = requireAgent(db, agent);
     const result: TickCommitResult = { factIds: [], forgotten: 0, goalIds: [], scheduleIds: [], outboxIds: [], storageBytes: 0 };
 

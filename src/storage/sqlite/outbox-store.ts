@@ -48,6 +48,10 @@ const BY_ID = sql<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`);
 const DUE = sql<[number, number], OutboxRow>(`
   SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`);
 const NEXT_DUE = sql<[], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
+/** Rows of agents the daemon holds, or signed by no agent (the owner's): the delivery's lease check. */
+const HELD = `(NOT EXISTS (SELECT 1 FROM agents a WHERE a.pubkey = outbox.agent_pubkey) OR EXISTS (SELECT 1 FROM agents a JOIN agent_leases l USING (agent_index) WHERE a.pubkey = outbox.agent_pubkey AND l.daemon_id = ?))`;
+const DUE_HELD = sql<[number, string, number], OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND ${HELD} ORDER BY next_attempt_at, id LIMIT ?`);
+const NEXT_DUE_HELD = sql<[string], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND ${HELD}`);
 const ATTEMPT = sql<[string, string, string | null, number, number, number]>(`
   UPDATE outbox SET attempts = attempts + 1, results_json = ?, accepted_json = ?, last_error = ?,
     last_attempt_at = ?, next_attempt_at = min(?, deadline_at)
@@ -76,13 +80,13 @@ export function enqueueOutbox(db: Db, entry: OutboxEnqueue): number {
 }
 
 /** Pending rows whose next attempt is due at `now`, oldest first, at most `limit`. */
-export function dueOutbox(db: Db, now: number, limit: number): OutboxEntry[] {
-  return all(db, DUE, now, limit).map(toEntry);
+export function dueOutbox(db: Db, now: number, limit: number, holder?: string): OutboxEntry[] {
+  return (holder === undefined ? all(db, DUE, now, limit) : all(db, DUE_HELD, now, holder, limit)).map(toEntry);
 }
 
 /** When the next pending row comes due (ms), or undefined when nothing is pending: lets the sender sleep exactly. */
-export function nextOutboxDue(db: Db): number | undefined {
-  return get(db, NEXT_DUE)?.at ?? undefined;
+export function nextOutboxDue(db: Db, holder?: string): number | undefined {
+  return (holder === undefined ? get(db, NEXT_DUE) : get(db, NEXT_DUE_HELD, holder))?.at ?? undefined;
 }
 
 /**

@@ -34,6 +34,8 @@ const DELETE = sql<[number]>(`DELETE FROM schedules WHERE id = ?`);
 const DELETE_AGENT = sql<[number]>(`DELETE FROM schedules WHERE agent_index = ?`);
 const NEXT_DUE = sql<[], { at: number | null }>(`SELECT min(next_at) AS at FROM schedules`);
 const DUE = sql<[number, number], ScheduleRow>(`SELECT ${COLUMNS} FROM schedules WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`);
+const DUE_HELD = sql<[number, string, number], ScheduleRow>(`SELECT ${COLUMNS} FROM schedules WHERE next_at <= ? AND agent_index IN (SELECT agent_index FROM agent_leases WHERE daemon_id = ?) ORDER BY next_at, id LIMIT ?`);
+const NEXT_DUE_HELD = sql<[string], { at: number | null }>(`SELECT min(next_at) AS at FROM schedules WHERE agent_index IN (SELECT agent_index FROM agent_leases WHERE daemon_id = ?)`);
 const FIRED = sql<[number, number, number]>(`UPDATE schedules SET next_at = ?, last_fired_at = ?, fire_count = fire_count + 1 WHERE id = ?`);
 
 /** Creates a schedule; with a key, idempotent per agent (the existing row wins, `created` false). */
@@ -76,13 +78,13 @@ export function deleteAgentSchedules(db: Db, agentIndex: number): number {
 }
 
 /** The earliest next_at over every agent, so the wake loop sleeps exactly until then. */
-export function nextScheduleDue(db: Db): number | undefined {
-  return get(db, NEXT_DUE)?.at ?? undefined;
+export function nextScheduleDue(db: Db, holder?: string): number | undefined {
+  return (holder === undefined ? get(db, NEXT_DUE) : get(db, NEXT_DUE_HELD, holder))?.at ?? undefined;
 }
 
 /** Schedules due at `now`, earliest first. */
-export function dueSchedules(db: Db, now: number, limit = 100): ScheduleRecord[] {
-  return all(db, DUE, now, limit).map(toRecord);
+export function dueSchedules(db: Db, now: number, limit = 100, holder?: string): ScheduleRecord[] {
+  return (holder === undefined ? all(db, DUE, now, limit) : all(db, DUE_HELD, now, holder, limit)).map(toRecord);
 }
 
 /** Records a firing at `now`: one-shots are deleted (undefined), recurring ones move strictly past `now`. */
@@ -100,9 +102,9 @@ export function markScheduleFired(db: Db, id: number, now: number): ScheduleReco
 }
 
 /** Fires every due schedule: each gets an 'alarm' inbox row (deduped by id + due time) and is rescheduled, atomically. */
-export function fireDueSchedules(db: Db, now: number, limit = 100): Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }> {
+export function fireDueSchedules(db: Db, now: number, limit = 100, holder?: string): Array<{ schedule: ScheduleRecord; inboxId: number; dueAt: number }> {
   return db.transaction(() =>
-    dueSchedules(db, now, limit).map((schedule) => {
+    dueSchedules(db, now, limit, holder).map((schedule) => {
       const dueAt = schedule.nextAt;
       const payload = { scheduleId: schedule.id, key: schedule.key ?? null, dueAt, payload: schedule.payload };
       const { id } = insertInbox(db, { agentIndex: schedule.agentIndex, trigger: 'alarm', dedupeKey: `alarm:${schedule.id}:${dueAt}`, payload, now });

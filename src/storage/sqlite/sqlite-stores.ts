@@ -51,10 +51,10 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
       list: (agent) => exec((db) => schedules.listSchedules(db, agent)),
       delete: (id) => exec((db) => schedules.deleteSchedule(db, id)),
       deleteAll: (agent) => exec((db) => schedules.deleteAgentSchedules(db, agent)),
-      nextDue: () => exec((db) => schedules.nextScheduleDue(db)),
+      nextDue: (o) => exec((db) => schedules.nextScheduleDue(db, o?.holder)),
       due: (at, limit) => exec((db) => schedules.dueSchedules(db, at, limit)),
       markFired: (id, at) => exec((db) => schedules.markScheduleFired(db, id, at)),
-      fireDue: (at, limit) => exec((db) => schedules.fireDueSchedules(db, at, limit)),
+      fireDue: (at, limit, o) => exec((db) => schedules.fireDueSchedules(db, at, limit, o?.holder)),
     },
     inbox: {
       insert: (entry) => exec((db) => inbox.insertInbox(db, entry)),
@@ -85,8 +85,8 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => exec((db) => outbox.enqueueOutbox(db, entry)),
-      due: (at, limit) => exec((db) => outbox.dueOutbox(db, at, limit)),
-      nextDue: () => exec((db) => outbox.nextOutboxDue(db)),
+      due: (at, limit, o) => exec((db) => outbox.dueOutbox(db, at, limit, o?.holder)),
+      nextDue: (o) => exec((db) => outbox.nextOutboxDue(db, o?.holder)),
       recordAttempt: (id, attempt) => exec((db) => outbox.recordOutboxAttempt(db, id, attempt)),
       markDelivered: (id, at) => exec((db) => outbox.markOutboxDelivered(db, id, at)),
       markFailed: (id, reason, at) => exec((db) => outbox.markOutboxFailed(db, id, reason, at)),
