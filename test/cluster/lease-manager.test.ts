@@ -81,12 +81,12 @@ async function consistent(ds: Daemon[]): Promise<void> {
 async function startAll(ds: Daemon[]): Promise<void> {
   for (const d of ds) await store.heartbeat({ id: d.m.id, host: 'h', pid: 1, startedAt: clock.now(), leaseMs: LEASE }, clock.now());
   for (const d of ds) await d.m.start({ settleMs: 0 });
-  clock.advance(LEASE / 4);
+  await clock.advance(LEASE / 4);
 }
 
 async function pass(ds: Daemon[], advance = LEASE / 4): Promise<void> {
   for (const d of ds) await d.m.cycle();
-  clock.advance(advance);
+  await clock.advance(advance);
 }
 
 beforeEach(() => {
