@@ -3,13 +3,11 @@
  * it holds and when its first lease runs out. Read straight from the database (no daemon needed),
  * so it shows the daemons of every machine that shares it, and the dead ones until they are pruned.
  */
-import { existsSync } from 'node:fs';
 import { isLive } from '../../cluster/fair-share.js';
 import type { DaemonRow } from '../../storage/lease-types.js';
-import { sqliteLeaseStore } from '../../storage/sqlite/lease-store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { openHome, openStorage } from '../home-context.js';
+import { openExistingStorage, openHome } from '../home-context.js';
 
 /** What a daemon row says about liveness, as a word. */
 export function daemonState(d: DaemonRow, now: number): 'live' | 'stopping' | 'stale' {
@@ -29,14 +27,14 @@ export const daemonsCommand: Command = {
     const { values } = parse(argv, {}, false);
     if (values.help) return ctx.stdout.write(`${this.usage}\n`), 0;
     const home = openHome(values.home, ctx.env);
-    if (!existsSync(home.paths.database)) {
+    const storage = await openExistingStorage(home);
+    if (!storage) {
       ctx.stdout.write(values.json ? '{"agents":0,"free":0,"daemons":[]}\n' : 'no daemons (and no agents) yet\n');
       return 0;
     }
-    const storage = openStorage(home);
     const now = Date.now();
     try {
-      const census = await sqliteLeaseStore(storage.db).census(now);
+      const census = await storage.leases.census(now);
       const daemons = census.daemons.map((d) => ({ ...d, state: daemonState(d, now) }));
       if (values.json) {
         ctx.stdout.write(`${JSON.stringify({ agents: census.agents, free: census.free, daemons })}\n`);
@@ -51,7 +49,7 @@ export const daemonsCommand: Command = {
       ctx.stdout.write(`${census.agents} agents, ${census.free} without a holder\n`);
       return 0;
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };
