@@ -16,6 +16,7 @@ import { CachedRelayLists } from '../relay/relay-lists.js';
 import { WsRelayPool } from '../relay/relay-pool.js';
 import { InboxSubscriptions } from '../relay/subscription-manager.js';
 import { OutboxPublisher } from '../relay/outbox-publisher.js';
+import { LeaseManager, newDaemonId } from '../cluster/lease-manager.js';
 import { Runtime } from '../runtime/engine.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
 import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
@@ -55,7 +56,12 @@ export interface DaemonOptions {
   logger: Logger;
   /** Extra relays to listen on (`agent run --relay`). */
   relays?: string[];
+  /** A pin on top of leases: only agents with `index % of === index` are claimed. */
   shard?: Shard;
+  /** How long a lease lasts without renewal (ms) [DEFAULT_LEASE_MS]; tests make it short. */
+  leaseMs?: number;
+  /** The most agents this daemon holds [its fair share]. */
+  capacity?: number;
   /** Serve /metrics, /healthz and /readyz without the token on this listener (`--metrics-host/--metrics-port`). */
   metrics?: { host?: string; port: number };
   /** Receive signed webhooks on this listener (`--hooks-host/--hooks-port`); off unless given here or in config. */
@@ -72,6 +78,8 @@ export interface RunningDaemon {
   /** The webhook listener, when asked for. */
   hooksServer?: RunningHooksServer;
   ownerPubkey: string;
+  /** The agents' leases held by this daemon. */
+  leases: LeaseManager;
   relays(): string[];
   /** Graceful stop: running ticks finish (or roll back when `signal` aborts), sockets close. */
   stop(options?: { signal?: AbortSignal }): Promise<void>;
@@ -123,11 +131,13 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   // A server database reports outages here ("database unavailable, retrying") while work waits for it.
   const storage = await openStorage(home, { logger });
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
-  const inShard = (index: number): boolean => !options.shard || index % options.shard.of === options.shard.index;
-  // Agents another machine may be running (the split-brain rule, docs/recovery.md): not run here.
+  // Every daemon on the database shares the agents by lease (src/cluster): it hosts what it holds,
+  // except agents another machine may be running (the split-brain rule, docs/recovery.md).
+  const leaseRef: { current?: LeaseManager } = {};
+  const daemonId = newDaemonId();
   const held = new Set<number>();
-  const runsHere = (index: number): boolean => inShard(index) && !held.has(index);
-  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && runsHere(r.index);
+  const holds = (index: number): boolean => (leaseRef.current?.holds(index) ?? false) && !held.has(index);
+  const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && holds(r.index);
 
   // Agent keys are derived once each and kept: the inbox needs every hosted key for NIP-42 AUTH.
   const signers = new Map<number, SecretKeySigner>();
@@ -140,7 +150,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     return signer;
   };
 
-  let hosted = (await storage.agents.list()).filter(hosts);
+  let hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
   for (const record of hosted) {
     if (signerFor(record.index).getPublicKey() !== record.pubkey) {
       await storage.close();
@@ -168,7 +178,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   });
   for (const index of await snapshots.guard(hosted)) held.add(index);
   // The guard may have imported another machine's final snapshot: read the records again.
-  hosted = (await storage.agents.list()).filter(hosts);
+  hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
 
   // The metrics are built once the runtime exists; LLM calls only happen after that.
   const metricsRef: { current?: ReturnType<typeof createDaemonOps>['metrics'] } = {};
@@ -179,7 +189,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     signerFor,
     ownerPubkey: owner.getPublicKey(),
     behaviors,
-    hosts: runsHere,
+    hosts: holds,
+    leases: { holder: daemonId, fenceFor: (index) => leaseRef.current?.fence(index) },
     trajectory: createTrajectorySink({ ownerPubkey: owner.getPublicKey(), knownSecrets: ctxSecrets(home) }),
     thinkFor: createThinkFor({ env: process.env, homeLlm: home.config.llm, observe: (agent, call) => metricsRef.current?.llmCall(agent.name, call) }),
     mcpFor: (record, config) => {
@@ -208,6 +219,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   });
   const publisher = new OutboxPublisher({
     storage,
+    holder: daemonId,
     pool,
     lists: new CachedRelayLists({ pool, discoveryRelays: () => [...listenRelays] }),
     ownRelays,
@@ -218,12 +230,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     },
   });
 
-  const host = (record: AgentRecord): void => {
+  const host = (record: AgentRecord, since?: number): void => {
     const relays = agentRelays(record);
     relayOf.set(record.pubkey, relays.length ? relays : [...listenRelays]);
-    inbox.addAgent(signerFor(record.index));
+    inbox.addAgent(signerFor(record.index), since !== undefined ? { since } : {});
   };
-  for (const record of hosted) host(record);
   // After the agents: a relay that takes one AUTH key per connection gives it to an agent (whose DMs it
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
@@ -281,13 +292,69 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       .catch((error: unknown) => logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message }));
   };
 
+  const pubkeyOf = new Map(hosted.map((r) => [r.index, r.pubkey]));
+  let firstClaim = true;
+  let stopping: Promise<void> | undefined;
+  const leases = (leaseRef.current = new LeaseManager({
+    store: storage.leases,
+    daemonId,
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    ...(options.capacity !== undefined ? { capacity: options.capacity } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
+    logger,
+    callbacks: {
+      // Subscribe from the lease's cursor (or the agent's creation), then run what is pending.
+      gained: async (gained) => {
+        const records: AgentRecord[] = [];
+        for (const lease of gained) {
+          const record = await storage.agents.get(lease.agentIndex);
+          // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
+          if (!record || record.state === 'terminated' || held.has(record.index)) continue;
+          names.set(record.pubkey, record.name);
+          pubkeyOf.set(record.index, record.pubkey);
+          host(record, lease.cursor ?? Math.floor(record.createdAt / 1000));
+          records.push(record);
+        }
+        await runtime.adopt(records.map((r) => r.index));
+        await triggers.refresh();
+        publisher.notify();
+        if (firstClaim) publishFor(records);
+        firstClaim = false;
+        // A snapshot under this daemon's id for each agent it now runs, and the owner's registry.
+        await snapshots.start(records, await storage.agents.list());
+      },
+      lost: async (indexes) => {
+        for (const i of indexes) {
+          const pubkey = pubkeyOf.get(i);
+          if (pubkey) inbox.removeAgent(pubkey);
+        }
+        await runtime.release(indexes, { abort: true });
+        await triggers.refresh();
+      },
+      releasing: async (indexes) => {
+        await runtime.release(indexes);
+        for (const i of indexes) {
+          const pubkey = pubkeyOf.get(i);
+          if (pubkey) inbox.removeAgent(pubkey);
+        }
+        if (!stopping) await triggers.refresh();
+      },
+      cursorOf: (index) => {
+        const pubkey = pubkeyOf.get(index);
+        return pubkey ? inbox.cursorOf(pubkey) : undefined;
+      },
+      busy: (index) => runtime.busy(index),
+      // Rows another daemon queued for an agent this one holds (an overlap in a handover) are picked up.
+      passed: (held) => runtime.rescan(held),
+    },
+  }));
+
   await runtime.start();
   await inbox.start();
   triggers.watches.start();
-  await triggers.refresh();
   publisher.start();
-  publishFor(hosted);
-  await snapshots.start(hosted, await storage.agents.list());
+  await leases.start();
+  await triggers.refresh();
 
   const handler = createControlHandler({
     storage,
@@ -298,11 +365,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     defaultRelays: defaultRelays(home.config),
     onCreated: (record) => {
       names.set(record.pubkey, record.name);
-      if (!inShard(record.index)) return;
-      host(record);
-      publishFor([record]);
-      void storage.agents.list().then((all) => snapshots.added(record, all));
-      void triggers.refresh();
+      // Claimed by whichever daemon's pass comes first (its snapshot follows the claim); this one tries at once.
+      void leases.cycle().catch(() => {});
     },
     onTerminated: (record) => {
       inbox.removeAgent(record.pubkey);
@@ -311,7 +375,6 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     },
   });
   const token = controlToken(home.paths.controlToken);
-  let stopping: Promise<void> | undefined;
   const stop = (stopOptions: { signal?: AbortSignal } = {}): Promise<void> =>
     (stopping ??= (async () => {
       rmSync(home.paths.controlInfo, { force: true });
@@ -326,6 +389,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       // Drain what is due (final snapshots are several events), a batch at a time, for at most 10 s.
       const drainUntil = Date.now() + 10_000;
       while (Date.now() < drainUntil && (await publisher.runOnce().catch(() => [])).length > 0);
+      // Last: the leases are renewed while ticks finish, then handed back at once with their cursors.
+      await leases.stop();
       await publisher.stop();
       await pool.close();
       await storage.close();
@@ -377,6 +442,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     ...(metricsServer ? { metricsServer } : {}),
     ...(hooksServer ? { hooksServer } : {}),
     ownerPubkey: owner.getPublicKey(),
+    leases,
     relays: () => [...listenRelays],
     stop,
   };

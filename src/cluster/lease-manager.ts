@@ -32,6 +32,8 @@ export interface LeaseCallbacks {
   cursorOf?(agentIndex: number): number | undefined;
   /** Agents that are not ticking now (preferred for a handover). */
   busy?(agentIndex: number): boolean;
+  /** After every pass, with the agents held (the daemon picks up triggers others queued for them). */
+  passed?(held: number[]): Promise<void>;
 }
 
 /** Options; defaults in brackets. */
@@ -192,6 +194,7 @@ export class LeaseManager {
     const census = await store.census(now);
     await this.#claim(census, now);
     await this.#rebalance(census, now);
+    await this.#o.callbacks.passed?.(this.held());
     // Rows of daemons dead for long hold nothing any more: keep `agent daemons` short.
     if (++this.#passes % 40 === 0) await store.pruneDaemons(now - 60 * this.leaseMs);
   }

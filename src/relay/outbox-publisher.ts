@@ -18,6 +18,11 @@ const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
 export interface OutboxPublisherOptions {
   /** The outbox, through the storage seam (an attempt and its outcome are recorded in one transaction). */
   storage: Pick<AgentStorage, 'outbox' | 'transaction'>;
+  /**
+   * This daemon's id when many share the database: only rows of agents it holds by lease are picked
+   * (the lease check is in the selecting statement), so a daemon that lost an agent publishes nothing for it.
+   */
+  holder?: string;
   pool: RelayPool;
   lists: RelayListResolver;
   /** The agent's own write / DM relays (always published to). */
@@ -66,7 +71,8 @@ export class OutboxPublisher {
 
   /** Attempts every due row once; returns what happened to each. */
   async runOnce(options: { signal?: AbortSignal } = {}): Promise<OutboxReport[]> {
-    const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? 16);
+    const held = this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined;
+    const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? 16, held);
     return Promise.all(rows.map((row) => this.#attempt(row, options.signal)));
   }
 
@@ -77,7 +83,7 @@ export class OutboxPublisher {
       } catch (cause) {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'outbox round failed', error: (cause as Error).message });
       }
-      const next = await this.#o.storage.outbox.nextDue().catch((cause: unknown) => {
+      const next = await this.#o.storage.outbox.nextDue(this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined).catch((cause: unknown) => {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message });
         return undefined;
       });

@@ -76,6 +76,8 @@ interface RelaySubs {
   unwatch: () => void;
   /** The stored cursor (unix s), read when the relay starts and kept in step with every checkpoint (this class is its only writer). */
   cursor?: number;
+  /** Per hosted agent: the latest checkpoint (unix s) taken while its key was in this relay's REQs. */
+  agentCursors: Map<string, number>;
 }
 
 /** Refusals that will not change by asking again on this connection. */
@@ -88,6 +90,8 @@ export class InboxSubscriptions {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #agents = new Map<string, Signer>();
+  /** Reach at least this far back (unix s) for these agents until every relay has caught up with them. */
+  readonly #floors = new Map<string, number>();
   readonly #relays = new Map<string, RelaySubs>();
   #timer: NodeJS.Timeout | undefined;
   #lastPrune = 0;
@@ -121,8 +125,13 @@ export class InboxSubscriptions {
     await Promise.all(this.#o.relays.map((url) => this.#startRelay(url)));
   }
 
-  /** Hosts one more agent: its key answers AUTH and its pubkey joins every relay's `#p`, others untouched. */
-  addAgent(signer: Signer): void {
+  /**
+   * Hosts one more agent: its key answers AUTH and its pubkey joins every relay's `#p`, others untouched.
+   * `since` (unix s): read the agent's inbox from there at least (its catch-up cursor from a former
+   * holder, many daemons on one database), even when the relay's own cursor is later.
+   */
+  addAgent(signer: Signer, options: { since?: number } = {}): void {
+    if (options.since !== undefined) this.#floors.set(signer.getPublicKey(), options.since);
     this.#agents.set(signer.getPublicKey(), signer);
     this.#o.pool.addAuthSigner(signer);
     this.#rebuildAll();
@@ -130,9 +139,25 @@ export class InboxSubscriptions {
 
   /** Stops hosting an agent; the others stay subscribed. */
   removeAgent(pubkey: string): void {
+    this.#floors.delete(pubkey);
+    for (const subs of this.#relays.values()) subs.agentCursors.delete(pubkey);
     if (!this.#agents.delete(pubkey)) return;
     this.#o.pool.removeAuthSigner(pubkey);
     this.#rebuildAll();
+  }
+
+  /**
+   * The agent's catch-up cursor (unix s): every inbox event of it created before this is settled, on
+   * every relay. Undefined until each relay has caught up once with its key in the REQs.
+   */
+  cursorOf(pubkey: string): number | undefined {
+    let min: number | undefined;
+    for (const url of this.#o.relays) {
+      const at = this.#relays.get(this.#o.pool.connection(url)?.url ?? url)?.agentCursors.get(pubkey);
+      if (at === undefined) return undefined;
+      min = min === undefined ? at : Math.min(min, at);
+    }
+    return min;
   }
 
   /** Hosted agent pubkeys. */
@@ -159,7 +184,7 @@ export class InboxSubscriptions {
     if (this.#stopped) return;
     // What the relay accepts of our AUTH keys may change after each round: lanes follow it.
     const unwatch = conn.onAuthChange(() => this.#rebuild(conn.url));
-    this.#relays.set(conn.url, { slots: new Map(), chain: Promise.resolve(), dirty: false, limits: info ?? {}, unwatch, ...(cursor !== undefined ? { cursor } : {}) });
+    this.#relays.set(conn.url, { slots: new Map(), chain: Promise.resolve(), dirty: false, limits: info ?? {}, unwatch, agentCursors: new Map(), ...(cursor !== undefined ? { cursor } : {}) });
     this.#rebuild(conn.url);
   }
 
@@ -269,7 +294,9 @@ export class InboxSubscriptions {
     if (pubkeys.length === 0) return [];
     const now = Math.floor(this.#clock.now() / 1000);
     const overlap = this.#o.overlapSeconds ?? 600;
-    const cursor = this.#relays.get(url)?.cursor ?? now;
+    const relayCursor = this.#relays.get(url)?.cursor ?? now;
+    const floors = pubkeys.map((p) => this.#floors.get(p)).filter((f): f is number => f !== undefined);
+    const cursor = Math.min(relayCursor, ...floors);
     const batch = this.#o.batchSize ?? 256;
     // Always an explicit limit: an answer that reaches it is capped, and the catch-up pages on.
     const limit = Math.max(1, limits.max_limit ?? this.#o.pageLimit ?? 500);
@@ -308,8 +335,14 @@ export class InboxSubscriptions {
   #checkpoint(url: string, subs: RelaySubs): void {
     if (subs.slots.size === 0 || ![...subs.slots.values()].every((s) => s.live)) return;
     const at = Math.floor(this.#clock.now() / 1000);
+    const covered = [...subs.slots.values()].flatMap((s) => s.pubkeys);
     subs.chain = subs.chain.then(async () => {
       if (subs.dirty || this.#stopped) return;
+      for (const pubkey of covered) {
+        if (!this.#agents.has(pubkey)) continue;
+        subs.agentCursors.set(pubkey, Math.max(subs.agentCursors.get(pubkey) ?? 0, at));
+        if (this.cursorOf(pubkey) !== undefined) this.#floors.delete(pubkey);
+      }
       try {
         await this.#o.storage.cursors.set(url, at);
         subs.cursor = Math.max(subs.cursor ?? 0, at);

@@ -5,6 +5,7 @@
  * together or not at all.
  */
 import type { Signer } from '../signer/types.js';
+import { LeaseLostError } from '../storage/errors.js';
 import type { AgentRecord, AgentState, NewMessage, ScheduleOp, StorageTx, TickCommit, TickCommitResult, UsageDelta, UsageMetric } from '../storage/types.js';
 import type { TickOutcome, TickRecord, TrajectoryStep, TrajectoryTrigger } from '../trajectory/types.js';
 import type { AgentConfig } from './agent-config.js';
@@ -100,9 +101,12 @@ export function commitTick(env: EngineEnv, p: CommitParams): Promise<Committed> 
       ...(p.error !== undefined ? { error: p.error } : {}),
       sentEventIds: built.eventIds,
     };
+    const fence = env.fenceFor?.(p.record.index);
+    if (env.fenceFor && !fence) throw new LeaseLostError(p.record.index, env.holder ?? 'this daemon', 0);
     const commit: TickCommit = {
       agentIndex: p.record.index,
       now,
+      ...(fence ? { fence } : {}),
       ...(b ? { kv: [...b.kvOps.values()], facts: b.factOps } : {}),
       messages,
       ...(p.inbound ? { peers: [{ pubkey: p.inbound.peer, at: now, ...(p.inbound.peer === env.ownerPubkey ? { trust: 'owner' as const } : {}) }] } : {}),

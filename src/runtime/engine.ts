@@ -10,7 +10,7 @@ import type { NostrEvent } from '../protocol/event.js';
 import { matchFilter } from '../protocol/filter.js';
 import type { InboundMessage, MessageSink } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
-import type { AgentRecord, AgentStorage, InboxEntry, JsonValue } from '../storage/types.js';
+import type { AgentRecord, AgentStorage, Fence, InboxEntry, JsonValue } from '../storage/types.js';
 import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -79,8 +79,14 @@ export interface RuntimeOptions {
   thinkFor?: (agent: AgentRecord, config: AgentConfig) => ThinkProvider | undefined;
   /** Opens the agent's MCP servers when it wakes; the session is closed (children reaped) when it sleeps or the runtime stops. [none] */
   mcpFor?: (agent: AgentRecord, config: AgentConfig) => McpSession | undefined;
-  /** Which agents this runtime ticks (`agent run --shard i/n`); the others are left alone. [all] */
+  /** Which agents this runtime ticks (the ones its daemon holds by lease); the others are left alone. [all] */
   hosts?: (agentIndex: number) => boolean;
+  /**
+   * Many daemons on one database: `start` adopts no agent (the daemon calls `adopt` as it gains
+   * leases and `release` as it loses them), every commit carries `fenceFor(index)`, and alarms fire
+   * only for agents `holder` holds. [off: one runtime owns every agent of the database]
+   */
+  leases?: { holder: string; fenceFor: (agentIndex: number) => Fence | undefined };
   /** Publishes each committed tick as a signed trajectory event (queued in the same transaction). [none] */
   trajectory?: TrajectorySink;
   /** Per-sender rate limiter (shared across agents). [new RateLimiter()] */
@@ -138,6 +144,7 @@ export class Runtime {
       retryBaseMs: options.retryBaseMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 60_000,
       outboxDeadlineMs: options.outboxDeadlineMs ?? 3 * 24 * 3600 * 1000,
+      ...(options.leases ? { fenceFor: options.leases.fenceFor, holder: options.leases.holder } : {}),
     };
     this.#concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
     this.#hosts = options.hosts ?? (() => true);
@@ -158,15 +165,72 @@ export class Runtime {
   async start(): Promise<void> {
     if (this.#state !== 'new') return;
     this.#state = 'running';
-    const now = this.#env.clock.now();
-    for (const record of await this.#env.storage.agents.list()) {
-      // Nothing is in memory after a restart: an `active` row is a crash leftover.
-      if (record.state === 'active') await this.#env.storage.agents.updateState(record.index, 'dormant', { now });
-      if (record.state === 'creating') await this.lifecycle.queueCreate(record.index, now);
+    if (!this.#env.fenceFor) {
+      const now = this.#env.clock.now();
+      for (const record of await this.#env.storage.agents.list()) await this.#normalize(record, now);
+      for (const index of await this.#env.storage.inbox.agentsWithPending()) this.#ready.add(index);
     }
-    for (const index of await this.#env.storage.inbox.agentsWithPending()) this.#ready.add(index);
     this.#loop.start();
     this.#pump();
+  }
+
+  /** Nothing of a newly hosted agent is in memory: an `active` row is a crash (or a former holder's) leftover. */
+  async #normalize(record: AgentRecord, now: number): Promise<void> {
+    if (record.state === 'active') await this.#env.storage.agents.updateState(record.index, 'dormant', { now });
+    if (record.state === 'creating') await this.lifecycle.queueCreate(record.index, now);
+  }
+
+  /**
+   * Takes agents on (their leases were just gained): state normalized, and their pending triggers,
+   * due alarms and retries run from now on. Call once `hosts` answers true for them.
+   */
+  async adopt(indexes: number[]): Promise<void> {
+    if (this.#state !== 'running' || indexes.length === 0) return;
+    const now = this.#env.clock.now();
+    for (const index of indexes) {
+      const record = await this.#env.storage.agents.get(index);
+      if (record && record.state !== 'terminated') await this.#normalize(record, now);
+    }
+    await this.rescan(indexes);
+    this.#loop.kick();
+  }
+
+  /** Schedules those of `indexes` with pending triggers (rows another daemon queued for an agent this one holds). */
+  async rescan(indexes: number[]): Promise<void> {
+    if (this.#state !== 'running' || indexes.length === 0) return;
+    const wanted = new Set(indexes);
+    let any = false;
+    for (const index of await this.#env.storage.inbox.agentsWithPending()) {
+      if (!wanted.has(index) || this.#running.has(index) || this.#ready.has(index)) continue;
+      this.#ready.add(index);
+      any = true;
+    }
+    if (any) this.#pump();
+  }
+
+  /**
+   * Lets agents go (their leases are being handed over, or were lost): no new ticks (`hosts` already
+   * answers false), the running tick finishes — or, with `abort`, rolls back — and they leave memory.
+   */
+  async release(indexes: number[], options: { abort?: boolean } = {}): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const index of indexes) {
+      this.#ready.delete(index);
+      this.#retryAt.delete(index);
+      this.#heads.delete(index);
+      const running = this.#running.get(index);
+      if (running) {
+        if (options.abort) running.controller.abort(new RuntimeStoppingError());
+        waits.push(running.promise);
+      }
+    }
+    await Promise.allSettled(waits);
+    for (const index of indexes) if (!this.#running.has(index)) await this.#live.drop(index);
+  }
+
+  /** True while a tick of the agent runs (a handover prefers idle agents). */
+  busy(index: number): boolean {
+    return this.#running.has(index);
   }
 
   /**
@@ -505,7 +569,8 @@ export class Runtime {
   /** One pass of the wake loop; returns when it needs to run next. */
   async #housekeeping(now: number): Promise<number | undefined> {
     const { storage } = this.#env;
-    for (let fired = await storage.schedules.fireDue(now, 200); ; fired = await storage.schedules.fireDue(now, 200)) {
+    const held = this.#env.holder !== undefined ? { holder: this.#env.holder } : undefined;
+    for (let fired = await storage.schedules.fireDue(now, 200, held); ; fired = await storage.schedules.fireDue(now, 200, held)) {
       for (const f of fired) {
         this.#ready.add(f.schedule.agentIndex);
         const record = await storage.agents.get(f.schedule.agentIndex);
@@ -520,7 +585,7 @@ export class Runtime {
     }
     this.#pump();
     const nextIdle = await this.#live.sweep(now, (index) => this.#running.has(index));
-    const candidates = [await storage.schedules.nextDue(), nextIdle, ...this.#retryAt.values()].filter((t): t is number => t !== undefined);
+    const candidates = [await storage.schedules.nextDue(held), nextIdle, ...this.#retryAt.values()].filter((t): t is number => t !== undefined);
     return candidates.length > 0 ? Math.min(...candidates) : undefined;
   }
 }

@@ -4,7 +4,7 @@
  * never signs anything that could leak out.
  */
 import type { Signer } from '../signer/types.js';
-import type { AgentRecord, AgentStorage, NewMessage, OutboxOp } from '../storage/types.js';
+import type { AgentRecord, AgentStorage, NewMessage, OutboxOp, Fence } from '../storage/types.js';
 import type { McpSession } from '../think/mcp/types.js';
 import type { ThinkProvider } from '../think/types.js';
 import type { TrajectoryStep } from '../trajectory/types.js';
@@ -33,6 +33,10 @@ export interface EngineEnv {
   retryBaseMs: number;
   retryMaxMs: number;
   outboxDeadlineMs: number;
+  /** The lease fence of a held agent (many daemons on one database); undefined: not ours to commit. [none: no fencing] */
+  fenceFor?: (agentIndex: number) => Fence | undefined;
+  /** This daemon's id for lease-filtered queries (alarms). [none: every agent] */
+  holder?: string;
 }
 
 /** Outbox rows, conversation log entries and ACT steps for a list of intents. */

@@ -93,7 +93,7 @@ export async function finishFailure(host: TickHost, f: FailureInput): Promise<vo
       ...(givingUp ? { state: { to: 'failed' as const, error: message } } : {}),
     });
   } catch (error) {
-    if (errorCode(error) === 'STORAGE_CONFLICT') return;
+    if (errorCode(error) === 'STORAGE_CONFLICT' || errorCode(error) === 'LEASE_LOST') return;
     log(env, 'error', 'could not record a failed tick', { agent: f.record.pubkey, inbox: f.entry.id, error: describeError(error) });
   }
   if (retry || !committed) {

@@ -266,6 +266,11 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
       log(env, 'warn', 'trigger already handled; tick dropped', { agent: record.pubkey, inbox: entry.id });
       return;
     }
+    // Another daemon holds the agent now: nothing was written, its new holder runs the trigger.
+    if (errorCode(error) === 'LEASE_LOST') {
+      log(env, 'warn', 'lease lost; tick rolled back', { agent: record.pubkey, inbox: entry.id });
+      return;
+    }
     return finishFailure(host, { ...failInput, error, retryable: !isPermanent(error) });
   }
   live.wakePending = false;
@@ -302,6 +307,7 @@ async function refuse(
     env.events.emit({ type: 'inbound.refused', agent: p.record.pubkey, at: env.clock.now(), reason: p.reason, ...(p.trigger.from ? { from: p.trigger.from } : {}), ...(p.trigger.eventId ? { eventId: p.trigger.eventId } : {}) });
     emitCommitted(env, p.record, committed);
   } catch (error) {
+    if (errorCode(error) === 'LEASE_LOST') return;
     log(env, 'error', 'refusal commit failed', { agent: p.record.pubkey, inbox: p.entry.id, error: describeError(error) });
     host.retryAt(p.record.index, env.clock.now() + env.retryBaseMs);
   }

@@ -1,7 +1,7 @@
 /** `agent run`: the daemon for every agent of the home, against the configured relays. */
 import { connectControl, readControlInfo } from '../../control/client.js';
 import { stderrLogger } from '../../util/logger.js';
-import { parse } from '../args.js';
+import { parse, parseIndex } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { startDaemon, type Shard } from '../daemon.js';
@@ -10,7 +10,7 @@ import { loadSeed } from '../keys-source.js';
 import { listenFlags } from '../listen-flags.js';
 import { untilSignal } from '../signals.js';
 
-const USAGE = 'usage: agent run [--relay URL …] [--shard I/N] [--metrics-host H --metrics-port P] [--hooks-host H --hooks-port P] [--log-level debug|info|warn|error] [--log-json]';
+const USAGE = 'usage: agent run [--relay URL …] [--capacity N] [--lease-seconds S] [--shard I/N] [--metrics-host H --metrics-port P] [--hooks-host H --hooks-port P] [--log-level debug|info|warn|error] [--log-json]';
 
 /** Parses `--shard i/n` (agent index % n === i). */
 export function parseShard(value: string | undefined): Shard | undefined {
@@ -30,6 +30,8 @@ export const runCommand: Command = {
       {
         relay: { type: 'string', multiple: true },
         shard: { type: 'string' },
+        capacity: { type: 'string' },
+        'lease-seconds': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
         'metrics-host': { type: 'string' },
@@ -43,6 +45,11 @@ export const runCommand: Command = {
     );
     if (values.help) return ctx.stdout.write(`${USAGE}\n`), 0;
     const shard = parseShard(values.shard);
+    const capacity = values.capacity === undefined ? undefined : parseIndex(values.capacity, '--capacity');
+    const leaseSeconds = values['lease-seconds'] === undefined ? undefined : Number(values['lease-seconds']);
+    if (leaseSeconds !== undefined && !(Number.isFinite(leaseSeconds) && leaseSeconds >= 0.2 && leaseSeconds <= 3600)) {
+      throw new UsageError(`--lease-seconds must be a number of seconds from 0.2 to 3600, got "${values['lease-seconds']}"`);
+    }
     const metrics = listenFlags(values, 'metrics');
     const hooks = listenFlags(values, 'hooks');
     const home = openHome(values.home, ctx.env, values.database);
@@ -55,9 +62,9 @@ export const runCommand: Command = {
     const { seed } = await loadSeed({ home: home.home, mnemonic: values.mnemonic, passphrase: values.passphrase }, ctx);
     // Listen before starting: a signal during start-up must still stop the daemon cleanly.
     const stopSignal = untilSignal();
-    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(metrics ? { metrics } : {}), ...(hooks ? { hooks } : {}) });
+    const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(capacity !== undefined ? { capacity } : {}), ...(leaseSeconds !== undefined ? { leaseMs: Math.round(leaseSeconds * 1000) } : {}), ...(metrics ? { metrics } : {}), ...(hooks ? { hooks } : {}) });
     const metricsNote = `${daemon.metricsServer ? `, metrics ${daemon.metricsServer.url}/metrics` : ''}${daemon.hooksServer ? `, hooks ${daemon.hooksServer.url}/hooks` : ''}`;
-    ctx.stdout.write(`daemon ready: ${(await daemon.storage.agents.list()).length} agents, relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
+    ctx.stdout.write(`daemon ready: ${(await daemon.storage.agents.list()).length} agents (${daemon.leases.held().length} held as ${daemon.leases.id}), relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
     const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'daemon', msg: `${signal}: stopping (running ticks finish, or roll back after 10 s)` });
     await daemon.stop({ signal: AbortSignal.timeout(10_000) });
