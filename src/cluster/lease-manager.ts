@@ -9,6 +9,8 @@
  * Gaining, losing and handing over are callbacks: the daemon subscribes, catches up and schedules
  * (gained), aborts (lost), or lets running ticks finish and unsubscribes (handover, shutdown).
  * Safety never depends on this loop's timing: the epoch in each Fence is checked by the commit.
+ * Callbacks run on a queue of their own, never inside a pass: a handover waiting for a slow tick, or
+ * a slow subscription, must not hold up the renewals of every other lease.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -84,6 +86,8 @@ export class LeaseManager {
   readonly #stop = new AbortController();
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   #cycling: Promise<void> = Promise.resolve();
+  /** The callbacks' queue (in order: a loss is handled before a later gain of the same agent). */
+  #work: Promise<void> = Promise.resolve();
 
   constructor(options: LeaseManagerOptions) {
     this.#o = options;
@@ -108,10 +112,10 @@ export class LeaseManager {
     return this.#held.has(agentIndex) && !this.#leaving.has(agentIndex);
   }
 
-  /** The fence for a held agent's commit and outbox, or undefined when not held. */
+  /** The fence for a held agent's commit and outbox (also while it is handed over: its last tick may finish), or undefined. */
   fence(agentIndex: number): Fence | undefined {
     const lease = this.#held.get(agentIndex);
-    return lease && !this.#leaving.has(agentIndex) ? { agentIndex, daemonId: this.id, epoch: lease.epoch } : undefined;
+    return lease ? { agentIndex, daemonId: this.id, epoch: lease.epoch } : undefined;
   }
 
   /** The agents held now, by index. */
@@ -135,11 +139,29 @@ export class LeaseManager {
     if (this.#o.loop !== false) this.#loop = this.#run();
   }
 
-  /** One pass (the loop calls it; tests call it on a manual clock). Passes never overlap. */
-  cycle(): Promise<void> {
+  /** One pass and the callbacks it queued (tests call it on a manual clock). Passes never overlap. */
+  async cycle(): Promise<void> {
+    await this.#pass();
+    await this.settled();
+  }
+
+  /** Resolves once every queued callback (gain, loss, handover) has run. */
+  async settled(): Promise<void> {
+    for (let seen: Promise<void> | undefined; seen !== this.#work; ) {
+      seen = this.#work;
+      await seen;
+    }
+  }
+
+  #pass(): Promise<void> {
     const next = this.#cycling.then(() => this.#cycle());
     this.#cycling = next.catch(() => {});
     return next;
+  }
+
+  /** Queues a callback after those before it; a failure is logged, not thrown into a pass. */
+  #queue(what: string, fn: () => Promise<void>): void {
+    this.#work = this.#work.then(fn).catch((error: unknown) => this.#log.log({ level: 'warn', ns: 'lease', msg: `${what} failed`, error: (error as Error).message }));
   }
 
   /**
@@ -153,6 +175,7 @@ export class LeaseManager {
     this.#stop.abort();
     await this.#loop;
     await this.#cycling;
+    await this.settled();
     const all = [...this.#held.keys()];
     try {
       await this.#o.store.heartbeat({ ...this.#registration, stopping: true }, this.#clock.now());
@@ -173,9 +196,12 @@ export class LeaseManager {
     while (!this.#stop.signal.aborted) {
       await this.#clock.sleep(this.cycleMs, { signal: this.#stop.signal }).catch(() => {});
       if (this.#stop.signal.aborted) break;
-      await this.cycle().catch((error: unknown) =>
+      const started = this.#clock.now();
+      await this.#pass().catch((error: unknown) =>
         this.#log.log({ level: 'warn', ns: 'lease', msg: 'lease pass failed; retrying', error: (error as Error).message }),
       );
+      const took = this.#clock.now() - started;
+      if (took > this.leaseMs / 2) this.#log.log({ level: 'warn', ns: 'lease', msg: 'lease pass was slow: leases come close to expiring', ms: took });
     }
   }
 
@@ -194,13 +220,15 @@ export class LeaseManager {
     const census = await store.census(now);
     await this.#claim(census, now);
     await this.#rebalance(census, now);
-    await this.#o.callbacks.passed?.(this.held());
+    const held = this.held();
+    if (this.#o.callbacks.passed) this.#queue('pass follow-up', () => this.#o.callbacks.passed!(held));
     // Rows of daemons dead for long hold nothing any more: keep `agent daemons` short.
     if (++this.#passes % 40 === 0) await store.pruneDaemons(now - 60 * this.leaseMs);
   }
 
   async #renew(now: number): Promise<void> {
-    const mine = [...this.#held.keys()].filter((i) => !this.#leaving.has(i));
+    // Agents being handed over are renewed too: their last tick may still commit.
+    const mine = [...this.#held.keys()];
     if (mine.length === 0) return;
     const renewed = await this.#o.store.renew(this.id, mine.map((i) => this.#fenceWithCursor(i)), { now, leaseMs: this.leaseMs });
     const kept = new Set(renewed.map((l) => l.agentIndex));
@@ -209,7 +237,7 @@ export class LeaseManager {
     if (lost.length === 0) return;
     for (const i of lost) this.#held.delete(i);
     this.#log.log({ level: 'warn', ns: 'lease', msg: 'leases lost to another daemon', agents: lost.join(' ') });
-    await this.#o.callbacks.lost(lost);
+    this.#queue('dropping lost agents', () => this.#o.callbacks.lost(lost));
   }
 
   #target(census: LeaseCensus, now: number): { mine: number; targets: Map<string, number>; live: LeaseCensus['daemons'] } {
@@ -234,7 +262,7 @@ export class LeaseManager {
     if (gained.length === 0) return;
     for (const lease of gained) this.#held.set(lease.agentIndex, lease);
     this.#log.log({ level: 'info', ns: 'lease', msg: 'claimed', agents: gained.map((l) => l.agentIndex).join(' '), epochs: gained.map((l) => l.epoch).join(' ') });
-    await this.#o.callbacks.gained(gained);
+    this.#queue('taking on claimed agents', () => this.#o.callbacks.gained(gained));
   }
 
   /**
@@ -244,7 +272,7 @@ export class LeaseManager {
    * whose shard pin would not let it take the agent.
    */
   async #rebalance(census: LeaseCensus, now: number): Promise<void> {
-    if (census.free > 0) return;
+    if (census.free > 0 || this.#leaving.size > 0) return;
     const { targets, live } = this.#target(census, now);
     const over = (d: { id: string; agents: number }): number => d.agents - (targets.get(d.id) ?? 0);
     const counts = live.map((d) => ({ id: d.id, agents: d.id === this.id ? this.#held.size : d.agents, pinned: d.shard !== undefined }));
@@ -254,12 +282,13 @@ export class LeaseManager {
     const candidates = this.held();
     const pick = candidates.filter((i) => !this.#o.callbacks.busy?.(i)).at(-1) ?? candidates.at(-1);
     if (pick === undefined) return;
-    await this.handOver(pick);
+    this.#leaving.add(pick);
+    this.#queue('handover', () => this.handOver(pick));
   }
 
   /** Hands one agent over gracefully: its running tick finishes, then the lease is released at once. */
   async handOver(agentIndex: number): Promise<void> {
-    if (!this.holds(agentIndex)) return;
+    if (!this.#held.has(agentIndex)) return void this.#leaving.delete(agentIndex);
     this.#leaving.add(agentIndex);
     try {
       await this.#o.callbacks.releasing([agentIndex]);

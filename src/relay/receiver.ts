@@ -14,6 +14,13 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { classifyGiftWrap, classifyLegacyDm, classifyMention, type Classified } from './classify.js';
 import type { InboundMessage, MessageSink, ReceiverCounters, RejectReason } from './types.js';
 
+const NOT_HOSTED = 'p tag names no hosted agent';
+
+/** A rejection that only says no agent of this daemon is addressed (another daemon may hold it). */
+function notHostedHere(c: { reject: RejectReason; detail: string }): boolean {
+  return (c.reject === 'wrong-recipient' && c.detail === NOT_HOSTED) || c.reject === 'not-addressed';
+}
+
 /** Options; defaults: system clock, silent logger. */
 export interface ReceiverOptions {
   /** Processed marks (replay protection), through the storage seam. */
@@ -78,7 +85,9 @@ export class Receiver {
     if ('reject' in classified) {
       this.counters.rejected[classified.reject]++;
       this.#log.log({ level: 'debug', ns: 'receiver', msg: 'event dropped', id: event.id, kind: event.kind, relay, reason: classified.reject, detail: classified.detail });
-      await this.#o.storage.processed.markProcessed(event.id, `rejected:${classified.reject}`, this.#clock.now());
+      // "Not for an agent hosted here" is this daemon's view, not the event's fate: with many daemons on
+      // one database the processed record is shared, and the agent's holder must still read it.
+      if (!notHostedHere(classified)) await this.#o.storage.processed.markProcessed(event.id, `rejected:${classified.reject}`, this.#clock.now());
       return true;
     }
     try {
@@ -97,7 +106,7 @@ export class Receiver {
     if (event.kind === Kind.GiftWrap || event.kind === Kind.EncryptedDirectMessage) {
       const recipient = tagValue(event, 'p');
       const signer = recipient === undefined ? undefined : this.#o.keys(recipient);
-      if (!signer) return { reject: 'wrong-recipient', detail: 'p tag names no hosted agent' };
+      if (!signer) return { reject: 'wrong-recipient', detail: NOT_HOSTED };
       return event.kind === Kind.GiftWrap ? classifyGiftWrap(event, signer, relay) : classifyLegacyDm(event, signer, relay);
     }
     if (event.kind === Kind.TextNote) return classifyMention(event, new Set(this.#o.hosted()), relay);

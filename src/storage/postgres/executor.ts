@@ -112,6 +112,11 @@ export class PoolExecutor implements Ex {
     const client = await this.#pool.connect();
     const tx = new TxExecutor(client);
     let broken: unknown;
+    // A checked-out client whose server goes away between two statements emits 'error' (the pool
+    // only listens while it is idle): without a listener that kills the process. The next statement fails
+    // with a connection error instead, and the unit is retried.
+    const onError = (err: unknown): void => void (broken ??= err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const scope = { active: true };
@@ -126,6 +131,7 @@ export class PoolExecutor implements Ex {
       throw err;
     } finally {
       // A connection that failed is not returned to the pool for reuse.
+      client.off('error', onError);
       client.release(broken instanceof Error ? broken : broken ? new Error('connection lost') : undefined);
     }
   }

@@ -4,6 +4,10 @@
  * for the other) and bumps each one's epoch; a renewal or release only touches rows that still carry
  * the daemon's id and epoch. `fenceHolds` is the check the tick commit and the outbox make, under
  * `FOR SHARE`, so a claim cannot slip between the check and the commit.
+ *
+ * Every method but `deregister` is single statements on the pool, never a queued unit: the storage
+ * runs its units one at a time, and a lease pass must not wait behind tick commits (a renewal late
+ * by a few slow ticks is a lease lost).
  */
 import type { DaemonRegistration, DaemonRow, Fence, Lease, LeaseCensus, LeaseStore } from '../lease-types.js';
 import type { Ex } from './executor.js';
@@ -76,43 +80,41 @@ export function pgLeaseStore(ex: Ex): LeaseStore {
         await tx.count(`UPDATE agent_leases SET daemon_id = NULL, expires_at = 0 WHERE daemon_id = $1`, [id]);
         await tx.count(`DELETE FROM daemons WHERE id = $1`, [id]);
       }),
-    census: (now): Promise<LeaseCensus> =>
-      ex.unit(async (tx) => {
-        const counts = await tx.one<{ agents: number; free: number }>(
-          `SELECT count(*)::int AS agents,
-             coalesce(sum(CASE WHEN l.daemon_id IS NULL OR l.expires_at <= $1 THEN 1 ELSE 0 END), 0)::int AS free
-           FROM agents a LEFT JOIN agent_leases l USING (agent_index) WHERE a.state <> 'terminated'`,
-          [now],
-        );
-        const daemons = await tx.rows<DaemonDbRow>(
-          `SELECT d.*, count(l.agent_index)::int AS agents, min(l.expires_at) AS next_expiry
-           FROM daemons d LEFT JOIN agent_leases l ON l.daemon_id = d.id
-           GROUP BY d.id ORDER BY d.started_at, d.id`,
-        );
-        return { agents: counts?.agents ?? 0, free: counts?.free ?? 0, daemons: daemons.map(toDaemon) };
-      }),
+    census: async (now): Promise<LeaseCensus> => {
+      const counts = await ex.one<{ agents: number; free: number }>(
+        `SELECT count(*)::int AS agents,
+           coalesce(sum(CASE WHEN l.daemon_id IS NULL OR l.expires_at <= $1 THEN 1 ELSE 0 END), 0)::int AS free
+         FROM agents a LEFT JOIN agent_leases l USING (agent_index) WHERE a.state <> 'terminated'`,
+        [now],
+      );
+      const daemons = await ex.rows<DaemonDbRow>(
+        `SELECT d.*, count(l.agent_index)::int AS agents, min(l.expires_at) AS next_expiry
+         FROM daemons d LEFT JOIN agent_leases l ON l.daemon_id = d.id
+         GROUP BY d.id ORDER BY d.started_at, d.id`,
+      );
+      return { agents: counts?.agents ?? 0, free: counts?.free ?? 0, daemons: daemons.map(toDaemon) };
+    },
     pruneDaemons: (olderThan) => ex.count(`DELETE FROM daemons WHERE heartbeat_at < $1`, [olderThan]),
-    claim: (id, o) =>
-      ex.unit(async (tx) => {
-        if (o.limit <= 0) return [];
-        await tx.count(
-          `INSERT INTO agent_leases (agent_index) SELECT agent_index FROM agents a
-           WHERE a.state <> 'terminated' AND NOT EXISTS (SELECT 1 FROM agent_leases l WHERE l.agent_index = a.agent_index)
-           ON CONFLICT (agent_index) DO NOTHING`,
-        );
-        const shard = o.shard ?? { index: 0, of: 1 };
-        const rows = await tx.rows<LeaseDbRow>(
-          `UPDATE agent_leases SET daemon_id = $1, epoch = epoch + 1, expires_at = $2
-           WHERE agent_index IN (
-             SELECT l.agent_index FROM agent_leases l JOIN agents a USING (agent_index)
-             WHERE a.state <> 'terminated' AND (l.daemon_id IS NULL OR l.expires_at <= $3) AND l.agent_index % $4 = $5
-             ORDER BY l.agent_index LIMIT $6
-             FOR UPDATE OF l SKIP LOCKED)
-           RETURNING *`,
-          [id, o.now + o.leaseMs, o.now, shard.of, shard.index, o.limit],
-        );
-        return rows.map(toLease).sort((a, b) => a.agentIndex - b.agentIndex);
-      }),
+    claim: async (id, o) => {
+      if (o.limit <= 0) return [];
+      await ex.count(
+        `INSERT INTO agent_leases (agent_index) SELECT agent_index FROM agents a
+         WHERE a.state <> 'terminated' AND NOT EXISTS (SELECT 1 FROM agent_leases l WHERE l.agent_index = a.agent_index)
+         ON CONFLICT (agent_index) DO NOTHING`,
+      );
+      const shard = o.shard ?? { index: 0, of: 1 };
+      const rows = await ex.rows<LeaseDbRow>(
+        `UPDATE agent_leases SET daemon_id = $1, epoch = epoch + 1, expires_at = $2
+         WHERE agent_index IN (
+           SELECT l.agent_index FROM agent_leases l JOIN agents a USING (agent_index)
+           WHERE a.state <> 'terminated' AND (l.daemon_id IS NULL OR l.expires_at <= $3) AND l.agent_index % $4 = $5
+           ORDER BY l.agent_index LIMIT $6
+           FOR UPDATE OF l SKIP LOCKED)
+         RETURNING *`,
+        [id, o.now + o.leaseMs, o.now, shard.of, shard.index, o.limit],
+      );
+      return rows.map(toLease).sort((a, b) => a.agentIndex - b.agentIndex);
+    },
     renew: async (id, held, o) => {
       if (held.length === 0) return [];
       const rows = await ex.rows<LeaseDbRow>(
@@ -148,6 +150,7 @@ export function pgLeaseStore(ex: Ex): LeaseStore {
         expiresAt: Number(r.expires_at),
         ...(r.cursor !== null ? { cursor: Number(r.cursor) } : {}),
       })),
-    holds: (fence) => ex.unit((tx) => fenceHolds(tx, fence)),
+    holds: async (fence) =>
+      (await ex.one<{ one: number }>(`SELECT 1 AS one FROM agent_leases WHERE agent_index = $1 AND daemon_id = $2 AND epoch = $3`, [fence.agentIndex, fence.daemonId, fence.epoch])) !== undefined,
   };
 }
