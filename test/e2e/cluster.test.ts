@@ -67,8 +67,8 @@ describe('many daemons on one PostgreSQL', () => {
     };
     const daemonIdOf = (p: CliProcess): string => /held as (d-[0-9a-f]+)/.exec(p.stdout())?.[1] ?? '';
 
-    const start = (n: number): CliProcess => startCli(['run', '--home', tempHome({ relays: [relay.url] }), '--lease-seconds', String(LEASE_SECONDS)], env);
-    const [a, b, c] = [start(0), start(1), start(2)];
+    const start = (): CliProcess => startCli(['run', '--home', tempHome({ relays: [relay.url] }), '--lease-seconds', String(LEASE_SECONDS)], env);
+    const [a, b, c] = [start(), start(), start()];
     await Promise.all([a, b, c].map((d) => d.waitFor(/daemon ready/, 60_000)));
     await eventually(async () => {
       const h = await holders();
@@ -139,7 +139,7 @@ describe('many daemons on one PostgreSQL', () => {
         events.push('postgres restarted');
       }
       if (round === 7) {
-        d = start(3);
+        d = start();
         events.push('d joins');
       }
       await sleep(1500);
