@@ -2,7 +2,7 @@
  * Creating and describing agents, shared by the CLI (no daemon running) and the daemon's control
  * handler, so both paths make the same record and print the same summary.
  */
-import type { AgentSummary, CreateAgentRequest, PendingApproval } from '../control/types.js';
+import type { AgentHolder, AgentSummary, CreateAgentRequest, PendingApproval } from '../control/types.js';
 import { deriveFromSeed } from '../protocol/nip06.js';
 import { npubEncode } from '../protocol/nip19.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
@@ -63,8 +63,25 @@ export async function createAgentRecord(storage: Pick<AgentStorage, 'agents'>, s
   });
 }
 
-/** The summary the CLI and TUI show for an agent. */
-export async function summarize(storage: AgentStorage, record: AgentRecord, now: number): Promise<AgentSummary> {
+/**
+ * Who holds every agent now, from one read of the lease rows and the daemons: pass it to `summarize`
+ * (a lease past its expiry is nobody's).
+ */
+export async function leaseHolders(storage: Pick<AgentStorage, 'leases'>, now: number): Promise<Map<number, AgentHolder>> {
+  const [rows, census] = await Promise.all([storage.leases.list(), storage.leases.census(now)]);
+  const daemons = new Map(census.daemons.map((d) => [d.id, d]));
+  const out = new Map<number, AgentHolder>();
+  for (const r of rows) {
+    if (!r.daemonId || r.expiresAt <= now) continue;
+    const d = daemons.get(r.daemonId);
+    out.set(r.agentIndex, { daemonId: r.daemonId, ...(d ? { host: d.host, pid: d.pid } : {}), epoch: r.epoch, expiresAt: r.expiresAt });
+  }
+  return out;
+}
+
+/** The summary the CLI and TUI show for an agent (with its lease holder when `holders` is given). */
+export async function summarize(storage: AgentStorage, record: AgentRecord, now: number, holders?: Map<number, AgentHolder>): Promise<AgentSummary> {
+  const holder = holders?.get(record.index);
   const usage = await storage.budget.get(record.index, utcDay(now));
   const budget = (record.config as { budget?: Record<string, number | undefined> }).budget ?? {};
   return {
@@ -85,6 +102,7 @@ export async function summarize(storage: AgentStorage, record: AgentRecord, now:
     storageBytes: record.storageBytes,
     budget: { computeMs: usage.computeMs, llmCalls: usage.llmCalls, tokens: usage.tokens, sats: usage.sats, limits: budget },
     approvals: await pendingApprovals(storage, record),
+    ...(holder ? { holder } : {}),
   };
 }
 

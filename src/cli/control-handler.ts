@@ -1,5 +1,5 @@
 /** The daemon's ControlHandler: the control API's calls mapped onto the runtime and storage. */
-import type { AgentAction, AgentSummary, ControlHandler, CreateAgentRequest, DaemonOverview } from '../control/types.js';
+import type { AgentAction, AgentHolder, AgentSummary, ControlHandler, CreateAgentRequest, DaemonOverview } from '../control/types.js';
 import { ControlError } from '../control/types.js';
 import { npubEncode } from '../protocol/nip19.js';
 import type { WsRelayPool } from '../relay/relay-pool.js';
@@ -8,7 +8,7 @@ import { AgentNotFoundError, AgentStateError, UnknownBehaviorError } from '../ru
 import { AgentConfigError } from '../runtime/agent-config.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
-import { checkCreateRequest, summarize } from './agents.js';
+import { checkCreateRequest, leaseHolders, summarize } from './agents.js';
 import { UsageError } from './errors.js';
 
 /** What the handler needs from the daemon. */
@@ -41,8 +41,8 @@ async function mapped<T>(fn: () => T | Promise<T>): Promise<T> {
 /** Builds the handler. */
 export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
   const startedAt = Date.now();
-  const describe = async (record: AgentRecord): Promise<AgentSummary> => ({
-    ...(await summarize(o.storage, record, Date.now())),
+  const describe = async (record: AgentRecord, holders?: Map<number, AgentHolder>): Promise<AgentSummary> => ({
+    ...(await summarize(o.storage, record, Date.now(), holders ?? (await leaseHolders(o.storage, Date.now())))),
     pending: (await o.storage.inbox.pending(record.index)).length,
   });
   const find = async (ref: string): Promise<AgentRecord> => {
@@ -52,7 +52,8 @@ export function createControlHandler(o: ControlHandlerOptions): ControlHandler {
   };
   return {
     async overview(): Promise<DaemonOverview> {
-      const agents = await Promise.all((await o.storage.agents.list()).map(describe));
+      const holders = await leaseHolders(o.storage, Date.now());
+      const agents = await Promise.all((await o.storage.agents.list()).map((r) => describe(r, holders)));
       return {
         pid: process.pid,
         startedAt,

@@ -29,6 +29,18 @@ export interface AgentSummary {
   pending?: number;
   /** Tool calls waiting for the owner's `/approve CODE` or `/deny CODE`, oldest first. */
   approvals?: PendingApproval[];
+  /** The daemon holding the agent's lease (many daemons on one database); absent: nobody holds it now. */
+  holder?: AgentHolder;
+}
+
+/** Which daemon holds an agent, and until when (`agent status`). */
+export interface AgentHolder {
+  daemonId: string;
+  host?: string;
+  pid?: number;
+  epoch: number;
+  /** When the lease runs out unless renewed (ms). */
+  expiresAt: number;
 }
 
 /** A tool call waiting for the owner's approval (what the approval DM said). */

@@ -182,6 +182,14 @@ describe('many daemons on one PostgreSQL', () => {
     const live = (JSON.parse(listed.stdout) as { daemons: Array<{ id: string; state: string; agents: number }> }).daemons.filter((x) => x.state === 'live');
     expect(live.map((x) => x.agents)).toEqual([10, 10, 10]);
 
+    // `agent status --json` names each agent's holder (read from the database by any home pointed at it).
+    const status = await runCli(['status', '--json', '--home', tempHome()], { env });
+    expect(status.code, status.stderr).toBe(0);
+    const held = (JSON.parse(status.stdout) as { agents: Array<{ name: string; holder?: { daemonId: string } }> }).agents;
+    const liveIds = new Set([b, c, d!].map(daemonIdOf));
+    expect(held).toHaveLength(AGENTS);
+    for (const agent of held) expect(liveIds.has(agent.holder?.daemonId ?? ''), `${agent.name} held by ${agent.holder?.daemonId}`).toBe(true);
+
     const takeover = { killToFirstAnswerMs: firstAnswer(killed!.held, killed!.at), freezeToFirstAnswerMs: firstAnswer(frozen!.held, frozen!.at), leaseMs: LEASE_SECONDS * 1000 };
     console.log(`cluster takeover: ${JSON.stringify(takeover)}`);
     expect(takeover.killToFirstAnswerMs).toBeDefined();

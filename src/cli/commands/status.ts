@@ -2,7 +2,7 @@
 import { connectControl } from '../../control/client.js';
 import type { ReadinessReport } from '../../control/health.js';
 import type { AgentSummary, RelaySummary } from '../../control/types.js';
-import { summarize } from '../agents.js';
+import { leaseHolders, summarize } from '../agents.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -27,6 +27,8 @@ function describe(a: AgentSummary, relays: RelaySummary[] | undefined): string {
     `  last tick  ${when(a.lastTickAt)}   ticks ${a.ticks}   failures ${a.failures} (${a.consecutiveFailures} in a row)`,
   ];
   if (a.lastError) lines.push(`  last error ${a.lastError}`);
+  const h = a.holder;
+  lines.push(h ? `  held by    ${h.daemonId}${h.host ? ` on ${h.host} pid ${h.pid}` : ''} (epoch ${h.epoch}, lease for ${Math.max(0, (h.expiresAt - Date.now()) / 1000).toFixed(1)} s more)` : '  held by    no daemon (a daemon claims it on its next pass)');
   if (b) lines.push(`  today      compute ${(b.computeMs / 1000).toFixed(1)} s   llm calls ${b.llmCalls}   tokens ${b.tokens}   sats ${b.sats}   storage ${a.storageBytes} B`);
   const states = a.relays.map((url) => {
     const r = relays?.find((x) => x.url === url);
@@ -64,7 +66,8 @@ export const statusCommand: Command = {
     } else if (hasStorage(home)) {
       const storage = await openStorage(home);
       try {
-        agents = await Promise.all((await storage.agents.list()).map((a) => summarize(storage, a, Date.now())));
+        const holders = await leaseHolders(storage, Date.now());
+        agents = await Promise.all((await storage.agents.list()).map((a) => summarize(storage, a, Date.now(), holders)));
       } finally {
         await storage.close();
       }
