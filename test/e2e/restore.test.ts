@@ -4,7 +4,8 @@
  * deleted; a DM arrives while nothing runs; `agent restore` into an empty home B; `agent run`. The
  * reminder fires once, recall answers from the restored facts, the DM sent while down is answered
  * and none of the 20 again, the trajectory continues its chain and `--verify` passes across the
- * machines, and no snapshot event carries the mnemonic, a private key or an API key.
+ * machines, and no snapshot event carries the mnemonic, a private key or an API key. Home B runs on
+ * SQLite, then on PostgreSQL.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,13 +23,18 @@ import { buildDirectMessage } from '../../src/relay/reply.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { dropTestDatabases, engineEnv } from '../helpers/postgres.js';
 
-afterAll(stopAll);
+afterAll(async () => {
+  await stopAll();
+  await dropTestDatabases();
+});
 
 const API_KEY = 'sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const REMIND_SECONDS = 12;
 
-describe('agent restore', () => {
+// Home A is a laptop on SQLite; home B, the new machine, restores into each engine in turn.
+describe.each(['sqlite', 'postgres'] as const)('agent restore (into %s)', (engine) => {
   it('brings three agents back into an empty home, and they carry on', { timeout: 120_000 }, async () => {
     await loadFastCrypto();
     const seed = mnemonicToSeed(TEST_MNEMONIC);
@@ -115,22 +121,23 @@ describe('agent restore', () => {
 
     // Home B: a dry run writes nothing; the restore prints what came back per agent.
     const homeB = tempHome(config);
-    const dry = await runCli(['restore', '--dry-run', '--home', homeB], { env });
+    const envB = { ...env, ...(await engineEnv(engine)) };
+    const dry = await runCli(['restore', '--dry-run', '--home', homeB], { env: envB });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/would restore 3 agent/);
-    expect((await runCli(['list', '--home', homeB, '--json'], { env })).stdout).not.toMatch(/alpha/);
-    const restored = await runCli(['restore', '--home', homeB], { env });
+    expect((await runCli(['list', '--home', homeB, '--json'], { env: envB })).stdout).not.toMatch(/alpha/);
+    const restored = await runCli(['restore', '--home', homeB], { env: envB });
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toMatch(/restored 3 agent\(s\) \(found by the owner's registry\)/);
     expect(restored.stdout).toMatch(/alpha: 1 fact, 1 schedule, \d+ ticks/);
     expect(restored.stdout).toMatch(/gamma: 0 facts, 0 schedules, 21 ticks/);
-    const again = await runCli(['restore', '--home', homeB, '--json'], { env });
+    const again = await runCli(['restore', '--home', homeB, '--json'], { env: envB });
     expect(again.code).toBe(2);
     expect(JSON.parse(again.stderr).code).toBe('RESTORE_HOME_NOT_EMPTY');
 
     // The reminder came due while no machine ran.
     while (Date.now() < reminderDue + 500) await new Promise((r) => setTimeout(r, 200));
-    daemon = startCli(['run', '--home', homeB], env);
+    daemon = startCli(['run', '--home', homeB], envB);
     await daemon.waitFor(/daemon ready: 3 agents/);
     const reminders = async (): Promise<string[]> => {
       const out: string[] = [];
@@ -143,7 +150,7 @@ describe('agent restore', () => {
     await eventually(async () => (await reminders()).length > 0, 30_000, 'the reminder');
 
     // Recall answers from the restored facts; the DM sent while down is answered, the 20 are not again.
-    const recall = await runCli(['send', 'alpha', 'recall cat', '--home', homeB, '--timeout', '20'], { env, timeoutMs: 30_000 });
+    const recall = await runCli(['send', 'alpha', 'recall cat', '--home', homeB, '--timeout', '20'], { env: envB, timeoutMs: 30_000 });
     expect(recall.code, recall.stderr).toBe(0);
     expect(recall.stdout).toMatch(/Miso/);
     await eventually(async () => (await echoes()).includes('echo: sent while down'), 30_000, 'the answer to the DM sent while down');
@@ -157,7 +164,7 @@ describe('agent restore', () => {
     const next = await eventually(async () => (await pool.fetch([{ kinds: [Kind.TrajectoryTick], authors: [keys.gamma!] }])).find((t) => seqOf(t) === 22), 30_000, 'tick 22 of gamma');
     expect(tagValue(next, 'prev')).toBe(headA.id);
     for (const name of ['alpha', 'gamma']) {
-      const verified = await runCli(['trajectory', name, '--verify', '--relay', relay.url, '--home', homeB], { env, timeoutMs: 30_000 });
+      const verified = await runCli(['trajectory', name, '--verify', '--relay', relay.url, '--home', homeB], { env: envB, timeoutMs: 30_000 });
       expect(verified.code, `${name}: ${verified.stdout}${verified.stderr}`).toBe(0);
       expect(verified.stdout).toMatch(/verified: \d+ ticks/);
     }
