@@ -16,7 +16,7 @@ import { emitCommitted } from './failure.js';
 import { canTransition, type AgentState } from './lifecycle.js';
 import { stateCommandText, statusText } from './owner-commands.js';
 import type { OwnerCommand } from './policy.js';
-import type { TickHost } from './tick.js';
+import type { TickHost } from './tick/host.js';
 
 /** An owner command row to run. */
 export interface ControlInput {

@@ -13,7 +13,7 @@ import { hookContext, safeHook, type LiveAgent } from './agent.js';
 import { commitTick, type Committed } from './commit.js';
 import { log, type EngineEnv } from './env.js';
 import { TickTimeoutError, describeError } from './errors.js';
-import type { TickHost } from './tick.js';
+import type { TickHost } from './tick/host.js';
 import type { OutboundIntent } from './types.js';
 import { errorCode, isInputFault } from '../util/errors.js';
 
