@@ -61,8 +61,6 @@ describe.each(['sqlite', 'postgres'] as const)('agent restore (into %s)', (engin
     };
     expect(await send('alpha', 'remember the cat is called Miso')).toMatch(/remember/i);
     expect(await send('beta', `remember the llm key is ${API_KEY}`)).toMatch(/remember/i);
-    expect(await send('alpha', `remind me in ${REMIND_SECONDS}s to water the plants`)).toMatch(/remind/i);
-    const reminderDue = Date.now() + REMIND_SECONDS * 1000;
 
     // 20 DMs to the echo agent from four senders (within the per-sender rate limit), each answered.
     const users = [0x51, 0x52, 0x53, 0x54].map((b) => new SecretKeySigner(hexToBytes(b.toString(16).repeat(32))));
@@ -83,8 +81,14 @@ describe.each(['sqlite', 'postgres'] as const)('agent restore (into %s)', (engin
     }
     await eventually(async () => (await echoes()).length >= 20, 40_000, '20 echoes');
 
+    // The reminder is set last, just before the stop, so that it comes due while no machine runs
+    // however slowly the 20 DMs went (a loaded machine once let an earlier reminder fire on home A).
+    expect(await send('alpha', `remind me in ${REMIND_SECONDS}s to water the plants`)).toMatch(/remind/i);
+    const reminderDue = Date.now() + REMIND_SECONDS * 1000;
+
     // A graceful stop writes a final snapshot of each agent; then home A is gone.
     expect(await daemon.stop('SIGTERM')).toBe(0);
+    expect(Date.now(), 'home A stopped before the reminder came due').toBeLessThan(reminderDue);
     const manifests = await pool.fetch([{ kinds: [SNAPSHOT_KIND], authors: Object.values(keys), '#d': [MANIFEST_D] }]);
     expect(manifests).toHaveLength(3);
     for (const m of manifests) {
