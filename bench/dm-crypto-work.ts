@@ -1,0 +1,29 @@
+/**
+ * The crypto of one DM answered, nothing else: what bench/dm-throughput's baseline runs on every
+ * core (dm-crypto-worker.ts). The sender builds its two wraps (to the agent and its own copy), the
+ * relay verifies both, the agent verifies the wrap it reads and unwraps it (seal verified inside),
+ * builds its two reply wraps, the relay verifies both, and the sender verifies the reply wrap and
+ * unwraps it. Long-lived signers, so seal conversation keys are cached per peer as in the daemon.
+ */
+import { verifyEvent } from '../src/protocol/crypto.js';
+import { unwrapGift } from '../src/protocol/nip59.js';
+import { buildDirectMessage } from '../src/relay/reply.js';
+import type { SecretKeySigner } from '../src/signer/secret-key-signer.js';
+
+/** Signature checks per DM in this work: 2 + 1 one way, 2 + 1 back (seal checks are inside the unwraps). */
+export const VERIFIES_PER_DM = 6;
+
+export function answerOneDm(sender: SecretKeySigner, agent: SecretKeySigner, text: string): void {
+  const out = buildDirectMessage(sender, agent.getPublicKey(), text);
+  for (const o of out) if (!verifyEvent(o.event)) throw new Error('sender wrap failed the relay check');
+  const dm = out.find((o) => o.target.type === 'dm')!.event;
+  if (!verifyEvent(dm)) throw new Error('sender wrap failed the agent check');
+  const received = unwrapGift(dm, agent);
+  if (!received.ok) throw new Error(`agent could not unwrap: ${received.reason}`);
+  const reply = buildDirectMessage(agent, sender.getPublicKey(), `echo: ${text}`, { replyTo: { id: received.rumor.id } });
+  for (const o of reply) if (!verifyEvent(o.event)) throw new Error('reply wrap failed the relay check');
+  const back = reply.find((o) => o.target.type === 'dm')!.event;
+  if (!verifyEvent(back)) throw new Error('reply wrap failed the sender check');
+  const opened = unwrapGift(back, sender);
+  if (!opened.ok) throw new Error(`sender could not unwrap: ${opened.reason}`);
+}
