@@ -14,8 +14,10 @@
  * here, fsync on; or BENCH_DATABASE_URL) and prints the ratio.
  * Run: `npm run build && node dist/bench/dm-throughput.js`
  * (env BENCH_AGENTS [1000], BENCH_SENDERS [200], BENCH_DMS [5000], BENCH_BASELINE_DMS [1000],
- * BENCH_ENGINES [sqlite], BENCH_DAEMON_NODE_FLAGS e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * BENCH_ENGINES [sqlite], BENCH_PROFILE_DIR: a CPU profile of the daemon over the measured window).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Kind } from '../src/protocol/kinds.js';
 import type { NostrEvent } from '../src/protocol/event.js';
@@ -30,6 +32,7 @@ import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
 import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
 import { BENCH_MNEMONIC, cpuSecondsOf, cpuSecondsOfTree, makeHome, percentile, progress, round, runBench, sleep, startDaemonChild, startRelayChild } from './child-processes.js';
 import { cryptoBaseline, type CryptoBaseline } from './dm-crypto-baseline.js';
+import { openInspector } from './inspector.js';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 200);
@@ -39,6 +42,8 @@ const REPLY_TIMEOUT_MS = Number(process.env.BENCH_REPLY_TIMEOUT_MS ?? 120_000);
 /** After the last reply: how long to keep listening for duplicates. */
 const GRACE_MS = 3000;
 const GOAL_RATIO = 0.7;
+/** Where to write a CPU profile of the daemon over the measured window (through its loopback inspector); unset: none. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 /** DM n goes from sender n mod SENDERS to agent (n·389) mod AGENTS: every agent gets its share, each sender talks to a few agents. */
 const plan = (n: number): [number, number] => [n % SENDERS, (n * 389) % AGENTS];
@@ -73,7 +78,7 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
   const records = await createEchoAgents(databaseUrl, seed, AGENTS, relay.url);
   progress(`${engine}: ${AGENTS} agents created in ${Math.round(performance.now() - t)} ms; first run (create ticks, profiles)`);
   t = performance.now();
-  const daemon = await startDaemonChild(home, { database: databaseUrl, timeoutMs: 300_000 });
+  const daemon = await startDaemonChild(home, { database: databaseUrl, timeoutMs: 300_000, inspect: PROFILE_DIR !== undefined });
   const pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
   const stop = new AbortController();
   try {
@@ -140,12 +145,20 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
       }
     };
 
+    const inspector = PROFILE_DIR && daemon.inspector ? await openInspector(daemon.inspector) : undefined;
+    await inspector?.startProfile();
     const cpu0 = cpuNow(relay.pid, daemon.pid, postgres.pid());
     const t0 = performance.now();
     progress(`${engine}: ${DMS} DMs from ${SENDERS} senders to ${AGENTS} agents`);
     await Promise.all(Array.from({ length: Math.min(SENDERS, DMS) }, (_, s) => oneSender(s)));
     const end = lastReplyAt || performance.now();
     const cpu1 = cpuNow(relay.pid, daemon.pid, postgres.pid());
+    if (inspector && PROFILE_DIR) {
+      const file = join(PROFILE_DIR, `daemon-${engine}-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(await inspector.stopProfile()));
+      inspector.close();
+      progress(`${engine}: daemon profile of the measured window in ${file}`);
+    }
     await sleep(GRACE_MS);
     const ms = end - t0;
     const answered = replies.reduce((a, r) => a + (r > 0 ? 1 : 0), 0);

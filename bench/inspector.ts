@@ -1,7 +1,8 @@
 /**
  * A minimal Chrome DevTools Protocol client for a child started with `--inspect=127.0.0.1:0`: the
  * memory bench forces a full GC in the daemon and reads its process.memoryUsage(), so what it
- * reports is what the daemon retains, not garbage that has not been collected yet.
+ * reports is what the daemon retains, not garbage that has not been collected yet; the throughput
+ * bench profiles the daemon over its measured window only (BENCH_PROFILE_DIR).
  */
 import WebSocket from 'ws';
 
@@ -11,6 +12,10 @@ export interface InspectorSession {
   collectGarbage(): Promise<void>;
   /** The inspected process's process.memoryUsage(), in bytes. */
   memoryUsage(): Promise<NodeJS.MemoryUsage>;
+  /** Starts the V8 CPU profiler in the inspected process (for a profile of one measured window). */
+  startProfile(): Promise<void>;
+  /** Stops it and returns the profile (the `.cpuprofile` JSON that DevTools and `--cpu-prof` write). */
+  stopProfile(): Promise<unknown>;
   close(): void;
 }
 
@@ -48,6 +53,13 @@ export async function openInspector(url: string, timeoutMs = 10_000): Promise<In
       const result = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result?: { value?: string } };
       if (typeof result.result?.value !== 'string') throw new Error('inspector: process.memoryUsage() gave no value');
       return JSON.parse(result.result.value) as NodeJS.MemoryUsage;
+    },
+    async startProfile() {
+      await call('Profiler.enable');
+      await call('Profiler.start');
+    },
+    async stopProfile() {
+      return ((await call('Profiler.stop')) as { profile: unknown }).profile;
     },
     close() {
       for (const waiter of pending.values()) waiter.reject(new Error('inspector closed'));

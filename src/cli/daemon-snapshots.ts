@@ -19,6 +19,8 @@ import { agentRelays } from './agents.js';
 import type { HomeContext } from './home-context.js';
 
 const DEADLINE_MS = 3 * 24 * 3600 * 1000;
+/** How often the daemon rewrites the snapshot bookkeeping file at most (ms). */
+const STATE_COALESCE_MS = 1000;
 
 /** Options of the daemon's snapshot wiring. */
 export interface DaemonSnapshotsOptions {
@@ -37,7 +39,8 @@ export interface DaemonSnapshotsOptions {
 /** The daemon's snapshot side. */
 export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   const { home, storage, logger } = options;
-  const state = new SnapshotStateFile(home.paths.snapshots);
+  // Bookkeeping writes are coalesced (see SnapshotStateFileOptions); `stop` flushes them.
+  const state = new SnapshotStateFile(home.paths.snapshots, { coalesceMs: STATE_COALESCE_MS });
   state.save();
   const indexOf = new Map<string, number>();
   const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
@@ -108,8 +111,12 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
       if (index !== undefined && running.has(index)) publisher.changed(index);
     },
     /** Final snapshots of every agent this daemon ran (after its ticks stopped). */
-    stop(): Promise<void> {
-      return publisher.stop([...running]);
+    async stop(): Promise<void> {
+      try {
+        await publisher.stop([...running]);
+      } finally {
+        state.flush();
+      }
     },
   };
 }

@@ -16,6 +16,7 @@ import { CachedRelayLists } from '../relay/relay-lists.js';
 import { WsRelayPool } from '../relay/relay-pool.js';
 import { InboxSubscriptions } from '../relay/subscription-manager.js';
 import { OutboxPublisher } from '../relay/outbox-publisher.js';
+import { OwnEchoes } from '../relay/own-echoes.js';
 import { LeaseManager, newDaemonId } from '../cluster/lease-manager.js';
 import { Runtime } from '../runtime/engine.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
@@ -207,9 +208,12 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     maxConsecutiveFailures: home.config.runtime.maxConsecutiveFailures,
     ...(home.config.runtime.concurrency ? { concurrency: home.config.runtime.concurrency } : {}),
   });
+  // The outbox notes the agents' own copies of their gift wraps; the inbox then settles them unopened.
+  const ownEchoes = new OwnEchoes();
   const inbox = new InboxSubscriptions({
     pool,
     storage,
+    ownEchoes,
     sink: async (message, sinkOptions) => {
       await runtime.sink(message, sinkOptions);
       metricsRef.current?.received(message.agentPubkey, message.kind === 'mention' ? 'mention' : message.protocol === 'nip04' ? 'nip04' : 'nip17');
@@ -221,6 +225,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     storage,
     holder: daemonId,
     pool,
+    ownEchoes,
     lists: new CachedRelayLists({ pool, discoveryRelays: () => [...listenRelays] }),
     ownRelays,
     logger,

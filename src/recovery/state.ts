@@ -32,13 +32,28 @@ const FileSchema = z.object({
 });
 type StateFile = z.infer<typeof FileSchema>;
 
+/** Options of the state file. */
+export interface SnapshotStateFileOptions {
+  /**
+   * Write changes at most this often (ms), plus at `flush()`; unset: every change is written at once.
+   * The daemon sets it: the file holds every agent's chunk hashes (hundreds of KiB with a thousand
+   * agents), and rewriting it after each agent's snapshot made that O(agents) per answered message.
+   * A crash loses at most this window, which costs no more than a crash between a snapshot's outbox
+   * rows and its bookkeeping already does: the next snapshot publishes a few unchanged chunks again.
+   */
+  coalesceMs?: number;
+}
+
 /** The home's snapshot bookkeeping. */
 export class SnapshotStateFile {
   readonly #file: string;
+  readonly #coalesceMs: number | undefined;
   #data: StateFile;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(file: string) {
+  constructor(file: string, options: SnapshotStateFileOptions = {}) {
     this.#file = file;
+    this.#coalesceMs = options.coalesceMs;
     this.#data = SnapshotStateFile.#load(file);
   }
 
@@ -64,7 +79,7 @@ export class SnapshotStateFile {
 
   setAgent(index: number, state: AgentSnapshotState): void {
     this.#data.agents[String(index)] = state;
-    this.#save();
+    this.#changed();
   }
 
   registry(): StateFile['registry'] {
@@ -73,15 +88,29 @@ export class SnapshotStateFile {
 
   setRegistry(registry: NonNullable<StateFile['registry']>): void {
     this.#data.registry = registry;
-    this.#save();
+    this.#changed();
   }
 
-  /** Writes the file (and creates it with the daemon id on first use). */
+  /** Writes the file now (and creates it with the daemon id on first use). */
   save(): void {
     this.#save();
   }
 
+  /** Writes changes not written yet (with `coalesceMs`; a no-op otherwise). */
+  flush(): void {
+    if (this.#timer) this.#save();
+  }
+
+  #changed(): void {
+    if (this.#coalesceMs === undefined) return this.#save();
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => this.#save(), this.#coalesceMs);
+    this.#timer.unref();
+  }
+
   #save(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     const tmp = `${this.#file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.#data)}\n`, { mode: 0o600 });
     renameSync(tmp, this.#file);

@@ -8,6 +8,7 @@ import type { AgentStorage, OutboxEntry } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { OwnEchoes } from './own-echoes.js';
 import { resolveTargetRelays } from './target-relays.js';
 import type { OutboxReport, RelayListResolver, RelayPool, RelayPublishResult } from './types.js';
 
@@ -35,6 +36,8 @@ export interface OutboxPublisherOptions {
   batch?: number;
   publishTimeoutMs?: number;
   onReport?: (report: OutboxReport) => void;
+  /** Where the `own` copies of gift wraps are noted before they go out, so the inbox does not open them again. */
+  ownEchoes?: OwnEchoes;
 }
 
 /** The outbox sender loop. `runOnce` does one round (tests drive it directly); `start` loops. */
@@ -99,6 +102,8 @@ export class OutboxPublisher {
     const refused = row.results.filter((r) => !r.ok && PERMANENT.has(rejectionPrefix(r.message) ?? ''));
     const targets = await resolveTargetRelays(row, this.#o.lists, this.#o.ownRelays, signal);
     const relays = targets.filter((url) => !refused.some((r) => r.relay === url));
+    // Before the publish: the relay may send the copy back on the inbox before its OK arrives.
+    if (row.target.type === 'own') this.#o.ownEchoes?.noteOwnCopy(row.event);
     const fresh = relays.length > 0 ? await this.#o.pool.publish(row.event, { relays, timeoutMs: this.#o.publishTimeoutMs, signal }) : [];
     const results: RelayPublishResult[] = [...fresh, ...refused];
     const accepted = fresh.filter((r) => r.ok).map((r) => r.relay);

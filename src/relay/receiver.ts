@@ -12,6 +12,7 @@ import type { AgentStorage } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { classifyGiftWrap, classifyLegacyDm, classifyMention, type Classified } from './classify.js';
+import type { OwnEchoes } from './own-echoes.js';
 import type { InboundMessage, MessageSink, ReceiverCounters, RejectReason } from './types.js';
 
 const NOT_HOSTED = 'p tag names no hosted agent';
@@ -32,6 +33,8 @@ export interface ReceiverOptions {
   sink: MessageSink;
   logger?: Logger;
   clock?: Clock;
+  /** Gift wraps this daemon sent its own agents: settled as `own-message` without opening them. */
+  ownEchoes?: OwnEchoes;
 }
 
 /** A zeroed counters object. */
@@ -73,6 +76,12 @@ export class Receiver {
   }
 
   async #handleNew(event: NostrEvent, relay: string, signal: AbortSignal | undefined): Promise<boolean> {
+    // An agent's copy of its own message: what opening it would conclude, without the ECDHs or a processed
+    // row (a replay after a restart finds no note and opens it, then records it as before).
+    if (this.#o.ownEchoes?.has(event.id)) {
+      this.counters.rejected['own-message']++;
+      return true;
+    }
     if (await this.#o.storage.processed.isProcessed(event.id)) {
       this.counters.duplicates++;
       return true;

@@ -23,6 +23,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay } from './backoff.js';
 import { CatchUp } from './catch-up.js';
+import type { OwnEchoes } from './own-echoes.js';
 import { Receiver } from './receiver.js';
 import type { RelayConnection, SubscriptionHandle } from './relay-connection.js';
 import type { WsRelayPool } from './relay-pool.js';
@@ -50,6 +51,8 @@ export interface InboxOptions {
   relayLimits?: (url: string) => Promise<RelayLimitation | undefined>;
   /** The `limit` asked per filter when a relay publishes no `max_limit` [500]. */
   pageLimit?: number;
+  /** The outbox publisher's notes of the gift wraps sent to the agents themselves (not opened again). */
+  ownEchoes?: OwnEchoes;
 }
 
 /** One inbox REQ on one relay: a batch of hosted keys on the shared connection, or one key on its lane. */
@@ -109,6 +112,7 @@ export class InboxSubscriptions {
       sink: options.sink,
       logger: this.#log,
       clock: this.#clock,
+      ...(options.ownEchoes ? { ownEchoes: options.ownEchoes } : {}),
     });
   }
 

@@ -5,6 +5,7 @@ import { finalizeEvent } from '../../src/protocol/crypto.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
 import { createDmRelayList } from '../../src/protocol/nip17.js';
 import { OutboxPublisher } from '../../src/relay/outbox-publisher.js';
+import { OwnEchoes } from '../../src/relay/own-echoes.js';
 import { CachedRelayLists } from '../../src/relay/relay-lists.js';
 import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
@@ -21,12 +22,12 @@ afterEach(() => fx.cleanup());
 const agent = signerOf(0x31);
 const bob = signerOf(0x32);
 
-function setup(db: Db, own: string[], discovery: string[] = own) {
+function setup(db: Db, own: string[], discovery: string[] = own, ownEchoes?: OwnEchoes) {
   const pool = new WsRelayPool({ backoff: { initialMs: 100, maxMs: 1000, jitter: 0 }, pingIntervalMs: 0 });
   pool.addAuthSigner(agent);
   const reports: OutboxReport[] = [];
   const lists = new CachedRelayLists({ pool, discoveryRelays: () => discovery, timeoutMs: 3000 });
-  const publisher = new OutboxPublisher({ storage: new SqliteAgentStorage(db), pool, lists, ownRelays: () => own, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, onReport: (r) => reports.push(r) });
+  const publisher = new OutboxPublisher({ storage: new SqliteAgentStorage(db), pool, lists, ownRelays: () => own, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, onReport: (r) => reports.push(r), ...(ownEchoes ? { ownEchoes } : {}) });
   fx.onClose(async () => {
     await publisher.stop();
     await pool.close();
@@ -39,6 +40,23 @@ function note(text: string) {
 }
 
 describe('OutboxPublisher against relay-dev', () => {
+  it("notes the agent's own copy of a gift wrap (not the recipient's) before publishing it", async () => {
+    const relay = await fx.relay();
+    const db = openDatabase(':memory:');
+    fx.onClose(() => db.close());
+    const echoes = new OwnEchoes();
+    const { pool, publisher } = setup(db, [relay.url], [relay.url], echoes);
+    await pool.addRelay(relay.url).waitConnected({ timeoutMs: 5000 });
+    const now = Date.now();
+    const out = buildDirectMessage(agent, bob.getPublicKey(), 'hello bob');
+    for (const o of out) enqueueOutbox(db, { agentPubkey: agent.getPublicKey(), event: o.event, target: o.target, now, deadlineAt: now + 60_000 });
+    const reports = await publisher.runOnce();
+    expect(reports.map((r) => r.type)).toEqual(['delivered', 'delivered']);
+    const own = out.find((o) => o.target.type === 'own')!.event;
+    const toBob = out.find((o) => o.target.type === 'dm')!.event;
+    expect([echoes.has(own.id), echoes.has(toBob.id)]).toEqual([true, false]);
+  });
+
   it('reports a refusing relay and a down one truthfully, retries, survives a restart, then delivers', async () => {
     const dir = fx.tempDir();
     const refusing = await fx.relay({ configure: (r) => r.rejectEvent.push(policies.allowPubkeys([bob.getPublicKey()])) });

@@ -5,6 +5,7 @@ import { npubEncode } from '../../src/protocol/nip19.js';
 import * as nip04 from '../../src/protocol/nip04.js';
 import { createChatRumor } from '../../src/protocol/nip17.js';
 import { createRumor, createSeal, createWrap } from '../../src/protocol/nip59.js';
+import { OwnEchoes } from '../../src/relay/own-echoes.js';
 import { Receiver } from '../../src/relay/receiver.js';
 import { buildDirectMessage, buildReply } from '../../src/relay/reply.js';
 import type { InboundMessage } from '../../src/relay/types.js';
@@ -27,7 +28,7 @@ const entropy = { now, random: () => 0.5, newWrapKey: () => hexToBytes((++n + 10
 let db: Db;
 afterEach(() => db?.close());
 
-function setup(sink?: (m: InboundMessage) => Promise<void>): { receiver: Receiver; got: InboundMessage[] } {
+function setup(sink?: (m: InboundMessage) => Promise<void>, ownEchoes?: OwnEchoes): { receiver: Receiver; got: InboundMessage[] } {
   db = openDatabase(':memory:');
   const got: InboundMessage[] = [];
   const receiver = new Receiver({
@@ -35,6 +36,7 @@ function setup(sink?: (m: InboundMessage) => Promise<void>): { receiver: Receive
     keys: (p) => (p === agent.getPublicKey() ? agent : p === other.getPublicKey() ? other : undefined),
     hosted: () => [agent.getPublicKey(), other.getPublicKey()],
     sink: sink ?? (async (m) => void got.push(m)),
+    ...(ownEchoes ? { ownEchoes } : {}),
   });
   return { receiver, got };
 }
@@ -75,6 +77,36 @@ describe('Receiver', () => {
     expect(got).toEqual([]);
     expect(receiver.counters.rejected).toMatchObject({ 'seal-rumor-mismatch': 1, 'bad-seal-signature': 1, 'wrong-recipient': 1, 'own-message': 1 });
     expect(getProcessed(db, mismatch.id)?.outcome).toBe('rejected:seal-rumor-mismatch');
+  });
+
+  it("settles an agent's own copy noted by the outbox without opening it; an unnoted copy is opened and dropped as before", async () => {
+    const echoes = new OwnEchoes();
+    const { receiver, got } = setup(undefined, echoes);
+    const sent = buildDirectMessage(agent, alice.getPublicKey(), 'said by the agent', {}, entropy);
+    const own = sent.find((o) => o.target.type === 'own')!.event;
+    echoes.noteOwnCopy(own);
+    expect(await receiver.handle(own, 'ws://r1')).toBe(true);
+    expect(receiver.counters.rejected['own-message']).toBe(1);
+    // Unopened: no processed row, so a replay after a restart (no notes) opens and records it.
+    expect(getProcessed(db, own.id)).toBeUndefined();
+    const again = buildDirectMessage(agent, alice.getPublicKey(), 'not noted', {}, entropy).find((o) => o.target.type === 'own')!.event;
+    expect(await receiver.handle(again, 'ws://r1')).toBe(true);
+    expect(receiver.counters.rejected['own-message']).toBe(2);
+    expect(getProcessed(db, again.id)?.outcome).toBe('rejected:own-message');
+    // A DM to the agent is delivered whatever was noted.
+    const [incoming] = buildDirectMessage(alice, agent.getPublicKey(), 'to the agent', {}, entropy);
+    expect(await receiver.handle(incoming!.event, 'ws://r1')).toBe(true);
+    expect(got.map((m) => m.text)).toEqual(['to the agent']);
+  });
+
+  it('OwnEchoes notes gift wraps only and forgets the oldest past its limit', () => {
+    const echoes = new OwnEchoes(2);
+    const wraps = [1, 2, 3].map((i) => buildDirectMessage(agent, alice.getPublicKey(), `m${i}`, {}, entropy).find((o) => o.target.type === 'own')!.event);
+    for (const w of wraps) echoes.noteOwnCopy(w);
+    expect(wraps.map((w) => echoes.has(w.id))).toEqual([false, true, true]);
+    const kind1 = finalizeEvent({ kind: 1, created_at: now, tags: [], content: 'note' }, agentKey);
+    echoes.noteOwnCopy(kind1);
+    expect(echoes.has(kind1.id)).toBe(false);
   });
 
   it('decrypts NIP-04 and recognizes mentions by p tag and by nostr:npub reference', async () => {

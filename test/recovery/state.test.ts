@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SnapshotStateFile } from '../../src/recovery/state.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function file(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'snapshot-state-'));
+  dirs.push(dir);
+  return join(dir, 'snapshots.json');
+}
+
+const entry = (generation: number) => ({ generation, daemon: 'daemon-1', hashes: { a: 'h' }, createdAt: 10, final: false });
+
+describe('SnapshotStateFile', () => {
+  it('writes every change at once by default (the CLI commands exit right after)', () => {
+    const path = file();
+    const state = new SnapshotStateFile(path);
+    state.setAgent(3, entry(1));
+    expect(new SnapshotStateFile(path).agent(3)?.generation).toBe(1);
+  });
+
+  it('with coalesceMs, holds changes in memory until flush, then writes them all', () => {
+    const path = file();
+    const state = new SnapshotStateFile(path, { coalesceMs: 60_000 });
+    state.save();
+    state.setAgent(1, entry(1));
+    state.setAgent(2, entry(5));
+    state.setRegistry({ hash: 'r', createdAt: 7 });
+    expect(state.agent(2)?.generation).toBe(5);
+    expect(new SnapshotStateFile(path).agent(1)).toBeUndefined();
+    state.flush();
+    const reread = new SnapshotStateFile(path);
+    expect([reread.agent(1)?.generation, reread.agent(2)?.generation, reread.registry()?.hash]).toEqual([1, 5, 'r']);
+    expect(reread.daemonId).toBe(state.daemonId);
+    // Nothing pending: flush again leaves the file as it is.
+    const before = readFileSync(path, 'utf8');
+    state.flush();
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+});
