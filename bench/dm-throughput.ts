@@ -183,7 +183,8 @@ function cpuNow(relayPid: number, daemonPid: number, postgresPid: number | undef
   };
 }
 
-function report(result: RunResult, baseline: CryptoBaseline): void {
+/** The engine's own line, printed as soon as it is measured (a long run that is cut short still tells). */
+function reportRun(result: RunResult): void {
   const { lostByTimeout, ...cpu } = result.cpu;
   const totalCpu = Object.values(cpu).reduce((a, b) => a + b, 0);
   const share = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / totalCpu)]));
@@ -209,6 +210,9 @@ function report(result: RunResult, baseline: CryptoBaseline): void {
       cpuUtilization: round(totalCpu / (result.ms / 1000)),
     }),
   );
+}
+
+function report(result: RunResult, baseline: CryptoBaseline): void {
   const ratio = result.perSecond / baseline.perSecond;
   console.log(
     JSON.stringify({
@@ -248,7 +252,11 @@ await runBench('dm-throughput', async () => {
   const results: RunResult[] = [];
   try {
     await measureBaseline('before');
-    for (const engine of engines) results.push(await runEngine(engine, postgres, seed, senders));
+    for (const engine of engines) {
+      const result = await runEngine(engine, postgres, seed, senders);
+      reportRun(result);
+      results.push(result);
+    }
     await measureBaseline('after');
   } finally {
     await postgres.destroy();
