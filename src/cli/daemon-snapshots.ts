@@ -21,6 +21,8 @@ import type { HomeContext } from './home-context.js';
 const DEADLINE_MS = 3 * 24 * 3600 * 1000;
 /** How often the daemon rewrites the snapshot bookkeeping file at most (ms). */
 const STATE_COALESCE_MS = 1000;
+/** Start claims written per event-loop turn: the rest of the daemon (DMs, the control API) runs in between. */
+const CLAIMS_PER_TURN = 25;
 
 /** Options of the daemon's snapshot wiring. */
 export interface DaemonSnapshotsOptions {
@@ -61,6 +63,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     logger,
   });
   const running = new Set<number>();
+  let stopping = false;
   // One reader per set of relays, so the guard batches the agents that share them.
   const readers = new Map<string, SnapshotReader>();
   const readerFor = (relays: string[]): SnapshotReader => {
@@ -83,14 +86,23 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
         agents: records.map((r) => ({ index: r.index, name: r.name, signer: options.signerFor(r.index), reader: readerFor(options.relaysOf(r)) })),
       });
     },
-    /** This daemon runs `records` now: a snapshot of each (even unchanged: the claim) and the registry. */
+    /**
+     * This daemon runs `records` now: a snapshot of each (even unchanged: the claim) and the registry.
+     * The agents count as running at once (their ticks schedule snapshots, a stop writes their final
+     * ones); the claims follow a few per event-loop turn, so thousands of agents do not hold up the start.
+     */
     async start(records: AgentRecord[], all: AgentRecord[]): Promise<void> {
       for (const r of records) {
         indexOf.set(r.pubkey, r.index);
         running.add(r.index);
+      }
+      for (const [i, r] of records.entries()) {
+        if (stopping) return;
+        if (i > 0 && i % CLAIMS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
         await publisher.write(r.index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: r.name, error: (error as Error).message }));
       }
       await this.registry(all);
+      state.flush();
     },
     /** A new agent: snapshot it and update the registry. */
     async added(record: AgentRecord, all: AgentRecord[]): Promise<void> {
@@ -112,6 +124,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     },
     /** Final snapshots of every agent this daemon ran (after its ticks stopped). */
     async stop(): Promise<void> {
+      stopping = true;
       try {
         await publisher.stop([...running]);
       } finally {

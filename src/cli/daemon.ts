@@ -19,7 +19,9 @@ import { OutboxPublisher } from '../relay/outbox-publisher.js';
 import { OwnEchoes } from '../relay/own-echoes.js';
 import { LeaseManager, newDaemonId } from '../cluster/lease-manager.js';
 import { Runtime } from '../runtime/engine.js';
+import { KeyRing, type LazySigner } from '../signer/key-ring.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
+import type { Signer } from '../signer/types.js';
 import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
 import { parseDatabaseUrl } from '../storage/open.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
@@ -140,22 +142,33 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const holds = (index: number): boolean => (leaseRef.current?.holds(index) ?? false) && !held.has(index);
   const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && holds(r.index);
 
-  // Agent keys are derived once each and kept: the inbox needs every hosted key for NIP-42 AUTH.
-  const signers = new Map<number, SecretKeySigner>();
-  const signerFor = (index: number): SecretKeySigner => {
-    let signer = signers.get(index);
+  // Public keys come from the agents' rows; a secret key is derived only when its agent signs, unwraps or
+  // answers AUTH, into a bounded cache (src/signer/key-ring.ts): a restart derives nothing for dormant agents.
+  const ring = new KeyRing({ seed });
+  const pubkeyOf = new Map<number, string>();
+  const lazySigners = new Map<number, LazySigner>();
+  const signerFor = (index: number): Signer => {
+    let signer = lazySigners.get(index);
     if (!signer) {
-      signer = new SecretKeySigner(deriveFromSeed(seed, index + 1).secretKey);
-      signers.set(index, signer);
+      const pubkey = pubkeyOf.get(index);
+      // An agent this daemon has not read yet (created a moment ago): derived now, its row read on its first claim.
+      if (pubkey === undefined) return ring.signer(index);
+      signer = ring.lazy(index, pubkey);
+      lazySigners.set(index, signer);
     }
     return signer;
   };
 
   let hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
-  for (const record of hosted) {
-    if (signerFor(record.index).getPublicKey() !== record.pubkey) {
+  for (const record of hosted) pubkeyOf.set(record.index, record.pubkey);
+  // One key is derived now so a home opened with another mnemonic fails at once; every other key is checked when first derived.
+  const probe = hosted[0];
+  if (probe) {
+    try {
+      ring.signer(probe.index, probe.pubkey);
+    } catch (error) {
       await storage.close();
-      throw new Error(`agent "${record.name}" was created with another mnemonic or BIP-39 passphrase: its key does not match`);
+      throw new Error(`agent "${probe.name}" was created with another mnemonic or BIP-39 passphrase: its key does not match`, { cause: error });
     }
   }
   const listenRelays = new Set<string>([...(options.relays ?? []), ...defaultRelays(home.config)]);
@@ -235,10 +248,14 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     },
   });
 
-  const host = (record: AgentRecord, since?: number): void => {
-    const relays = agentRelays(record);
-    relayOf.set(record.pubkey, relays.length ? relays : [...listenRelays]);
-    inbox.addAgent(signerFor(record.index), since !== undefined ? { since } : {});
+  // Agents listing no relays of their own share one array (thousands of agents, one copy).
+  const sharedRelays = [...listenRelays];
+  const host = (records: Array<{ record: AgentRecord; since?: number }>): void => {
+    for (const { record } of records) {
+      const relays = agentRelays(record);
+      relayOf.set(record.pubkey, relays.length ? relays : sharedRelays);
+    }
+    inbox.addAgents(records.map(({ record, since }) => ({ signer: signerFor(record.index), ...(since !== undefined ? { since } : {}) })));
   };
   // After the agents: a relay that takes one AUTH key per connection gives it to an agent (whose DMs it
   // then serves on the shared connection), not to the owner, whose key only writes need.
@@ -297,7 +314,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       .catch((error: unknown) => logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message }));
   };
 
-  const pubkeyOf = new Map(hosted.map((r) => [r.index, r.pubkey]));
+  for (const r of hosted) pubkeyOf.set(r.index, r.pubkey);
   let firstClaim = true;
   let stopping: Promise<void> | undefined;
   const leases = (leaseRef.current = new LeaseManager({
@@ -311,22 +328,25 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       // Subscribe from the lease's cursor (or the agent's creation), then run what is pending.
       gained: async (gained) => {
         const records: AgentRecord[] = [];
+        const hosting: Array<{ record: AgentRecord; since: number }> = [];
         for (const lease of gained) {
           const record = await storage.agents.get(lease.agentIndex);
           // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
           if (!record || record.state === 'terminated' || held.has(record.index)) continue;
           names.set(record.pubkey, record.name);
           pubkeyOf.set(record.index, record.pubkey);
-          host(record, lease.cursor ?? Math.floor(record.createdAt / 1000));
+          hosting.push({ record, since: lease.cursor ?? Math.floor(record.createdAt / 1000) });
           records.push(record);
         }
+        host(hosting);
         await runtime.adopt(records.map((r) => r.index));
         await triggers.refresh();
         publisher.notify();
         if (firstClaim) publishFor(records);
         firstClaim = false;
-        // A snapshot under this daemon's id for each agent it now runs, and the owner's registry.
-        await snapshots.start(records, await storage.agents.list());
+        // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
+        const all = await storage.agents.list();
+        void snapshots.start(records, all).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
       },
       lost: async (indexes) => {
         for (const i of indexes) {

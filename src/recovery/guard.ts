@@ -53,7 +53,7 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
   await Promise.all(
     [...groups].map(async ([reader, agents]) => {
       try {
-        const found = await remoteHeads(reader, agents);
+        const found = await remoteHeads(reader, agents.map((a) => ({ signer: a.signer, name: a.name, knownManifestId: state.agent(a.index)?.manifestId })));
         for (const a of agents) heads.set(a.index, found.get(a.signer.getPublicKey())!);
       } catch (error) {
         for (const a of agents) heads.set(a.index, error as Error);
@@ -65,7 +65,8 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
     try {
       const remote = heads.get(agent.index)!;
       if (remote instanceof Error) throw remote;
-      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: remote.manifest, remoteSeq: remote.seq });
+      // A head that is this home's own last write is what `local` describes: nothing on the relays is unknown.
+      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: remote.known ? undefined : remote.manifest, remoteSeq: remote.seq });
       if (verdict.action === 'adopt') {
         logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: ${verdict.reason}`, agent: agent.name });
         await adopt(storage, state, agent, options.now?.() ?? Date.now());

@@ -54,16 +54,32 @@ export function splitBrainVerdict(input: SplitBrainInput): SplitBrainVerdict {
 export interface RemoteHead {
   manifest: Manifest | undefined;
   seq: number | undefined;
+  /** Every manifest on the relays is the event this home wrote last (`manifest` is then not decrypted: it is this home's own). */
+  known?: boolean;
 }
 
 /** Agents per REQ: one manifest filter for all of them and a tick filter each stay within relays' filter limits. */
 const HEADS_PER_REQ = 10;
+/** REQs in flight at once: a daemon with thousands of agents does not wait for one round trip per ten agents. */
+const HEADS_CONCURRENCY = 8;
 
-/** The heads of several agents on one set of relays, by public key (one REQ per 10 agents). */
-export async function remoteHeads(reader: SnapshotReader, agents: ReadonlyArray<{ signer: Signer; name: string }>, options: { signal?: AbortSignal } = {}): Promise<Map<string, RemoteHead>> {
+/** One agent whose head is read; `knownManifestId` is the manifest event this home wrote last, if any. */
+export interface HeadQuery {
+  signer: Signer;
+  name: string;
+  knownManifestId?: string;
+}
+
+/**
+ * The heads of several agents on one set of relays, by public key (one REQ per 10 agents, a few in
+ * flight). A manifest is decrypted (which needs the agent's secret key) only when the relays hold one
+ * other than the event this home wrote last.
+ */
+export async function remoteHeads(reader: SnapshotReader, agents: readonly HeadQuery[], options: { signal?: AbortSignal } = {}): Promise<Map<string, RemoteHead>> {
   const out = new Map<string, RemoteHead>();
-  for (let i = 0; i < agents.length; i += HEADS_PER_REQ) {
-    const batch = agents.slice(i, i + HEADS_PER_REQ);
+  const batches: HeadQuery[][] = [];
+  for (let i = 0; i < agents.length; i += HEADS_PER_REQ) batches.push(agents.slice(i, i + HEADS_PER_REQ));
+  const readBatch = async (batch: HeadQuery[]): Promise<void> => {
     const pubkeys = batch.map((a) => a.signer.getPublicKey());
     const filters: Filter[] = [
       { kinds: [SNAPSHOT_KIND], authors: pubkeys, '#d': [MANIFEST_D] },
@@ -72,6 +88,12 @@ export async function remoteHeads(reader: SnapshotReader, agents: ReadonlyArray<
     const events = await reader.fetch(filters, options);
     for (const agent of batch) {
       const pubkey = agent.signer.getPublicKey();
+      const seq = highestSeq(events, pubkey);
+      const manifests = events.filter((e) => e.pubkey === pubkey && e.kind === SNAPSHOT_KIND && tagValue(e, 'd') === MANIFEST_D);
+      if (agent.knownManifestId !== undefined && manifests.length > 0 && manifests.every((e) => e.id === agent.knownManifestId)) {
+        out.set(pubkey, { manifest: undefined, seq, known: true });
+        continue;
+      }
       let manifest: Manifest | undefined;
       try {
         manifest = openManifest(events, agent.signer, agent.name, { ownOnly: true })?.manifest;
@@ -79,9 +101,14 @@ export async function remoteHeads(reader: SnapshotReader, agents: ReadonlyArray<
         // A manifest nobody can read is no claim to the agent (the restore path reports it by name).
         manifest = undefined;
       }
-      out.set(pubkey, { manifest, seq: highestSeq(events, pubkey) });
+      out.set(pubkey, { manifest, seq });
     }
-  }
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) await readBatch(batches[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(HEADS_CONCURRENCY, batches.length) }, worker));
   return out;
 }
 

@@ -22,6 +22,8 @@ const AgentStateSchema = z.object({
   final: z.boolean().default(false),
   /** A trajectory seq from another machine the owner accepted with `agent takeover`. */
   acceptedSeq: z.number().int().nonnegative().optional(),
+  /** The id of the manifest event this home last wrote: found newest on the relays, it needs no decrypting. */
+  manifestId: z.string().optional(),
 });
 export type AgentSnapshotState = z.infer<typeof AgentStateSchema>;
 

@@ -118,6 +118,8 @@ export class RelayConnection {
         for (const listener of this.#authListeners) listener();
       },
       keyLimit: () => this.#keyLimit,
+      // A challenge is answered once the relay has said (NIP-11) or shown (a refusal) that it wants AUTH.
+      wanted: () => this.#rules.readsNeedAuth || this.#rules.writesNeedAuth,
       onKeyLimit: (accepted) => {
         if (this.#keyLimit !== undefined && this.#keyLimit <= accepted) return;
         this.#keyLimit = accepted;
@@ -147,6 +149,8 @@ export class RelayConnection {
     this.#started = true;
     void this.info().finally(() => {
       this.#infoSettled = true;
+      // A challenge that came before the document: answered now if the document says reads need AUTH.
+      if (this.#rules.readsNeedAuth || this.#rules.writesNeedAuth) this.#auth.authenticate(this.#auth.keys());
       if (this.#state === 'connected') this.#reqs.onReady();
     });
     this.#open();
@@ -210,9 +214,9 @@ export class RelayConnection {
     });
   }
 
-  /** Authenticates one more key on the open connection (a newly hosted agent). */
-  authenticate(signer: AuthSigner): void {
-    this.#auth.authenticate([signer]);
+  /** Authenticates more keys on the open connection (newly hosted agents), if the relay wants AUTH. */
+  authenticate(signers: Iterable<AuthSigner>): void {
+    if (this.#rules.readsNeedAuth || this.#rules.writesNeedAuth) this.#auth.authenticate(signers);
   }
 
   /** Opens a subscription; it survives reconnects, recomputing `filters()` each time. */

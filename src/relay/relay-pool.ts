@@ -98,8 +98,13 @@ export class WsRelayPool implements RelayPool {
 
   /** Adds a key that answers NIP-42 challenges on every connection (now and after reconnects). */
   addAuthSigner(signer: AuthSigner): void {
-    this.#signers.set(signer.getPublicKey(), signer);
-    for (const conn of this.#conns.values()) conn.authenticate(signer);
+    this.addAuthSigners([signer]);
+  }
+
+  /** Adds many keys at once: each connection queues their AUTH in one go (batched, see relay-auth.ts). */
+  addAuthSigners(signers: readonly AuthSigner[]): void {
+    for (const signer of signers) this.#signers.set(signer.getPublicKey(), signer);
+    if (signers.length > 0) for (const conn of this.#conns.values()) conn.authenticate(signers);
   }
 
   /** Stops using a key for AUTH (takes effect on the next connection). */

@@ -135,10 +135,17 @@ export class InboxSubscriptions {
    * holder, many daemons on one database), even when the relay's own cursor is later.
    */
   addAgent(signer: Signer, options: { since?: number } = {}): void {
-    if (options.since !== undefined) this.#floors.set(signer.getPublicKey(), options.since);
-    this.#agents.set(signer.getPublicKey(), signer);
-    this.#o.pool.addAuthSigner(signer);
-    this.#rebuildAll();
+    this.addAgents([{ signer, ...options }]);
+  }
+
+  /** Hosts many agents at once: one rebuild of each relay's REQs and one AUTH round for all of them. */
+  addAgents(agents: ReadonlyArray<{ signer: Signer; since?: number }>): void {
+    for (const { signer, since } of agents) {
+      if (since !== undefined) this.#floors.set(signer.getPublicKey(), since);
+      this.#agents.set(signer.getPublicKey(), signer);
+    }
+    this.#o.pool.addAuthSigners(agents.map((a) => a.signer));
+    if (agents.length > 0) this.#rebuildAll();
   }
 
   /** Stops hosting an agent; the others stay subscribed. */

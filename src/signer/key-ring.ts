@@ -1,0 +1,123 @@
+/**
+ * The agents' keys of one daemon, derived on demand. A daemon hosting thousands of agents needs
+ * their public keys at start (subscriptions, names, AUTH offers) but a secret key only when an agent
+ * signs, unwraps a gift wrap or answers AUTH: deriving all of them up front cost seconds per thousand
+ * agents and kept every secret key in memory. The ring hands out `LazySigner`s built from the public
+ * key stored in each agent's row; the first secret operation derives the key (NIP-06, the
+ * `m/44'/1237'` node computed once) into a bounded least-recently-used cache. Secret keys live only
+ * in that cache, never in the agents' rows, logs or errors.
+ */
+import type { EventTemplate, NostrEvent } from '../protocol/event.js';
+import { Nip06Deriver } from '../protocol/nip06.js';
+import { SecretKeySigner } from './secret-key-signer.js';
+import type { Signer } from './types.js';
+
+/** A derived key is not the one the agent's row names: the home was created with another mnemonic or passphrase. */
+export class KeyMismatchError extends Error {
+  readonly code = 'KEY_MISMATCH';
+
+  constructor(readonly agentIndex: number, options?: ErrorOptions) {
+    super(`agent #${agentIndex} was created with another mnemonic or BIP-39 passphrase: its key does not match`, options);
+    this.name = 'KeyMismatchError';
+  }
+}
+
+/** Options of the ring; the defaults are in brackets. */
+export interface KeyRingOptions {
+  /** The BIP-39 seed (kept by the deriver as the `m/44'/1237'` node only). */
+  seed: Uint8Array;
+  /** Derived signers kept at once [512]; an evicted one is derived again on its next use. */
+  cacheSize?: number;
+}
+
+/** Agent index → signer, deriving each secret key only when it is used. */
+export class KeyRing {
+  readonly #deriver: Nip06Deriver;
+  readonly #limit: number;
+  /** Insertion order is recency: a hit is moved to the end, the first entry is the one evicted. */
+  readonly #cache = new Map<number, SecretKeySigner>();
+  #derivations = 0;
+
+  constructor(options: KeyRingOptions) {
+    this.#deriver = new Nip06Deriver(options.seed);
+    this.#limit = Math.max(1, options.cacheSize ?? 512);
+  }
+
+  /** How many secret keys were derived so far (a restart's cost; the bench and tests read it). */
+  get derivations(): number {
+    return this.#derivations;
+  }
+
+  /** How many derived signers are held now (at most the cache size). */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
+  /**
+   * A signer for agent `index` whose public key is `pubkey` (from its row); nothing is derived yet.
+   * Its first secret operation throws KeyMismatchError if the derived key is another one.
+   */
+  lazy(index: number, pubkey: string): LazySigner {
+    return new LazySigner(pubkey, () => this.signer(index, pubkey));
+  }
+
+  /** The derived signer of agent `index` (cached), checked against `pubkey` when given. */
+  signer(index: number, pubkey?: string): SecretKeySigner {
+    let signer = this.#cache.get(index);
+    if (signer) {
+      this.#cache.delete(index);
+    } else {
+      const key = this.#deriver.derive(index + 1);
+      this.#derivations++;
+      if (pubkey !== undefined && key.publicKey !== pubkey) {
+        key.secretKey.fill(0);
+        throw new KeyMismatchError(index);
+      }
+      signer = new SecretKeySigner(key.secretKey);
+      if (this.#cache.size >= this.#limit) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    this.#cache.set(index, signer);
+    return signer;
+  }
+}
+
+/**
+ * A Signer that knows its public key and borrows the secret from the ring for each operation.
+ * Cheap to hold per agent (a string and a closure); `toJSON` and inspection show the public key only.
+ */
+export class LazySigner implements Signer {
+  readonly #publicKey: string;
+  readonly #resolve: () => Signer;
+
+  constructor(publicKey: string, resolve: () => Signer) {
+    this.#publicKey = publicKey;
+    this.#resolve = resolve;
+  }
+
+  getPublicKey(): string {
+    return this.#publicKey;
+  }
+
+  signEvent(template: EventTemplate): NostrEvent {
+    return this.#resolve().signEvent(template);
+  }
+
+  // Getters, not per-instance objects: a daemon holds one LazySigner per agent, so each stays a few words.
+  get nip44(): Signer['nip44'] {
+    const signer = this.#resolve();
+    return { encrypt: (peer, plaintext) => signer.nip44.encrypt(peer, plaintext), decrypt: (peer, payload) => signer.nip44.decrypt(peer, payload) };
+  }
+
+  get nip04(): Signer['nip04'] {
+    const signer = this.#resolve();
+    return { encrypt: (peer, plaintext) => signer.nip04.encrypt(peer, plaintext), decrypt: (peer, payload) => signer.nip04.decrypt(peer, payload) };
+  }
+
+  toJSON(): { publicKey: string } {
+    return { publicKey: this.#publicKey };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `LazySigner(${this.#publicKey})`;
+  }
+}
