@@ -300,18 +300,20 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     }
   });
 
+  // Aborted at stop: background work started by the daemon (paced profile publishing) ends with it.
+  const background = new AbortController();
   const publishFor = (records: AgentRecord[]): void => {
     const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
     storage.agents
       .list()
       .then((agents) => {
         const all = agents.filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
-        return publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now() });
+        // Paced (a batch of agents a second): a first run with many new agents streams its profiles.
+        return publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now(), signal: background.signal, onQueued: () => publisher.notify() });
       })
-      .then((queued) => {
-        if (queued > 0) publisher.notify();
-      })
-      .catch((error: unknown) => logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message }));
+      .catch((error: unknown) => {
+        if (!background.signal.aborted) logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message });
+      });
   };
 
   for (const r of hosted) pubkeyOf.set(r.index, r.pubkey);
@@ -402,6 +404,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const token = controlToken(home.paths.controlToken);
   const stop = (stopOptions: { signal?: AbortSignal } = {}): Promise<void> =>
     (stopping ??= (async () => {
+      background.abort();
       rmSync(home.paths.controlInfo, { force: true });
       await servers.control?.close();
       await servers.metrics?.close();

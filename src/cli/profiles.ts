@@ -2,7 +2,10 @@
  * Publishing what makes agents reachable by ordinary clients, at daemon start and when an agent is
  * created: each agent's kind 0 (bot + NIP-AE owner tag), 10002 and 10050, and the owner's 14199
  * list. Existing events are fetched in batches (one REQ per 200 authors, not one per agent) and only
- * what differs goes into the outbox, so a restart with nothing changed publishes nothing.
+ * what differs goes into the outbox, so a restart with nothing changed publishes nothing. A first
+ * run with many new agents is paced: one batch per `batchIntervalMs`, so the outbox sees a steady
+ * stream (~600 events a second by default) instead of thousands of events at once while the new
+ * agents' create ticks compete for the same CPU.
  */
 import type { EventTemplate, NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
@@ -10,6 +13,7 @@ import { agentProfileTemplates, ownerAgentListTemplate, sameAs } from '../relay/
 import type { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentStorage } from '../storage/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 /** One agent to publish. */
 export interface ProfileSubject {
@@ -20,6 +24,8 @@ export interface ProfileSubject {
 }
 
 const BATCH = 200;
+/** Pause between two batches of agents [1 s]: at most 3 × BATCH events queued per second. */
+export const PROFILE_BATCH_INTERVAL_MS = 1000;
 const DAY_MS = 86_400_000;
 
 function newest(events: NostrEvent[], pubkey: string, kind: number): NostrEvent | undefined {
@@ -36,6 +42,11 @@ async function enqueueIfChanged(storage: Pick<AgentStorage, 'outbox'>, signer: S
   return true;
 }
 
+/** A fetch gives up after 10 s, or when the caller aborts. */
+function fetchSignal(signal?: AbortSignal): AbortSignal {
+  return signal ? AbortSignal.any([signal, AbortSignal.timeout(10_000)]) : AbortSignal.timeout(10_000);
+}
+
 /** Queues the agents' profiles and the owner's agent list where they differ; returns how many events were queued. */
 export async function publishProfiles(options: {
   pool: Pick<WsRelayPool, 'fetch'>;
@@ -47,16 +58,27 @@ export async function publishProfiles(options: {
   relays: string[];
   now: number;
   signal?: AbortSignal;
+  /** Agents per batch (one REQ for their current events, then their changed events queued) [200]. */
+  batchSize?: number;
+  /** Pause between batches (ms) [PROFILE_BATCH_INTERVAL_MS]; 0: none. */
+  batchIntervalMs?: number;
+  clock?: Clock;
+  /** Called after each batch that queued events (wakes the outbox publisher). */
+  onQueued?: (events: number) => void;
 }): Promise<number> {
   const { storage, owner, relays, now } = options;
   const createdAt = Math.floor(now / 1000);
   let queued = 0;
-  for (let i = 0; i < options.agents.length; i += BATCH) {
-    const batch = options.agents.slice(i, i + BATCH);
+  const size = Math.max(1, options.batchSize ?? BATCH);
+  const interval = options.batchIntervalMs ?? PROFILE_BATCH_INTERVAL_MS;
+  for (let i = 0; i < options.agents.length; i += size) {
+    if (i > 0 && interval > 0) await (options.clock ?? systemClock).sleep(interval, options.signal ? { signal: options.signal } : {});
+    const batch = options.agents.slice(i, i + size);
+    const before = queued;
     const authors = batch.map((a) => a.signer.getPublicKey());
     const existing = await options.pool.fetch([{ kinds: [Kind.Metadata, Kind.RelayList, Kind.DmRelayList], authors }], {
       relays,
-      signal: options.signal ?? AbortSignal.timeout(10_000),
+      signal: fetchSignal(options.signal),
     });
     for (const agent of batch) {
       const pubkey = agent.signer.getPublicKey();
@@ -66,9 +88,13 @@ export async function publishProfiles(options: {
       );
       for (const t of templates) if (await enqueueIfChanged(storage, agent.signer, t, newest(existing, pubkey, t.kind), agent.relays, now)) queued++;
     }
+    if (queued > before) options.onQueued?.(queued - before);
   }
   const list = ownerAgentListTemplate(options.allAgentPubkeys, createdAt);
-  const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: options.signal ?? AbortSignal.timeout(10_000) });
-  if (await enqueueIfChanged(storage, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) queued++;
+  const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: fetchSignal(options.signal) });
+  if (await enqueueIfChanged(storage, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) {
+    queued++;
+    options.onQueued?.(1);
+  }
   return queued;
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { loadFastCrypto, verifyEvent } from '../../src/protocol/crypto.js';
+import { deriveFromSeed, mnemonicToSeed } from '../../src/protocol/nip06.js';
+import { unwrapGift } from '../../src/protocol/nip59.js';
+import { buildDirectMessage } from '../../src/relay/reply.js';
+import { KeyMismatchError, KeyRing } from '../../src/signer/key-ring.js';
+import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
+import { TEST_MNEMONIC } from '../helpers/daemon.js';
+
+const seed = mnemonicToSeed(TEST_MNEMONIC);
+const pubkeyOf = (index: number): string => deriveFromSeed(seed, index + 1).publicKey;
+
+describe('KeyRing', () => {
+  it('hands out signers from stored public keys and derives a secret key only when one is used', async () => {
+    await loadFastCrypto();
+    const ring = new KeyRing({ seed, cacheSize: 2 });
+    const signers = [0, 1, 2, 3].map((i) => ring.lazy(i, pubkeyOf(i)));
+    expect(signers.map((s) => s.getPublicKey())).toEqual([0, 1, 2, 3].map(pubkeyOf));
+    expect(ring.derivations).toBe(0);
+    // Nothing secret in what a log line or JSON would show.
+    expect(JSON.stringify(signers[0])).toBe(JSON.stringify({ publicKey: pubkeyOf(0) }));
+
+    const event = signers[1]!.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'hello' });
+    expect(event.pubkey).toBe(pubkeyOf(1));
+    expect(verifyEvent(event)).toBe(true);
+    expect(ring.derivations).toBe(1);
+    signers[1]!.signEvent({ kind: 1, created_at: 1_700_000_001, tags: [], content: 'again' });
+    expect(ring.derivations).toBe(1);
+  });
+
+  it('unwraps gift wraps for every agent with a bounded cache, deriving evicted keys again', async () => {
+    await loadFastCrypto();
+    const ring = new KeyRing({ seed, cacheSize: 3 });
+    const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
+    const agents = Array.from({ length: 8 }, (_, i) => ring.lazy(i, pubkeyOf(i)));
+    for (let round = 0; round < 2; round++) {
+      for (const [i, agent] of agents.entries()) {
+        const wrap = buildDirectMessage(owner, agent.getPublicKey(), `to ${i}, round ${round}`)[0]!.event;
+        const opened = unwrapGift(wrap, agent);
+        expect(opened.ok && opened.rumor.content).toBe(`to ${i}, round ${round}`);
+        expect(ring.cached).toBeLessThanOrEqual(3);
+      }
+    }
+    // Eight keys used twice through a cache of three: each was derived again on its second use.
+    expect(ring.derivations).toBe(16);
+  });
+
+  it('refuses a row whose public key is not the derived one, with a stable code and no key material', () => {
+    const ring = new KeyRing({ seed });
+    const wrong = ring.lazy(5, pubkeyOf(6));
+    let caught: unknown;
+    try {
+      wrong.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'x' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(KeyMismatchError);
+    expect((caught as KeyMismatchError).code).toBe('KEY_MISMATCH');
+    expect((caught as Error).message).not.toMatch(/[0-9a-f]{64}/);
+    expect(ring.cached).toBe(0);
+  });
+});
