@@ -98,6 +98,8 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
       }
       for (const [i, r] of records.entries()) {
         if (stopping) return;
+        // A new agent's first snapshot follows its create tick (tick.finished schedules it): a claim now would be written twice.
+        if (r.state === 'creating') continue;
         if (i > 0 && i % CLAIMS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
         await publisher.write(r.index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: r.name, error: (error as Error).message }));
       }

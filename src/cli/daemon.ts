@@ -318,6 +318,9 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
 
   for (const r of hosted) pubkeyOf.set(r.index, r.pubkey);
   let firstClaim = true;
+  // The profile check of a start (one fetch per 200 agents, every answer verified) waits until the daemon is up.
+  let running: () => void = () => {};
+  const up = new Promise<void>((resolve) => (running = resolve));
   let stopping: Promise<void> | undefined;
   const leases = (leaseRef.current = new LeaseManager({
     store: storage.leases,
@@ -344,7 +347,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
         await runtime.adopt(records.map((r) => r.index));
         await triggers.refresh();
         publisher.notify();
-        if (firstClaim) publishFor(records);
+        if (firstClaim) void up.then(() => publishFor(records));
         firstClaim = false;
         // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
         const all = await storage.agents.list();
@@ -461,6 +464,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     ...(hooksServer ? { hooksUrl: hooksServer.url } : {}),
   };
   writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  running();
   logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}), ...(hooksServer ? { hooks: hooksServer.url } : {}) });
 
   return {

@@ -45,8 +45,8 @@ export interface RelayAuthOptions {
   batchSize?: number;
 }
 
-/** AUTH events signed per event-loop turn: ~100 signatures (and as many key derivations) stay well under 50 ms. */
-export const AUTH_BATCH = 100;
+/** AUTH events signed per event-loop turn: 50 signatures (and as many key derivations) take ~10–25 ms. */
+export const AUTH_BATCH = 50;
 
 /** Refusals about the key or the event itself, not about how many keys the connection holds. */
 const ABOUT_THE_KEY = new Set(['restricted', 'blocked', 'invalid']);

@@ -9,16 +9,16 @@
  */
 import type { EventTemplate, NostrEvent } from '../protocol/event.js';
 import { Nip06Deriver } from '../protocol/nip06.js';
+import { CodedError } from '../util/errors.js';
 import { SecretKeySigner } from './secret-key-signer.js';
 import type { Signer } from './types.js';
 
-/** A derived key is not the one the agent's row names: the home was created with another mnemonic or passphrase. */
-export class KeyMismatchError extends Error {
-  readonly code = 'KEY_MISMATCH';
+/** A derived key is not the one the agent's row names: the home was created with another mnemonic or passphrase (KEYS_INVALID, permanent). */
+export class KeyMismatchError extends CodedError {
+  override name = 'KeyMismatchError';
 
   constructor(readonly agentIndex: number, options?: ErrorOptions) {
-    super(`agent #${agentIndex} was created with another mnemonic or BIP-39 passphrase: its key does not match`, options);
-    this.name = 'KeyMismatchError';
+    super('KEYS_INVALID', `agent #${agentIndex} was created with another mnemonic or BIP-39 passphrase: its key does not match`, { ...options, permanent: true });
   }
 }
 

@@ -45,7 +45,7 @@ describe('KeyRing', () => {
     expect(ring.derivations).toBe(16);
   });
 
-  it('refuses a row whose public key is not the derived one, with a stable code and no key material', () => {
+  it('refuses a row whose public key is not the derived one, with a stable code (KEYS_INVALID) and no key material', () => {
     const ring = new KeyRing({ seed });
     const wrong = ring.lazy(5, pubkeyOf(6));
     let caught: unknown;
@@ -55,7 +55,7 @@ describe('KeyRing', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(KeyMismatchError);
-    expect((caught as KeyMismatchError).code).toBe('KEY_MISMATCH');
+    expect((caught as KeyMismatchError).code).toBe('KEYS_INVALID');
     expect((caught as Error).message).not.toMatch(/[0-9a-f]{64}/);
     expect(ring.cached).toBe(0);
   });

@@ -1,0 +1,189 @@
+/**
+ * bench/startup: how fast `agent run` is ready with 0, 1,000 and 10,000 dormant agents, what a first
+ * run with 1,000 new agents costs (create ticks, paced profiles), and the daemon's memory with 10,000
+ * dormant agents against the same daemon with none (the baseline of the same run). The daemon and
+ * relay-dev are child processes on loopback; agents are written straight into the home database.
+ * Prints JSON lines (progress on stderr).
+ * Run: `npm run build && node dist/bench/startup.js`
+ * (env BENCH_STARTUP_AGENTS [1000,10000], BENCH_FIRST_RUN_MAX [1000], BENCH_STARTUP_RUNS [3],
+ * BENCH_SETTLE_MS [3000], BENCH_DAEMON_NODE_FLAGS e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
+import { join } from 'node:path';
+import { loadFastCrypto } from '../src/protocol/crypto.js';
+import { mnemonicToSeed, Nip06Deriver } from '../src/protocol/nip06.js';
+import { openDatabase } from '../src/storage/sqlite/database.js';
+import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
+import { openInspector } from './inspector.js';
+import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, startRelayChild, waitFor, type CliChild } from './child-processes.js';
+
+const STEPS = [0, ...(process.env.BENCH_STARTUP_AGENTS ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)].sort((a, b) => a - b);
+const FIRST_RUN_MAX = Number(process.env.BENCH_FIRST_RUN_MAX ?? 1000);
+const RUNS = Math.max(1, Number(process.env.BENCH_STARTUP_RUNS ?? 3));
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
+const MAX = STEPS[STEPS.length - 1]!;
+const GOAL_READY_MS: Record<number, number> = { 1000: 1500, 10000: 5000 };
+const GOAL_RSS_RATIO = 1.5;
+const GOAL_HEAP_PER_AGENT_BYTES = 2048;
+
+interface Memory {
+  rssKiB: number;
+  heapUsedKiB: number;
+}
+
+async function measure(relayUrl: string): Promise<void> {
+  const home = makeHome('bench-startup-', relayUrl, { idleMs: 250 });
+  const dbFile = join(home, 'agents.db');
+  const deriver = new Nip06Deriver(mnemonicToSeed(BENCH_MNEMONIC));
+  const storage = SqliteAgentStorage.open(dbFile);
+  const ready = new Map<number, number>();
+  const memory = new Map<number, Memory>();
+  try {
+    for (const n of STEPS) {
+      const have = (await storage.agents.list()).length;
+      if (n > have) {
+        const t0 = performance.now();
+        // As `agent create` writes them (the CLI's createAgentRecord), with the m/44'/1237' node derived once.
+        await storage.transaction(async (tx) => {
+          for (let i = have; i < n; i++) {
+            await tx.agents.create({ name: `a${i}`, behavior: 'echo', pubkey: (index) => deriver.derive(index + 1).publicKey, config: { behavior: 'echo', relays: [relayUrl] }, state: 'creating', now: Date.now() });
+          }
+        });
+        const createMs = performance.now() - t0;
+        const fresh = n - have;
+        // Beyond FIRST_RUN_MAX new agents, their create ticks are skipped (rows set dormant): the bench stays minutes long.
+        const skipped = fresh > FIRST_RUN_MAX;
+        if (skipped) setDormant(dbFile);
+        progress(`${n} agents: first run with ${fresh} new agents${skipped ? ' (create ticks skipped)' : ''}`);
+        const t1 = performance.now();
+        const since = Date.now();
+        const first = await startDaemonChild(home);
+        await waitSettled(dbFile, n);
+        const settledMs = performance.now() - t1;
+        await first.stop();
+        console.log(JSON.stringify({ bench: 'startup-first-run', agents: n, newAgents: fresh, createTicks: !skipped, createRecordsMs: Math.round(createMs), readyMs: Math.round(first.readyMs), allDormantAfterMs: Math.round(settledMs), ...profileRate(dbFile, since) }));
+      }
+      const times: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        progress(`${n} agents: fresh start ${r + 1}/${RUNS}`);
+        const t0 = performance.now();
+        const daemon = await startDaemonChild(home, { inspect: r === RUNS - 1 });
+        await waitSettled(dbFile, n);
+        const settledMs = performance.now() - t0;
+        times.push(daemon.readyMs);
+        const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), outboxDrainedAfterMs: Math.round(settledMs) };
+        if (r === RUNS - 1 && (n === 0 || n === MAX)) {
+          await sleep(SETTLE_MS);
+          const m = await sampleMemory(daemon);
+          memory.set(n, m);
+          Object.assign(line, m);
+        }
+        console.log(JSON.stringify(line));
+        await daemon.stop();
+      }
+      ready.set(n, median(times));
+    }
+    summary(ready, memory);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Agents still `creating` become `dormant` without their create tick (only for steps past FIRST_RUN_MAX). */
+function setDormant(dbFile: string): void {
+  const db = openDatabase(dbFile);
+  try {
+    db.prepare("UPDATE agents SET state = 'dormant' WHERE state = 'creating'").run();
+  } finally {
+    db.close();
+  }
+}
+
+/** The profile events (kinds 0, 10002, 10050) queued since `since`: how many, and over how long they were delivered. */
+function profileRate(dbFile: string, since: number): Record<string, number> {
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const row = db
+      .prepare<[number], { n: number; d0: number; d1: number }>(
+        `SELECT count(*) AS n, min(delivered_at) AS d0, max(delivered_at) AS d1
+         FROM outbox WHERE json_extract(event_json, '$.kind') IN (0, 10002, 10050) AND created_at >= ?`,
+      )
+      .get(since);
+    if (!row || row.n === 0) return { profileEvents: 0 };
+    const per = (ms: number): number => Math.round((row.n * 1000) / Math.max(1, ms));
+    // Rows carry the time the run started publishing (not each batch's), so only deliveries show the pace.
+    return { profileEvents: row.n, profileDeliveredOverMs: row.d1 - row.d0, profileDeliveredPerSecond: per(row.d1 - row.d0) };
+  } finally {
+    db.close();
+  }
+}
+
+function summary(ready: Map<number, number>, memory: Map<number, Memory>): void {
+  const base = memory.get(0);
+  const top = memory.get(MAX);
+  const readyMs = Object.fromEntries([...ready].map(([n, ms]) => [n, Math.round(ms)]));
+  const overBase = Object.fromEntries([...ready].filter(([n]) => n > 0).map(([n, ms]) => [n, Math.round(ms - (ready.get(0) ?? 0))]));
+  const withinReady = Object.fromEntries([...ready].filter(([n]) => GOAL_READY_MS[n] !== undefined).map(([n, ms]) => [n, ms <= GOAL_READY_MS[n]!]));
+  const rssRatio = base && top ? top.rssKiB / base.rssKiB : NaN;
+  const heapPerAgent = base && top && MAX > 0 ? ((top.heapUsedKiB - base.heapUsedKiB) * 1024) / MAX : NaN;
+  console.log(
+    JSON.stringify({
+      bench: 'startup',
+      runs: RUNS,
+      readyMsMedian: readyMs,
+      readyMsOverZeroAgents: overBase,
+      readyGoalMs: GOAL_READY_MS,
+      readyWithinGoal: withinReady,
+      agents: MAX,
+      rssZeroKiB: base?.rssKiB,
+      rssAllKiB: top?.rssKiB,
+      rssRatio: Math.round(rssRatio * 100) / 100,
+      rssRatioGoal: GOAL_RSS_RATIO,
+      heapZeroKiB: base?.heapUsedKiB,
+      heapAllKiB: top?.heapUsedKiB,
+      heapPerAgentBytes: Math.round(heapPerAgent),
+      heapPerAgentGoalBytes: GOAL_HEAP_PER_AGENT_BYTES,
+      memoryWithinGoal: rssRatio <= GOAL_RSS_RATIO && heapPerAgent <= GOAL_HEAP_PER_AGENT_BYTES,
+    }),
+  );
+}
+
+/** Waits until no agent is creating or awake and the outbox has nothing pending. */
+async function waitSettled(dbFile: string, n: number): Promise<void> {
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
+    const pending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
+    await waitFor(`${n} agents dormant and the outbox drained`, () => awake.get()?.n === 0 && pending.get()?.n === 0, 120_000 + n * 200, 200);
+  } finally {
+    db.close();
+  }
+}
+
+/** RSS after two forced full GCs (median of 5 readings) and the V8 heap, through the loopback inspector. */
+async function sampleMemory(daemon: CliChild): Promise<Memory> {
+  if (!daemon.inspector) throw new Error('the daemon printed no inspector URL');
+  const inspector = await openInspector(daemon.inspector);
+  try {
+    await inspector.collectGarbage();
+    await inspector.collectGarbage();
+    const usage = await inspector.memoryUsage();
+    const readings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      readings.push(rssOf(daemon.pid).rssKiB);
+      await sleep(200);
+    }
+    return { rssKiB: median(readings), heapUsedKiB: Math.round(usage.heapUsed / 1024) };
+  } finally {
+    inspector.close();
+  }
+}
+
+await runBench('startup', async () => {
+  await loadFastCrypto();
+  const relay = await startRelayChild();
+  try {
+    await measure(relay.url);
+  } finally {
+    await relay.stop();
+  }
+});
