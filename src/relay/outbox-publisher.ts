@@ -15,6 +15,9 @@ import type { OutboxReport, RelayListResolver, RelayPool, RelayPublishResult } f
 /** Answers that will not change on retry: that relay is skipped from then on. */
 const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
 
+/** A row someone waits for: a DM to another key, or a reply sent to the relays a mention came from. */
+const isConversation = (row: OutboxEntry): boolean => row.target.type !== 'own';
+
 /** Options; defaults: retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s; 16 rows per round. */
 export interface OutboxPublisherOptions {
   /** The outbox, through the storage seam (an attempt and its outcome are recorded in one transaction). */
@@ -72,11 +75,22 @@ export class OutboxPublisher {
     await this.#loop;
   }
 
-  /** Attempts every due row once; returns what happened to each. */
+  /**
+   * Attempts every due row once; returns what happened to each (in the rows' order). Conversation
+   * rows (a DM or reply to someone else) go first, and the rest (self-copies, trajectory events,
+   * profiles) only once those have their answers: someone is waiting for the former, and a relay
+   * checks and stores what arrives together in one batch, so background events sent alongside
+   * would hold the reply back behind their signature checks.
+   */
   async runOnce(options: { signal?: AbortSignal } = {}): Promise<OutboxReport[]> {
     const held = this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined;
     const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? 16, held);
-    return Promise.all(rows.map((row) => this.#attempt(row, options.signal)));
+    const first = rows.filter(isConversation);
+    const reports = new Map<OutboxEntry, OutboxReport>();
+    const attempt = async (row: OutboxEntry): Promise<void> => void reports.set(row, await this.#attempt(row, options.signal));
+    await Promise.all(first.map(attempt));
+    await Promise.all(rows.filter((row) => !isConversation(row)).map(attempt));
+    return rows.map((row) => reports.get(row)!);
   }
 
   async #run(): Promise<void> {

@@ -137,6 +137,41 @@ describe('OutboxPublisher against relay-dev', () => {
   });
 });
 
+describe('OutboxPublisher order', () => {
+  it('publishes conversation rows first and the rest (self-copy, trajectory-like own rows) only once those are answered', async () => {
+    const arrivals: Array<{ id: string; dmStored: boolean }> = [];
+    const holder: { dmId?: string; store?: { has(id: string): boolean } } = {};
+    const relay = await fx.relay({
+      configure: (r) =>
+        r.rejectEvent.push((event) => {
+          arrivals.push({ id: event.id, dmStored: holder.dmId !== undefined && (holder.store?.has(holder.dmId) ?? false) });
+          return undefined;
+        }),
+    });
+    holder.store = relay.relay.store;
+    const db = openDatabase(':memory:');
+    fx.onClose(() => db.close());
+    const { publisher } = setup(db, [relay.url]);
+    const now = Date.now();
+    const background = note('a trajectory stand-in, queued first');
+    const out = buildDirectMessage(agent, bob.getPublicKey(), 'hi bob');
+    const dm = out.find((o) => o.target.type === 'dm')!;
+    const copy = out.find((o) => o.target.type === 'own')!;
+    holder.dmId = dm.event.id;
+    // Queued in the worst order: the background rows before the DM.
+    enqueueOutbox(db, { agentPubkey: agent.getPublicKey(), event: background, target: { type: 'own' }, now, deadlineAt: now + 60_000 });
+    enqueueOutbox(db, { agentPubkey: agent.getPublicKey(), event: copy.event, target: copy.target, now, deadlineAt: now + 60_000 });
+    enqueueOutbox(db, { agentPubkey: agent.getPublicKey(), event: dm.event, target: dm.target, now, deadlineAt: now + 60_000 });
+    const reports = await publisher.runOnce();
+    // Reports keep the rows' order; every row is delivered in this one round.
+    expect(reports.map((r) => [r.eventId, r.type])).toEqual([background.id, copy.event.id, dm.event.id].map((id) => [id, 'delivered']));
+    expect(arrivals[0]).toEqual({ id: dm.event.id, dmStored: false });
+    expect(arrivals.slice(1).map((a) => a.id).sort()).toEqual([background.id, copy.event.id].sort());
+    // The background rows reached the relay only after it had stored (and answered) the DM.
+    expect(arrivals.slice(1).every((a) => a.dmStored)).toBe(true);
+  });
+});
+
 describe.each(RELAY_MODES)('OutboxPublisher against relay-dev ($name)', ({ options }) => {
   it('delivers a DM and its self-copy on the first round, authenticating where the relay wants it', async () => {
     const relay = await fx.relay(options);
