@@ -51,6 +51,8 @@ export class OwnerChat {
   /** Messages received since the first send (bounded), so a reply that beats `waitForReply` is kept. */
   readonly #recent: Array<{ agent: string; message: OwnerChatMessage }> = [];
   readonly #seen = new Set<string>();
+  /** Ids of the wraps this session published, newest last. */
+  readonly #sentWraps = new Set<string>();
   #sending = false;
 
   constructor(options: OwnerChatOptions) {
@@ -89,7 +91,15 @@ export class OwnerChat {
     return ready;
   }
 
+  /** Remembers a wrap this session published (bounded), so its copy coming back is not opened again. */
+  #remember(wrapId: string): void {
+    this.#sentWraps.add(wrapId);
+    if (this.#sentWraps.size > 4 * RECENT) this.#sentWraps.delete(this.#sentWraps.values().next().value as string);
+  }
+
   #receive(wrap: NostrEvent): void {
+    // The owner's own copy of what it just sent, echoed by the relay: nothing to read (an ECDH and a signature check saved).
+    if (this.#sentWraps.has(wrap.id)) return;
     const opened = unwrapGift(wrap, this.#owner);
     if (!opened.ok || opened.rumor.kind !== Kind.ChatMessage) return;
     const chat = parseChatRumor(opened.rumor);
@@ -108,10 +118,14 @@ export class OwnerChat {
     await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
     this.#sending = true;
     const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
+    for (const o of outgoing) this.#remember(o.event.id);
+    // The wrap to the agent goes out first (the builder lists it before the owner's copy).
+    const publishing = Promise.all(outgoing.map((o) => this.#pool.publish(o.event, { relays: agent.relays, timeoutMs: 10_000 })));
+    // While the relays check it: the rumor id, read back from the owner's own copy.
     const own = outgoing.find((o) => o.target.type === 'own');
     const opened = own ? unwrapGift(own.event, this.#owner) : undefined;
     const rumorId = opened?.ok ? opened.rumor.id : '';
-    const results = await Promise.all(outgoing.map((o) => this.#pool.publish(o.event, { relays: agent.relays, timeoutMs: 10_000 })));
+    const results = await publishing;
     const toAgent = results[outgoing.findIndex((o) => o.target.type === 'dm')] ?? [];
     const accepted = toAgent.filter((r) => r.ok).map((r) => r.relay);
     if (accepted.length === 0) {
