@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../src/storage/sqlite/database.js';
 
 /** A fixed test mnemonic (never printed); benches need the same keys in every run. */
 export const BENCH_MNEMONIC = 'leader monkey parrot ring guide accident before fence cannon height naive bean';
@@ -156,6 +157,18 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
+  }
+}
+
+/** Waits until none of the `n` agents in the SQLite file `dbFile` is creating or awake and the outbox has nothing pending. */
+export async function waitAgentsDormant(dbFile: string, n: number): Promise<void> {
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
+    const pending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
+    await waitFor(`${n} agents dormant and the outbox drained`, () => awake.get()?.n === 0 && pending.get()?.n === 0, 120_000 + n * 200, 200);
+  } finally {
+    db.close();
   }
 }
 

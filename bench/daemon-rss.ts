@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { createAgentRecord } from '../src/cli/agents.js';
 import { loadFastCrypto } from '../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
-import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
 import { openInspector } from './inspector.js';
 import { wakeLatency } from './wake-latency.js';
-import { BENCH_MNEMONIC, makeHome, median, percentile, progress, round, rssOf, runBench, sleep, startDaemonChild, startRelayChild, waitFor, type CliChild } from './child-processes.js';
+import { BENCH_MNEMONIC, makeHome, median, percentile, progress, round, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, type CliChild } from './child-processes.js';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const WAKES = Number(process.env.BENCH_WAKES ?? 200);
@@ -55,7 +54,7 @@ async function measure(relayUrl: string): Promise<void> {
         // First run: every new agent ticks once (onCreate) and hibernates after idleMs; its profile is published.
         progress(`${n} agents: first run (create ticks)`);
         const first = await startDaemonChild(home);
-        await waitSettled(dbFile, n);
+        await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t0;
         const rss = await sampleRss(first.pid);
         await first.stop();
@@ -66,7 +65,7 @@ async function measure(relayUrl: string): Promise<void> {
       for (let r = 0; r < RUNS; r++) {
         progress(`${n} agents: fresh start ${r + 1}/${RUNS}, all dormant`);
         daemon = await startDaemonChild(home, { inspect: true });
-        await waitSettled(dbFile, n);
+        await waitAgentsDormant(dbFile, n);
         await sleep(SETTLE_MS);
         const m = await sampleMemory(daemon);
         runs.push(m);
@@ -115,18 +114,6 @@ function perAgent(memory: Map<number, Memory>): void {
       withinGoal: rssPerAgent < GOAL_BYTES_PER_AGENT,
     }),
   );
-}
-
-/** Waits until no agent is creating or awake and the outbox has nothing pending. */
-async function waitSettled(dbFile: string, n: number): Promise<void> {
-  const db = openDatabase(dbFile, { readonly: true });
-  try {
-    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
-    const pending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
-    await waitFor(`${n} agents dormant and the outbox drained`, () => awake.get()?.n === 0 && pending.get()?.n === 0, 120_000 + n * 200, 200);
-  } finally {
-    db.close();
-  }
 }
 
 /** The median of SAMPLES readings of /proc/<pid>/status, 300 ms apart. */

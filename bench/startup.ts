@@ -14,7 +14,7 @@ import { mnemonicToSeed, Nip06Deriver } from '../src/protocol/nip06.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
 import { openInspector } from './inspector.js';
-import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, startRelayChild, waitFor, type CliChild } from './child-processes.js';
+import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, type CliChild } from './child-processes.js';
 
 const STEPS = [0, ...(process.env.BENCH_STARTUP_AGENTS ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)].sort((a, b) => a - b);
 const FIRST_RUN_MAX = Number(process.env.BENCH_FIRST_RUN_MAX ?? 1000);
@@ -57,7 +57,7 @@ async function measure(relayUrl: string): Promise<void> {
         const t1 = performance.now();
         const since = Date.now();
         const first = await startDaemonChild(home);
-        await waitSettled(dbFile, n);
+        await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t1;
         await first.stop();
         console.log(JSON.stringify({ bench: 'startup-first-run', agents: n, newAgents: fresh, createTicks: !skipped, createRecordsMs: Math.round(createMs), readyMs: Math.round(first.readyMs), allDormantAfterMs: Math.round(settledMs), ...profileRate(dbFile, since) }));
@@ -67,7 +67,7 @@ async function measure(relayUrl: string): Promise<void> {
         progress(`${n} agents: fresh start ${r + 1}/${RUNS}`);
         const t0 = performance.now();
         const daemon = await startDaemonChild(home, { inspect: r === RUNS - 1 });
-        await waitSettled(dbFile, n);
+        await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t0;
         times.push(daemon.readyMs);
         const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), outboxDrainedAfterMs: Math.round(settledMs) };
@@ -145,18 +145,6 @@ function summary(ready: Map<number, number>, memory: Map<number, Memory>): void 
       memoryWithinGoal: rssRatio <= GOAL_RSS_RATIO && heapPerAgent <= GOAL_HEAP_PER_AGENT_BYTES,
     }),
   );
-}
-
-/** Waits until no agent is creating or awake and the outbox has nothing pending. */
-async function waitSettled(dbFile: string, n: number): Promise<void> {
-  const db = openDatabase(dbFile, { readonly: true });
-  try {
-    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
-    const pending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'pending'");
-    await waitFor(`${n} agents dormant and the outbox drained`, () => awake.get()?.n === 0 && pending.get()?.n === 0, 120_000 + n * 200, 200);
-  } finally {
-    db.close();
-  }
 }
 
 /** RSS after two forced full GCs (median of 5 readings) and the V8 heap, through the loopback inspector. */
