@@ -65,14 +65,15 @@ export async function readRegistry(reader: SnapshotReader, owner: Signer, option
  */
 export async function scanAgentAccounts(
   reader: SnapshotReader,
-  options: { ownerPubkey: string; pubkeyOf: (account: number) => string; gap?: number; maxAccounts?: number; signal?: AbortSignal },
+  options: { ownerPubkey: string; pubkeyOf: (account: number) => string; gap?: number; maxAccounts?: number; from?: number; signal?: AbortSignal },
 ): Promise<Array<{ account: number; pubkey: string }>> {
   const gap = options.gap ?? 20;
   const max = options.maxAccounts ?? 10_000;
+  const from = options.from ?? 1;
   const found: Array<{ account: number; pubkey: string }> = [];
-  let lastFound = 0;
+  let lastFound = from - 1;
   // Asked `gap` accounts at a time; an account more than `gap` past the last find ends the scan.
-  for (let start = 1; start <= lastFound + gap && start <= max; start += gap) {
+  for (let start = from; start <= lastFound + gap && start <= max; start += gap) {
     const accounts = Array.from({ length: gap }, (_, i) => start + i);
     const pubkeys = accounts.map((a) => options.pubkeyOf(a));
     const events = await reader.fetch([{ kinds: [Kind.Metadata], authors: pubkeys }], options.signal ? { signal: options.signal } : {});

@@ -20,7 +20,11 @@ export interface RestoreEntry {
   relays: string[];
 }
 
-/** The owner's agents: from the registry, else by scanning accounts (gap limit 20). */
+/**
+ * The owner's agents: from the registry, else by scanning accounts (gap limit 20). A registry can be
+ * stale (one that failed to publish keeps the last good one on the relays), so accounts past its
+ * highest are scanned as well and what they find is added.
+ */
 export async function findAgents(
   reader: SnapshotReader,
   owner: Signer,
@@ -36,6 +40,9 @@ export async function findAgents(
       }
       return { name: a.name, index: a.index, account: a.account, pubkey: a.pubkey, relays: a.relays };
     });
+    const last = agents.reduce((m, a) => Math.max(m, a.account), 0);
+    const later = await scanAgentAccounts(reader, { ownerPubkey: owner.getPublicKey(), pubkeyOf, from: last + 1, ...options });
+    for (const { account, pubkey } of later) agents.push({ name: `account ${account}`, index: account - 1, account, pubkey, relays: [] });
     return { source: 'registry', agents };
   }
   const found = await scanAgentAccounts(reader, { ownerPubkey: owner.getPublicKey(), pubkeyOf, ...options });

@@ -15,6 +15,7 @@ import { buildSnapshot, selfEncrypted } from '../../src/recovery/events.js';
 import { chunkD, MANIFEST_D, REGISTRY_D, SNAPSHOT_KIND } from '../../src/recovery/format.js';
 import { droppedEventSink, poolReader } from '../../src/recovery/pool-reader.js';
 import { readRegistry, readSnapshot, scanAgentAccounts } from '../../src/recovery/read.js';
+import { findAgents } from '../../src/recovery/restore.js';
 import { finalizeEvent } from '../../src/protocol/crypto.js';
 import { createAgentMetadata } from '../../src/protocol/nipae.js';
 import { startTestRelay, stopAll } from '../helpers/daemon.js';
@@ -201,5 +202,9 @@ describe('snapshot events through relay-dev', () => {
     const registry = { version: 1 as const, updatedAt: NOW, agents: [{ name: 'a7', index: 6, account: 7, pubkey: accountSigner(7).getPublicKey(), relays: [relay.url] }] };
     await publishAll([selfEncrypted(owner, REGISTRY_D, JSON.stringify(registry), NOW / 1000)]);
     expect(await readRegistry(reader(), owner)).toEqual(registry);
+    // A stale registry (a7 only): the accounts past it are still scanned, so no agent is missed.
+    const found = await findAgents(reader(), owner, (a) => accountSigner(a).getPublicKey());
+    expect(found.source).toBe('registry');
+    expect(found.agents.map((a) => [a.name, a.account])).toEqual([['a7', 7], ['account 22', 22], ['account 42', 42], ['account 62', 62], ['account 63', 63]]);
   });
 });
