@@ -6,6 +6,7 @@
  * unwraps it. Long-lived signers, so seal conversation keys are cached per peer as in the daemon.
  */
 import { verifyEvent } from '../src/protocol/crypto.js';
+import type { NostrEvent } from '../src/protocol/event.js';
 import { unwrapGift } from '../src/protocol/nip59.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import type { SecretKeySigner } from '../src/signer/secret-key-signer.js';
@@ -13,17 +14,33 @@ import type { SecretKeySigner } from '../src/signer/secret-key-signer.js';
 /** Signature checks per DM in this work: 2 + 1 one way, 2 + 1 back (seal checks are inside the unwraps). */
 export const VERIFIES_PER_DM = 6;
 
-export function answerOneDm(sender: SecretKeySigner, agent: SecretKeySigner, text: string): void {
+/** Hooks for bench/dm-roundtrip's floor: `mark` after each step (for per-step times), `alongReply` for what the agent signs with its reply. */
+export interface DmWorkHooks {
+  mark?: () => void;
+  /** Events the agent signs in the same tick as its reply (its trajectory); the relay verifies them with the reply wraps. */
+  alongReply?: () => NostrEvent[];
+}
+
+export function answerOneDm(sender: SecretKeySigner, agent: SecretKeySigner, text: string, hooks: DmWorkHooks = {}): void {
+  const mark = hooks.mark ?? ((): void => {});
   const out = buildDirectMessage(sender, agent.getPublicKey(), text);
+  mark();
   for (const o of out) if (!verifyEvent(o.event)) throw new Error('sender wrap failed the relay check');
+  mark();
   const dm = out.find((o) => o.target.type === 'dm')!.event;
   if (!verifyEvent(dm)) throw new Error('sender wrap failed the agent check');
   const received = unwrapGift(dm, agent);
   if (!received.ok) throw new Error(`agent could not unwrap: ${received.reason}`);
+  mark();
   const reply = buildDirectMessage(agent, sender.getPublicKey(), `echo: ${text}`, { replyTo: { id: received.rumor.id } });
-  for (const o of reply) if (!verifyEvent(o.event)) throw new Error('reply wrap failed the relay check');
+  mark();
+  const along = hooks.alongReply ? hooks.alongReply() : [];
+  if (hooks.alongReply) mark();
+  for (const event of [...reply.map((o) => o.event), ...along]) if (!verifyEvent(event)) throw new Error('an agent event failed the relay check');
+  mark();
   const back = reply.find((o) => o.target.type === 'dm')!.event;
   if (!verifyEvent(back)) throw new Error('reply wrap failed the sender check');
   const opened = unwrapGift(back, sender);
   if (!opened.ok) throw new Error(`sender could not unwrap: ${opened.reason}`);
+  mark();
 }

@@ -21,18 +21,16 @@ import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { OwnerChat } from '../src/cli/owner-chat.js';
-import { cryptoEngine, loadFastCrypto, verifyEvent } from '../src/protocol/crypto.js';
-import type { NostrEvent } from '../src/protocol/event.js';
+import { cryptoEngine, loadFastCrypto } from '../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
 import { getConversationKey } from '../src/protocol/nip44.js';
-import { unwrapGift } from '../src/protocol/nip59.js';
-import { buildDirectMessage } from '../src/relay/reply.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
 import { openStorage } from '../src/storage/open.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { trajectoryEvents } from '../src/trajectory/publish.js';
 import type { TickRecord } from '../src/trajectory/types.js';
 import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
+import { answerOneDm } from './dm-crypto-work.js';
 import { BENCH_MNEMONIC, makeHome, percentile, progress, round, runBench, startDaemonChild, startRelayChild } from './child-processes.js';
 
 const DMS = Number(process.env.BENCH_DMS ?? 100);
@@ -88,10 +86,6 @@ async function roundTrips(chat: OwnerChat, agent: Peer, count: number, label: st
 const STEPS = ['ownerWraps', 'relayVerifiesOwner', 'agentOpens', 'agentReplyWraps', 'agentTrajectory', 'relayVerifiesAgent', 'ownerOpens'] as const;
 type Step = (typeof STEPS)[number];
 
-function verifyAll(events: NostrEvent[], who: string): void {
-  for (const event of events) if (!verifyEvent(event)) throw new Error(`${who}: an event failed verification`);
-}
-
 /**
  * The crypto of one round trip, in-process, one step after the other, with the same long-lived
  * signers (seal conversation keys cached as in the daemon). `record` is a real echo tick record of
@@ -101,29 +95,15 @@ function cryptoRoundTrips(owner: SecretKeySigner, agent: SecretKeySigner, record
   const times: number[] = [];
   const wrapKey = schnorr.utils.randomSecretKey();
   for (let i = 0; i < count; i++) {
-    const at: number[] = [performance.now()];
-    const mark = (): void => void at.push(performance.now());
-    const out = buildDirectMessage(owner, agent.getPublicKey(), `roundtrip ${i}`);
-    mark();
-    verifyAll(out.map((o) => o.event), 'relay (owner wraps)');
-    mark();
-    const dm = out.find((o) => o.target.type === 'dm')!.event;
-    if (!verifyEvent(dm)) throw new Error('owner wrap failed verification');
-    const received = unwrapGift(dm, agent);
-    if (!received.ok) throw new Error(`agent could not unwrap: ${received.reason}`);
-    mark();
-    const reply = buildDirectMessage(agent, owner.getPublicKey(), `echo: roundtrip ${i}`, { replyTo: { id: received.rumor.id } });
-    mark();
     const chain = { lastId: bytesToHex(schnorr.utils.randomSecretKey()), lastSeq: record.seq - 1, session: null };
-    const trajectory = trajectoryEvents({ ...record, endedAt: Date.now() }, chain, { signer: agent, ownerPubkey: owner.getPublicKey(), visibility: 'private' });
-    mark();
-    verifyAll([...reply.map((o) => o.event), trajectory.tick, trajectory.session], 'relay (agent events)');
-    mark();
-    const back = reply.find((o) => o.target.type === 'dm')!.event;
-    if (!verifyEvent(back)) throw new Error('agent wrap failed verification');
-    const opened = unwrapGift(back, owner);
-    if (!opened.ok) throw new Error(`owner could not unwrap: ${opened.reason}`);
-    mark();
+    const at: number[] = [performance.now()];
+    answerOneDm(owner, agent, `roundtrip ${i}`, {
+      mark: () => void at.push(performance.now()),
+      alongReply: () => {
+        const trajectory = trajectoryEvents({ ...record, endedAt: Date.now() }, chain, { signer: agent, ownerPubkey: owner.getPublicKey(), visibility: 'private' });
+        return [trajectory.tick, trajectory.session];
+      },
+    });
     times.push(at[at.length - 1]! - at[0]!);
     STEPS.forEach((step, s) => steps[step].push(at[s + 1]! - at[s]!));
     // One NIP-44 conversation key (ECDH) alongside: a wrap's one-time key costs one per wrap built or opened, six per round trip.

@@ -316,7 +316,6 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       });
   };
 
-  for (const r of hosted) pubkeyOf.set(r.index, r.pubkey);
   let firstClaim = true;
   // The profile check of a start (one fetch per 200 agents, every answer verified) waits until the daemon is up.
   let running: () => void = () => {};

@@ -13,6 +13,7 @@ import { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
 import { CliError } from './errors.js';
 import { openExistingStorage } from './home-context.js';
+import { BoundedSet } from '../util/bounded-set.js';
 
 /** How long `send` waits for the reply subscription before publishing anyway (ms). */
 const READY_WAIT_MS = 5000;
@@ -51,8 +52,8 @@ export class OwnerChat {
   /** Messages received since the first send (bounded), so a reply that beats `waitForReply` is kept. */
   readonly #recent: Array<{ agent: string; message: OwnerChatMessage }> = [];
   readonly #seen = new Set<string>();
-  /** Ids of the wraps this session published, newest last. */
-  readonly #sentWraps = new Set<string>();
+  /** Ids of the wraps this session published (bounded), so their copies coming back are not opened again. */
+  readonly #sentWraps = new BoundedSet<string>(4 * RECENT);
   #sending = false;
 
   constructor(options: OwnerChatOptions) {
@@ -91,12 +92,6 @@ export class OwnerChat {
     return ready;
   }
 
-  /** Remembers a wrap this session published (bounded), so its copy coming back is not opened again. */
-  #remember(wrapId: string): void {
-    this.#sentWraps.add(wrapId);
-    if (this.#sentWraps.size > 4 * RECENT) this.#sentWraps.delete(this.#sentWraps.values().next().value as string);
-  }
-
   #receive(wrap: NostrEvent): void {
     // The owner's own copy of what it just sent, echoed by the relay: nothing to read (an ECDH and a signature check saved).
     if (this.#sentWraps.has(wrap.id)) return;
@@ -118,7 +113,7 @@ export class OwnerChat {
     await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
     this.#sending = true;
     const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
-    for (const o of outgoing) this.#remember(o.event.id);
+    for (const o of outgoing) this.#sentWraps.add(o.event.id);
     // The wrap to the agent goes out first (the builder lists it before the owner's copy).
     const publishing = Promise.all(outgoing.map((o) => this.#pool.publish(o.event, { relays: agent.relays, timeoutMs: 10_000 })));
     // While the relays check it: the rumor id, read back from the owner's own copy.

@@ -9,23 +9,22 @@
  */
 import type { NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
+import { BoundedSet } from '../util/bounded-set.js';
 
 /** Ids kept by default: far more than the wraps in flight between publish and echo. */
 const DEFAULT_LIMIT = 16_384;
 
 export class OwnEchoes {
-  readonly #ids = new Set<string>();
-  readonly #limit: number;
+  readonly #ids: BoundedSet<string>;
 
   constructor(limit = DEFAULT_LIMIT) {
-    this.#limit = limit;
+    this.#ids = new BoundedSet(limit);
   }
 
   /** Notes `event` when it is a gift wrap addressed to its own author's agent (an outbox row with target `own`). */
   noteOwnCopy(event: Pick<NostrEvent, 'id' | 'kind'>): void {
     if (event.kind !== Kind.GiftWrap) return;
     this.#ids.add(event.id);
-    if (this.#ids.size > this.#limit) this.#ids.delete(this.#ids.values().next().value as string);
   }
 
   /** True for a wrap noted by `noteOwnCopy` (and not yet forgotten). */

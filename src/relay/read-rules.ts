@@ -27,6 +27,11 @@ export class ReadRules {
   /** The relay refused an EVENT with `auth-required:` (publishes then wait for AUTH under way). */
   writesNeedAuth = false;
 
+  /** The relay has said (NIP-11) or shown (a refusal) that it wants AUTH: only then are challenges answered. */
+  get wantsAuth(): boolean {
+    return this.readsNeedAuth || this.writesNeedAuth;
+  }
+
   /** Takes in what the NIP-11 document says. */
   learnInfo(info: RelayInfo | undefined): void {
     const limitation = info?.limitation;

@@ -118,8 +118,7 @@ export class RelayConnection {
         for (const listener of this.#authListeners) listener();
       },
       keyLimit: () => this.#keyLimit,
-      // A challenge is answered once the relay has said (NIP-11) or shown (a refusal) that it wants AUTH.
-      wanted: () => this.#rules.readsNeedAuth || this.#rules.writesNeedAuth,
+      wanted: () => this.#rules.wantsAuth,
       onKeyLimit: (accepted) => {
         if (this.#keyLimit !== undefined && this.#keyLimit <= accepted) return;
         this.#keyLimit = accepted;
@@ -150,7 +149,7 @@ export class RelayConnection {
     void this.info().finally(() => {
       this.#infoSettled = true;
       // A challenge that came before the document: answered now if the document says reads need AUTH.
-      if (this.#rules.readsNeedAuth || this.#rules.writesNeedAuth) this.#auth.authenticate(this.#auth.keys());
+      if (this.#rules.wantsAuth) this.#auth.authenticate(this.#auth.keys());
       if (this.#state === 'connected') this.#reqs.onReady();
     });
     this.#open();
@@ -216,7 +215,7 @@ export class RelayConnection {
 
   /** Authenticates more keys on the open connection (newly hosted agents), if the relay wants AUTH. */
   authenticate(signers: Iterable<AuthSigner>): void {
-    if (this.#rules.readsNeedAuth || this.#rules.writesNeedAuth) this.#auth.authenticate(signers);
+    if (this.#rules.wantsAuth) this.#auth.authenticate(signers);
   }
 
   /** Opens a subscription; it survives reconnects, recomputing `filters()` each time. */

@@ -11,6 +11,7 @@
 import type { NostrEvent } from '../protocol/event.js';
 import { matchFilters, type Filter } from '../protocol/filter.js';
 import { rejectionPrefix } from '../protocol/schema.js';
+import { BoundedSet } from '../util/bounded-set.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { ReadRules } from './read-rules.js';
@@ -79,7 +80,8 @@ export class ReqTable {
   readonly #h: ReqHost;
   readonly #subs = new Map<string, Sub>();
   readonly #wire = new Map<string, { sub: Sub; part: Part }>();
-  readonly #retired = new Set<string>();
+  /** Late answers come right after the CLOSE; a bounded memory of recent ids is enough. */
+  readonly #retired = new BoundedSet<string>(256);
   #reqs = 0;
 
   constructor(host: ReqHost) {
@@ -228,8 +230,6 @@ export class ReqTable {
     if (part.wireId === undefined) return;
     this.#wire.delete(part.wireId);
     this.#retired.add(part.wireId);
-    // Late answers come right after the CLOSE; a bounded memory of recent ids is enough.
-    if (this.#retired.size > 256) this.#retired.delete(this.#retired.values().next().value as string);
     this.#h.send(['CLOSE', part.wireId]);
     part.wireId = undefined;
   }

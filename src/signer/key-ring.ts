@@ -104,13 +104,11 @@ export class LazySigner implements Signer {
 
   // Getters, not per-instance objects: a daemon holds one LazySigner per agent, so each stays a few words.
   get nip44(): Signer['nip44'] {
-    const signer = this.#resolve();
-    return { encrypt: (peer, plaintext) => signer.nip44.encrypt(peer, plaintext), decrypt: (peer, payload) => signer.nip44.decrypt(peer, payload) };
+    return this.#resolve().nip44;
   }
 
   get nip04(): Signer['nip04'] {
-    const signer = this.#resolve();
-    return { encrypt: (peer, plaintext) => signer.nip04.encrypt(peer, plaintext), decrypt: (peer, payload) => signer.nip04.decrypt(peer, payload) };
+    return this.#resolve().nip04;
   }
 
   toJSON(): { publicKey: string } {
