@@ -140,6 +140,8 @@ export async function run(host: RunHost, tick: PreparedTick, ledger: Ledger): Pr
     approval = parsed.action === 'create' ? undefined : await matchApproval(state.buffer, parsed.trigger, parsed.approval);
     delegation = parsed.action === 'create' || approval ? undefined : await matchDelegation(state.buffer, parsed.trigger);
   } catch (error) {
+    // The behavior never ran: its timeout and the engine listener go now, not at the tick's deadline.
+    abort.disarm();
     return { type: 'failed', failure: { ...base, entry, steps: [], error, retryable: true } };
   }
   const ctx = tickContext(host, tick, ledger, { live, state, signal: abort.signal, record: recordStep, ...(approval ? { approval } : {}), ...(delegation ? { delegation } : {}) });
