@@ -12,6 +12,7 @@ import pg from 'pg';
 import { createAgentRecord } from '../src/cli/agents.js';
 import { openStorage, sqliteUrl } from '../src/storage/open.js';
 import type { AgentRecord } from '../src/storage/agent-types.js';
+import type { TickRecord } from '../src/trajectory/types.js';
 import { waitFor } from './child-processes.js';
 import { startPostgres, type TestPostgres } from './postgres-server.js';
 
@@ -100,6 +101,18 @@ export async function waitAgentsSettled(databaseUrl: string, what: string, timeo
       timeoutMs,
       250,
     );
+  } finally {
+    await storage.close();
+  }
+}
+
+/** A real echo tick record (the agent's latest tick, a warm-up DM's) read through the storage seam, on either engine: what the floors' trajectory step encrypts and signs. */
+export async function latestEchoTick(databaseUrl: string, agentIndex: number): Promise<TickRecord> {
+  const storage = await openStorage(databaseUrl);
+  try {
+    const last = await storage.ticks.last(agentIndex);
+    if (!last || last.trigger.type !== 'dm') throw new Error('no DM tick recorded');
+    return last;
   } finally {
     await storage.close();
   }

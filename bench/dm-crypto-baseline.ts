@@ -1,7 +1,8 @@
 /**
  * bench/dm-throughput's baseline: the crypto-bound rate of answering DMs on this machine's cores.
  * One worker thread per core (os.availableParallelism) runs its share of the same DM plan
- * (dm-crypto-work.ts: wraps built, relay and recipient checks, unwraps), all started together; the
+ * (dm-crypto-work.ts: wraps built, relay and recipient checks, unwraps, and with a tick record the
+ * reply's trajectory events signed and checked), all started together; the
  * rate is DMs over the wall time until the last worker is done. The CPU time is this process's.
  */
 import { availableParallelism } from 'node:os';
@@ -18,10 +19,11 @@ export interface CryptoBaseline {
 }
 
 /** Runs `dms` (pairs of sender and agent index) across `threads` workers and times them. */
-export async function cryptoBaseline(senderKeys: string[], agentKeys: string[], dms: Array<[number, number]>, threads = availableParallelism()): Promise<CryptoBaseline> {
+export async function cryptoBaseline(senderKeys: string[], agentKeys: string[], dms: Array<[number, number]>, options: { trajectory?: CryptoWorkerData['trajectory']; threads?: number } = {}): Promise<CryptoBaseline> {
+  const threads = options.threads ?? availableParallelism();
   const shares = Array.from({ length: threads }, (_, t) => dms.filter((_, i) => i % threads === t));
   const workers = shares.map((share) => {
-    const data: CryptoWorkerData = { senderKeys, agentKeys, dms: share, warmup: 20 };
+    const data: CryptoWorkerData = { senderKeys, agentKeys, dms: share, warmup: 20, ...(options.trajectory ? { trajectory: options.trajectory } : {}) };
     return new Worker(new URL('./dm-crypto-worker.js', import.meta.url), { workerData: data });
   });
   try {

@@ -10,15 +10,25 @@ import type { NostrEvent } from '../src/protocol/event.js';
 import { unwrapGift } from '../src/protocol/nip59.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import type { SecretKeySigner } from '../src/signer/secret-key-signer.js';
-
-/** Signature checks per DM in this work: 2 + 1 one way, 2 + 1 back (seal checks are inside the unwraps). */
-export const VERIFIES_PER_DM = 6;
+import { trajectoryEvents } from '../src/trajectory/publish.js';
+import type { TickRecord, TrajectoryChain } from '../src/trajectory/types.js';
 
 /** Hooks for bench/dm-roundtrip's floor: `mark` after each step (for per-step times), `alongReply` for what the agent signs with its reply. */
 export interface DmWorkHooks {
   mark?: () => void;
   /** Events the agent signs in the same tick as its reply (its trajectory); the relay verifies them with the reply wraps. */
   alongReply?: () => NostrEvent[];
+}
+
+/**
+ * The trajectory of an echo tick as the daemon publishes it with the reply: the tick content
+ * (redacted, canonical JSON) NIP-44-encrypted to the owner and signed, and the session event signed.
+ * `record` is a real echo tick record from a daemon's database, re-addressed to `agent`; `chain` is a
+ * stand-in previous link (its id only goes into a tag).
+ */
+export function echoTrajectory(record: TickRecord, chain: TrajectoryChain, agent: SecretKeySigner, ownerPubkey: string): NostrEvent[] {
+  const trajectory = trajectoryEvents({ ...record, agentPubkey: agent.getPublicKey(), endedAt: Date.now() }, chain, { signer: agent, ownerPubkey, visibility: 'private' });
+  return [trajectory.tick, trajectory.session];
 }
 
 export function answerOneDm(sender: SecretKeySigner, agent: SecretKeySigner, text: string, hooks: DmWorkHooks = {}): void {

@@ -25,12 +25,10 @@ import { cryptoEngine, loadFastCrypto } from '../src/protocol/crypto.js';
 import { deriveFromSeed, mnemonicToSeed } from '../src/protocol/nip06.js';
 import { getConversationKey } from '../src/protocol/nip44.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
-import { openStorage } from '../src/storage/open.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
-import { trajectoryEvents } from '../src/trajectory/publish.js';
 import type { TickRecord } from '../src/trajectory/types.js';
-import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
-import { answerOneDm } from './dm-crypto-work.js';
+import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, latestEchoTick, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
+import { answerOneDm, echoTrajectory } from './dm-crypto-work.js';
 import { BENCH_MNEMONIC, makeHome, percentile, progress, round, runBench, startDaemonChild, startRelayChild } from './child-processes.js';
 
 const DMS = Number(process.env.BENCH_DMS ?? 100);
@@ -99,10 +97,7 @@ function cryptoRoundTrips(owner: SecretKeySigner, agent: SecretKeySigner, record
     const at: number[] = [performance.now()];
     answerOneDm(owner, agent, `roundtrip ${i}`, {
       mark: () => void at.push(performance.now()),
-      alongReply: () => {
-        const trajectory = trajectoryEvents({ ...record, endedAt: Date.now() }, chain, { signer: agent, ownerPubkey: owner.getPublicKey(), visibility: 'private' });
-        return [trajectory.tick, trajectory.session];
-      },
+      alongReply: () => echoTrajectory(record, chain, agent, owner.getPublicKey()),
     });
     times.push(at[at.length - 1]! - at[0]!);
     STEPS.forEach((step, s) => steps[step].push(at[s + 1]! - at[s]!));
@@ -130,18 +125,6 @@ function daemonStamps(file: string, count: number): Array<{ committed: number; s
     return inbox.map((row, i) => ({ committed: row.created_at, started: ticks[i]!.started_at, ended: ticks[i]!.ended_at }));
   } finally {
     db.close();
-  }
-}
-
-/** A real echo tick record (the latest tick, a warm-up DM's) read through the storage seam, on either engine. */
-async function latestEchoTick(databaseUrl: string, agentIndex: number): Promise<TickRecord> {
-  const storage = await openStorage(databaseUrl);
-  try {
-    const last = await storage.ticks.last(agentIndex);
-    if (!last || last.trigger.type !== 'dm') throw new Error('no DM tick recorded');
-    return last;
-  } finally {
-    await storage.close();
   }
 }
 

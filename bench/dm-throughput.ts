@@ -6,7 +6,9 @@
  * answered exactly once: replies are counted per DM, lost and duplicate ones reported.
  *
  * Baseline in the same run: the crypto of the same DMs (wraps, relay and recipient signature checks,
- * unwraps) on one worker thread per core, before and after the daemon runs (dm-crypto-baseline.ts).
+ * unwraps, and the trajectory events each reply's tick signs with it, which the relay checks too) on
+ * one worker thread per core, before the measured window (daemon idle) and after the daemon stopped
+ * (dm-crypto-baseline.ts). The trajectory step signs a real tick record: the warm-up DM's.
  * CPU split: utime+stime of the relay, the daemon, the PostgreSQL server (postmaster and backends)
  * and this process (the senders) over the measured window, from /proc.
  *
@@ -29,7 +31,8 @@ import { unwrapGift } from '../src/protocol/nip59.js';
 import { WsRelayPool } from '../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../src/relay/reply.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
-import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
+import type { TickRecord } from '../src/trajectory/types.js';
+import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, latestEchoTick, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
 import { BENCH_MNEMONIC, cpuSecondsOf, cpuSecondsOfTree, makeHome, percentile, progress, round, runBench, sleep, startDaemonChild, startRelayChild } from './child-processes.js';
 import { cryptoBaseline, type CryptoBaseline } from './dm-crypto-baseline.js';
 import { openInspector } from './inspector.js';
@@ -41,6 +44,7 @@ const BASELINE_DMS = Number(process.env.BENCH_BASELINE_DMS ?? Math.min(DMS, 1000
 const REPLY_TIMEOUT_MS = Number(process.env.BENCH_REPLY_TIMEOUT_MS ?? 120_000);
 /** After the last reply: how long to keep listening for duplicates. */
 const GRACE_MS = 3000;
+const WARM_UP_TEXT = 'warm-up';
 const GOAL_RATIO = 0.7;
 /** Where to write a CPU profile of the daemon over the measured window (through its loopback inspector); unset: none. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
@@ -61,17 +65,22 @@ interface RunResult {
 }
 
 /** One engine: a home with AGENTS echo agents, the daemon on it, all DMs sent and answered. */
-async function runEngine(engine: BenchEngine, postgres: BenchPostgres, seed: Uint8Array, senders: SecretKeySigner[]): Promise<RunResult> {
+/** Called once the warm-up DM is answered, before the measured window, with that DM's tick record. */
+interface RunHooks {
+  beforeMeasure?: (record: TickRecord) => Promise<void>;
+}
+
+async function runEngine(engine: BenchEngine, postgres: BenchPostgres, seed: Uint8Array, senders: SecretKeySigner[], hooks: RunHooks): Promise<RunResult> {
   // A fresh relay per engine: the agents have the same keys in every run, and must not find the last run's DMs.
   const relay = await startRelayChild();
   try {
-    return await runOn(engine, relay, postgres, seed, senders);
+    return await runOn(engine, relay, postgres, seed, senders, hooks);
   } finally {
     await relay.stop();
   }
 }
 
-async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, postgres: BenchPostgres, seed: Uint8Array, senders: SecretKeySigner[]): Promise<RunResult> {
+async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, postgres: BenchPostgres, seed: Uint8Array, senders: SecretKeySigner[], hooks: RunHooks): Promise<RunResult> {
   const home = makeHome(`bench-dm-throughput-${engine}-`, relay.url);
   const databaseUrl = await benchDatabase(engine, home, postgres, 'bench_throughput');
   let t = performance.now();
@@ -95,6 +104,8 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
     const waiting = new Map<number, () => void>();
     let wrongAuthor = 0;
     let lastReplyAt = 0;
+    let warmedUp!: () => void;
+    const warm = new Promise<void>((resolve) => (warmedUp = resolve));
 
     const receive = (wrap: NostrEvent): void => {
       if (ownCopies.delete(wrap.id)) return;
@@ -103,7 +114,9 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
       if (!sender) return;
       const opened = unwrapGift(wrap, sender);
       if (!opened.ok || opened.rumor.kind !== Kind.ChatMessage) return;
-      const n = Number(/^echo: dm (\d+)$/.exec(parseChatRumor(opened.rumor).text)?.[1] ?? NaN);
+      const text = parseChatRumor(opened.rumor).text;
+      if (text === `echo: ${WARM_UP_TEXT}`) return void warmedUp();
+      const n = Number(/^echo: dm (\d+)$/.exec(text)?.[1] ?? NaN);
       if (!(n >= 0 && n < DMS)) return;
       if (opened.rumor.pubkey !== agentKeys[plan(n)[1]]) return void wrongAuthor++;
       if (++replies[n]! > 1) return;
@@ -126,6 +139,15 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
       }
     })();
     await subscribed;
+
+    // One warm-up DM, not counted: its tick record is what the baseline's trajectory step signs.
+    const warmAgent = records[plan(0)[1]]!;
+    for (const o of buildDirectMessage(senders[0]!, warmAgent.pubkey, WARM_UP_TEXT)) {
+      if (o.target.type === 'own') ownCopies.add(o.event.id);
+      await pool.publish(o.event, { timeoutMs: 30_000 });
+    }
+    await Promise.race([warm, sleep(REPLY_TIMEOUT_MS).then(() => Promise.reject(new Error('the warm-up DM was not answered')))]);
+    await hooks.beforeMeasure?.(await latestEchoTick(databaseUrl, warmAgent.index));
 
     let lost = 0;
     const oneSender = async (s: number): Promise<void> => {
@@ -238,8 +260,10 @@ await runBench('dm-throughput', async () => {
   const baselineDms = Array.from({ length: BASELINE_DMS }, (_, n) => plan(n));
 
   const baselines: CryptoBaseline[] = [];
+  const ownerPubkey = deriveFromSeed(seed, 0).publicKey;
+  let trajectory: { record: TickRecord; ownerPubkey: string } | undefined;
   const measureBaseline = async (when: string): Promise<void> => {
-    const b = await cryptoBaseline(senderKeys, agentKeys, baselineDms);
+    const b = await cryptoBaseline(senderKeys, agentKeys, baselineDms, { trajectory });
     baselines.push(b);
     console.log(JSON.stringify({ bench: 'dm-throughput-crypto-baseline', when, threads: b.threads, dms: b.dms, ms: Math.round(b.ms), perSecond: round(b.perSecond, 1), cpuMsPerDm: round(b.cpuMsPerDm) }));
   };
@@ -251,9 +275,13 @@ await runBench('dm-throughput', async () => {
   const postgres = new BenchPostgres();
   const results: RunResult[] = [];
   try {
-    await measureBaseline('before');
     for (const engine of engines) {
-      const result = await runEngine(engine, postgres, seed, senders);
+      // The first engine's warm-up tick is the baseline's trajectory record; 'before' is measured then, with the daemon idle.
+      const beforeMeasure = trajectory ? undefined : async (record: TickRecord): Promise<void> => {
+        trajectory = { record, ownerPubkey };
+        await measureBaseline('before');
+      };
+      const result = await runEngine(engine, postgres, seed, senders, { beforeMeasure });
       reportRun(result);
       results.push(result);
     }
