@@ -3,14 +3,19 @@
  * duplicates skip the signature check, signatures are checked (in worker threads when it pays), then the
  * batch (together with any later batches already checked) is written in one SQLite transaction and every
  * sender gets its OK, in arrival order, after commit.
+ * A small batch with nothing ahead of it, whose hooks answer synchronously, takes a fast path: checked
+ * inline, committed and answered in the same turn (one setImmediate from EVENT to OK instead of three),
+ * which is what a DM's hop through the relay looks like.
  */
 import type { NostrEvent } from '../src/protocol/event.js';
 import { isEphemeralKind } from '../src/protocol/kinds.js';
 import { withCorkedSends, type Connection } from './connection.js';
 import { serializeForStorage } from './event-meta.js';
 import { prefixed } from './prefix.js';
+import { INLINE_BELOW } from './verifier.js';
 import type { Relay } from './relay.js';
 import type { SaveStatus } from './store.js';
+import type { RejectEventHook } from './types.js';
 
 interface Item {
   conn: Connection;
@@ -74,9 +79,13 @@ export class Ingest {
     const items = this.batch;
     this.batch = [];
     if (items.length === 0) return;
+    // Nothing ahead to keep order with, and too small for the worker pool: check on this thread.
+    const inline = this.pending.length === 0 && items.length < INLINE_BELOW;
+    const checks = items.map((item) => this.check(item, inline));
+    if (inline && checks.every((c) => !isPromise(c))) return this.commitSafely(items, checks as Verdict[]);
     const entry: Pending = { items };
     this.pending.push(entry);
-    Promise.all(items.map((item) => this.check(item))).then(
+    Promise.all(checks).then(
       (verdicts) => {
         entry.verdicts = verdicts;
         this.scheduleCommit();
@@ -137,24 +146,45 @@ export class Ingest {
     }
   }
 
-  private async check(item: Item): Promise<Verdict> {
-    for (const hook of this.relay.rejectEvent) {
-      let verdict: string | undefined;
+  /**
+   * The verdict on one item: synchronous while every hook answers synchronously and `inline` asks for the
+   * signature to be checked on this thread; a promise from the first hook that returns one, or from the
+   * verifier pool. Each hook runs once either way (rate limits count what they see).
+   */
+  private check(item: Item, inline: boolean, fromHook = 0): Verdict | Promise<Verdict> {
+    const hooks = this.relay.rejectEvent;
+    for (let i = fromHook; i < hooks.length; i++) {
+      let verdict: ReturnType<RejectEventHook>;
       try {
-        verdict = await hook(item.event, item.conn);
+        verdict = hooks[i]!(item.event, item.conn);
       } catch (error) {
-        this.relay.logger.log({ level: 'error', ns: 'relay', msg: 'rejectEvent hook threw', error: String(error) });
-        return { refuse: 'error: a relay policy failed on this event' };
+        return this.hookFailed(error);
+      }
+      if (isPromise(verdict)) {
+        return verdict.then(
+          (v) => (v !== undefined ? { refuse: prefixed(v) } : this.check(item, false, i + 1)),
+          (error: unknown) => this.hookFailed(error),
+        );
       }
       if (verdict !== undefined) return { refuse: prefixed(verdict) };
     }
     const stored = isEphemeralKind(item.event.kind) ? undefined : this.relay.store.getRaw(item.event.id);
     // The very event already stored: no need to check it again.
     if (stored !== undefined && stored === item.raw) return 'duplicate';
-    const valid = await this.relay.verifier.verify(item.event, item.raw);
-    if (!valid) return { refuse: 'invalid: the id or signature does not match the event' };
-    // A stored id with other bytes that still verify: the same event with another (Schnorr) signature.
-    return stored !== undefined ? 'duplicate' : 'ok';
+    const judge = (valid: boolean): Verdict =>
+      !valid
+        ? { refuse: 'invalid: the id or signature does not match the event' }
+        : // A stored id with other bytes that still verify: the same event with another (Schnorr) signature.
+          stored !== undefined
+          ? 'duplicate'
+          : 'ok';
+    if (inline) return judge(this.relay.verifier.verifyNow(item.event));
+    return this.relay.verifier.verify(item.event, item.raw).then(judge);
+  }
+
+  private hookFailed(error: unknown): Verdict {
+    this.relay.logger.log({ level: 'error', ns: 'relay', msg: 'rejectEvent hook threw', error: String(error) });
+    return { refuse: 'error: a relay policy failed on this event' };
   }
 
   private commit(items: Item[], verdicts: Verdict[]): void {
@@ -215,4 +245,8 @@ function safely(relay: Relay, fn: () => void): void {
   } catch (error) {
     relay.logger.log({ level: 'error', ns: 'relay', msg: 'hook threw', error: String(error) });
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }

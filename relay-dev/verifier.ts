@@ -34,7 +34,7 @@ import(workerData.wasmUrl).then(async ({ initNostrWasm }) => {
 `;
 
 /** Batches smaller than this are verified inline: a thread hop costs more than it saves. */
-const INLINE_BELOW = 4;
+export const INLINE_BELOW = 4;
 /** Largest batch sent to one worker at a time. */
 const MAX_BATCH = 256;
 
@@ -90,6 +90,11 @@ export class Verifier {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** Checks one event on the calling thread, now (src/protocol/crypto's engine): for a batch too small for a thread hop. */
+  verifyNow(event: NostrEvent): boolean {
+    return verifyEvent(event);
   }
 
   /** Stops the workers; checks still pending are finished inline. */
