@@ -168,8 +168,9 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
     );
 
     // The floor reads the relay's own file through the relay's own query code, as an unauthenticated
-    // reader (the scope the relay gives the bench's connection).
-    const store = new EventStore(join(dir, 'relay.db'));
+    // reader (the scope the relay gives the bench's connection). Read-only: WAL readers never block the
+    // relay's writer, and this handle neither migrates nor checkpoints the live file.
+    const store = new EventStore(join(dir, 'relay.db'), { readonly: true });
     const latencies: number[] = [];
     const floor: number[] = [];
     const pings: number[] = [];

@@ -30,18 +30,28 @@ export class EventStore {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly saveMany: (items: ReadonlyArray<{ event: NostrEvent; raw: string }>) => SaveStatus[];
 
-  /** Opens (creating and migrating) the store at `file`; omitted or ':memory:' keeps it in memory. */
-  constructor(readonly file: string = ':memory:') {
-    this.db = new Database(file);
+  /**
+   * Opens (creating and migrating) the store at `file`; omitted or ':memory:' keeps it in memory.
+   * `readonly` opens an existing file for reading only, without migrating or checkpointing: a second
+   * reader next to a running relay (bench/relay's in-process REQ floor) that must not touch its WAL.
+   */
+  constructor(
+    readonly file: string = ':memory:',
+    private readonly options: { readonly?: boolean } = {},
+  ) {
+    this.db = new Database(file, options.readonly ? { readonly: true, fileMustExist: true } : {});
     this.db.pragma('busy_timeout = 5000');
-    if (file !== ':memory:') {
-      this.db.pragma('journal_mode = WAL');
-      // Checkpoint every WAL_CHECKPOINT_PAGES instead of SQLite's 1000: index pages rewritten by many
-      // batches are copied back (and fsynced) once per checkpoint, so rarer checkpoints cost less per event.
-      this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    if (!options.readonly) {
+      if (file !== ':memory:') {
+        this.db.pragma('journal_mode = WAL');
+        // Checkpoint every WAL_CHECKPOINT_PAGES instead of SQLite's 1000: index pages rewritten by many
+        // batches are copied back (and fsynced) once per checkpoint, so rarer checkpoints cost less per event.
+        this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      }
+      this.db.pragma('synchronous = NORMAL');
+      migrate(this.db);
     }
-    this.db.pragma('synchronous = NORMAL');
-    migrate(this.db);
+    // On a read-only handle the Writer's statements are prepared but never run.
     this.writer = new Writer(this.db);
     this.saveMany = this.db.transaction((items: ReadonlyArray<{ event: NostrEvent; raw: string }>) =>
       items.map((it) => saveEvent(this.writer, it.event, it.raw)),
@@ -153,7 +163,7 @@ export class EventStore {
   /** Checkpoints the WAL and closes the database; later calls do nothing. */
   close(): void {
     if (!this.db.open) return;
-    if (this.file !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.file !== ':memory:' && !this.options.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
 

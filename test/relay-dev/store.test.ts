@@ -139,6 +139,20 @@ describe('EventStore writes', () => {
     const second = open(file);
     expect(second.get(e.id)).toEqual(e);
   });
+
+  it('opens read-only beside a live writer: sees its commits, writes and checkpoints nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'relay.db');
+    const writer = open(file);
+    const reader = new EventStore(file, { readonly: true });
+    stores.push(reader);
+    const e = sign(alice, { kind: 1, content: 'seen by a reader' });
+    writer.save(e);
+    expect(reader.queryRaw({ authors: [alice.pk], kinds: [1] }, operatorScope())).toEqual([writer.getRaw(e.id)]);
+    expect(() => reader.save(sign(bob, { kind: 1, content: 'refused' }))).toThrow(/readonly/i);
+    expect(() => new EventStore(join(dir, 'missing.db'), { readonly: true })).toThrow();
+  });
 });
 
 describe('EventStore queries', () => {
