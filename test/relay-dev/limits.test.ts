@@ -117,4 +117,31 @@ describe('policy hooks', () => {
     expect(oks[1]![3]).toMatch(/^blocked: kind 7/);
     expect(oks[2]![3]).toMatch(/^invalid: /);
   });
+  it('runs each hook once per event and keeps OK order when a slow asynchronous hook holds the first event', async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const c = await start({
+      configure: (relay) =>
+        relay.rejectEvent.push((event) => {
+          calls.push(event.content);
+          // The first event waits for the test; later ones answer synchronously (the inline fast path).
+          return event.content === 'slow' ? held.then(() => 'blocked: held and refused') : undefined;
+        }),
+    });
+    const slow = sign(alice, { kind: 1, content: 'slow' });
+    const fast = sign(alice, { kind: 1, content: 'fast' });
+    c.send(['EVENT', slow]);
+    // Usually slow is in flight on its own when fast arrives; if they share a batch the answers are the same.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c.send(['EVENT', fast]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    const oks = [await c.next((m) => m[0] === 'OK'), await c.next((m) => m[0] === 'OK')];
+    expect(oks.map((m) => m[1])).toEqual([slow.id, fast.id]);
+    expect(oks.map((m) => m[2])).toEqual([false, true]);
+    expect(oks[0]![3]).toBe('blocked: held and refused');
+    expect(calls).toEqual(['slow', 'fast']);
+    expect((await c.req('mine', { authors: [alice.pk] })).events).toEqual([fast]);
+  });
 });
