@@ -50,10 +50,18 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
   const groups = new Map<SnapshotReader, GuardedAgent[]>();
   for (const agent of options.agents) groups.set(agent.reader, [...(groups.get(agent.reader) ?? []), agent]);
   const heads = new Map<number, RemoteHead | Error>();
+  const seqs = new Map<number, number>();
+  for (const agent of options.agents) seqs.set(agent.index, await localSeq(storage, agent.index));
   await Promise.all(
     [...groups].map(async ([reader, agents]) => {
       try {
-        const found = await remoteHeads(reader, agents.map((a) => ({ signer: a.signer, name: a.name, knownManifestId: state.agent(a.index)?.manifestId })));
+        const found = await remoteHeads(
+          reader,
+          agents.map((a) => {
+            const known = state.agent(a.index);
+            return { signer: a.signer, name: a.name, knownManifestId: known?.manifestId, seqAtMost: Math.max(seqs.get(a.index)!, known?.acceptedSeq ?? 0) };
+          }),
+        );
         for (const a of agents) heads.set(a.index, found.get(a.signer.getPublicKey())!);
       } catch (error) {
         for (const a of agents) heads.set(a.index, error as Error);
@@ -66,7 +74,7 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
       const remote = heads.get(agent.index)!;
       if (remote instanceof Error) throw remote;
       // A head that is this home's own last write is what `local` describes: nothing on the relays is unknown.
-      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: await localSeq(storage, agent.index), remote: remote.known ? undefined : remote.manifest, remoteSeq: remote.seq });
+      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: seqs.get(agent.index)!, remote: remote.known ? undefined : remote.manifest, remoteSeq: remote.seq });
       if (verdict.action === 'adopt') {
         logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: ${verdict.reason}`, agent: agent.name });
         await adopt(storage, state, agent, options.now?.() ?? Date.now());

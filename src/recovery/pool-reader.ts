@@ -18,10 +18,10 @@ export function droppedEventSink(): { onDroppedEvent: (event: NostrEvent) => voi
 /** Reads from `relays` of `pool` (each fetch bounded by `timeoutMs`). */
 export function poolReader(pool: Pick<WsRelayPool, 'fetch'>, options: { relays?: string[]; dropped?: { events: NostrEvent[] }; timeoutMs?: number }): SnapshotReader {
   return {
-    async fetch(filters: Filter[], fetchOptions: { signal?: AbortSignal } = {}) {
+    async fetch(filters: Filter[], fetchOptions: { signal?: AbortSignal; signatureNeeded?: (event: NostrEvent) => boolean } = {}) {
       const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
       const signal = fetchOptions.signal ? AbortSignal.any([fetchOptions.signal, timeout]) : timeout;
-      const events = await pool.fetch(filters, { ...(options.relays ? { relays: options.relays } : {}), signal });
+      const events = await pool.fetch(filters, { ...(options.relays ? { relays: options.relays } : {}), ...(fetchOptions.signatureNeeded ? { signatureNeeded: fetchOptions.signatureNeeded } : {}), signal });
       const key = (e: NostrEvent): string => `${e.id}:${e.pubkey}:${e.sig}:${e.content.length}`;
       const seen = new Set(events.map(key));
       // What the relay sent for these filters, whoever it claims wrote it.

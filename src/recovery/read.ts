@@ -23,7 +23,8 @@ import {
  * whose signature does not verify (so that a forged event is reported as such, not as missing).
  */
 export interface SnapshotReader {
-  fetch(filters: Filter[], options?: { signal?: AbortSignal }): Promise<NostrEvent[]>;
+  /** `signatureNeeded` (see ReqOptions): false lets a reader skip that event's Schnorr check; a reader may check it anyway. */
+  fetch(filters: Filter[], options?: { signal?: AbortSignal; signatureNeeded?: (event: NostrEvent) => boolean }): Promise<NostrEvent[]>;
 }
 
 /** A snapshot as read: the manifest, its event, and the parts. */

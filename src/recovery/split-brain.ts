@@ -63,11 +63,35 @@ const HEADS_PER_REQ = 10;
 /** REQs in flight at once: a daemon with thousands of agents does not wait for one round trip per ten agents. */
 const HEADS_CONCURRENCY = 8;
 
-/** One agent whose head is read; `knownManifestId` is the manifest event this home wrote last, if any. */
+/**
+ * One agent whose head is read; `knownManifestId` is the manifest event this home wrote last, if any;
+ * `seqAtMost` is the trajectory seq up to which a tick changes nothing (the higher of this home's
+ * chain head and its accepted seq: the rule holds an agent only for a tick past both).
+ */
 export interface HeadQuery {
   signer: Signer;
   name: string;
   knownManifestId?: string;
+  seqAtMost?: number;
+}
+
+/**
+ * Which answers need their signature checked: not this home's own last manifest (its id, which the
+ * reader still checks against the content, is the event this home signed) and not a tick at or
+ * below `seqAtMost`. A forged event of either kind weighs the same as a relay withholding events,
+ * which it can always do; everything that could hold an agent or be imported is checked. With
+ * thousands of dormant agents this is most of the start's Schnorr work (docs/performance.md).
+ */
+function signatureNeededFor(agents: readonly HeadQuery[]): (event: NostrEvent) => boolean {
+  const byPubkey = new Map(agents.map((a) => [a.signer.getPublicKey(), a]));
+  return (event) => {
+    const agent = byPubkey.get(event.pubkey);
+    if (!agent) return true;
+    if (event.kind === SNAPSHOT_KIND) return agent.knownManifestId === undefined || event.id !== agent.knownManifestId;
+    if (event.kind !== Kind.TrajectoryTick || agent.seqAtMost === undefined) return true;
+    const seq = Number(tagValue(event, 'seq'));
+    return !(Number.isSafeInteger(seq) && seq > 0 && seq <= agent.seqAtMost);
+  };
 }
 
 /**
@@ -85,7 +109,7 @@ export async function remoteHeads(reader: SnapshotReader, agents: readonly HeadQ
       { kinds: [SNAPSHOT_KIND], authors: pubkeys, '#d': [MANIFEST_D] },
       ...pubkeys.map((pubkey): Filter => ({ kinds: [Kind.TrajectoryTick], authors: [pubkey], limit: 3 })),
     ];
-    const events = await reader.fetch(filters, options);
+    const events = await reader.fetch(filters, { ...options, signatureNeeded: signatureNeededFor(batch) });
     for (const agent of batch) {
       const pubkey = agent.signer.getPublicKey();
       const seq = highestSeq(events, pubkey);

@@ -8,7 +8,7 @@
  */
 import WebSocket from 'ws';
 import { verifyEvent } from '../protocol/crypto.js';
-import type { NostrEvent } from '../protocol/event.js';
+import { getEventHash, type NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import type { RelayInfo } from '../protocol/nip11.js';
 import { parseRelayFrame, rejectionPrefix, type RelayMessage } from '../protocol/schema.js';
@@ -355,8 +355,8 @@ export class RelayConnection {
     switch (msg[0]) {
       case 'EVENT': {
         const event = msg[2];
-        return this.#reqs.onEvent(msg[1], event, () => {
-          if (verifyEvent(event)) return true;
+        return this.#reqs.onEvent(msg[1], event, (signature) => {
+          if (signature ? verifyEvent(event) : idMatches(event)) return true;
           this.#counters.invalidSignature++;
           this.#o.onDroppedEvent?.(event, this.url, 'bad-signature');
           this.#log.log({ level: 'debug', ns: 'relay', msg: 'event with bad id or signature dropped', relay: this.url, id: event.id });
@@ -421,5 +421,14 @@ export class RelayConnection {
   #stopPing(): void {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
+  }
+}
+
+/** The event's id is the hash of its content (no signature check: see `SubscriptionHandlers.signatureNeeded`). */
+function idMatches(event: NostrEvent): boolean {
+  try {
+    return getEventHash(event) === event.id;
+  } catch {
+    return false;
   }
 }

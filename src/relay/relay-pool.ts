@@ -171,6 +171,7 @@ export class WsRelayPool implements RelayPool {
           seen.add(event.id);
           push({ type: 'event', event, relay: url });
         },
+        ...(options.signatureNeeded ? { signatureNeeded: options.signatureNeeded } : {}),
         onEose: () => done(url),
         onClosed: () => done(url),
       });

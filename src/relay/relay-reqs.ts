@@ -20,6 +20,12 @@ import type { RelayAuth } from './relay-auth.js';
 /** Callbacks of one subscription. */
 export interface SubscriptionHandlers {
   onEvent(event: NostrEvent): void;
+  /**
+   * False for an event whose signature this subscriber does not need: it ignores such events (or
+   * takes them as what a relay could do anyway by withholding), so the Schnorr check is skipped; the
+   * id is still checked against the content. Default: every event's signature is checked.
+   */
+  signatureNeeded?(event: NostrEvent): boolean;
   /** Every REQ of the subscription has sent EOSE (after AUTH, where AUTH was needed). */
   onEose?(): void;
   /** The relay closed a REQ of the subscription for good (after AUTH retries were exhausted, for `auth-required:`). */
@@ -130,12 +136,12 @@ export class ReqTable {
     }
   }
 
-  onEvent(wireId: string, event: NostrEvent, verified: () => boolean): void {
+  onEvent(wireId: string, event: NostrEvent, verified: (signature: boolean) => boolean): void {
     const entry = this.#wire.get(wireId);
     // Stored events of a REQ this side already replaced or closed: requested, just no longer wanted.
     if (!entry && this.#retired.has(wireId)) return;
     if (!entry || !matchFilters(entry.part.filters, event)) return this.#h.onUnrequested(event);
-    if (!verified()) return;
+    if (!verified(entry.sub.handlers.signatureNeeded?.(event) ?? true)) return;
     entry.sub.handlers.onEvent(event);
   }
 

@@ -41,6 +41,8 @@ export interface ReqOptions {
   /** Ends the stream after every relay has sent EOSE (or closed). Default false (stays live). */
   closeOnEose?: boolean;
   signal?: AbortSignal;
+  /** See `SubscriptionHandlers.signatureNeeded`: false skips an event's Schnorr check (its id is still checked). */
+  signatureNeeded?: (event: NostrEvent) => boolean;
 }
 
 /** Options of `RelayPool.publish`. */

@@ -79,4 +79,35 @@ describe('WsRelayPool against relay-dev', () => {
     expect(seen).toEqual(['ok']);
     expect(p.counters).toMatchObject({ malformed: 2, invalidSignature: 1, unrequested: 1 });
   });
+
+  it('skips only the Schnorr check of events the caller says need no signature; their id is still checked', async () => {
+    const r = await fx.relay();
+    const p = pool([r.url]);
+    await waitFor('connected', () => p.status()[0]?.state === 'connected');
+    const key = hexToBytes('09'.repeat(32));
+    const note = (content: string) => finalizeEvent({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [['t', 'y']], content }, key);
+    const mine = note('mine');
+    const other = note('other');
+    const badSig = (e: typeof mine) => ({ ...e, sig: (e.sig[0] === '0' ? '1' : '0') + e.sig.slice(1) });
+    const seen: string[] = [];
+    const ac = new AbortController();
+    const done = (async () => {
+      for await (const item of p.req([{ kinds: [1], '#t': ['y'] }], { signal: ac.signal, signatureNeeded: (e) => e.id !== mine.id })) if (item.type === 'event') seen.push(item.event.content);
+    })();
+    await waitFor('subscription open on the relay', () => [...r.relay.connections].some((c) => c.subs.size > 0));
+    const conn = [...r.relay.connections][0]!;
+    const subId = [...conn.subs.keys()][0]!;
+    // A bad signature on an event whose signature is needed: dropped.
+    conn.send(JSON.stringify(['EVENT', subId, badSig(other)]));
+    // Content that does not hash to the id it claims: dropped even where no signature is needed.
+    conn.send(JSON.stringify(['EVENT', subId, { ...badSig(mine), content: 'tampered' }]));
+    // The id matches the content and the caller needs no signature: delivered.
+    conn.send(JSON.stringify(['EVENT', subId, badSig(mine)]));
+    conn.send(JSON.stringify(['EVENT', subId, other]));
+    await waitFor('two events', () => seen.length === 2);
+    ac.abort();
+    await done;
+    expect(seen).toEqual(['mine', 'other']);
+    expect(p.counters).toMatchObject({ invalidSignature: 2 });
+  });
 });
