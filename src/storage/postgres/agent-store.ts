@@ -5,6 +5,7 @@
  */
 import type { AgentRecord, AgentState, NewAgent, TickResult } from '../agent-types.js';
 import { StorageConflictError, StorageInputError, StorageNotFoundError } from '../errors.js';
+import type { Fence } from '../lease-types.js';
 import type { Ex } from './executor.js';
 import { parseJsonColumn } from './json.js';
 
@@ -69,6 +70,22 @@ export async function requireAgent(ex: Ex, ref: string | number): Promise<AgentR
   const agent = await getAgent(ex, ref);
   if (!agent) throw notFound(ref);
   return agent;
+}
+
+/**
+ * The tick commit's first statement: checks the lease (locked FOR SHARE, so a claim cannot slip in
+ * before the commit ends) and reads the agent row in one round trip instead of two. `held` false
+ * means the lease is lost (checked before the row, as two statements did); `agent` undefined means
+ * no such agent.
+ */
+export async function fencedAgent(ex: Ex, fence: Fence): Promise<{ held: boolean; agent?: AgentRecord }> {
+  const row = await ex.one<AgentRow & { held: boolean }>(
+    `WITH lease AS (SELECT 1 FROM agent_leases WHERE agent_index = $1 AND daemon_id = $2 AND epoch = $3 FOR SHARE)
+     SELECT EXISTS (SELECT 1 FROM lease) AS held, a.* FROM (VALUES (1)) AS one (x) LEFT JOIN agents a ON a.agent_index = $1`,
+    [fence.agentIndex, fence.daemonId, fence.epoch],
+  );
+  if (!row?.held) return { held: false };
+  return row.agent_index === null ? { held: true } : { held: true, agent: toRecord(row) };
 }
 
 function notFound(ref: string | number): StorageNotFoundError {

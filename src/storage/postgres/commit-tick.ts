@@ -7,15 +7,14 @@
 import { LeaseLostError, StorageBudgetExceededError, StorageConflictError, StorageInputError } from '../errors.js';
 import type { TickCommit, TickCommitResult } from '../types.js';
 import { utcDay } from '../time.js';
-import { recordTickResult, requireAgent, storageBytes } from './agent-store.js';
+import { fencedAgent, recordTickResult, requireAgent, storageBytes } from './agent-store.js';
 import { addUsage } from './budget-store.js';
 import type { Ex } from './executor.js';
 import { addFact, forgetFact, forgetFacts } from './fact-store.js';
 import { getInbox } from './inbox-store.js';
 import { kvDelete, kvSet } from './kv-store.js';
-import { fenceHolds } from './lease-store.js';
-import { addGoal, appendMessage, setGoalStatus, touchPeer } from './memory-stores.js';
-import { enqueueOutbox } from './outbox-store.js';
+import { addGoal, appendMessages, setGoalStatus, touchPeer } from './memory-stores.js';
+import { enqueueOutboxMany } from './outbox-store.js';
 import { createSchedule, deleteSchedule, getSchedule, getScheduleByKey } from './schedule-store.js';
 import { appendTick } from './tick-store.js';
 
@@ -23,11 +22,16 @@ import { appendTick } from './tick-store.js';
 export function commitTick(ex: Ex, commit: TickCommit): Promise<TickCommitResult> {
   const { agentIndex: agent, now } = commit;
   return ex.unit(async (tx) => {
-    // The lease first, locked FOR SHARE: a claim cannot slip in before this commit ends.
-    if (commit.fence && (commit.fence.agentIndex !== agent || !(await fenceHolds(tx, commit.fence)))) {
-      throw new LeaseLostError(agent, commit.fence.daemonId, commit.fence.epoch);
+    // The lease first, locked FOR SHARE: a claim cannot slip in before this commit ends. With a
+    // fence, the check and the agent row are one statement (one round trip fewer per tick).
+    let record;
+    if (commit.fence) {
+      const fenced = commit.fence.agentIndex === agent ? await fencedAgent(tx, commit.fence) : { held: false };
+      if (!fenced.held) throw new LeaseLostError(agent, commit.fence.daemonId, commit.fence.epoch);
+      record = fenced.agent ?? (await requireAgent(tx, agent));
+    } else {
+      record = await requireAgent(tx, agent);
     }
-    const record = await requireAgent(tx, agent);
     const before = record.storageBytes;
     const result: TickCommitResult = { factIds: [], forgotten: 0, goalIds: [], scheduleIds: [], outboxIds: [], storageBytes: 0 };
 
@@ -52,7 +56,7 @@ export function commitTick(ex: Ex, commit: TickCommit): Promise<TickCommitResult
       else if (op.op === 'forget') result.forgotten += await forgetFacts(tx, agent, op.words);
       else if (await forgetFact(tx, agent, op.id)) result.forgotten += 1;
     }
-    for (const message of commit.messages ?? []) await appendMessage(tx, agent, message);
+    await appendMessages(tx, agent, commit.messages ?? []);
     for (const peer of commit.peers ?? []) await touchPeer(tx, agent, peer.pubkey, peer.at, peer.trust);
     for (const op of commit.goals ?? []) {
       if (op.op === 'add') result.goalIds.push((await addGoal(tx, agent, op.text, op.dueAt, now)).id);
@@ -66,7 +70,7 @@ export function commitTick(ex: Ex, commit: TickCommit): Promise<TickCommitResult
         if (target && target.agentIndex === agent) await deleteSchedule(tx, target.id);
       }
     }
-    for (const entry of commit.outbox ?? []) result.outboxIds.push(await enqueueOutbox(tx, { ...entry, agentPubkey: record.pubkey, now }));
+    result.outboxIds = await enqueueOutboxMany(tx, (commit.outbox ?? []).map((entry) => ({ ...entry, agentPubkey: record.pubkey, now })));
     if (commit.tick) await appendTick(tx, agent, commit.tick);
     if (commit.usage) result.usage = await addUsage(tx, agent, utcDay(now), commit.usage);
     if (commit.result) result.agent = await recordTickResult(tx, agent, { ...commit.result, at: now });

@@ -29,6 +29,25 @@ export async function appendMessage(ex: Ex, agentIndex: number, message: NewMess
   return row!.id;
 }
 
+/** Appends several messages in one statement (the tick commit's: one round trip), in order; same checks as appendMessage. */
+export async function appendMessages(ex: Ex, agentIndex: number, messages: readonly NewMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  if (messages.length === 1) {
+    await appendMessage(ex, agentIndex, messages[0]!);
+    return;
+  }
+  for (const message of messages) {
+    if (typeof message.peer !== 'string' || message.peer === '') throw new StorageInputError('a message needs a peer');
+    if (message.direction !== 'in' && message.direction !== 'out') throw new StorageInputError(`message direction must be "in" or "out", got ${JSON.stringify(message.direction)}`);
+    if (typeof message.text !== 'string') throw new StorageInputError('message text must be a string');
+  }
+  await ex.count(
+    `INSERT INTO messages (agent_index, peer, direction, text, event_id, at)
+     SELECT $1, p, d, t, e, a FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS v(p, d, t, e, a, i) ORDER BY i`,
+    [agentIndex, messages.map((m) => m.peer), messages.map((m) => m.direction), messages.map((m) => m.text), messages.map((m) => m.eventId ?? null), messages.map((m) => m.at)],
+  );
+}
+
 /** The last `limit` messages with `peer`, oldest first (newest last); no limit when undefined or negative. */
 export async function conversationHistory(ex: Ex, agentIndex: number, peer: string, limit: number | undefined = 20): Promise<ConversationMessage[]> {
   const rows = await ex.rows<MessageRow>(
