@@ -96,6 +96,28 @@ describeEngines('commitTick: the exactly-once commit', (fx) => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('returns outbox ids in the order given, one id per event id, also for repeats and rows already queued', async () => {
+    const queued = signedNote('queued before');
+    const [a, b] = [signedNote('first'), signedNote('second')];
+    const earlier = await storage.outbox.enqueue({ agentPubkey, event: queued, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1_000 });
+    const result = await storage.commitTick({
+      agentIndex: 0,
+      now: T0 + 10,
+      outbox: [a, queued, b, a].map((event) => ({ event, target: { type: 'own' as const }, deadlineAt: T0 + 1_000 })),
+      messages: [
+        { peer: PEER, direction: 'in', text: 'one', at: T0 },
+        { peer: PEER, direction: 'out', text: 'two', eventId: a.id, at: T0 + 1 },
+        { peer: PEER, direction: 'out', text: 'three', at: T0 + 1 },
+      ],
+    });
+    const [idA, idQueued, idB, idA2] = result.outboxIds;
+    expect(idQueued).toBe(earlier);
+    expect(idA2).toBe(idA);
+    expect(idA! < idB!).toBe(true);
+    expect((await storage.outbox.list()).map((e) => e.eventId)).toEqual([queued.id, a.id, b.id]);
+    expect((await storage.conversations(0).history(PEER)).map((m) => [m.text, m.eventId])).toEqual([['one', undefined], ['two', a.id], ['three', undefined]]);
+  });
+
   it('leaves nothing behind when a step fails midway', async () => {
     const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
     await storage.ticks.append(0, tick(agentPubkey, 1));
