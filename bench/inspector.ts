@@ -4,6 +4,7 @@
  * reports is what the daemon retains, not garbage that has not been collected yet; the throughput
  * bench profiles the daemon over its measured window only (BENCH_PROFILE_DIR).
  */
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
 /** One inspector session. */
@@ -16,6 +17,8 @@ export interface InspectorSession {
   startProfile(): Promise<void>;
   /** Stops it and returns the profile (the `.cpuprofile` JSON that DevTools and `--cpu-prof` write). */
   stopProfile(): Promise<unknown>;
+  /** Writes a V8 heap snapshot of the inspected process to `file` (for diffing what a dormant agent holds). */
+  takeHeapSnapshot(file: string): Promise<void>;
   close(): void;
 }
 
@@ -29,9 +32,11 @@ export async function openInspector(url: string, timeoutMs = 10_000): Promise<In
     ws.once('error', (error) => (clearTimeout(timer), reject(error)));
   });
   let nextId = 1;
+  let snapshotChunks: string[] | undefined;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   ws.on('message', (data: Buffer) => {
-    const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } };
+    const msg = JSON.parse(data.toString()) as { id?: number; method?: string; params?: { chunk?: string }; result?: unknown; error?: { message: string } };
+    if (msg.method === 'HeapProfiler.addHeapSnapshotChunk' && snapshotChunks && typeof msg.params?.chunk === 'string') snapshotChunks.push(msg.params.chunk);
     const waiter = msg.id === undefined ? undefined : pending.get(msg.id);
     if (!waiter || msg.id === undefined) return;
     pending.delete(msg.id);
@@ -60,6 +65,12 @@ export async function openInspector(url: string, timeoutMs = 10_000): Promise<In
     },
     async stopProfile() {
       return ((await call('Profiler.stop')) as { profile: unknown }).profile;
+    },
+    async takeHeapSnapshot(file: string) {
+      snapshotChunks = [];
+      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      writeFileSync(file, snapshotChunks.join(''));
+      snapshotChunks = undefined;
     },
     close() {
       for (const waiter of pending.values()) waiter.reject(new Error('inspector closed'));

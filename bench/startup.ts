@@ -6,7 +6,7 @@
  * Prints JSON lines (progress on stderr).
  * Run: `npm run build && node dist/bench/startup.js`
  * (env BENCH_STARTUP_AGENTS [1000,10000], BENCH_FIRST_RUN_MAX [1000], BENCH_STARTUP_RUNS [3],
- * BENCH_SETTLE_MS [3000], BENCH_DAEMON_NODE_FLAGS e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * BENCH_SETTLE_MS [3000], BENCH_HEAP_SNAPSHOT_DIR, BENCH_DAEMON_NODE_FLAGS e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { join } from 'node:path';
 import { loadFastCrypto } from '../src/protocol/crypto.js';
@@ -73,7 +73,7 @@ async function measure(relayUrl: string): Promise<void> {
         const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), outboxDrainedAfterMs: Math.round(settledMs) };
         if (r === RUNS - 1 && (n === 0 || n === MAX)) {
           await sleep(SETTLE_MS);
-          const m = await sampleMemory(daemon);
+          const m = await sampleMemory(daemon, n);
           memory.set(n, m);
           Object.assign(line, m);
         }
@@ -148,13 +148,16 @@ function summary(ready: Map<number, number>, memory: Map<number, Memory>): void 
 }
 
 /** RSS after two forced full GCs (median of 5 readings) and the V8 heap, through the loopback inspector. */
-async function sampleMemory(daemon: CliChild): Promise<Memory> {
+async function sampleMemory(daemon: CliChild, agents: number): Promise<Memory> {
   if (!daemon.inspector) throw new Error('the daemon printed no inspector URL');
   const inspector = await openInspector(daemon.inspector);
   try {
     await inspector.collectGarbage();
     await inspector.collectGarbage();
     const usage = await inspector.memoryUsage();
+    // BENCH_HEAP_SNAPSHOT_DIR: one .heapsnapshot per sampled N, to diff what a dormant agent holds.
+    const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+    if (dir) await inspector.takeHeapSnapshot(join(dir, `daemon-${agents}.heapsnapshot`));
     const readings: number[] = [];
     for (let i = 0; i < 5; i++) {
       readings.push(rssOf(daemon.pid).rssKiB);

@@ -93,7 +93,8 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
      */
     async start(records: AgentRecord[], all: AgentRecord[]): Promise<void> {
       for (const r of records) {
-        indexOf.set(r.pubkey, r.index);
+        // The signer's copy of the key: the one string the daemon's other maps hold too.
+        indexOf.set(options.signerFor(r.index).getPublicKey(), r.index);
         running.add(r.index);
       }
       for (const [i, r] of records.entries()) {

@@ -147,6 +147,12 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const ring = new KeyRing({ seed });
   const pubkeyOf = new Map<number, string>();
   const lazySigners = new Map<number, LazySigner>();
+  // Every map keyed by an agent's public key holds this one string (from the first read of its row),
+  // not a copy per read: 80 bytes of heap per map and agent.
+  const pubkeyString = (record: Pick<AgentRecord, 'index' | 'pubkey'>): string => {
+    const known = pubkeyOf.get(record.index);
+    return known === record.pubkey ? known : record.pubkey;
+  };
   const signerFor = (index: number): Signer => {
     let signer = lazySigners.get(index);
     if (!signer) {
@@ -253,7 +259,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const host = (records: Array<{ record: AgentRecord; since?: number }>): void => {
     for (const { record } of records) {
       const relays = agentRelays(record);
-      relayOf.set(record.pubkey, relays.length ? relays : sharedRelays);
+      relayOf.set(pubkeyString(record), relays.length ? relays : sharedRelays);
     }
     inbox.addAgents(records.map(({ record, since }) => ({ signer: signerFor(record.index), ...(since !== undefined ? { since } : {}) })));
   };
@@ -261,7 +267,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
 
-  for (const r of await storage.agents.list()) names.set(r.pubkey, r.name);
+  for (const r of await storage.agents.list()) names.set(pubkeyString(r), r.name);
   const { ops, metrics } = createDaemonOps({
     storage,
     runtime,

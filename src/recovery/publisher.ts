@@ -52,6 +52,10 @@ export class SnapshotPublisher {
     this.#o = options;
   }
 
+  #settled(index: number, tail: Promise<void>): void {
+    if (this.#chains.get(index) === tail) this.#chains.delete(index);
+  }
+
   #now(): number {
     return this.#o.now?.() ?? Date.now();
   }
@@ -75,7 +79,12 @@ export class SnapshotPublisher {
    */
   write(index: number, options: { final?: boolean; force?: boolean } = {}): Promise<number> {
     const run = (this.#chains.get(index) ?? Promise.resolve()).then(() => this.#write(index, options));
-    this.#chains.set(index, run.then(() => undefined, () => undefined));
+    // The chain's entry goes once its last write settles: a dormant agent keeps no promise here.
+    const tail: Promise<void> = run.then(
+      () => this.#settled(index, tail),
+      () => this.#settled(index, tail),
+    );
+    this.#chains.set(index, tail);
     return run;
   }
 

@@ -17,6 +17,7 @@ import { createAuthTemplate } from '../protocol/nip42.js';
 import { rejectionPrefix } from '../protocol/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { linkSignals } from '../util/linked-signal.js';
 
 /** What AUTH needs of a key (a Signer fits). */
 export interface AuthSigner {
@@ -236,8 +237,9 @@ export class RelayAuth {
         resolve();
       };
       list.push(done);
-      const signals = signal ? [stop.signal, signal] : [stop.signal];
-      this.#o.clock.sleep(ms, { signal: AbortSignal.any(signals) }).then(done, done);
+      const link = linkSignals(stop.signal, signal);
+      const over = (): void => (link.dispose(), done());
+      this.#o.clock.sleep(ms, { signal: link.signal }).then(over, over);
     });
   }
 }

@@ -58,7 +58,7 @@ export class KeyRing {
    * Its first secret operation throws KeyMismatchError if the derived key is another one.
    */
   lazy(index: number, pubkey: string): LazySigner {
-    return new LazySigner(pubkey, () => this.signer(index, pubkey));
+    return new LazySigner(pubkey, this, index);
   }
 
   /** The derived signer of agent `index` (cached), checked against `pubkey` when given. */
@@ -83,15 +83,22 @@ export class KeyRing {
 
 /**
  * A Signer that knows its public key and borrows the secret from the ring for each operation.
- * Cheap to hold per agent (a string and a closure); `toJSON` and inspection show the public key only.
+ * Cheap to hold per agent (a string, the ring and an index; no closure and its context per agent);
+ * `toJSON` and inspection show the public key only.
  */
 export class LazySigner implements Signer {
   readonly #publicKey: string;
-  readonly #resolve: () => Signer;
+  readonly #ring: KeyRing;
+  readonly #index: number;
 
-  constructor(publicKey: string, resolve: () => Signer) {
+  constructor(publicKey: string, ring: KeyRing, index: number) {
     this.#publicKey = publicKey;
-    this.#resolve = resolve;
+    this.#ring = ring;
+    this.#index = index;
+  }
+
+  #resolve(): Signer {
+    return this.#ring.signer(this.#index, this.#publicKey);
   }
 
   getPublicKey(): string {

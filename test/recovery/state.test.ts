@@ -43,4 +43,21 @@ describe('SnapshotStateFile', () => {
     state.flush();
     expect(readFileSync(path, 'utf8')).toBe(before);
   });
+
+  it('keeps entries with SHA-256 hashes packed and gives them back, and the file, exactly as set', () => {
+    const path = file();
+    const hex = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
+    const packed = { generation: 4, daemon: 'daemon-1', hashes: { 'snap/agent/0': hex(1), 'snap/kv/0': hex(2) }, createdAt: 99, final: true, acceptedSeq: 7, manifestId: hex(255) };
+    const noManifest = { generation: 1, daemon: 'daemon-2', hashes: { 'snap/agent/0': hex(3) }, createdAt: 5, final: false };
+    const state = new SnapshotStateFile(path);
+    state.setAgent(1, packed);
+    state.setAgent(2, noManifest);
+    state.setAgent(3, entry(2));
+    const reread = new SnapshotStateFile(path);
+    expect([reread.agent(1), reread.agent(2), reread.agent(3)]).toEqual([packed, noManifest, entry(2)]);
+    // A copy each time: changing what agent() returned does not change the state.
+    reread.agent(1)!.hashes['snap/kv/0'] = 'x';
+    expect(reread.agent(1)).toEqual(packed);
+    expect(JSON.parse(readFileSync(path, 'utf8')).agents['1']).toEqual(packed);
+  });
 });
