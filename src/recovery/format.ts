@@ -15,6 +15,8 @@ export const SNAPSHOT_VERSION = 1;
 export const MANIFEST_D = 'nostr-agent-runtime/snapshot';
 /** `d` of the owner's encrypted registry of agents. */
 export const REGISTRY_D = 'nostr-agent-runtime/registry';
+/** `d` of chunk `i` of the registry's agent list (registry version 2). */
+export const registryChunkD = (i: number): string => `${REGISTRY_D}/${i}`;
 /** `d` of chunk `i` of part `part`. */
 export const chunkD = (part: PartName, i: number): string => `${MANIFEST_D}/${part}/${i}`;
 
@@ -117,10 +119,32 @@ export const PART_SCHEMAS = {
 /** A whole agent as it comes out of a snapshot: each part parsed. */
 export type AgentSnapshot = { [P in PartName]: z.infer<(typeof PART_SCHEMAS)[P]> };
 
-/** The owner's registry content (NIP-44 to the owner's own key): which accounts hold its agents. */
-export const RegistrySchema = z.object({
-  version: z.literal(SNAPSHOT_VERSION),
+/**
+ * The registry's content version this code writes. Version 1 (still read) held the whole agent list
+ * in one event, which past ~400 agents no longer fits one NIP-44 payload (64 KB of plaintext);
+ * version 2 is a head listing chunks of the list's JSON, cut and hashed as snapshot parts are.
+ */
+export const REGISTRY_VERSION = 2;
+
+/** The agents of a registry. */
+export const RegistryAgentsSchema = z.array(z.object({ name: z.string().min(1).max(64), index: z.number().int().nonnegative(), account: z.number().int().positive(), pubkey: hex64, relays: z.array(z.string().max(512)).max(64) })).max(10_000);
+
+/** Registry version 1: the whole list in the one event (NIP-44 to the owner's own key). */
+export const RegistryV1Schema = z.object({ version: z.literal(1), updatedAt: ms, agents: RegistryAgentsSchema });
+
+/** Registry version 2, the head event: the chunks whose plaintexts, joined, are the list's JSON. */
+export const RegistryHeadSchema = z.object({
+  version: z.literal(REGISTRY_VERSION),
   updatedAt: ms,
-  agents: z.array(z.object({ name: z.string().min(1).max(64), index: z.number().int().nonnegative(), account: z.number().int().positive(), pubkey: hex64, relays: z.array(z.string().max(512)).max(64) })).max(10_000),
+  /** How many agents the list holds (checked after reassembly). */
+  count: z.number().int().nonnegative().max(10_000),
+  chunks: z.array(ChunkRefSchema).min(1).max(4096),
 });
-export type Registry = z.infer<typeof RegistrySchema>;
+export type RegistryHead = z.infer<typeof RegistryHeadSchema>;
+
+/** The owner's registry as read (either version): which accounts hold its agents. */
+export interface Registry {
+  version: 1 | typeof REGISTRY_VERSION;
+  updatedAt: number;
+  agents: z.infer<typeof RegistryAgentsSchema>;
+}

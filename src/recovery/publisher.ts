@@ -8,10 +8,10 @@
 import type { NostrEvent } from '../protocol/event.js';
 import type { Signer } from '../signer/types.js';
 import type { Logger } from '../util/logger.js';
-import { sha256Hex } from './chunks.js';
+import { sha256Hex, splitUtf8 } from './chunks.js';
 import { collectSnapshot, type CollectSource } from './collect.js';
 import { buildSnapshot, selfEncrypted } from './events.js';
-import { REGISTRY_D, SNAPSHOT_VERSION, type Registry } from './format.js';
+import { DEFAULT_CHUNK_BYTES, REGISTRY_D, REGISTRY_VERSION, registryChunkD, type Registry, type RegistryHead } from './format.js';
 import type { SnapshotStateFile } from './state.js';
 
 /** One event to queue: who signs it (the outbox row's agent) and the event. */
@@ -119,18 +119,26 @@ export class SnapshotPublisher {
     return built.events.length;
   }
 
-  /** Queues the owner's registry when it differs from the last one this home wrote. */
+  /**
+   * Queues the owner's registry when it differs from the last one this home wrote: the list's JSON
+   * in chunks (only those that changed since this home's last write), then the head naming them all.
+   */
   async writeRegistry(agents: Registry['agents']): Promise<boolean> {
     const now = this.#now();
     const sorted = [...agents].sort((a, b) => a.index - b.index);
-    const hash = sha256Hex(JSON.stringify(sorted));
+    const text = JSON.stringify(sorted);
+    const hash = sha256Hex(text);
     const known = this.#o.state.registry();
     if (known?.hash === hash) return false;
-    const registry: Registry = { version: SNAPSHOT_VERSION, updatedAt: now, agents: sorted };
     const createdAt = Math.max(Math.floor(now / 1000), (known?.createdAt ?? 0) + 1);
-    const event = selfEncrypted(this.#o.owner, REGISTRY_D, JSON.stringify(registry), createdAt);
-    await this.#o.enqueue([{ agentPubkey: this.#o.owner.getPublicKey(), event }], now);
-    this.#o.state.setRegistry({ hash, createdAt });
+    const pieces = splitUtf8(text, this.#o.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const chunks = pieces.map((piece, i) => ({ d: registryChunkD(i), sha256: sha256Hex(piece), bytes: Buffer.byteLength(piece) }));
+    const owner = this.#o.owner;
+    const signed = chunks.flatMap((ref, i) => (known?.chunks?.[i] === ref.sha256 ? [] : [selfEncrypted(owner, ref.d, pieces[i]!, createdAt)]));
+    const head: RegistryHead = { version: REGISTRY_VERSION, updatedAt: now, count: sorted.length, chunks };
+    signed.push(selfEncrypted(owner, REGISTRY_D, JSON.stringify(head), createdAt));
+    await this.#o.enqueue(signed.map((event) => ({ agentPubkey: owner.getPublicKey(), event })), now);
+    this.#o.state.setRegistry({ hash, createdAt, chunks: chunks.map((c) => c.sha256) });
     this.#o.onQueued?.();
     return true;
   }

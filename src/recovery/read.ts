@@ -14,8 +14,8 @@ import { sha256Hex } from './chunks.js';
 import { SnapshotError } from './errors.js';
 import { openNewest } from './events.js';
 import {
-  MANIFEST_D, ManifestSchema, PART_NAMES, PART_SCHEMAS, REGISTRY_D, RegistrySchema, SNAPSHOT_KIND, SNAPSHOT_VERSION,
-  type AgentSnapshot, type Manifest, type PartName, type Registry,
+  MANIFEST_D, ManifestSchema, PART_NAMES, PART_SCHEMAS, REGISTRY_D, REGISTRY_VERSION, RegistryAgentsSchema, RegistryHeadSchema, RegistryV1Schema,
+  SNAPSHOT_KIND, SNAPSHOT_VERSION, type AgentSnapshot, type Manifest, type PartName, type Registry, type RegistryHead,
 } from './format.js';
 
 /**
@@ -43,7 +43,9 @@ function parseJson<S extends z.ZodType>(schema: S, text: string, agent: string, 
     throw new SnapshotError('SNAPSHOT_INVALID', agent, part, 'is not JSON', { cause });
   }
   const version = (value as { version?: unknown } | null)?.version;
-  if (part === 'manifest' || part === 'registry') {
+  if (part === 'registry') {
+    if (version !== 1 && version !== REGISTRY_VERSION) throw new SnapshotError('SNAPSHOT_VERSION_UNKNOWN', agent, part, `registry format version ${JSON.stringify(version ?? null)} (this runtime reads versions 1 and ${REGISTRY_VERSION})`);
+  } else if (part === 'manifest') {
     if (version !== SNAPSHOT_VERSION) throw new SnapshotError('SNAPSHOT_VERSION_UNKNOWN', agent, part, `format version ${JSON.stringify(version ?? null)} (this runtime reads version ${SNAPSHOT_VERSION})`);
   }
   const parsed = schema.safeParse(value);
@@ -53,11 +55,40 @@ function parseJson<S extends z.ZodType>(schema: S, text: string, agent: string, 
 
 const withD = (events: readonly NostrEvent[], d: string): NostrEvent[] => events.filter((e) => tagValue(e, 'd') === d);
 
-/** The owner's registry of agents, or undefined when no relay has one. */
+/**
+ * The owner's registry of agents, or undefined when no relay has one. Version 1 is the list itself;
+ * version 2 a head whose chunks are fetched, checked against its hashes and joined.
+ */
 export async function readRegistry(reader: SnapshotReader, owner: Signer, options: { signal?: AbortSignal } = {}): Promise<Registry | undefined> {
   const author = owner.getPublicKey();
   const events = await reader.fetch([{ kinds: [SNAPSHOT_KIND], authors: [author], '#d': [REGISTRY_D] }], options);
-  return openNewest(withD(events, REGISTRY_D), { author, d: REGISTRY_D, agent: 'registry', part: 'registry' }, owner, (text) => parseJson(RegistrySchema, text, 'registry', 'registry'));
+  const head = openNewest(withD(events, REGISTRY_D), { author, d: REGISTRY_D, agent: 'registry', part: 'registry' }, owner, (text) =>
+    parseJson(RegistryHeadSchema.or(RegistryV1Schema), text, 'registry', 'registry'),
+  );
+  if (!head || head.version === 1) return head;
+  const agents = parseJson(RegistryAgentsSchema, await readChunks(reader, owner, 'registry', head.chunks, options), 'registry', 'registry/agents');
+  if (agents.length !== head.count) throw new SnapshotError('SNAPSHOT_INVALID', 'registry', 'registry', `lists ${agents.length} agents, its head says ${head.count}`);
+  return { version: head.version, updatedAt: head.updatedAt, agents };
+}
+
+/** The chunks `refs` by `signer`, each the newest of its `d`, checked against its hash, joined in order. */
+async function readChunks(reader: SnapshotReader, signer: Signer, who: string, refs: RegistryHead['chunks'], options: { signal?: AbortSignal }, label = (i: number) => `registry/${i}`): Promise<string> {
+  const author = signer.getPublicKey();
+  const ds = refs.map((c) => c.d);
+  const filters: Filter[] = [];
+  for (let i = 0; i < ds.length; i += D_PER_FILTER) filters.push({ kinds: [SNAPSHOT_KIND], authors: [author], '#d': ds.slice(i, i + D_PER_FILTER) });
+  const events = await reader.fetch(filters, options);
+  let text = '';
+  for (const [i, ref] of refs.entries()) {
+    const part = label(i);
+    const chunk = openNewest(withD(events, ref.d), { author, d: ref.d, agent: who, part }, signer, (plaintext) => {
+      if (sha256Hex(plaintext) !== ref.sha256) throw new SnapshotError('SNAPSHOT_TAMPERED', who, part, 'does not match the hash its head lists (an older or altered chunk)');
+      return plaintext;
+    });
+    if (chunk === undefined) throw new SnapshotError('SNAPSHOT_CHUNK_MISSING', who, part, `chunk ${i + 1} of ${refs.length} ("${ref.d}") is on none of the relays`);
+    text += chunk;
+  }
+  return text;
 }
 
 /**

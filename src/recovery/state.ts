@@ -30,7 +30,8 @@ export type AgentSnapshotState = z.infer<typeof AgentStateSchema>;
 const FileSchema = z.object({
   daemon: z.string().min(8),
   agents: z.record(z.string(), AgentStateSchema).default({}),
-  registry: z.object({ hash: z.string(), createdAt: z.number().int().nonnegative() }).optional(),
+  /** The registry this home last wrote: the list's hash and (version 2) each chunk's, so unchanged chunks are not sent again. */
+  registry: z.object({ hash: z.string(), createdAt: z.number().int().nonnegative(), chunks: z.array(z.string()).optional() }).optional(),
 });
 type StateFile = z.infer<typeof FileSchema>;
 

@@ -4,6 +4,9 @@
  * chunks that changed; forged, foreign, damaged, replayed, missing and future-version events are
  * each a clear error naming the agent and the part.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NostrEvent } from '../../src/protocol/event.js';
 import { tagValue } from '../../src/protocol/event.js';
@@ -16,6 +19,9 @@ import { chunkD, MANIFEST_D, REGISTRY_D, SNAPSHOT_KIND } from '../../src/recover
 import { droppedEventSink, poolReader } from '../../src/recovery/pool-reader.js';
 import { readRegistry, readSnapshot, scanAgentAccounts } from '../../src/recovery/read.js';
 import { findAgents } from '../../src/recovery/restore.js';
+import { SnapshotPublisher } from '../../src/recovery/publisher.js';
+import { SnapshotStateFile } from '../../src/recovery/state.js';
+import { openStorage, sqliteUrl } from '../../src/storage/open.js';
 import { finalizeEvent } from '../../src/protocol/crypto.js';
 import { createAgentMetadata } from '../../src/protocol/nipae.js';
 import { startTestRelay, stopAll } from '../helpers/daemon.js';
@@ -206,5 +212,56 @@ describe('snapshot events through relay-dev', () => {
     const found = await findAgents(reader(), owner, (a) => accountSigner(a).getPublicKey());
     expect(found.source).toBe('registry');
     expect(found.agents.map((a) => [a.name, a.account])).toEqual([['a7', 7], ['account 22', 22], ['account 42', 42], ['account 62', 62], ['account 63', 63]]);
+  });
+
+  it('chunks a registry of 450 agents (past one NIP-44 payload) and finds every agent from it; a change sends its chunk and the head', async () => {
+    const owner = accountSigner(0);
+    const keys = new Map<number, string>();
+    const pubkeyOf = (account: number): string => {
+      let key = keys.get(account);
+      if (key === undefined) keys.set(account, (key = accountSigner(account).getPublicKey()));
+      return key;
+    };
+    const entry = (index: number) => ({ name: `agent-${index}`, index, account: index + 1, pubkey: pubkeyOf(index + 1), relays: [relay.url, 'wss://relay.example.com/with/a/longer/path'] });
+    const agents = Array.from({ length: 450 }, (_, i) => entry(i));
+    const dir = mkdtempSync(join(tmpdir(), 'registry-chunks-'));
+    const storage = await openStorage(sqliteUrl(join(dir, 'agents.db')));
+    try {
+      const queued: NostrEvent[][] = [];
+      let now = NOW + 3_600_000;
+      const publisher = new SnapshotPublisher({
+        storage,
+        signerFor: () => owner,
+        owner,
+        state: new SnapshotStateFile(join(dir, 'snapshots.json')),
+        enqueue: async (events) => void queued.push(events.map((e) => e.event)),
+        secrets: [],
+        now: () => now,
+      });
+      expect(JSON.stringify(agents).length).toBeGreaterThan(MAX_PLAINTEXT_BYTES);
+      expect(await publisher.writeRegistry(agents)).toBe(true);
+      const first = queued[0]!;
+      expect(first.length).toBeGreaterThan(2);
+      expect(first.map((e) => tagValue(e, 'd'))).toEqual([...first.slice(0, -1).map((_, i) => `${REGISTRY_D}/${i}`), REGISTRY_D]);
+      for (const event of first) expect(JSON.stringify(event).length).toBeLessThan(64 * 1024);
+      await publishAll(first);
+      const read = await readRegistry(reader(), owner);
+      expect(read?.version).toBe(2);
+      expect(read?.agents).toEqual(agents);
+      const found = await findAgents(reader(), owner, pubkeyOf);
+      expect(found.source).toBe('registry');
+      expect(found.agents.map((a) => a.name)).toEqual(agents.map((a) => a.name));
+
+      // One more agent: only the last chunk changed, so it and the head go out.
+      now += 5_000;
+      expect(await publisher.writeRegistry([...agents, entry(450)])).toBe(true);
+      expect(queued[1]!.map((e) => tagValue(e, 'd'))).toEqual([`${REGISTRY_D}/${first.length - 2}`, REGISTRY_D]);
+      await publishAll(queued[1]!);
+      expect((await readRegistry(reader(), owner))?.agents).toHaveLength(451);
+      expect(await publisher.writeRegistry([...agents, entry(450)])).toBe(false);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
