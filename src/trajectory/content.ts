@@ -54,7 +54,12 @@ export function tickContent(record: TickRecord, options: ContentOptions): { cont
     sent: record.sentEventIds,
   }) as { [key: string]: JsonValue };
   if (options.visibility === 'public' && !options.publishBodies) raw = hashDmBodies(raw, record);
-  const { value, count } = redactValue(preclip(raw), options);
+  // The ids this tick sent and the trigger's event id and sender were signed or checked: public, not keys to test.
+  // (A manual trigger's `from` is whatever the poke said: it is tested like any other string.)
+  const checked = record.trigger.type === 'dm' || record.trigger.type === 'mention' || record.trigger.type === 'event';
+  const fromTrigger = checked ? [record.trigger.eventId, record.trigger.from].filter((x): x is string => x !== undefined) : [];
+  const publicHex = [...record.sentEventIds, ...fromTrigger, ...(options.publicHex ?? [])];
+  const { value, count } = redactValue(preclip(raw), { ...options, publicHex });
   const parsed = TickContentSchema.safeParse(shrink(value as { [key: string]: JsonValue }, dropped));
   if (!parsed.success) throw new Error(`tick ${record.seq} cannot be published: ${z.prettifyError(parsed.error)}`);
   return { content: parsed.data, redactions: count };

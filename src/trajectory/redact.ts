@@ -16,7 +16,16 @@ export interface RedactOptions {
   knownSecrets?: readonly string[];
   /** Any 64-hex string whose public key is one of these is a private key: hidden wherever it appears. */
   protectedPubkeys?: readonly string[];
+  /**
+   * 64-hex strings known to be public (ids of events the daemon signed or checked, verified public
+   * keys): not tested against `protectedPubkeys`, which costs a public-key derivation per string.
+   * A private key can only sit there if whoever chose the value already held it.
+   */
+  publicHex?: readonly string[];
 }
+
+/** Per-pass memo of the own-key test (a tick's content repeats the same ids and keys in many strings). */
+type OwnKeyMemo = Map<string, boolean>;
 
 /** The marker that replaces a secret. */
 export function redactionMarker(secret: string): string {
@@ -76,7 +85,7 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Hides every secret in a text. Returns the new text and how many secrets were hidden. */
-export function redactText(text: string, options: RedactOptions = {}): { text: string; count: number } {
+export function redactText(text: string, options: RedactOptions = {}, memo: OwnKeyMemo = new Map()): { text: string; count: number } {
   let count = 0;
   const hide = (secret: string): string => {
     count++;
@@ -94,7 +103,7 @@ export function redactText(text: string, options: RedactOptions = {}): { text: s
       return match.slice(0, at) + hide(secret) + match.slice(at + secret.length);
     });
   }
-  out = redactOwnKeys(out, options.protectedPubkeys, hide);
+  out = redactOwnKeys(out, options, memo, hide);
   out = redactMnemonics(out, hide);
   return { text: out, count };
 }
@@ -102,17 +111,18 @@ export function redactText(text: string, options: RedactOptions = {}): { text: s
 /** Hides every secret in a JSON value: strings by pattern, and whole values under secret names. */
 export function redactValue(value: JsonValue, options: RedactOptions = {}): { value: JsonValue; count: number } {
   let count = 0;
+  const memo: OwnKeyMemo = new Map();
   const text = (node: string, name: string | undefined): string => {
     // The member name is context for the patterns (`{ "key": "<64 hex>" }`, `{ "Authorization": "Basic …" }`).
     if (name !== undefined) {
       const prefix = `${name}: `;
-      const result = redactText(prefix + node, options);
+      const result = redactText(prefix + node, options, memo);
       if (result.text.startsWith(prefix)) {
         count += result.count;
         return result.text.slice(prefix.length);
       }
     }
-    const result = redactText(node, options);
+    const result = redactText(node, options, memo);
     count += result.count;
     return result.text;
   };
@@ -133,15 +143,24 @@ export function redactValue(value: JsonValue, options: RedactOptions = {}): { va
   return { value: walk(value, undefined, false), count };
 }
 
-function redactOwnKeys(text: string, pubkeys: readonly string[] | undefined, hide: (s: string) => string): string {
+function redactOwnKeys(text: string, options: RedactOptions, memo: OwnKeyMemo, hide: (s: string) => string): string {
+  const pubkeys = options.protectedPubkeys;
   if (!pubkeys || pubkeys.length === 0) return text;
   const guarded = new Set(pubkeys.map((p) => p.toLowerCase()));
+  // A guarded key itself is public (a key is not its own secret); so is anything in publicHex.
+  if (memo.size === 0) for (const hex of [...guarded, ...(options.publicHex ?? [])]) memo.set(hex.toLowerCase(), false);
   return text.replace(new RegExp(HEX64, 'g'), (hex) => {
-    try {
-      return guarded.has(getPublicKey(hexToBytes(hex.toLowerCase()))) ? hide(hex) : hex;
-    } catch {
-      return hex; // not a valid scalar (zero or ≥ the curve order): cannot be a key
+    const lower = hex.toLowerCase();
+    let secret = memo.get(lower);
+    if (secret === undefined) {
+      try {
+        secret = guarded.has(getPublicKey(hexToBytes(lower)));
+      } catch {
+        secret = false; // not a valid scalar (zero or ≥ the curve order): cannot be a key
+      }
+      memo.set(lower, secret);
     }
+    return secret ? hide(hex) : hex;
   });
 }
 

@@ -65,6 +65,18 @@ describe('redactText', () => {
     expect(out.text).not.toContain(agentHex);
     expect(out.text).toContain(keys.peer.publicKey);
   });
+
+  it('hides a raw private key in every string of a value, and publicHex leaves only the listed strings untested', () => {
+    const id = 'ab'.repeat(32);
+    const input = { sent: [id], a: `raw ${agentHex}`, b: { c: `again ${agentHex.toUpperCase()}`, d: id } };
+    const { value, count } = redactValue(input, { protectedPubkeys: [keys.agent.publicKey], publicHex: [id, keys.peer.publicKey] });
+    expect(count).toBe(2);
+    const json = JSON.stringify(value);
+    expect(json.toLowerCase()).not.toContain(agentHex);
+    expect(json).toContain(id);
+    // Listing the agent's own secret as public is the caller's mistake to make; an unlisted one is still found.
+    expect(redactText(`x ${agentHex}`, { protectedPubkeys: [keys.agent.publicKey], publicHex: [id] }).count).toBe(1);
+  });
 });
 
 describe('redactValue', () => {
