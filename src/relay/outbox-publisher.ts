@@ -5,7 +5,7 @@
  */
 import { rejectionPrefix } from '../protocol/schema.js';
 import type { AgentStorage, OutboxEntry } from '../storage/types.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { CANCELLED, systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { OwnEchoes } from './own-echoes.js';
@@ -66,13 +66,13 @@ export class OutboxPublisher {
 
   /** Wakes the loop now (call after a transaction enqueued rows). */
   notify(): void {
-    this.#wake.abort();
+    this.#wake.abort(CANCELLED);
   }
 
   /** Stops the loop after the current round. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#wake.abort();
+    this.#wake.abort(CANCELLED);
     await this.#loop;
   }
 

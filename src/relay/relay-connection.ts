@@ -12,7 +12,7 @@ import { getEventHash, type NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import type { RelayInfo } from '../protocol/nip11.js';
 import { parseRelayFrame, rejectionPrefix, type RelayMessage } from '../protocol/schema.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { CANCELLED, systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { ReadRules } from './read-rules.js';
@@ -198,7 +198,7 @@ export class RelayConnection {
     return new Promise((resolve) => {
       const stop = new AbortController();
       const done = (value: boolean): void => {
-        stop.abort();
+        stop.abort(CANCELLED);
         this.#openWaiters.delete(onOpen);
         resolve(value);
       };
@@ -268,7 +268,7 @@ export class RelayConnection {
     return new Promise((resolve) => {
       const stop = new AbortController();
       const finish = (r: RelayPublishResult): void => {
-        stop.abort();
+        stop.abort(CANCELLED);
         const list = this.#pending.get(event.id)?.filter((f) => f !== finish);
         if (list && list.length > 0) this.#pending.set(event.id, list);
         else this.#pending.delete(event.id);

@@ -8,7 +8,7 @@
 import type { NostrEvent } from '../protocol/event.js';
 import type { Filter } from '../protocol/filter.js';
 import { normalizeRelayUrl } from '../protocol/relay-url.js';
-import { systemClock } from '../util/clock.js';
+import { CANCELLED, systemClock } from '../util/clock.js';
 import { RelayBreaker, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
 import { newConnectionCounters, RelayConnection, type AuthSigner, type ConnectionCounters, type RelayConnectionOptions } from './relay-connection.js';
 import type { PublishOptions, RelayPool, RelayPublishResult, RelayStatus, ReqItem, ReqOptions } from './types.js';
@@ -195,7 +195,7 @@ export class WsRelayPool implements RelayPool {
         wake = undefined;
       }
     } finally {
-      stop.abort();
+      stop.abort(CANCELLED);
       signal.removeEventListener('abort', onAbort);
       for (const h of handles) h.close();
     }

@@ -3,7 +3,7 @@
  * deferred retries, hibernate idle agents, start ticks), then sleeps on the Clock until the
  * earliest thing due, or until kicked. One loop for all agents: a dormant agent costs no timer.
  */
-import type { Clock } from '../util/clock.js';
+import { CANCELLED, type Clock } from '../util/clock.js';
 
 /** The longest single sleep; the loop re-checks at least this often (also keeps setTimeout in range). */
 export const MAX_SLEEP_MS = 60_000;
@@ -42,13 +42,13 @@ export class WakeLoop {
 
   /** Runs the body again now (something changed: a trigger arrived, a tick ended). */
   kick(): void {
-    this.#kick?.abort();
+    this.#kick?.abort(CANCELLED);
   }
 
   /** Stops the loop and waits for the current pass to end. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#kick?.abort();
+    this.#kick?.abort(CANCELLED);
     await this.#done;
   }
 

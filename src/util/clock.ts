@@ -15,6 +15,12 @@ export class AbortError extends CodedError {
   }
 }
 
+/**
+ * The reason to give `abort()` on a controller that only cancels a sleep (a publish answered, a
+ * loop kicked, a timer disarmed): without one, each call builds a DOMException with its stack.
+ */
+export const CANCELLED = 'cancelled';
+
 /** Real time. */
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -4,7 +4,7 @@
  * stopping, agent terminated: the tick rolls back). The behavior may ignore its signal, so the
  * run is raced against it rather than trusted to return.
  */
-import type { Clock } from '../../util/clock.js';
+import { CANCELLED, type Clock } from '../../util/clock.js';
 import { RuntimeStoppingError, TickTimeoutError } from '../errors.js';
 
 /** The armed abort of one tick; `disarm` stops the timer and the engine listener once the behavior has settled. */
@@ -27,7 +27,7 @@ export function armAbort(clock: Clock, hostSignal: AbortSignal, maxTickMs: numbe
   return {
     signal: controller.signal,
     disarm: () => {
-      timer.abort();
+      timer.abort(CANCELLED);
       hostSignal.removeEventListener('abort', onHostAbort);
     },
   };
