@@ -28,7 +28,7 @@ import { decideInbound, parseOwnerCommand } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 import { triggerPriority } from './priority.js';
 import { WakeLoop, type WakeLoopStatus } from './scheduler.js';
-import { runTick, type TickHost } from './tick.js';
+import { runTick, type TickEnd, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
 import type { AgentBehavior, BehaviorRegistry, OutboundBuilder, OutboundEntropy, TrajectorySink } from './types.js';
 import { DEFAULT_WATCH_RATE, type Watch } from './watch.js';
@@ -269,8 +269,8 @@ export class Runtime {
     const approval = message.kind === 'dm' ? parseApprovalCommand(message.text) : undefined;
     const approvalExtra = approval ? (message.sender === this.#env.ownerPubkey ? { approval } : { approvalRefused: true as const }) : {};
     const policy = config.dmPolicy ?? this.#env.behaviors.get(record.behavior)?.defaultDmPolicy ?? 'open';
-    // A delegate's reply is let through whatever the policy: the agent asked it.
-    const awaited = message.kind === 'dm' && (await awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject));
+    // A delegate's reply is let through whatever the policy: the agent asked it. (The owner is let through anyway.)
+    const awaited = message.kind === 'dm' && message.sender !== this.#env.ownerPubkey && (await awaitsReplyFrom(storage.kv(record.index), message.sender, message.subject));
     const verdict = awaited
       ? ({ action: 'accept' } as const)
       : decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
@@ -485,14 +485,14 @@ export class Runtime {
       this.#heads.delete(index);
       // Another daemon's shard: its triggers wait in this database for that daemon.
       if (!this.#hosts(index)) continue;
-      let entry: InboxEntry | undefined;
+      let next: { entry: InboxEntry; record: AgentRecord } | undefined;
       try {
-        entry = await this.#nextEntry(index);
+        next = await this.#nextEntry(index);
       } catch (error) {
         log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
       }
-      if (entry && this.#state === 'running') this.#start(index, entry);
-      else if (entry) this.#ready.add(index);
+      if (next && this.#state === 'running') this.#start(index, next.entry, next.record);
+      else if (next) this.#ready.add(index);
     }
   }
 
@@ -522,10 +522,12 @@ export class Runtime {
     return ready.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
   }
 
-  #start(index: number, entry: InboxEntry): void {
+  #start(index: number, entry: InboxEntry, record: AgentRecord): void {
     const controller = new AbortController();
     const host: TickHost = { env: this.#env, live: this.#live, signal: controller.signal, retryAt: (i, at) => this.#deferUntil(i, at) };
-    const promise = runTick(host, index, entry)
+    let end: TickEnd = 'replan';
+    const promise = runTick(host, index, entry, record)
+      .then((e) => void (end = e))
       .catch((error) => log(this.#env, 'error', 'tick crashed', { agentIndex: index, error: describeError(error) }))
       .then(async () => {
         try {
@@ -538,26 +540,28 @@ export class Runtime {
       .finally(() => {
         this.#running.delete(index);
         this.#pump();
-        this.#loop.kick();
+        // A quiet tick changed nothing the wake loop plans by (alarms, who is in memory): no pass for it.
+        if (end === 'replan') this.#loop.kick();
       });
     this.#running.set(index, { promise, controller });
   }
 
-  /** The agent's next row to run: the oldest pending one (owner commands only while paused or failed). */
-  async #nextEntry(index: number): Promise<InboxEntry | undefined> {
+  /** The agent's next row to run (the oldest pending one; owner commands only while paused or failed), with the agent row read for it. */
+  async #nextEntry(index: number): Promise<{ entry: InboxEntry; record: AgentRecord } | undefined> {
     const { storage, clock } = this.#env;
     const record = await storage.agents.get(index);
     if (!record || record.state === 'terminated') return undefined;
     const now = clock.now();
     if (record.state === 'paused' || record.state === 'failed') {
-      return (await storage.inbox.pending(index, { now })).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
+      const command = (await storage.inbox.pending(index, { now })).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
+      return command && { entry: command, record };
     }
     const head = (await storage.inbox.pending(index, { limit: 1 }))[0];
     if (head && head.notBefore > now) {
       this.#deferUntil(index, head.notBefore);
       return undefined;
     }
-    return head;
+    return head && { entry: head, record };
   }
 
   #deferUntil(index: number, at: number): void {

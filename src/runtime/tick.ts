@@ -10,7 +10,7 @@
  * on it, so the paths a trigger can take (failed, refused, control, rolled back, dropped) are
  * all decided here, and each phase takes only the slice of the host it needs (tick/host.ts).
  */
-import type { InboxEntry } from '../storage/types.js';
+import type { AgentRecord, InboxEntry } from '../storage/types.js';
 import { runControlTick } from './control.js';
 import { finishFailure } from './failure.js';
 import { commit } from './tick/commit.js';
@@ -23,9 +23,24 @@ import { run } from './tick/run.js';
 
 export type { TickHost } from './tick/host.js';
 
-/** Runs the tick for one pending inbox row of agent `index`. Never throws. */
-export async function runTick(host: TickHost, index: number, entry: InboxEntry): Promise<void> {
-  const prepared = await prepare(host, index, entry);
+/**
+ * What the engine's wake loop must do once the tick is over: `replan` (alarms may have changed, or
+ * an agent came into memory whose idle time the loop must plan for) or nothing (`quiet`: a tick
+ * of an agent already in memory that set or cancelled no alarm, the common DM answer).
+ */
+export type TickEnd = 'replan' | 'quiet';
+
+/**
+ * Runs the tick for one pending inbox row of agent `index`. Never throws. `record` is the agent row
+ * the engine read as it picked the row (read again when absent); the commit checks the lease and
+ * the trigger's state inside its transaction whatever this copy says.
+ */
+export async function runTick(host: TickHost, index: number, entry: InboxEntry, record?: AgentRecord): Promise<TickEnd> {
+  return (await phases(host, index, entry, record)) ?? 'replan';
+}
+
+async function phases(host: TickHost, index: number, entry: InboxEntry, record: AgentRecord | undefined): Promise<TickEnd | void> {
+  const prepared = await prepare(host, index, entry, record);
   if (prepared.type === 'gone') return;
   if (prepared.type === 'failed') return finishFailure(host, prepared.failure);
   const { tick } = prepared;
@@ -43,5 +58,8 @@ export async function runTick(host: TickHost, index: number, entry: InboxEntry):
   const committed = await commit(host, tick, ran.ran);
   if (committed.type === 'dropped') return;
   if (committed.type === 'failed') return finishFailure(host, committed.failure);
+  // Read before finish spends onWake: still pending means the agent came into memory for this tick.
+  const quiet = ran.ran.state.schedules.length === 0 && !ran.ran.live.wakePending;
   finish(host, tick, ran.ran, committed.committed);
+  return quiet ? 'quiet' : 'replan';
 }

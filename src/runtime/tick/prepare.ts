@@ -41,11 +41,14 @@ function inboundLog(trigger: Trigger, at: number): NewMessage | undefined {
   return { peer: trigger.message.sender, direction: 'in', text: trigger.message.text, at, ...(trigger.message.eventId ? { eventId: trigger.message.eventId } : {}) };
 }
 
-/** Loads and parses what the tick is about; emits `tick.started` once the trigger is known. */
-export async function prepare(host: PrepareHost, index: number, entry: InboxEntry): Promise<Prepared> {
+/**
+ * Loads and parses what the tick is about; emits `tick.started` once the trigger is known. `known`
+ * is the agent row the engine read a moment ago as it picked the trigger (one read per DM, not two).
+ */
+export async function prepare(host: PrepareHost, index: number, entry: InboxEntry, known?: AgentRecord): Promise<Prepared> {
   const { env } = host;
   const startedAt = env.clock.now();
-  const record = await env.storage.agents.get(index);
+  const record = known ?? (await env.storage.agents.get(index));
   if (!record || record.state === 'terminated') return { type: 'gone' };
   let config: AgentConfig;
   let parsed: ParsedTrigger;
