@@ -98,6 +98,7 @@ export class RelayConnection {
   #connectedAt: number | undefined;
   #lastError: string | undefined;
   #started = false;
+  #corked = false;
   #openWaiters = new Set<(open: boolean) => void>();
   #pingTimer: NodeJS.Timeout | undefined;
 
@@ -393,8 +394,26 @@ export class RelayConnection {
   #send(message: unknown[]): boolean {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    this.#cork(ws);
     ws.send(JSON.stringify(message));
     return true;
+  }
+
+  /**
+   * Holds the socket's writes until the current turn of the event loop ends, so the frames sent in
+   * one turn (an outbox round's events, a resubscription's REQs) leave in one `writev`, not one
+   * syscall each. `ws` corks around every frame itself; the counts nest, so this outer cork wins.
+   */
+  #cork(ws: WebSocket): void {
+    if (this.#corked) return;
+    const socket = (ws as WebSocket & { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   #failPending(message: string): void {
