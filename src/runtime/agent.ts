@@ -150,8 +150,13 @@ export class LiveAgents {
   async sweep(now: number, isRunning: (index: number) => boolean): Promise<number | undefined> {
     let next: number | undefined;
     for (const live of [...this.#agents.values()]) {
-      if (isRunning(live.index)) continue;
-      const due = live.lastActiveAt + this.idleMs;
+      // A running agent falls idle no sooner than idleMs from now (its tick ends later still): planned
+      // for, because a tick that sets no alarm does not kick the wake loop when it ends.
+      const due = isRunning(live.index) ? now + this.idleMs : live.lastActiveAt + this.idleMs;
+      if (isRunning(live.index)) {
+        next = next === undefined ? due : Math.min(next, due);
+        continue;
+      }
       if (due <= now) await this.drop(live.index);
       else next = next === undefined ? due : Math.min(next, due);
     }
