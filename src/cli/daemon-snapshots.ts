@@ -89,14 +89,17 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     /**
      * This daemon runs `records` now: a snapshot of each (even unchanged: the claim) and the registry.
      * The agents count as running at once (their ticks schedule snapshots, a stop writes their final
-     * ones); the claims follow a few per event-loop turn, so thousands of agents do not hold up the start.
+     * ones); the claims follow a few per event-loop turn, so thousands of agents do not hold up the start,
+     * and not before `after` (the daemon's start: claims are background work, the agents run meanwhile;
+     * until a claim is out, the relays hold this home's own last snapshot, as they do while it is published).
      */
-    async start(records: AgentRecord[], all: AgentRecord[]): Promise<void> {
+    async start(records: AgentRecord[], all: AgentRecord[], options: { after?: Promise<void> } = {}): Promise<void> {
       for (const r of records) {
         // The signer's copy of the key: the one string the daemon's other maps hold too.
         indexOf.set(options.signerFor(r.index).getPublicKey(), r.index);
         running.add(r.index);
       }
+      await options.after;
       for (const [i, r] of records.entries()) {
         if (stopping) return;
         // A new agent's first snapshot follows its create tick (tick.finished schedules it): a claim now would be written twice.

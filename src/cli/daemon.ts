@@ -356,7 +356,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
         firstClaim = false;
         // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
         const all = await storage.agents.list();
-        void snapshots.start(records, all).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+        void snapshots.start(records, all, { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
       },
       lost: async (indexes) => {
         for (const i of indexes) {
