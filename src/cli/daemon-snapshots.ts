@@ -93,13 +93,13 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
      * and not before `after` (the daemon's start: claims are background work, the agents run meanwhile;
      * until a claim is out, the relays hold this home's own last snapshot, as they do while it is published).
      */
-    async start(records: AgentRecord[], all: AgentRecord[], options: { after?: Promise<void> } = {}): Promise<void> {
+    async start(records: AgentRecord[], all: AgentRecord[], when: { after?: Promise<void> } = {}): Promise<void> {
       for (const r of records) {
         // The signer's copy of the key: the one string the daemon's other maps hold too.
         indexOf.set(options.signerFor(r.index).getPublicKey(), r.index);
         running.add(r.index);
       }
-      await options.after;
+      await when.after;
       for (const [i, r] of records.entries()) {
         if (stopping) return;
         // A new agent's first snapshot follows its create tick (tick.finished schedules it): a claim now would be written twice.

@@ -59,7 +59,7 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
           reader,
           agents.map((a) => {
             const known = state.agent(a.index);
-            return { signer: a.signer, name: a.name, knownManifestId: known?.manifestId, seqAtMost: Math.max(seqs.get(a.index)!, known?.acceptedSeq ?? 0) };
+            return { signer: a.signer, name: a.name, knownManifestIds: [known?.manifestId, known?.previousManifestId].filter((id): id is string => id !== undefined), seqAtMost: Math.max(seqs.get(a.index)!, known?.acceptedSeq ?? 0) };
           }),
         );
         for (const a of agents) heads.set(a.index, found.get(a.signer.getPublicKey())!);

@@ -113,7 +113,7 @@ export class SnapshotPublisher {
     if (unchanged && !options.force) return 0;
     await this.#o.enqueue(built.events.map((event) => ({ agentPubkey: signer.getPublicKey(), event })), now);
     const manifestId = built.events[built.events.length - 1]!.id;
-    state.setAgent(index, { ...(known ?? {}), generation: built.manifest.generation, daemon: state.daemonId, hashes: built.hashes, createdAt, final: options.final ?? false, manifestId });
+    state.setAgent(index, { ...(known ?? {}), generation: built.manifest.generation, daemon: state.daemonId, hashes: built.hashes, createdAt, final: options.final ?? false, manifestId, ...(known?.manifestId ? { previousManifestId: known.manifestId } : {}) });
     this.#o.onQueued?.();
     this.#o.logger?.log({ level: 'debug', ns: 'snapshot', msg: 'snapshot queued', agent: snapshot.agent.name, generation: built.manifest.generation, chunks: built.changed, final: options.final ?? false });
     return built.events.length;

@@ -64,14 +64,15 @@ const HEADS_PER_REQ = 10;
 const HEADS_CONCURRENCY = 8;
 
 /**
- * One agent whose head is read; `knownManifestId` is the manifest event this home wrote last, if any;
+ * One agent whose head is read; `knownManifestIds` are the manifest events this home wrote last (the
+ * last and the one before: a final snapshot may not have left before the stop), if any;
  * `seqAtMost` is the trajectory seq up to which a tick changes nothing (the higher of this home's
  * chain head and its accepted seq: the rule holds an agent only for a tick past both).
  */
 export interface HeadQuery {
   signer: Signer;
   name: string;
-  knownManifestId?: string;
+  knownManifestIds?: readonly string[];
   seqAtMost?: number;
 }
 
@@ -87,7 +88,7 @@ function signatureNeededFor(agents: readonly HeadQuery[]): (event: NostrEvent) =
   return (event) => {
     const agent = byPubkey.get(event.pubkey);
     if (!agent) return true;
-    if (event.kind === SNAPSHOT_KIND) return agent.knownManifestId === undefined || event.id !== agent.knownManifestId;
+    if (event.kind === SNAPSHOT_KIND) return !agent.knownManifestIds?.includes(event.id);
     if (event.kind !== Kind.TrajectoryTick || agent.seqAtMost === undefined) return true;
     const seq = Number(tagValue(event, 'seq'));
     return !(Number.isSafeInteger(seq) && seq > 0 && seq <= agent.seqAtMost);
@@ -114,7 +115,7 @@ export async function remoteHeads(reader: SnapshotReader, agents: readonly HeadQ
       const pubkey = agent.signer.getPublicKey();
       const seq = highestSeq(events, pubkey);
       const manifests = events.filter((e) => e.pubkey === pubkey && e.kind === SNAPSHOT_KIND && tagValue(e, 'd') === MANIFEST_D);
-      if (agent.knownManifestId !== undefined && manifests.length > 0 && manifests.every((e) => e.id === agent.knownManifestId)) {
+      if (agent.knownManifestIds?.length && manifests.length > 0 && manifests.every((e) => agent.knownManifestIds!.includes(e.id))) {
         out.set(pubkey, { manifest: undefined, seq, known: true });
         continue;
       }

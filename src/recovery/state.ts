@@ -24,6 +24,12 @@ const AgentStateSchema = z.object({
   acceptedSeq: z.number().int().nonnegative().optional(),
   /** The id of the manifest event this home last wrote: found newest on the relays, it needs no decrypting. */
   manifestId: z.string().optional(),
+  /**
+   * The manifest this home wrote before that one. A stop queues each agent's final snapshot, and the
+   * outbox may not have sent them all before the daemon exits: at the next start the relays then
+   * still hold the start claim, this home's own too, which needs no decrypting or signature check.
+   */
+  previousManifestId: z.string().optional(),
 });
 export type AgentSnapshotState = z.infer<typeof AgentStateSchema>;
 
@@ -52,9 +58,10 @@ interface PackedState {
   acceptedSeq: number | undefined;
   /** The `d` of each hash, in the order of `bin`; shared. */
   keys: readonly string[];
-  /** keys.length hashes, then the manifest id when `hasManifest`, 32 raw bytes each. */
+  /** keys.length hashes, then the manifest id when `hasManifest`, then the previous one when `hasPrevious`, 32 raw bytes each. */
   bin: string;
   hasManifest: boolean;
+  hasPrevious: boolean;
 }
 
 /** Packs `state`, or returns it unchanged when a hash or the manifest id is not 64-hex. */
@@ -62,6 +69,7 @@ function pack(state: AgentSnapshotState, interned: Map<string, readonly string[]
   const keys = Object.keys(state.hashes);
   const values = keys.map((k) => state.hashes[k]!);
   if (state.manifestId !== undefined) values.push(state.manifestId);
+  if (state.previousManifestId !== undefined) values.push(state.previousManifestId);
   if (!values.every((v) => HEX64.test(v))) return state;
   const joined = keys.join('\n');
   let shared = interned.get(joined);
@@ -78,6 +86,7 @@ function pack(state: AgentSnapshotState, interned: Map<string, readonly string[]
     // A flat one-byte string (Buffer's latin1 decoding), not a cons string: 32 bytes a hash.
     bin: Buffer.from(values.join(''), 'hex').toString('latin1'),
     hasManifest: state.manifestId !== undefined,
+    hasPrevious: state.previousManifestId !== undefined,
   };
 }
 
@@ -97,7 +106,8 @@ function unpack(entry: PackedState | AgentSnapshotState): AgentSnapshotState {
     createdAt: entry.createdAt,
     final: entry.final,
     ...(entry.acceptedSeq !== undefined ? { acceptedSeq: entry.acceptedSeq } : {}),
-    ...(entry.hasManifest ? { manifestId: hex.slice(entry.keys.length * 64) } : {}),
+    ...(entry.hasManifest ? { manifestId: hex.slice(entry.keys.length * 64, entry.keys.length * 64 + 64) } : {}),
+    ...(entry.hasPrevious ? { previousManifestId: hex.slice((entry.keys.length + (entry.hasManifest ? 1 : 0)) * 64) } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import { droppedEventSink, poolReader } from '../../src/recovery/pool-reader.js'
 import { readRegistry, readSnapshot, scanAgentAccounts } from '../../src/recovery/read.js';
 import { findAgents } from '../../src/recovery/restore.js';
 import { SnapshotPublisher } from '../../src/recovery/publisher.js';
+import { remoteHeads } from '../../src/recovery/split-brain.js';
 import { SnapshotStateFile } from '../../src/recovery/state.js';
 import { openStorage, sqliteUrl } from '../../src/storage/open.js';
 import { finalizeEvent } from '../../src/protocol/crypto.js';
@@ -118,6 +119,24 @@ describe('snapshot events through relay-dev', () => {
     expect(read.manifest.generation).toBe(2);
     // Nothing changed: nothing but a manifest to sign.
     expect(buildSnapshot({ signer, snapshot: second, generation: 3, daemon: 'd-00000001', final: true, now: NOW, createdAt: NOW / 1000 + 2, previous: two.hashes }).changed).toBe(0);
+  });
+
+  it("counts the manifest this home wrote before its last as its own (a stop's final snapshot still in the outbox)", async () => {
+    const index = 77;
+    const signer = accountSigner(index + 1);
+    const snapshot = sampleSnapshot(index);
+    const claim = buildSnapshot({ signer, snapshot, generation: 1, daemon: 'daemon-a-0001', final: false, now: NOW, createdAt: NOW / 1000 });
+    await publishAll(claim.events);
+    // The final snapshot was queued at the stop but never reached the relay.
+    const final = buildSnapshot({ signer, snapshot, generation: 2, daemon: 'daemon-a-0001', final: true, now: NOW + 5, createdAt: NOW / 1000 + 1, previous: claim.hashes });
+    const claimId = claim.events[claim.events.length - 1]!.id;
+    const finalId = final.events[final.events.length - 1]!.id;
+    const both = await remoteHeads(reader(), [{ signer, name: `bot${index}`, knownManifestIds: [finalId, claimId] }]);
+    expect(both.get(signer.getPublicKey())).toEqual({ manifest: undefined, seq: undefined, known: true });
+    // Knowing only the last write, the claim is opened (and is this home's own, generation 1).
+    const last = await remoteHeads(reader(), [{ signer, name: `bot${index}`, knownManifestIds: [finalId] }]);
+    expect(last.get(signer.getPublicKey())?.known).toBeUndefined();
+    expect(last.get(signer.getPublicKey())?.manifest).toMatchObject({ daemon: 'daemon-a-0001', generation: 1, final: false });
   });
 
   it('reports forged, foreign, damaged, replayed, missing and unknown-version events by agent and part', async () => {

@@ -47,7 +47,7 @@ describe('SnapshotStateFile', () => {
   it('keeps entries with SHA-256 hashes packed and gives them back, and the file, exactly as set', () => {
     const path = file();
     const hex = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
-    const packed = { generation: 4, daemon: 'daemon-1', hashes: { 'snap/agent/0': hex(1), 'snap/kv/0': hex(2) }, createdAt: 99, final: true, acceptedSeq: 7, manifestId: hex(255) };
+    const packed = { generation: 4, daemon: 'daemon-1', hashes: { 'snap/agent/0': hex(1), 'snap/kv/0': hex(2) }, createdAt: 99, final: true, acceptedSeq: 7, manifestId: hex(255), previousManifestId: hex(254) };
     const noManifest = { generation: 1, daemon: 'daemon-2', hashes: { 'snap/agent/0': hex(3) }, createdAt: 5, final: false };
     const state = new SnapshotStateFile(path);
     state.setAgent(1, packed);
