@@ -11,7 +11,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { OwnEchoes } from './own-echoes.js';
 import { resolveTargetRelays } from './target-relays.js';
 import type { OutboxReport, RelayListResolver, RelayPool, RelayPublishResult } from './types.js';
-import { linkSignals } from '../util/linked-signal.js';
+import { sleepLinked } from '../util/linked-signal.js';
 
 /** Answers that will not change on retry: that relay is skipped from then on. */
 const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
@@ -108,9 +108,7 @@ export class OutboxPublisher {
       const poll = this.#o.pollIntervalMs ?? 1000;
       const wait = next === undefined ? poll : Math.min(poll, Math.max(0, next - this.#clock.now()));
       if (this.#wake.signal.aborted) this.#wake = new AbortController();
-      const link = linkSignals(this.#stop.signal, this.#wake.signal);
-      await this.#clock.sleep(wait, { signal: link.signal }).catch(() => {});
-      link.dispose();
+      await sleepLinked(this.#clock, wait, this.#stop.signal, this.#wake.signal).catch(() => {});
     }
   }
 

@@ -15,9 +15,9 @@
 import type { EventTemplate, NostrEvent } from '../protocol/event.js';
 import { createAuthTemplate } from '../protocol/nip42.js';
 import { rejectionPrefix } from '../protocol/schema.js';
-import type { Clock } from '../util/clock.js';
+import { CANCELLED, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { linkSignals } from '../util/linked-signal.js';
+import { sleepLinked } from '../util/linked-signal.js';
 
 /** What AUTH needs of a key (a Signer fits). */
 export interface AuthSigner {
@@ -233,13 +233,11 @@ export class RelayAuth {
     return new Promise<void>((resolve) => {
       const stop = new AbortController();
       const done = (): void => {
-        stop.abort();
+        stop.abort(CANCELLED);
         resolve();
       };
       list.push(done);
-      const link = linkSignals(stop.signal, signal);
-      const over = (): void => (link.dispose(), done());
-      this.#o.clock.sleep(ms, { signal: link.signal }).then(over, over);
+      sleepLinked(this.#o.clock, ms, stop.signal, signal).then(done, done);
     });
   }
 }

@@ -20,7 +20,7 @@ import { RelayAuth, type AuthSigner } from './relay-auth.js';
 import { fetchRelayInfo } from './relay-info.js';
 import { ReqTable, type SubscriptionHandle, type SubscriptionHandlers } from './relay-reqs.js';
 import type { RelayPublishResult, RelayState, RelayStatus } from './types.js';
-import { linkSignals } from '../util/linked-signal.js';
+import { sleepLinked } from '../util/linked-signal.js';
 
 export type { AuthSigner } from './relay-auth.js';
 export type { SubscriptionHandle, SubscriptionHandlers } from './relay-reqs.js';
@@ -205,11 +205,9 @@ export class RelayConnection {
       };
       const onOpen = (open: boolean): void => done(open);
       this.#openWaiters.add(onOpen);
-      const link = linkSignals(stop.signal, this.#lifetime.signal, options.signal);
-      this.#clock.sleep(options.timeoutMs ?? this.#o.connectTimeoutMs ?? 10_000, { signal: link.signal }).then(
-        () => (link.dispose(), done(false)),
+      sleepLinked(this.#clock, options.timeoutMs ?? this.#o.connectTimeoutMs ?? 10_000, stop.signal, this.#lifetime.signal, options.signal).then(
+        () => done(false),
         () => {
-          link.dispose();
           if (!stop.signal.aborted) done(false);
         },
       );
@@ -278,11 +276,9 @@ export class RelayConnection {
       this.#pending.set(event.id, [...(this.#pending.get(event.id) ?? []), finish]);
       if (!this.#send(['EVENT', event])) return finish({ relay: this.url, ok: false, message: 'error: relay not connected' });
       const timeout = options.timeoutMs ?? this.#o.publishTimeoutMs ?? 10_000;
-      const link = linkSignals(stop.signal, options.signal);
-      this.#clock.sleep(timeout, { signal: link.signal }).then(
-        () => (link.dispose(), finish({ relay: this.url, ok: false, message: 'error: timed out waiting for OK' })),
+      sleepLinked(this.#clock, timeout, stop.signal, options.signal).then(
+        () => finish({ relay: this.url, ok: false, message: 'error: timed out waiting for OK' }),
         () => {
-          link.dispose();
           if (!stop.signal.aborted) finish({ relay: this.url, ok: false, message: 'error: publish aborted' });
         },
       );

@@ -152,12 +152,9 @@ export class LiveAgents {
     for (const live of [...this.#agents.values()]) {
       // A running agent falls idle no sooner than idleMs from now (its tick ends later still): planned
       // for, because a tick that sets no alarm does not kick the wake loop when it ends.
-      const due = isRunning(live.index) ? now + this.idleMs : live.lastActiveAt + this.idleMs;
-      if (isRunning(live.index)) {
-        next = next === undefined ? due : Math.min(next, due);
-        continue;
-      }
-      if (due <= now) await this.drop(live.index);
+      const running = isRunning(live.index);
+      const due = running ? now + this.idleMs : live.lastActiveAt + this.idleMs;
+      if (!running && due <= now) await this.drop(live.index);
       else next = next === undefined ? due : Math.min(next, due);
     }
     return next;

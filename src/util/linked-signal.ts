@@ -1,3 +1,5 @@
+import type { Clock } from './clock.js';
+
 /**
  * A signal that aborts when any of `signals` does, and lets go of them at `dispose()`.
  *
@@ -10,6 +12,19 @@ export interface LinkedSignal {
   readonly signal: AbortSignal;
   /** Removes the listeners on the sources (call when the wait is over). */
   dispose(): void;
+}
+
+/**
+ * Sleeps on `clock` until `ms` pass or one of `signals` aborts (then rejects, as `clock.sleep` does),
+ * and lets go of the signals either way: what every wait on a long-lived signal needs.
+ */
+export async function sleepLinked(clock: Clock, ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
+  const link = linkSignals(...signals);
+  try {
+    await clock.sleep(ms, { signal: link.signal });
+  } finally {
+    link.dispose();
+  }
 }
 
 /** Links `signals` (undefined entries are skipped). */
