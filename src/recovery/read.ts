@@ -72,17 +72,32 @@ export async function readRegistry(reader: SnapshotReader, owner: Signer, option
 }
 
 /** The chunks `refs` by `signer`, each the newest of its `d`, checked against its hash, joined in order. */
-async function readChunks(reader: SnapshotReader, signer: Signer, who: string, refs: RegistryHead['chunks'], options: { signal?: AbortSignal }, label = (i: number) => `registry/${i}`): Promise<string> {
-  const author = signer.getPublicKey();
-  const ds = refs.map((c) => c.d);
+async function readChunks(reader: SnapshotReader, signer: Signer, who: string, refs: RegistryHead['chunks'], options: { signal?: AbortSignal }): Promise<string> {
+  const events = await fetchChunks(reader, signer.getPublicKey(), refs.map((c) => c.d), options);
+  return joinChunks(events, refs, signer, who, (i) => `registry/${i}`, 'its head lists');
+}
+
+const D_PER_FILTER = 100;
+
+/** Every event of `author` under the `d` tags `ds`, asked for in filters of at most 100 `d`s. */
+function fetchChunks(reader: SnapshotReader, author: string, ds: readonly string[], options: { signal?: AbortSignal }): Promise<NostrEvent[]> {
   const filters: Filter[] = [];
   for (let i = 0; i < ds.length; i += D_PER_FILTER) filters.push({ kinds: [SNAPSHOT_KIND], authors: [author], '#d': ds.slice(i, i + D_PER_FILTER) });
-  const events = await reader.fetch(filters, options);
+  return reader.fetch(filters, options);
+}
+
+/**
+ * Of fetched events, the chunks `refs`, each the newest valid one of its `d`, checked against the hash
+ * `listedBy` (the registry head or the manifest) gives, joined in order: a missing or altered chunk
+ * is an error naming it (`label(i)`), never a shorter text.
+ */
+function joinChunks(events: readonly NostrEvent[], refs: RegistryHead['chunks'], signer: Signer, who: string, label: (i: number) => string, listedBy: string): string {
+  const author = signer.getPublicKey();
   let text = '';
   for (const [i, ref] of refs.entries()) {
     const part = label(i);
     const chunk = openNewest(withD(events, ref.d), { author, d: ref.d, agent: who, part }, signer, (plaintext) => {
-      if (sha256Hex(plaintext) !== ref.sha256) throw new SnapshotError('SNAPSHOT_TAMPERED', who, part, 'does not match the hash its head lists (an older or altered chunk)');
+      if (sha256Hex(plaintext) !== ref.sha256) throw new SnapshotError('SNAPSHOT_TAMPERED', who, part, `does not match the hash ${listedBy} (an older or altered chunk)`);
       return plaintext;
     });
     if (chunk === undefined) throw new SnapshotError('SNAPSHOT_CHUNK_MISSING', who, part, `chunk ${i + 1} of ${refs.length} ("${ref.d}") is on none of the relays`);
@@ -153,8 +168,6 @@ export function openManifest(events: readonly NostrEvent[], agent: Signer, name:
   });
 }
 
-const D_PER_FILTER = 100;
-
 /** Reads, verifies and reassembles a whole snapshot. `name` is how errors call the agent until the manifest says. */
 export async function readSnapshot(reader: SnapshotReader, agent: Signer, name: string, options: { signal?: AbortSignal } = {}): Promise<ReadSnapshot> {
   const author = agent.getPublicKey();
@@ -162,22 +175,10 @@ export async function readSnapshot(reader: SnapshotReader, agent: Signer, name: 
   if (!head) throw new SnapshotError('SNAPSHOT_NOT_FOUND', name, 'manifest', `no snapshot of ${author.slice(0, 16)}… on the relays`);
   const { manifest } = head;
   const who = manifest.agent.name;
-  const ds = manifest.parts.flatMap((p) => p.chunks.map((c) => c.d));
-  const filters: Filter[] = [];
-  for (let i = 0; i < ds.length; i += D_PER_FILTER) filters.push({ kinds: [SNAPSHOT_KIND], authors: [author], '#d': ds.slice(i, i + D_PER_FILTER) });
-  const events = await reader.fetch(filters, options);
+  const events = await fetchChunks(reader, author, manifest.parts.flatMap((p) => p.chunks.map((c) => c.d)), options);
   const parts: Partial<Record<PartName, unknown>> = {};
   for (const part of manifest.parts) {
-    let text = '';
-    for (const [i, ref] of part.chunks.entries()) {
-      const label = `${part.name}/${i}`;
-      const chunk = openNewest(withD(events, ref.d), { author, d: ref.d, agent: who, part: label }, agent, (plaintext) => {
-        if (sha256Hex(plaintext) !== ref.sha256) throw new SnapshotError('SNAPSHOT_TAMPERED', who, label, 'does not match the hash in the manifest (an older or altered chunk)');
-        return plaintext;
-      });
-      if (chunk === undefined) throw new SnapshotError('SNAPSHOT_CHUNK_MISSING', who, label, `chunk ${i + 1} of ${part.chunks.length} ("${ref.d}") is on none of the relays`);
-      text += chunk;
-    }
+    const text = joinChunks(events, part.chunks, agent, who, (i) => `${part.name}/${i}`, 'in the manifest');
     parts[part.name] = parseJson(PART_SCHEMAS[part.name], text, who, part.name);
   }
   const snapshot = parts as AgentSnapshot;

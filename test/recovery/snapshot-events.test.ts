@@ -15,7 +15,7 @@ import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { splitUtf8 } from '../../src/recovery/chunks.js';
 import { SnapshotError } from '../../src/recovery/errors.js';
 import { buildSnapshot, selfEncrypted } from '../../src/recovery/events.js';
-import { chunkD, MANIFEST_D, REGISTRY_D, SNAPSHOT_KIND } from '../../src/recovery/format.js';
+import { chunkD, MANIFEST_D, REGISTRY_D, registryChunkD, SNAPSHOT_KIND } from '../../src/recovery/format.js';
 import { droppedEventSink, poolReader } from '../../src/recovery/pool-reader.js';
 import { readRegistry, readSnapshot, scanAgentAccounts } from '../../src/recovery/read.js';
 import { findAgents } from '../../src/recovery/restore.js';
@@ -278,6 +278,19 @@ describe('snapshot events through relay-dev', () => {
       await publishAll(queued[1]!);
       expect((await readRegistry(reader(), owner))?.agents).toHaveLength(451);
       expect(await publisher.writeRegistry([...agents, entry(450)])).toBe(false);
+
+      // A chunk gone from every relay, then a chunk replaced by a newer one that is validly signed and
+      // decrypts but is not what the head lists: each is an error naming that chunk, never a shorter list.
+      const readError = () => readRegistry(reader(), owner).then(() => undefined, (e: unknown) => e as SnapshotError);
+      const second = first.find((e) => tagValue(e, 'd') === registryChunkD(1))!;
+      expect(relay.relay.store.deleteById(second.id)).toBe(true);
+      const missing = await readError();
+      expect(missing).toBeInstanceOf(SnapshotError);
+      expect([missing?.code, missing?.part]).toEqual(['SNAPSHOT_CHUNK_MISSING', 'registry/1']);
+      await publishAll([selfEncrypted(owner, registryChunkD(0), '[]', Math.floor(now / 1000) + 10)]);
+      const tampered = await readError();
+      expect([tampered?.code, tampered?.part]).toEqual(['SNAPSHOT_TAMPERED', 'registry/0']);
+      expect(tampered?.message).toMatch(/hash its head lists/);
     } finally {
       await storage.close();
       rmSync(dir, { recursive: true, force: true });
