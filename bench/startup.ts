@@ -1,7 +1,8 @@
 /**
  * bench/startup: how fast `agent run` is ready with 0, 1,000 and 10,000 dormant agents, what a first
  * run with 1,000 new agents costs (create ticks, paced profiles), and the daemon's memory with 10,000
- * dormant agents against the same daemon with none (the baseline of the same run). The daemon and
+ * dormant agents against the same daemon with none (the baseline of the same run); memory is sampled
+ * after every step, and the slope between the two largest steps is what each further agent costs. The daemon and
  * relay-dev are child processes on loopback; agents are written straight into the home database.
  * Prints JSON lines (progress on stderr).
  * Run: `npm run build && node dist/bench/startup.js`
@@ -71,7 +72,7 @@ async function measure(relayUrl: string): Promise<void> {
         const settledMs = performance.now() - t0;
         times.push(daemon.readyMs);
         const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), outboxDrainedAfterMs: Math.round(settledMs) };
-        if (r === RUNS - 1 && (n === 0 || n === MAX)) {
+        if (r === RUNS - 1) {
           await sleep(SETTLE_MS);
           const m = await sampleMemory(daemon, n);
           memory.set(n, m);
@@ -125,6 +126,11 @@ function summary(ready: Map<number, number>, memory: Map<number, Memory>): void 
   const withinReady = Object.fromEntries([...ready].filter(([n]) => GOAL_READY_MS[n] !== undefined).map(([n, ms]) => [n, ms <= GOAL_READY_MS[n]!]));
   const rssRatio = base && top ? top.rssKiB / base.rssKiB : NaN;
   const heapPerAgent = base && top && MAX > 0 ? ((top.heapUsedKiB - base.heapUsedKiB) * 1024) / MAX : NaN;
+  // Between the two largest steps: what each further dormant agent costs, without the fixed share
+  // (code compiled once agents run, the bounded signer cache) that the figure over 0 agents spreads over N.
+  const sampled = [...memory.keys()].filter((n) => n > 0).sort((a, b) => a - b);
+  const [lo, hi] = sampled.slice(-2);
+  const slope = lo !== undefined && hi !== undefined ? ((memory.get(hi)!.heapUsedKiB - memory.get(lo)!.heapUsedKiB) * 1024) / (hi - lo) : undefined;
   console.log(
     JSON.stringify({
       bench: 'startup',
@@ -142,6 +148,7 @@ function summary(ready: Map<number, number>, memory: Map<number, Memory>): void 
       heapAllKiB: top?.heapUsedKiB,
       heapPerAgentBytes: Math.round(heapPerAgent),
       heapPerAgentGoalBytes: GOAL_HEAP_PER_AGENT_BYTES,
+      ...(slope !== undefined ? { heapSlopeBytesPerAgent: Math.round(slope), heapSlopeBetween: [lo, hi] } : {}),
       memoryWithinGoal: rssRatio <= GOAL_RSS_RATIO && heapPerAgent <= GOAL_HEAP_PER_AGENT_BYTES,
     }),
   );
@@ -155,14 +162,15 @@ async function sampleMemory(daemon: CliChild, agents: number): Promise<Memory> {
     await inspector.collectGarbage();
     await inspector.collectGarbage();
     const usage = await inspector.memoryUsage();
-    // BENCH_HEAP_SNAPSHOT_DIR: one .heapsnapshot per sampled N, to diff what a dormant agent holds.
-    const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
-    if (dir) await inspector.takeHeapSnapshot(join(dir, `daemon-${agents}.heapsnapshot`));
     const readings: number[] = [];
     for (let i = 0; i < 5; i++) {
       readings.push(rssOf(daemon.pid).rssKiB);
       await sleep(200);
     }
+    // BENCH_HEAP_SNAPSHOT_DIR: one .heapsnapshot per sampled N, to diff what a dormant agent holds.
+    // Taken after the RSS readings: serializing a snapshot grows the daemon's RSS by ~100 MiB.
+    const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+    if (dir) await inspector.takeHeapSnapshot(join(dir, `daemon-${agents}.heapsnapshot`));
     return { rssKiB: median(readings), heapUsedKiB: Math.round(usage.heapUsed / 1024) };
   } finally {
     inspector.close();

@@ -3,7 +3,9 @@
  * already happens (runtime events, outbox reports, messages handed to the runtime, LLM calls), and
  * gauges are read at scrape time from a few cheap snapshots (storage counts, the pool's status, the
  * receiver's drop counters). Label values are bounded: agent names, trigger types, outcomes, relay
- * URLs the daemon was configured with, never senders or event ids.
+ * URLs the daemon was configured with, never senders or event ids. A series per agent only where an
+ * agent's own activity moves it (ticks, DMs in, LLM calls), not for what every dormant agent does at
+ * a start (profiles, snapshots): a daemon hosts 10,000 agents.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RuntimeEvent } from '../runtime/events.js';
@@ -54,7 +56,10 @@ export class DaemonMetrics {
       alarms: new Counter({ name: 'agent_alarms_fired_total', help: 'Alarms fired into the inbox.', labelNames: ['agent'], registers }),
       states: new Counter({ name: 'agent_state_changes_total', help: 'Lifecycle transitions by target state.', labelNames: ['agent', 'to'], registers }),
       received: new Counter({ name: 'agent_messages_received_total', help: 'Messages handed to the runtime by kind (nip17, nip04 DMs; mention).', labelNames: ['agent', 'kind'], registers }),
-      delivered: new Counter({ name: 'agent_outbox_delivered_total', help: 'Outgoing events a relay accepted, by kind (nip17 and nip04 are DMs out).', labelNames: ['agent', 'kind'], registers }),
+      // By kind only: every agent publishes profiles and recovery snapshots at each start, so a label per
+      // agent made two series per agent (10,000 agents: 20,000 series, ~0.2 KiB of heap each) that say
+      // nothing an operator acts on; a stuck agent shows in agent_outbox_rows and agent_outbox_gave_up_total.
+      delivered: new Counter({ name: 'agent_outbox_delivered_total', help: 'Outgoing events a relay accepted, by kind (nip17 and nip04 are DMs out).', labelNames: ['kind'], registers }),
       gaveUp: new Counter({ name: 'agent_outbox_gave_up_total', help: 'Outgoing events no relay accepted before their deadline (or every relay refused).', labelNames: ['agent', 'kind'], registers }),
       attempts: new Counter({ name: 'agent_outbox_attempts_total', help: 'Publish attempts by result (delivered, retry, failed).', labelNames: ['result'], registers }),
       deliverySeconds: new Histogram({ name: 'agent_outbox_delivery_seconds', help: 'Time from an event entering the outbox to a relay accepting it.', labelNames: ['kind'], buckets: DELIVERY_SECONDS, registers }),
@@ -96,7 +101,7 @@ export class DaemonMetrics {
     const kind = kindLabel(report.kind);
     this.#c.attempts.inc({ result: report.type });
     if (report.type === 'delivered') {
-      this.#c.delivered.inc({ agent, kind });
+      this.#c.delivered.inc({ kind });
       this.#c.deliverySeconds.observe({ kind }, Math.max(0, now - report.createdAt) / 1000);
     } else if (report.type === 'failed') this.#c.gaveUp.inc({ agent, kind });
   }
