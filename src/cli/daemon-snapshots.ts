@@ -31,6 +31,8 @@ export interface DaemonSnapshotsOptions {
   pool: Pick<WsRelayPool, 'fetch'>;
   owner: Signer;
   signerFor: (index: number) => Signer;
+  /** The index of the agent with this public key (the daemon's directory: no map of its own per agent here). */
+  indexOf: (pubkey: string) => number | undefined;
   relaysOf: (record: AgentRecord) => string[];
   secrets: string[];
   logger: Logger;
@@ -44,7 +46,6 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   // Bookkeeping writes are coalesced (see SnapshotStateFileOptions); `stop` flushes them.
   const state = new SnapshotStateFile(home.paths.snapshots, { coalesceMs: STATE_COALESCE_MS });
   state.save();
-  const indexOf = new Map<string, number>();
   const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
     await storage.transaction(async (tx) => {
       for (const { agentPubkey, event } of events) await tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
@@ -94,11 +95,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
      * until a claim is out, the relays hold this home's own last snapshot, as they do while it is published).
      */
     async start(records: AgentRecord[], all: AgentRecord[], when: { after?: Promise<void> } = {}): Promise<void> {
-      for (const r of records) {
-        // The signer's copy of the key: the one string the daemon's other maps hold too.
-        indexOf.set(options.signerFor(r.index).getPublicKey(), r.index);
-        running.add(r.index);
-      }
+      for (const r of records) running.add(r.index);
       await when.after;
       for (const [i, r] of records.entries()) {
         if (stopping) return;
@@ -112,7 +109,6 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     },
     /** A new agent: snapshot it and update the registry. */
     async added(record: AgentRecord, all: AgentRecord[]): Promise<void> {
-      indexOf.set(record.pubkey, record.index);
       running.add(record.index);
       publisher.changed(record.index);
       await this.registry(all);
@@ -125,7 +121,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     /** Runtime events that change an agent's state schedule its next snapshot. */
     observe(event: RuntimeEvent): void {
       if (event.type !== 'tick.finished' && event.type !== 'agent.state') return;
-      const index = indexOf.get(event.agent);
+      const index = options.indexOf(event.agent);
       if (index !== undefined && running.has(index)) publisher.changed(index);
     },
     /** Final snapshots of every agent this daemon ran (after its ticks stopped). */

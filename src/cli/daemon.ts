@@ -19,13 +19,14 @@ import { OutboxPublisher } from '../relay/outbox-publisher.js';
 import { OwnEchoes } from '../relay/own-echoes.js';
 import { LeaseManager, newDaemonId } from '../cluster/lease-manager.js';
 import { Runtime } from '../runtime/engine.js';
-import { KeyRing, type LazySigner } from '../signer/key-ring.js';
+import { KeyRing } from '../signer/key-ring.js';
 import { SecretKeySigner } from '../signer/secret-key-signer.js';
 import type { Signer } from '../signer/types.js';
 import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
 import { parseDatabaseUrl } from '../storage/open.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
 import type { Logger } from '../util/logger.js';
+import { AgentDirectory } from './agent-directory.js';
 import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
@@ -127,9 +128,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
 async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const { home, seed } = options;
-  // Filled below; log lines name agents instead of keys from the first line on.
-  const names = new Map<string, string>();
-  const logger = namingAgents(options.logger, (pubkey) => names.get(pubkey));
+  // Public keys come from the agents' rows; a secret key is derived only when its agent signs, unwraps or
+  // answers AUTH, into a bounded cache (src/signer/key-ring.ts): a restart derives nothing for dormant agents.
+  const ring = new KeyRing({ seed });
+  // One record per agent (key, name, relays, signer), filled below; log lines name agents instead of keys from the first line on.
+  const directory = new AgentDirectory(ring);
+  const nameOf = (pubkey: string): string | undefined => directory.nameOf(pubkey);
+  const logger = namingAgents(options.logger, nameOf);
   await loadFastCrypto();
   // A server database reports outages here ("database unavailable, retrying") while work waits for it.
   const storage = await openStorage(home, { logger });
@@ -142,31 +147,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const holds = (index: number): boolean => (leaseRef.current?.holds(index) ?? false) && !held.has(index);
   const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && holds(r.index);
 
-  // Public keys come from the agents' rows; a secret key is derived only when its agent signs, unwraps or
-  // answers AUTH, into a bounded cache (src/signer/key-ring.ts): a restart derives nothing for dormant agents.
-  const ring = new KeyRing({ seed });
-  const pubkeyOf = new Map<number, string>();
-  const lazySigners = new Map<number, LazySigner>();
-  // Every map keyed by an agent's public key holds this one string (from the first read of its row),
-  // not a copy per read: 80 bytes of heap per map and agent.
-  const pubkeyString = (record: Pick<AgentRecord, 'index' | 'pubkey'>): string => {
-    const known = pubkeyOf.get(record.index);
-    return known === record.pubkey ? known : record.pubkey;
-  };
-  const signerFor = (index: number): Signer => {
-    let signer = lazySigners.get(index);
-    if (!signer) {
-      const pubkey = pubkeyOf.get(index);
-      // An agent this daemon has not read yet (created a moment ago): derived now, its row read on its first claim.
-      if (pubkey === undefined) return ring.signer(index);
-      signer = ring.lazy(index, pubkey);
-      lazySigners.set(index, signer);
-    }
-    return signer;
-  };
+  // An agent this daemon has not read yet (created a moment ago): derived now, its row read on its first claim.
+  const signerFor = (index: number): Signer => directory.get(index) ?? ring.signer(index);
 
   let hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
-  for (const record of hosted) pubkeyOf.set(record.index, record.pubkey);
+  for (const record of hosted) directory.note(record);
   // One key is derived now so a home opened with another mnemonic fails at once; every other key is checked when first derived.
   const probe = hosted[0];
   if (probe) {
@@ -181,8 +166,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   for (const record of hosted) for (const url of agentRelays(record)) listenRelays.add(url);
 
   const pool = new WsRelayPool({ relays: [...listenRelays], logger });
-  const relayOf = new Map<string, string[]>();
-  const ownRelays = (pubkey: string): string[] => relayOf.get(pubkey) ?? [...listenRelays];
+  const ownRelays = (pubkey: string): string[] => directory.relaysOf(pubkey) ?? [...listenRelays];
 
   const wake: { outbox?: () => void } = {};
   const snapshots = createDaemonSnapshots({
@@ -191,6 +175,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     pool,
     owner,
     signerFor,
+    indexOf: (pubkey) => directory.byPubkey(pubkey)?.index,
     relaysOf: (record) => (agentRelays(record).length ? agentRelays(record) : [...listenRelays]),
     secrets: ctxSecrets(home),
     logger,
@@ -259,7 +244,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const host = (records: Array<{ record: AgentRecord; since?: number }>): void => {
     for (const { record } of records) {
       const relays = agentRelays(record);
-      relayOf.set(pubkeyString(record), relays.length ? relays : sharedRelays);
+      directory.note(record).relays = relays.length ? relays : sharedRelays;
     }
     inbox.addAgents(records.map(({ record, since }) => ({ signer: signerFor(record.index), ...(since !== undefined ? { since } : {}) })));
   };
@@ -267,15 +252,15 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
 
-  for (const r of await storage.agents.list()) names.set(pubkeyString(r), r.name);
+  for (const r of await storage.agents.list()) directory.note(r);
   const { ops, metrics } = createDaemonOps({
     storage,
     runtime,
     pool,
     receiver: inbox.receiver,
     hosted: async () => (await storage.agents.list()).filter(hosts),
-    relaysOf: (record) => relayOf.get(record.pubkey) ?? [...listenRelays],
-    nameOf: (pubkey) => names.get(pubkey),
+    relaysOf: (record) => directory.relaysOf(record.pubkey) ?? [...listenRelays],
+    nameOf,
   });
   metricsRef.current = metrics;
   const servers: { control?: RunningControlServer; metrics?: RunningOpsServer; hooks?: RunningHooksServer } = {};
@@ -286,8 +271,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     logger,
     metrics: () => metricsRef.current,
     hosts,
-    relaysOf: (pubkey) => relayOf.get(pubkey) ?? [...listenRelays],
-    nameOf: (pubkey) => names.get(pubkey) ?? pubkey.slice(0, 12),
+    relaysOf: ownRelays,
+    nameOf: (pubkey) => nameOf(pubkey) ?? pubkey.slice(0, 12),
     hooksUrl: () => servers.hooks?.url,
   });
   runtime.events.subscribe((event) => metrics.observe(event));
@@ -296,20 +281,20 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   runtime.events.subscribe((event) => {
     if (event.type === 'tick.finished') {
       publisher.notify();
-      logger.log(tickLogLine(names.get(event.agent) ?? event.agent.slice(0, 12), event.record));
+      logger.log(tickLogLine(nameOf(event.agent) ?? event.agent.slice(0, 12), event.record));
     } else if (event.type === 'agent.state') {
       publisher.notify();
-      logger.log({ level: 'info', ns: 'runtime', msg: 'state', agent: names.get(event.agent) ?? event.agent.slice(0, 12), from: event.from, to: event.to, ...(event.reason ? { reason: event.reason } : {}) });
+      logger.log({ level: 'info', ns: 'runtime', msg: 'state', agent: nameOf(event.agent) ?? event.agent.slice(0, 12), from: event.from, to: event.to, ...(event.reason ? { reason: event.reason } : {}) });
     } else if (event.type === 'budget.warning' || event.type === 'budget.exhausted') {
       publisher.notify();
-      logger.log({ level: 'warn', ns: 'budget', msg: event.type, agent: names.get(event.agent) ?? event.agent, resource: event.resource, used: event.used, limit: event.limit });
+      logger.log({ level: 'warn', ns: 'budget', msg: event.type, agent: nameOf(event.agent) ?? event.agent, resource: event.resource, used: event.used, limit: event.limit });
     }
   });
 
   // Aborted at stop: background work started by the daemon (paced profile publishing) ends with it.
   const background = new AbortController();
   const publishFor = (records: AgentRecord[]): void => {
-    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: relayOf.get(r.pubkey) ?? [...listenRelays] }));
+    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: ownRelays(r.pubkey) }));
     storage.agents
       .list()
       .then((agents) => {
@@ -343,8 +328,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
           const record = await storage.agents.get(lease.agentIndex);
           // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
           if (!record || record.state === 'terminated' || held.has(record.index)) continue;
-          names.set(record.pubkey, record.name);
-          pubkeyOf.set(record.index, record.pubkey);
+          directory.note(record);
           hosting.push({ record, since: lease.cursor ?? Math.floor(record.createdAt / 1000) });
           records.push(record);
         }
@@ -360,7 +344,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       },
       lost: async (indexes) => {
         for (const i of indexes) {
-          const pubkey = pubkeyOf.get(i);
+          const pubkey = directory.get(i)?.pubkey;
           if (pubkey) inbox.removeAgent(pubkey);
         }
         await runtime.release(indexes, { abort: true });
@@ -369,13 +353,13 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       releasing: async (indexes) => {
         await runtime.release(indexes);
         for (const i of indexes) {
-          const pubkey = pubkeyOf.get(i);
+          const pubkey = directory.get(i)?.pubkey;
           if (pubkey) inbox.removeAgent(pubkey);
         }
         if (!stopping) await triggers.refresh();
       },
       cursorOf: (index) => {
-        const pubkey = pubkeyOf.get(index);
+        const pubkey = directory.get(index)?.pubkey;
         return pubkey ? inbox.cursorOf(pubkey) : undefined;
       },
       busy: (index) => runtime.busy(index),
@@ -399,7 +383,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     pool,
     defaultRelays: defaultRelays(home.config),
     onCreated: (record) => {
-      names.set(record.pubkey, record.name);
+      directory.note(record);
       // Claimed by whichever daemon's pass comes first (its snapshot follows the claim); this one tries at once.
       void leases.cycle().catch(() => {});
     },
