@@ -28,7 +28,13 @@ const GOAL_HEAP_PER_AGENT_BYTES = 2048;
 
 interface Memory {
   rssKiB: number;
+  /** RSS not backed by files (the node binary's and libraries' pages are the rest). */
+  rssAnonKiB: number;
   heapUsedKiB: number;
+  /** The V8 heap as committed (what RSS sees of it, up to pages not touched). */
+  heapTotalKiB: number;
+  /** Memory of C++ objects bound to JS (Buffers, SQLite, WebSocket). */
+  externalKiB: number;
 }
 
 async function measure(relayUrl: string): Promise<void> {
@@ -163,15 +169,19 @@ async function sampleMemory(daemon: CliChild, agents: number): Promise<Memory> {
     await inspector.collectGarbage();
     const usage = await inspector.memoryUsage();
     const readings: number[] = [];
+    const anon: number[] = [];
     for (let i = 0; i < 5; i++) {
-      readings.push(rssOf(daemon.pid).rssKiB);
+      const rss = rssOf(daemon.pid);
+      readings.push(rss.rssKiB);
+      anon.push(rss.anonKiB);
       await sleep(200);
     }
     // BENCH_HEAP_SNAPSHOT_DIR: one .heapsnapshot per sampled N, to diff what a dormant agent holds.
     // Taken after the RSS readings: serializing a snapshot grows the daemon's RSS by ~100 MiB.
     const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
     if (dir) await inspector.takeHeapSnapshot(join(dir, `daemon-${agents}.heapsnapshot`));
-    return { rssKiB: median(readings), heapUsedKiB: Math.round(usage.heapUsed / 1024) };
+    const kib = (bytes: number): number => Math.round(bytes / 1024);
+    return { rssKiB: median(readings), rssAnonKiB: median(anon), heapUsedKiB: kib(usage.heapUsed), heapTotalKiB: kib(usage.heapTotal), externalKiB: kib(usage.external) };
   } finally {
     inspector.close();
   }
