@@ -14,6 +14,7 @@ import { SnapshotStateFile } from '../recovery/state.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import { IndexSet } from '../util/index-map.js';
 import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
 import type { HomeContext } from './home-context.js';
@@ -63,7 +64,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     secrets: options.secrets,
     logger,
   });
-  const running = new Set<number>();
+  const running = new IndexSet();
   let stopping = false;
   // One reader per set of relays, so the guard batches the agents that share them.
   const readers = new Map<string, SnapshotReader>();

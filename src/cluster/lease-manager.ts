@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DaemonRegistration, Fence, Lease, LeaseCensus, LeaseStore } from '../storage/lease-types.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { IndexMap } from '../util/index-map.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { fairShares, isLive } from './fair-share.js';
 
@@ -89,7 +90,8 @@ export class LeaseManager {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #registration: DaemonRegistration;
-  readonly #held = new Map<number, Held>();
+  /** A slot per agent index (see IndexMap), not a Map entry: a daemon holds thousands. */
+  readonly #held = new IndexMap<Held>();
   /** Agents being handed over: no longer ours to tick, not yet released. */
   readonly #leaving = new Set<number>();
   #freeSince: number | undefined;

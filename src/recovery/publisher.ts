@@ -43,13 +43,20 @@ export interface SnapshotPublisherOptions {
 export class SnapshotPublisher {
   readonly #o: SnapshotPublisherOptions;
   readonly #timers = new Map<number, NodeJS.Timeout>();
+  /** When each agent's last write started; only the last interval's matter (older ones are swept, see #sweepLater). */
   readonly #lastAt = new Map<number, number>();
+  #sweep: NodeJS.Timeout | undefined;
   /** One write at a time per agent, in order. */
   readonly #chains = new Map<number, Promise<void>>();
   #stopped = false;
 
   constructor(options: SnapshotPublisherOptions) {
     this.#o = options;
+  }
+
+  /** Agents with a write in the last interval (each holds a time here until it is swept). */
+  get recentWrites(): number {
+    return this.#lastAt.size;
   }
 
   #settled(index: number, tail: Promise<void>): void {
@@ -91,6 +98,7 @@ export class SnapshotPublisher {
   async #write(index: number, options: { final?: boolean; force?: boolean }): Promise<number> {
     const now = this.#now();
     this.#lastAt.set(index, now);
+    this.#sweepLater();
     const snapshot = await collectSnapshot(this.#o.storage, index, { now, secrets: this.#o.secrets ?? [] });
     if (!snapshot) return 0;
     const { state } = this.#o;
@@ -143,9 +151,28 @@ export class SnapshotPublisher {
     return true;
   }
 
+  /**
+   * Drops the write times older than the interval, once an interval has passed: `changed` treats an
+   * old time and none alike (no wait), and a dormant agent then keeps no entry here (a start's claims
+   * wrote one for every agent: a Map entry and a heap number each, ~60 bytes per dormant agent).
+   */
+  #sweepLater(): void {
+    if (this.#sweep || this.#stopped) return;
+    const interval = this.#o.intervalMs ?? 10_000;
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      const cutoff = this.#now() - interval;
+      for (const [index, at] of this.#lastAt) if (at <= cutoff) this.#lastAt.delete(index);
+      if (this.#lastAt.size > 0) this.#sweepLater();
+    }, interval);
+    this.#sweep.unref();
+  }
+
   /** Cancels pending debounced writes and writes a final snapshot of each of `indices` (graceful stop). */
   async stop(indices: number[]): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const index of indices) {

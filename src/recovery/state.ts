@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { IndexMap } from '../util/index-map.js';
 
 const AgentStateSchema = z.object({
   /** The newest generation this home knows of (its own last write, or the one it restored or took over). */
@@ -128,8 +129,8 @@ export class SnapshotStateFile {
   readonly #file: string;
   readonly #coalesceMs: number | undefined;
   readonly #daemon: string;
-  /** Index → entry, packed (see PackedState). */
-  readonly #agents = new Map<number, PackedState | AgentSnapshotState>();
+  /** Index → entry, packed (see PackedState); a slot per agent index, not a Map entry. */
+  readonly #agents = new IndexMap<PackedState | AgentSnapshotState>();
   readonly #keyLists = new Map<string, readonly string[]>();
   readonly #strings = new Map<string, string>();
   #registry: StateFile['registry'];
@@ -141,7 +142,11 @@ export class SnapshotStateFile {
     const data = SnapshotStateFile.#load(file);
     this.#daemon = data.daemon;
     this.#registry = data.registry;
-    for (const [index, state] of Object.entries(data.agents)) this.#agents.set(Number(index), pack(state, this.#keyLists, this.#strings));
+    for (const [key, state] of Object.entries(data.agents)) {
+      const index = Number(key);
+      // Keys are agent indexes (this code writes nothing else); any other key could never be looked up.
+      if (Number.isInteger(index) && index >= 0) this.#agents.set(index, pack(state, this.#keyLists, this.#strings));
+    }
   }
 
   static #load(file: string): StateFile {

@@ -80,6 +80,20 @@ describe('snapshot publisher', () => {
     expect(JSON.parse(plaintexts(queued[2]!)[0]!)).toMatchObject({ final: true, generation: 3 });
   });
 
+  it('forgets a write time once its interval is over: a dormant agent keeps nothing here, and a change then goes at once', async () => {
+    expect(await publisher.write(0)).toBeGreaterThan(1);
+    expect(publisher.recentWrites).toBe(1);
+    for (let waited = 0; publisher.recentWrites > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(publisher.recentWrites).toBe(0);
+    await storage.facts(0).add('after the interval');
+    publisher.changed(0);
+    for (let waited = 0; queued.length < 2 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(queued).toHaveLength(2);
+    expect(queued[1]!.map((q) => tagValue(q.event, 'd'))).toEqual([`${MANIFEST_D}/facts/0`, MANIFEST_D]);
+    expect(publisher.recentWrites).toBe(1);
+    await publisher.stop([]);
+  });
+
   it('leaves out the config credentials and says which', async () => {
     await publisher.write(0);
     const text = plaintexts(queued[0]!).join('');

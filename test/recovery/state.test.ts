@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,15 @@ function file(): string {
 const entry = (generation: number) => ({ generation, daemon: 'daemon-1', hashes: { a: 'h' }, createdAt: 10, final: false });
 
 describe('SnapshotStateFile', () => {
+  it('keeps the entries of agent indexes from the file; a key that is no index is left out, not an error', () => {
+    const path = file();
+    writeFileSync(path, JSON.stringify({ daemon: 'home-daemon-1', agents: { '0': entry(2), '12': entry(3), x: entry(9) } }));
+    const state = new SnapshotStateFile(path);
+    expect([state.agent(0)?.generation, state.agent(12)?.generation, state.agent(1)]).toEqual([2, 3, undefined]);
+    state.save();
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).agents)).toEqual(['0', '12']);
+  });
+
   it('writes every change at once by default (the CLI commands exit right after)', () => {
     const path = file();
     const state = new SnapshotStateFile(path);
