@@ -63,6 +63,29 @@ export interface OutboxAttempt {
   now: number;
 }
 
+/**
+ * The sender's two lanes, stored with each row (from its target): `conversation` rows (a DM or a
+ * reply to someone else: somebody waits for them) are picked ahead of `background` rows (`own`
+ * target: the agent's own copies, trajectory, session, profile and snapshot events).
+ */
+export type OutboxLane = 'conversation' | 'background';
+
+/** What `due` can narrow to. */
+export interface OutboxDueFilter extends HolderFilter {
+  /** Only this lane's rows (both when absent). */
+  lane?: OutboxLane;
+  /** Row ids left out: the sender's rows already in flight, so none is picked twice. */
+  exclude?: readonly number[];
+}
+
+/** One finished publish attempt as the sender records it: the attempt, and whether it ended the row. */
+export interface OutboxSettlement {
+  id: number;
+  attempt: OutboxAttempt;
+  /** `delivered` only after a relay said OK; absent: the row stays pending for its next attempt. */
+  finish?: { status: 'delivered' } | { status: 'failed'; reason: string };
+}
+
 /** What the messaging layer's sender needs from storage (the outbox part of the seam). */
 export interface OutboxStore {
   enqueue(entry: OutboxEnqueue): Promise<number>;
@@ -70,11 +93,16 @@ export interface OutboxStore {
    * Pending rows due at `now`. With `holder`, only rows of agents that daemon holds (and rows signed
    * by no agent, e.g. the owner's): the outbox delivery's lease check, made in the selecting statement.
    */
-  due(now: number, limit: number, options?: HolderFilter): Promise<OutboxEntry[]>;
+  due(now: number, limit: number, options?: OutboxDueFilter): Promise<OutboxEntry[]>;
   nextDue(options?: HolderFilter): Promise<number | undefined>;
   recordAttempt(id: number, attempt: OutboxAttempt): Promise<void>;
   markDelivered(id: number, now: number): Promise<void>;
   markFailed(id: number, reason: string, now: number): Promise<void>;
+  /**
+   * Records many settled attempts in one transaction (each as `recordAttempt` then, with `finish`,
+   * `markDelivered` / `markFailed`): all of them or none, so a crash leaves every row as it was.
+   */
+  settle(settlements: readonly OutboxSettlement[]): Promise<void>;
   get(id: number): Promise<OutboxEntry | undefined>;
   getByEventId(eventId: string): Promise<OutboxEntry | undefined>;
   list(filter?: { agentPubkey?: string; status?: OutboxStatus; limit?: number }): Promise<OutboxEntry[]>;

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/storage/sqlite/database.js';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
@@ -38,6 +40,23 @@ describe('schema and migrations', () => {
     }
   });
 
+  it('gives outbox rows queued before the lanes existed their lane from the target (own rows background)', () => {
+    const raw = new Database(join(dbs.dir, 'old.db'));
+    for (const m of MIGRATIONS.filter((m) => m.version <= 4)) raw.exec(m.sql);
+    raw.pragma('user_version = 4');
+    const insert = raw.prepare(`INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at) VALUES (?, ?, '{}', ?, 0, 0, 1)`);
+    insert.run(pk(1), pk(11), JSON.stringify({ type: 'own' }));
+    insert.run(pk(1), pk(12), JSON.stringify({ type: 'dm', recipient: pk(2) }));
+    insert.run(pk(1), pk(13), JSON.stringify({ type: 'relays', relays: ['ws://127.0.0.1:1'] }));
+    raw.close();
+    const db = dbs.open('old.db');
+    expect(db.prepare('SELECT event_id, lane FROM outbox ORDER BY id').all()).toEqual([
+      { event_id: pk(11), lane: 1 },
+      { event_id: pk(12), lane: 0 },
+      { event_id: pk(13), lane: 0 },
+    ]);
+  });
+
   it('uses indexes for the hot queries (no full scans as agents and rows grow)', () => {
     const db = dbs.open();
     const checks: Array<[string, string, unknown[]]> = [
@@ -58,6 +77,7 @@ describe('schema and migrations', () => {
       expect(detail, `${name}: ${detail}`).not.toMatch(/^SCAN \w+$|\| SCAN \w+$|TEMP B-TREE/);
     }
     expect(plan(db, `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, 0, 1)).toContain('outbox_due');
+    expect(plan(db, `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lane = ? ORDER BY next_attempt_at, id LIMIT ?`, 0, 0, 1)).toContain('outbox_lane_due');
     expect(plan(db, `SELECT * FROM inbox WHERE agent_index = ? AND status = 'pending' ORDER BY id LIMIT ?`, 0, 1)).toContain('inbox_pending');
     expect(plan(db, `SELECT DISTINCT agent_index FROM inbox WHERE status = 'pending' AND not_before <= ?`, 0)).toContain('COVERING INDEX inbox_pending');
     expect(plan(db, `SELECT * FROM schedules WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, 0, 1)).toContain('schedules_due');

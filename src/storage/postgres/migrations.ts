@@ -9,6 +9,7 @@ import { maskDatabaseUrl } from '../open.js';
 import { pgMigration001 } from './schema/001-runtime.js';
 import { pgMigration002 } from './schema/002-messaging.js';
 import { pgMigration003 } from './schema/003-leases.js';
+import { pgMigration004 } from './schema/004-outbox-lanes.js';
 
 /** One schema step. */
 export interface PgMigration {
@@ -18,7 +19,7 @@ export interface PgMigration {
 }
 
 /** Every migration, in order. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [pgMigration001, pgMigration002, pgMigration003];
+export const PG_MIGRATIONS: readonly PgMigration[] = [pgMigration001, pgMigration002, pgMigration003, pgMigration004];
 
 /** The newest schema version this code knows. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import type { NostrEvent } from '../../protocol/event.js';
-import type { OutboxAttempt, OutboxEnqueue, OutboxEntry, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
+import type { OutboxAttempt, OutboxDueFilter, OutboxEnqueue, OutboxEntry, OutboxSettlement, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
 import { StorageInputError } from '../errors.js';
+import { LANE_NUMBER, laneOf } from '../outbox-lane.js';
 import { OutboxTargetSchema } from '../sqlite/outbox-store.js';
 import type { Ex } from './executor.js';
 import { limitOrAll, parseJsonColumn } from './json.js';
@@ -37,9 +38,9 @@ export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<numbe
   const event = entry.event;
   if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
   const row = await ex.one<{ id: number }>(
-    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-    [entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(parsed.data), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt],
+    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+    [entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(parsed.data), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, LANE_NUMBER[laneOf(parsed.data)]],
   );
   if (row) return row.id;
   const existing = await ex.one<{ id: number }>(`SELECT id FROM outbox WHERE event_id = $1`, [event.id]);
@@ -55,7 +56,7 @@ export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<numbe
 export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[]): Promise<number[]> {
   if (entries.length === 0) return [];
   if (entries.length === 1) return [await enqueueOutbox(ex, entries[0]!)];
-  const cols = { pubkeys: [] as string[], ids: [] as string[], events: [] as string[], targets: [] as string[], next: [] as number[], created: [] as number[], deadlines: [] as number[] };
+  const cols = { pubkeys: [] as string[], ids: [] as string[], events: [] as string[], targets: [] as string[], next: [] as number[], created: [] as number[], deadlines: [] as number[], lanes: [] as number[] };
   for (const entry of entries) {
     const parsed = OutboxTargetSchema.safeParse(entry.target);
     if (!parsed.success) throw new StorageInputError(`invalid outbox target: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
@@ -68,15 +69,16 @@ export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[
     cols.next.push(entry.nextAttemptAt ?? entry.now);
     cols.created.push(entry.now);
     cols.deadlines.push(entry.deadlineAt);
+    cols.lanes.push(LANE_NUMBER[laneOf(parsed.data)]);
   }
   // WITH ORDINALITY + ORDER BY: rows are inserted (and ids drawn) in the caller's order. A repeated
   // event id, in this call or already stored, is skipped by ON CONFLICT and looked up below.
   const inserted = await ex.rows<{ id: number; event_id: string }>(
-    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at)
-     SELECT p, e, j, t, n, c, d FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
-       WITH ORDINALITY AS v(p, e, j, t, n, c, d, i) ORDER BY i
+    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
+     SELECT p, e, j, t, n, c, d, l FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::smallint[])
+       WITH ORDINALITY AS v(p, e, j, t, n, c, d, l, i) ORDER BY i
      ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`,
-    [cols.pubkeys, cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines],
+    [cols.pubkeys, cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes],
   );
   const byEvent = new Map(inserted.map((r) => [r.event_id, r.id]));
   const missing = cols.ids.filter((id) => !byEvent.has(id));
@@ -90,12 +92,23 @@ export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[
   });
 }
 
-/** Pending rows due at `now`, oldest first. */
-export async function dueOutbox(ex: Ex, now: number, limit: number, holder?: string): Promise<OutboxEntry[]> {
-  if (holder !== undefined) {
-    return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND ${HELD} ORDER BY next_attempt_at, id LIMIT $2`, [now, limit, holder])).map(toEntry);
+/** Pending rows due at `now`, oldest first; narrowed to the holder's rows, one lane, and without the ids in `exclude`. */
+export async function dueOutbox(ex: Ex, now: number, limit: number, filter: OutboxDueFilter = {}): Promise<OutboxEntry[]> {
+  const where = [`status = 'pending'`, `next_attempt_at <= $1`];
+  const params: unknown[] = [now, limit];
+  if (filter.holder !== undefined) {
+    params.push(filter.holder);
+    where.push(HELD);
   }
-  return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`, [now, limit])).map(toEntry);
+  if (filter.lane !== undefined) {
+    params.push(LANE_NUMBER[filter.lane]);
+    where.push(`lane = $${params.length}`);
+  }
+  if (filter.exclude !== undefined && filter.exclude.length > 0) {
+    params.push(filter.exclude);
+    where.push(`NOT (id = ANY($${params.length}::bigint[]))`);
+  }
+  return (await ex.rows<OutboxRow>(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY next_attempt_at, id LIMIT $2`, params)).map(toEntry);
 }
 
 /** Rows of agents the daemon ($3 / $1) holds, or signed by no agent (the owner's): the delivery's lease check. */
@@ -134,6 +147,18 @@ export async function markOutboxDelivered(ex: Ex, id: number, now: number): Prom
 /** Marks a pending row failed with a reason. */
 export async function markOutboxFailed(ex: Ex, id: number, reason: string, now: number): Promise<void> {
   await ex.count(`UPDATE outbox SET status = 'failed', last_error = $1, finished_at = $2 WHERE id = $3 AND status = 'pending'`, [reason, now, id]);
+}
+
+/** Records many settled attempts in one transaction (a savepoint inside an open one). */
+export async function settleOutbox(ex: Ex, settlements: readonly OutboxSettlement[]): Promise<void> {
+  if (settlements.length === 0) return;
+  await ex.unit(async (tx) => {
+    for (const s of settlements) {
+      await recordOutboxAttempt(tx, s.id, s.attempt);
+      if (s.finish?.status === 'delivered') await markOutboxDelivered(tx, s.id, s.attempt.now);
+      else if (s.finish?.status === 'failed') await markOutboxFailed(tx, s.id, s.finish.reason, s.attempt.now);
+    }
+  });
 }
 
 /** The row for an event id, if queued. */

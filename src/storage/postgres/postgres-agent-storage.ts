@@ -117,11 +117,12 @@ function bindStores(ex: Ex, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => outbox.enqueueOutbox(ex, entry),
-      due: (at, limit, o) => outbox.dueOutbox(ex, at, limit, o?.holder),
+      due: (at, limit, o) => outbox.dueOutbox(ex, at, limit, o),
       nextDue: (o) => outbox.nextOutboxDue(ex, o?.holder),
       recordAttempt: (id, attempt) => outbox.recordOutboxAttempt(ex, id, attempt),
       markDelivered: (id, at) => outbox.markOutboxDelivered(ex, id, at),
       markFailed: (id, reason, at) => outbox.markOutboxFailed(ex, id, reason, at),
+      settle: (settlements) => outbox.settleOutbox(ex, settlements),
       get: (id) => outbox.getOutbox(ex, id),
       getByEventId: (eventId) => outbox.getOutboxByEventId(ex, eventId),
       list: (filter) => outbox.listOutbox(ex, filter),

@@ -10,6 +10,7 @@ import { migration001 } from './schema/001-runtime.js';
 import { migration002 } from './schema/002-messaging.js';
 import { migration003 } from './schema/003-schema-version.js';
 import { migration004 } from './schema/004-leases.js';
+import { migration005 } from './schema/005-outbox-lanes.js';
 
 /** One schema step. */
 export interface Migration {
@@ -19,7 +20,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
 
 /** The latest schema version this code knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

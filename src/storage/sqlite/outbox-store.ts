@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import type { NostrEvent } from '../../protocol/event.js';
-import type { OutboxAttempt, OutboxEnqueue, OutboxEntry, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
+import type { OutboxAttempt, OutboxDueFilter, OutboxEnqueue, OutboxEntry, OutboxSettlement, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
 import { StorageInputError } from '../errors.js';
+import { LANE_NUMBER, laneOf } from '../outbox-lane.js';
 import type { Db } from './database.js';
 import { all, get, parseJsonColumn, run, sql } from './query.js';
 
@@ -38,19 +39,16 @@ export const OutboxTargetSchema: z.ZodType<OutboxTarget> = z.discriminatedUnion(
   z.object({ type: z.literal('own') }),
 ]);
 
-const INSERT = sql<[string, string, string, string, number, number, number]>(`
-  INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+const INSERT = sql<[string, string, string, string, number, number, number, number]>(`
+  INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (event_id) DO NOTHING`);
 const ID_BY_EVENT = sql<[string], { id: number }>(`SELECT id FROM outbox WHERE event_id = ?`);
 const BY_EVENT = sql<[string], OutboxRow>(`SELECT * FROM outbox WHERE event_id = ?`);
 const BY_ID = sql<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`);
-const DUE = sql<[number, number], OutboxRow>(`
-  SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`);
 const NEXT_DUE = sql<[], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
 /** Rows of agents the daemon holds, or signed by no agent (the owner's): the delivery's lease check. */
 const HELD = `(NOT EXISTS (SELECT 1 FROM agents a WHERE a.pubkey = outbox.agent_pubkey) OR EXISTS (SELECT 1 FROM agents a JOIN agent_leases l USING (agent_index) WHERE a.pubkey = outbox.agent_pubkey AND l.daemon_id = ?))`;
-const DUE_HELD = sql<[number, string, number], OutboxRow>(`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND ${HELD} ORDER BY next_attempt_at, id LIMIT ?`);
 const NEXT_DUE_HELD = sql<[string], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND ${HELD}`);
 const ATTEMPT = sql<[string, string, string | null, number, number, number]>(`
   UPDATE outbox SET attempts = attempts + 1, results_json = ?, accepted_json = ?, last_error = ?,
@@ -73,15 +71,34 @@ export function enqueueOutbox(db: Db, entry: OutboxEnqueue): number {
   const target = parsed.data;
   const event = entry.event;
   if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
-  run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt);
+  run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, LANE_NUMBER[laneOf(target)]);
   const row = get(db, ID_BY_EVENT, event.id);
   if (!row) throw new Error(`outbox insert of ${event.id} left no row`);
   return row.id;
 }
 
-/** Pending rows whose next attempt is due at `now`, oldest first, at most `limit`. */
-export function dueOutbox(db: Db, now: number, limit: number, holder?: string): OutboxEntry[] {
-  return (holder === undefined ? all(db, DUE, now, limit) : all(db, DUE_HELD, now, holder, limit)).map(toEntry);
+/**
+ * Pending rows whose next attempt is due at `now`, oldest first, at most `limit`; narrowed to the
+ * rows the holder may deliver, to one lane, and without the ids in `exclude` (one JSON parameter,
+ * so the statement text, and its cached statement, stays one per combination of filters).
+ */
+export function dueOutbox(db: Db, now: number, limit: number, filter: OutboxDueFilter = {}): OutboxEntry[] {
+  const where = [`status = 'pending'`, `next_attempt_at <= ?`];
+  const params: Array<string | number> = [now];
+  if (filter.lane !== undefined) {
+    where.push('lane = ?');
+    params.push(LANE_NUMBER[filter.lane]);
+  }
+  if (filter.exclude !== undefined && filter.exclude.length > 0) {
+    where.push('id NOT IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(filter.exclude));
+  }
+  if (filter.holder !== undefined) {
+    where.push(HELD);
+    params.push(filter.holder);
+  }
+  params.push(limit);
+  return all(db, sql<Array<string | number>, OutboxRow>(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY next_attempt_at, id LIMIT ?`), ...params).map(toEntry);
 }
 
 /** When the next pending row comes due (ms), or undefined when nothing is pending: lets the sender sleep exactly. */
@@ -110,6 +127,17 @@ export function markOutboxDelivered(db: Db, id: number, now: number): void {
 /** Marks a pending row failed with a reason (deadline passed, or the event was rejected everywhere). */
 export function markOutboxFailed(db: Db, id: number, reason: string, now: number): void {
   run(db, FAILED, reason, now, id);
+}
+
+/** Records many settled attempts in one transaction (a savepoint inside an open one). */
+export function settleOutbox(db: Db, settlements: readonly OutboxSettlement[]): void {
+  db.transaction(() => {
+    for (const s of settlements) {
+      recordOutboxAttempt(db, s.id, s.attempt);
+      if (s.finish?.status === 'delivered') markOutboxDelivered(db, s.id, s.attempt.now);
+      else if (s.finish?.status === 'failed') markOutboxFailed(db, s.id, s.finish.reason, s.attempt.now);
+    }
+  })();
 }
 
 /** The row for an event id, if queued. */

@@ -85,11 +85,12 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => exec((db) => outbox.enqueueOutbox(db, entry)),
-      due: (at, limit, o) => exec((db) => outbox.dueOutbox(db, at, limit, o?.holder)),
+      due: (at, limit, o) => exec((db) => outbox.dueOutbox(db, at, limit, o)),
       nextDue: (o) => exec((db) => outbox.nextOutboxDue(db, o?.holder)),
       recordAttempt: (id, attempt) => exec((db) => outbox.recordOutboxAttempt(db, id, attempt)),
       markDelivered: (id, at) => exec((db) => outbox.markOutboxDelivered(db, id, at)),
       markFailed: (id, reason, at) => exec((db) => outbox.markOutboxFailed(db, id, reason, at)),
+      settle: (settlements) => exec((db) => outbox.settleOutbox(db, settlements)),
       get: (id) => exec((db) => outbox.getOutbox(db, id)),
       getByEventId: (eventId) => exec((db) => outbox.getOutboxByEventId(db, eventId)),
       list: (filter) => exec((db) => outbox.listOutbox(db, filter)),

@@ -95,6 +95,49 @@ describeEngines('outbox store', (fx) => {
     expect((await storage.outbox.get(ib))?.status).toBe('failed');
   });
 
+  it('picks by lane (conversation: any target but own; background: own), leaves out excluded ids, keeps the holder filter', async () => {
+    const [own, dm, relays, copy] = ['own', 'dm', 'relays', 'copy'].map((t) => signedNote(t));
+    const ids = {
+      own: await storage.outbox.enqueue({ agentPubkey: own!.pubkey, event: own!, target: { type: 'own' }, now: T0, deadlineAt: T0 + 10_000 }),
+      dm: await storage.outbox.enqueue({ agentPubkey: dm!.pubkey, event: dm!, target: { type: 'dm', recipient: RECIPIENT }, now: T0 + 1, deadlineAt: T0 + 10_000 }),
+      relays: await storage.outbox.enqueue({ agentPubkey: relays!.pubkey, event: relays!, target: { type: 'relays', relays: ['ws://127.0.0.1:1'] }, now: T0 + 2, deadlineAt: T0 + 10_000 }),
+    };
+    // Through the tick's commit too (Postgres inserts those rows in one statement of its own).
+    await storage.agents.create({ name: 'a', behavior: 'echo', pubkey: 'b'.repeat(64), now: T0 });
+    const [copyId] = (await storage.commitTick({ agentIndex: 0, now: T0 + 3, outbox: [{ event: copy!, target: { type: 'own' }, deadlineAt: T0 + 10_000 }] })).outboxIds;
+    const due = async (filter: Parameters<AgentStorage['outbox']['due']>[2]) => (await storage.outbox.due(T0 + 5, 10, filter)).map((r) => r.id);
+    expect(await due({})).toEqual([ids.own, ids.dm, ids.relays, copyId]);
+    expect(await due({ lane: 'conversation' })).toEqual([ids.dm, ids.relays]);
+    expect(await due({ lane: 'background' })).toEqual([ids.own, copyId]);
+    expect(await due({ exclude: [ids.own, ids.relays] })).toEqual([ids.dm, copyId]);
+    expect(await due({ lane: 'background', exclude: [ids.own] })).toEqual([copyId]);
+    expect(await due({ exclude: [] })).toEqual([ids.own, ids.dm, ids.relays, copyId]);
+    // Nobody holds agent 0: its row is left out for a holder; the rest are signed by no agent.
+    expect(await due({ holder: 'd1', exclude: [ids.dm] })).toEqual([ids.own, ids.relays]);
+  });
+
+  it('settles many attempts in one transaction: retries, deliveries and failures, or none of them', async () => {
+    const events = ['a', 'b', 'c'].map((t) => signedNote(t));
+    const [a, b, c] = await Promise.all(events.map((event, i) => storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0 + i, deadlineAt: T0 + 60_000 })));
+    const ok = [{ relay: 'ws://r1', ok: true, message: '' }];
+    const no = [{ relay: 'ws://r1', ok: false, message: 'error: timed out' }];
+    await storage.outbox.settle([
+      { id: a!, attempt: { results: ok, accepted: ['ws://r1'], nextAttemptAt: T0 + 10, now: T0 + 10 }, finish: { status: 'delivered' } },
+      { id: b!, attempt: { results: no, accepted: [], nextAttemptAt: T0 + 2_000, now: T0 + 10 } },
+      { id: c!, attempt: { results: no, accepted: [], nextAttemptAt: T0 + 10, now: T0 + 10 }, finish: { status: 'failed', reason: 'late' } },
+    ]);
+    expect(await storage.outbox.get(a!)).toMatchObject({ status: 'delivered', deliveredAt: T0 + 10, attempts: 1, accepted: ['ws://r1'] });
+    expect(await storage.outbox.get(b!)).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: T0 + 2_000, lastError: 'ws://r1: error: timed out' });
+    expect(await storage.outbox.get(c!)).toMatchObject({ status: 'failed', lastError: 'late', attempts: 1 });
+    // A settlement that cannot be written (a relay URL JSON cannot encode) rolls back the whole group.
+    const bad = { id: c!, attempt: { results: ok, accepted: [1n as unknown as string], nextAttemptAt: T0 + 20, now: T0 + 20 } };
+    await storage.outbox.enqueue({ agentPubkey: events[0]!.pubkey, event: signedNote('d'), target: { type: 'own' }, now: T0, deadlineAt: T0 + 60_000 });
+    const d = (await storage.outbox.due(T0 + 100, 10)).find((r) => r.id !== b)!.id;
+    await expect(storage.outbox.settle([{ id: b!, attempt: { results: ok, accepted: ['ws://r1'], nextAttemptAt: T0 + 20, now: T0 + 20 }, finish: { status: 'delivered' } }, { ...bad, id: d }])).rejects.toThrow(/BigInt/);
+    expect(await storage.outbox.get(b!)).toMatchObject({ status: 'pending', attempts: 1, accepted: [] });
+    await storage.outbox.settle([]);
+  });
+
   it('survives a reopen (durability)', async () => {
     const event = signedNote('durable');
     await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1 });

@@ -37,6 +37,7 @@ describe('opening a PostgreSQL database', () => {
       { version: 1, name: 'runtime' },
       { version: 2, name: 'messaging' },
       { version: 3, name: 'leases' },
+      { version: 4, name: 'outbox-lanes' },
     ]);
     const storage = await openStorage(url);
     expect(storage.engine).toBe('postgres');
@@ -71,8 +72,8 @@ describe('opening a PostgreSQL database', () => {
     await query(url, `INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'from-the-future', 0)`);
     const error = await openError(url);
     expect(error.code).toBe('DATABASE_SCHEMA_NEWER');
-    expect(error.message).toMatch(/schema version 99 is newer than this code knows \(3\)/);
-    expect((await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM schema_version'))[0]?.n).toBe(4);
+    expect(error.message).toMatch(/schema version 99 is newer than this code knows \(4\)/);
+    expect((await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM schema_version'))[0]?.n).toBe(5);
     const readonly = await openStorage(url, { readonly: true }).catch((e: unknown) => e);
     expect(readonly).toMatchObject({ code: 'DATABASE_SCHEMA_NEWER' });
   });
