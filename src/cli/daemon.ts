@@ -406,9 +406,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       await runtime.stop(stopOptions);
       // After the last tick: each agent's final snapshot, queued before the outbox's last run.
       await snapshots.stop();
-      // Drain what is due (final snapshots are several events), a batch at a time, for at most 10 s.
-      const drainUntil = Date.now() + 10_000;
-      while (Date.now() < drainUntil && (await publisher.runOnce().catch(() => [])).length > 0);
+      // Drain what is due (final snapshots are several events per agent) through the window, for at most 10 s.
+      await publisher.drain(Date.now() + 10_000).catch(() => {});
       // Last: the leases are renewed while ticks finish, then handed back at once with their cursors.
       await leases.stop();
       await publisher.stop();

@@ -1,28 +1,34 @@
 /**
- * Drives the durable outbox: picks due rows, resolves their relays, publishes, records every relay's
- * answer, and retries with backoff until one relay says OK (`duplicate:` included) or the row's
- * deadline passes, when it is marked `failed` and reported, never dropped silently.
+ * Drives the durable outbox as a pipeline: a window of rows in flight (published, waiting for their
+ * relays' answers), refilled as rows settle, never picking a row already in flight. Each outcome
+ * (src/relay/outbox-attempt.ts) is recorded in a group with the others that settled meanwhile, one
+ * transaction per group, and only then does the row leave the window, so a row is marked delivered
+ * only after a relay said OK, and a crash at any point leaves it pending to be sent again.
+ *
+ * Conversation rows (a DM or reply to someone else) are picked first and always let in. Background
+ * rows (`own` target: self copies, trajectory, session, profile, snapshot events) have a smaller
+ * window of their own and none is let in while a conversation row waits for its answer: a relay
+ * checks and stores what arrives together in one batch, so background events sent alongside would
+ * hold the reply back behind their signature checks.
  */
-import { rejectionPrefix } from '../protocol/schema.js';
-import type { AgentStorage, OutboxEntry } from '../storage/types.js';
+import { setMaxListeners } from 'node:events';
+import type { AgentStorage, OutboxEntry, OutboxLane } from '../storage/types.js';
+import { laneOf } from '../storage/outbox-lane.js';
 import { CANCELLED, systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { attemptRow, type AttemptDeps, type AttemptOutcome } from './outbox-attempt.js';
+import type { BackoffOptions } from './backoff.js';
 import type { OwnEchoes } from './own-echoes.js';
-import { resolveTargetRelays } from './target-relays.js';
-import type { OutboxReport, RelayListResolver, RelayPool, RelayPublishResult } from './types.js';
+import type { OutboxReport, RelayListResolver, RelayPool } from './types.js';
 import { sleepLinked } from '../util/linked-signal.js';
 
-/** Answers that will not change on retry: that relay is skipped from then on. */
-const PERMANENT = new Set(['blocked', 'invalid', 'restricted', 'pow', 'mute']);
-
-/** A row someone waits for: a DM to another key, or a reply sent to the relays a mention came from. */
-const isConversation = (row: OutboxEntry): boolean => row.target.type !== 'own';
-
-/** Options; defaults: retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s; 16 rows per round. */
+/**
+ * Options; defaults: window 256 rows in flight, of which at most 64 background rows; outcomes
+ * recorded at most 512 per transaction; retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s.
+ */
 export interface OutboxPublisherOptions {
-  /** The outbox, through the storage seam (an attempt and its outcome are recorded in one transaction). */
-  storage: Pick<AgentStorage, 'outbox' | 'transaction'>;
+  /** The outbox, through the storage seam (a group of outcomes is recorded in one transaction). */
+  storage: Pick<AgentStorage, 'outbox'>;
   /**
    * This daemon's id when many share the database: only rows of agents it holds by lease are picked
    * (the lease check is in the selecting statement), so a daemon that lost an agent publishes nothing for it.
@@ -37,6 +43,13 @@ export interface OutboxPublisherOptions {
   random?: () => number;
   backoff?: BackoffOptions;
   pollIntervalMs?: number;
+  /** Rows in flight at most (conversation and background together). */
+  window?: number;
+  /** Background rows in flight at most (kept below `window`, so conversation rows always find room). */
+  backgroundWindow?: number;
+  /** Outcomes recorded in one transaction at most. */
+  recordBatch?: number;
+  /** Rows `runOnce` takes at most (default: the window). */
   batch?: number;
   publishTimeoutMs?: number;
   onReport?: (report: OutboxReport) => void;
@@ -44,19 +57,55 @@ export interface OutboxPublisherOptions {
   ownEchoes?: OwnEchoes;
 }
 
-/** The outbox sender loop. `runOnce` does one round (tests drive it directly); `start` loops. */
+/** What the window holds now, and what it did (tests, benches, metrics). */
+export interface OutboxPublisherStats {
+  inFlight: number;
+  conversation: number;
+  background: number;
+  /** Outcomes waiting for their group's transaction. */
+  recording: number;
+  /** The most rows ever in flight at once. */
+  maxInFlight: number;
+  /** Transactions that recorded outcomes, and the outcomes they recorded. */
+  groups: number;
+  recorded: number;
+}
+
+/** The outbox sender. `start` runs it until `stop`; `runOnce` and `drain` push what is due now (tests, the stop). */
 export class OutboxPublisher {
   readonly #o: OutboxPublisherOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #deps: AttemptDeps;
+  readonly #window: number;
+  readonly #backgroundWindow: number;
+  /** Rows in flight by id: admitted, until their outcome is recorded (or given up unrecorded). */
+  readonly #inFlight = new Map<number, OutboxLane>();
+  readonly #lanes: Record<OutboxLane, number> = { conversation: 0, background: 0 };
+  readonly #outcomes: AttemptOutcome[] = [];
+  readonly #waiters = new Map<number, Array<(report: OutboxReport | undefined) => void>>();
+  readonly #stats = { maxInFlight: 0, groups: 0, recorded: 0 };
+  #recording: Promise<void> | undefined;
+  #recordScheduled = false;
+  #filling: Promise<void> | undefined;
+  #fillAgain = false;
+  /** Callers that keep the window refilling without the loop (runOnce, drain). */
+  #pushers = 0;
   #loop: Promise<void> | undefined;
   #stop = new AbortController();
   #wake: AbortController = new AbortController();
+  /** Aborted (and replaced) whenever rows leave the window: what `drain` waits on. */
+  #progress = new AbortController();
 
   constructor(options: OutboxPublisherOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
+    this.#window = Math.max(1, options.window ?? 256);
+    this.#backgroundWindow = Math.max(1, Math.min(options.backgroundWindow ?? 64, this.#window));
+    this.#deps = { ...options, clock: this.#clock };
+    // Every publish in flight listens on the stop signal.
+    setMaxListeners(0, this.#stop.signal);
   }
 
   /** Starts the background loop (idempotent). */
@@ -69,87 +118,220 @@ export class OutboxPublisher {
     this.#wake.abort(CANCELLED);
   }
 
-  /** Stops the loop after the current round. */
+  /** The window's state and counters. */
+  stats(): OutboxPublisherStats {
+    return { inFlight: this.#inFlight.size, ...this.#lanes, recording: this.#outcomes.length, ...this.#stats };
+  }
+
+  /**
+   * Stops: no row is let in any more, publishes still waiting are cut short (an attempt cut short is
+   * not recorded: its row stays pending), and what settled is recorded before this resolves.
+   */
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#wake.abort(CANCELLED);
     await this.#loop;
+    while (this.#inFlight.size > 0) await this.#nextProgress(1000);
+    await this.#recording;
   }
 
   /**
-   * Attempts every due row once; returns what happened to each (in the rows' order). Conversation
-   * rows (a DM or reply to someone else) go first, and the rest (self-copies, trajectory events,
-   * profiles) only once those have their answers: someone is waiting for the former, and a relay
-   * checks and stores what arrives together in one batch, so background events sent alongside
-   * would hold the reply back behind their signature checks.
+   * Attempts every row due now (up to `batch`) once and returns what happened to each, in the rows'
+   * order, once each is recorded. The rows go through the window like any others (conversation rows
+   * first, background rows once those have their answers), so a row the loop already has in flight
+   * is not sent twice.
    */
   async runOnce(options: { signal?: AbortSignal } = {}): Promise<OutboxReport[]> {
-    const held = this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined;
-    const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? 16, held);
-    const first = rows.filter(isConversation);
-    const reports = new Map<OutboxEntry, OutboxReport>();
-    const attempt = async (row: OutboxEntry): Promise<void> => void reports.set(row, await this.#attempt(row, options.signal));
-    await Promise.all(first.map(attempt));
-    await Promise.all(rows.filter((row) => !isConversation(row)).map(attempt));
-    return rows.map((row) => reports.get(row)!);
+    if (this.#stop.signal.aborted) return [];
+    const rows = await this.#o.storage.outbox.due(this.#clock.now(), this.#o.batch ?? this.#window, { ...this.#held(), exclude: [...this.#inFlight.keys()] });
+    const mine: Array<[number, (report: OutboxReport | undefined) => void]> = [];
+    const reports = rows.map((row) => new Promise<OutboxReport | undefined>((resolve) => mine.push([row.id, resolve])));
+    for (const [id, resolve] of mine) this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]);
+    this.#pushers++;
+    try {
+      void this.#fill();
+      const done = Promise.all(reports);
+      const aborted = options.signal ? new Promise<undefined>((resolve) => options.signal!.addEventListener('abort', () => resolve(undefined), { once: true })) : undefined;
+      const all = await (aborted ? Promise.race([done, aborted]) : done);
+      return (all ?? []).filter((r): r is OutboxReport => r !== undefined);
+    } finally {
+      this.#pushers--;
+      for (const [id, resolve] of mine) {
+        const left = this.#waiters.get(id)?.filter((w) => w !== resolve) ?? [];
+        if (left.length > 0) this.#waiters.set(id, left);
+        else this.#waiters.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Pushes rows through until nothing is due and the window is empty, or `deadline` (ms, this
+   * publisher's clock) passes: the stop's last delivery. Rows waiting for a retry are not waited for.
+   */
+  async drain(deadline: number): Promise<void> {
+    this.#pushers++;
+    try {
+      while (!this.#stop.signal.aborted && this.#clock.now() < deadline) {
+        await this.#fill();
+        if (this.#inFlight.size === 0) {
+          const due = await this.#o.storage.outbox.due(this.#clock.now(), 1, this.#held());
+          if (due.length === 0) return;
+          // Came due after the refill (or the refill failed): go round again, without spinning.
+          await this.#nextProgress(Math.min(25, deadline - this.#clock.now()));
+          continue;
+        }
+        await this.#nextProgress(deadline - this.#clock.now());
+      }
+    } finally {
+      this.#pushers--;
+    }
+  }
+
+  #held(): { holder?: string } {
+    return this.#o.holder !== undefined ? { holder: this.#o.holder } : {};
   }
 
   async #run(): Promise<void> {
     while (!this.#stop.signal.aborted) {
+      let wait = this.#o.pollIntervalMs ?? 1000;
       try {
-        await this.runOnce({ signal: this.#stop.signal });
+        await this.#fill();
+        // With rows in flight, their settling refills the window; otherwise sleep until the next row is due.
+        if (this.#inFlight.size === 0) {
+          const next = await this.#o.storage.outbox.nextDue(this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined);
+          if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.#clock.now()));
+        }
       } catch (cause) {
-        this.#log.log({ level: 'error', ns: 'outbox', msg: 'outbox round failed', error: (cause as Error).message });
-      }
-      const next = await this.#o.storage.outbox.nextDue(this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined).catch((cause: unknown) => {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message });
-        return undefined;
-      });
-      const poll = this.#o.pollIntervalMs ?? 1000;
-      const wait = next === undefined ? poll : Math.min(poll, Math.max(0, next - this.#clock.now()));
+      }
       if (this.#wake.signal.aborted) this.#wake = new AbortController();
       await sleepLinked(this.#clock, wait, this.#stop.signal, this.#wake.signal).catch(() => {});
     }
   }
 
-  async #attempt(row: OutboxEntry, signal: AbortSignal | undefined): Promise<OutboxReport> {
-    const base = { outboxId: row.id, agentPubkey: row.agentPubkey, eventId: row.eventId, kind: row.event.kind, createdAt: row.createdAt };
-    const refused = row.results.filter((r) => !r.ok && PERMANENT.has(rejectionPrefix(r.message) ?? ''));
-    const targets = await resolveTargetRelays(row, this.#o.lists, this.#o.ownRelays, signal);
-    const relays = targets.filter((url) => !refused.some((r) => r.relay === url));
-    // Before the publish: the relay may send the copy back on the inbox before its OK arrives.
-    if (row.target.type === 'own') this.#o.ownEchoes?.noteOwnCopy(row.event);
-    const fresh = relays.length > 0 ? await this.#o.pool.publish(row.event, { relays, timeoutMs: this.#o.publishTimeoutMs, signal }) : [];
-    const results: RelayPublishResult[] = [...fresh, ...refused];
-    const accepted = fresh.filter((r) => r.ok).map((r) => r.relay);
-    const now = this.#clock.now();
-    if (accepted.length > 0) {
-      await this.#o.storage.transaction(async (tx) => {
-        await tx.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt: now, now });
-        await tx.outbox.markDelivered(row.id, now);
-      });
-      this.#log.log({ level: 'info', ns: 'outbox', msg: 'delivered', id: row.eventId, kind: row.event.kind, accepted });
-      return this.#report({ type: 'delivered', ...base, accepted, results });
+  /** Refills the window (one refill at a time; a call during one makes it go round once more). */
+  #fill(): Promise<void> {
+    if (this.#filling) {
+      this.#fillAgain = true;
+      return this.#filling;
     }
-    const hopeless = relays.length === 0 || fresh.every((r) => PERMANENT.has(rejectionPrefix(r.message) ?? ''));
-    if (hopeless || now >= row.deadlineAt) {
-      const why = hopeless ? 'every relay refused the event' : 'no relay accepted it before the deadline';
-      const reason = `${why}: ${results.map((r) => `${r.relay} ${r.message}`).join('; ') || 'no relays to publish to'}`;
-      await this.#o.storage.transaction(async (tx) => {
-        await tx.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt: now, now });
-        await tx.outbox.markFailed(row.id, reason, now);
-      });
-      this.#log.log({ level: 'warn', ns: 'outbox', msg: 'delivery failed', id: row.eventId, kind: row.event.kind, reason });
-      return this.#report({ type: 'failed', ...base, reason, results });
-    }
-    const nextAttemptAt = now + backoffDelay(row.attempts, { initialMs: 2000, maxMs: 300_000, ...this.#o.backoff }, this.#o.random);
-    await this.#o.storage.outbox.recordAttempt(row.id, { results, accepted, nextAttemptAt, now });
-    this.#log.log({ level: 'debug', ns: 'outbox', msg: 'will retry', id: row.eventId, results, nextAttemptAt });
-    return this.#report({ type: 'retry', ...base, results, nextAttemptAt: Math.min(nextAttemptAt, row.deadlineAt) });
+    this.#filling = (async () => {
+      do {
+        this.#fillAgain = false;
+        await this.#fillOnce();
+      } while (this.#fillAgain && !this.#stop.signal.aborted);
+    })()
+      .catch((cause: unknown) => this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message }))
+      .finally(() => (this.#filling = undefined));
+    return this.#filling;
   }
 
-  #report(report: OutboxReport): OutboxReport {
-    this.#o.onReport?.(report);
-    return report;
+  async #fillOnce(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    const now = this.#clock.now();
+    const room = this.#window - this.#inFlight.size;
+    if (room <= 0) return;
+    const conversation = await this.#o.storage.outbox.due(now, room, { ...this.#held(), lane: 'conversation', exclude: [...this.#inFlight.keys()] });
+    for (const row of conversation) this.#admit(row);
+    if (this.#lanes.conversation > 0 || this.#stop.signal.aborted) return;
+    const backgroundRoom = Math.min(this.#window - this.#inFlight.size, this.#backgroundWindow - this.#lanes.background);
+    if (backgroundRoom <= 0) return;
+    const background = await this.#o.storage.outbox.due(now, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
+    for (const row of background) this.#admit(row);
+  }
+
+  #admit(row: OutboxEntry): void {
+    if (this.#inFlight.has(row.id) || this.#stop.signal.aborted) return;
+    const lane = laneOf(row.target);
+    this.#inFlight.set(row.id, lane);
+    this.#lanes[lane]++;
+    this.#stats.maxInFlight = Math.max(this.#stats.maxInFlight, this.#inFlight.size);
+    attemptRow(row, this.#deps, this.#stop.signal).then(
+      (outcome) => {
+        if (!outcome) return this.#released([this.#release(row.id, undefined)], false);
+        this.#outcomes.push(outcome);
+        this.#scheduleRecord();
+      },
+      (cause: unknown) => {
+        // Nothing recorded: the row is still pending and due, and goes out at a later refill.
+        this.#log.log({ level: 'error', ns: 'outbox', msg: 'outbox attempt failed', id: row.eventId, error: (cause as Error).message });
+        this.#released([this.#release(row.id, undefined)], false);
+      },
+    );
+  }
+
+  /**
+   * Records outcomes after the I/O callbacks of this turn (the answers that arrived together form one
+   * group), and keeps recording while more settle during a transaction.
+   */
+  #scheduleRecord(): void {
+    if (this.#recordScheduled || this.#recording) return;
+    this.#recordScheduled = true;
+    setImmediate(() => {
+      this.#recordScheduled = false;
+      this.#recording = this.#record().finally(() => {
+        this.#recording = undefined;
+        if (this.#outcomes.length > 0) this.#scheduleRecord();
+      });
+    });
+  }
+
+  async #record(): Promise<void> {
+    while (this.#outcomes.length > 0) {
+      const group = this.#outcomes.splice(0, Math.max(1, this.#o.recordBatch ?? 512));
+      try {
+        await this.#o.storage.outbox.settle(group.map((g) => g.settlement));
+      } catch (cause) {
+        // Nothing of the group was written: its rows are still pending and due, and go out again.
+        this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not record outbox outcomes', rows: group.length, error: (cause as Error).message });
+        this.#released(
+          group.map((g) => this.#release(g.settlement.id, undefined)),
+          false,
+        );
+        continue;
+      }
+      this.#stats.groups++;
+      this.#stats.recorded += group.length;
+      for (const { report } of group) {
+        this.#logReport(report);
+        this.#o.onReport?.(report);
+      }
+      this.#released(group.map(({ report }) => this.#release(report.outboxId, report)));
+    }
+  }
+
+  #logReport(report: OutboxReport): void {
+    if (report.type === 'delivered') this.#log.log({ level: 'info', ns: 'outbox', msg: 'delivered', id: report.eventId, kind: report.kind, accepted: report.accepted });
+    else if (report.type === 'failed') this.#log.log({ level: 'warn', ns: 'outbox', msg: 'delivery failed', id: report.eventId, kind: report.kind, reason: report.reason });
+    else this.#log.log({ level: 'debug', ns: 'outbox', msg: 'will retry', id: report.eventId, results: report.results, nextAttemptAt: report.nextAttemptAt });
+  }
+
+  /** The row leaves the window; returns who waits for its report (told by `#released`). */
+  #release(id: number, report: OutboxReport | undefined): () => void {
+    const lane = this.#inFlight.get(id);
+    if (lane === undefined) return () => {};
+    this.#inFlight.delete(id);
+    this.#lanes[lane]--;
+    const waiters = this.#waiters.get(id) ?? [];
+    return () => {
+      for (const w of waiters) w(report);
+    };
+  }
+
+  /**
+   * After rows left the window (one group at a time): their waiters hear, and the window refills once.
+   * Not after a failure (nothing recorded): those rows are still due, and the loop's next round (or
+   * the caller's next runOnce) sends them again, rather than at once and again while storage is down.
+   */
+  #released(tell: Array<() => void>, refill = true): void {
+    for (const t of tell) t();
+    this.#progress.abort(CANCELLED);
+    this.#progress = new AbortController();
+    if (refill && (this.#loop !== undefined || this.#pushers > 0)) void this.#fill();
+  }
+
+  /** Resolves when rows next leave the window, or after `ms`. */
+  async #nextProgress(ms: number): Promise<void> {
+    await sleepLinked(this.#clock, Math.max(0, ms), this.#progress.signal).catch(() => {});
   }
 }
