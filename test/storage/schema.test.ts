@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/storage/sqlite/database.js';
+import { PAGE_CACHE_KIB, type Db } from '../../src/storage/sqlite/database.js';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { tempDbs } from './helpers.js';
@@ -25,6 +25,8 @@ describe('schema and migrations', () => {
     const latest = MIGRATIONS.at(-1)?.version;
     expect(db.pragma('user_version', { simple: true })).toBe(latest);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    // SQLite's own 2 MiB page cache, not the driver's 16 MiB (a daemon's RSS, docs/performance.md).
+    expect(db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
     const storage = new SqliteAgentStorage(db);
     await storage.agents.create({ name: 'keep', behavior: 'echo', pubkey: pk(1), now: 1 });
     await storage.kv(0).set('k', 'v');
