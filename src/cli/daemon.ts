@@ -219,8 +219,9 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     storage,
     ownEchoes,
     sink: async (message, sinkOptions) => {
-      await runtime.sink(message, sinkOptions);
+      const marked = await runtime.sink(message, sinkOptions);
       metricsRef.current?.received(message.agentPubkey, message.kind === 'mention' ? 'mention' : message.protocol === 'nip04' ? 'nip04' : 'nip17');
+      return marked;
     },
     relays: [...listenRelays],
     logger,

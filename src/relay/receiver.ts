@@ -1,7 +1,7 @@
 /**
  * The receiving pipeline for one event: dedupe (processed table and in-flight), unwrap or decrypt,
  * authenticate, classify into an InboundMessage per hosted agent, hand it to the runtime's sink,
- * then mark the event processed. Forged or misaddressed events are counted by reason, logged at
+ * then mark the event processed (or let the sink write the mark with its record: one transaction). Forged or misaddressed events are counted by reason, logged at
  * debug and marked processed with their outcome, never passed on.
  */
 import type { NostrEvent } from '../protocol/event.js';
@@ -99,15 +99,20 @@ export class Receiver {
       if (!notHostedHere(classified)) await this.#o.storage.processed.markProcessed(event.id, `rejected:${classified.reject}`, this.#clock.now());
       return true;
     }
+    // The last message carries the processed mark: its sink may commit both together. (A mention of
+    // several hosted agents: a crash after the first is a replay the inbox dedupes, as before.)
+    const mark = { eventId: event.id, outcome: 'delivered' };
+    let marked = false;
     try {
-      for (const message of classified.messages) await this.#o.sink(message, { signal });
+      const last = classified.messages.length - 1;
+      for (const [i, message] of classified.messages.entries()) marked = (await this.#o.sink(message, i === last ? { signal, mark } : { signal })) === true;
     } catch (cause) {
       this.counters.sinkFailures++;
       this.#log.log({ level: 'warn', ns: 'receiver', msg: 'sink failed; event left unprocessed', id: event.id, relay, error: (cause as Error).message });
       return false;
     }
     this.counters.delivered += classified.messages.length;
-    await this.#o.storage.processed.markProcessed(event.id, 'delivered', this.#clock.now());
+    if (!marked) await this.#o.storage.processed.markProcessed(event.id, mark.outcome, this.#clock.now());
     return true;
   }
 

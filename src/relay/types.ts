@@ -127,12 +127,27 @@ export interface InboundMessage {
   relay: string;
 }
 
+/** The processed record the receiver asks a sink to write with the message (see MessageSink). */
+export interface ProcessedMark {
+  eventId: string;
+  outcome: string;
+}
+
+/** What the receiver passes a sink besides the message. */
+export interface SinkOptions {
+  signal?: AbortSignal;
+  /** Given with the last message of an event: write this mark in the transaction that records the message. */
+  mark?: ProcessedMark;
+}
+
 /**
  * What the runtime provides the receiver: record the message durably (idempotent by
- * (agentPubkey, eventId)). When it resolves, the receiver marks the event processed; when it
- * rejects, the event stays unprocessed and is seen again on the next catch-up.
+ * (agentPubkey, eventId)). Resolving `true` says the sink wrote `options.mark` in the same
+ * transaction as its record (one commit per DM, and no crash can leave one without the other);
+ * otherwise the receiver marks the event processed once the sink resolves. When it rejects, the
+ * event stays unprocessed and is seen again on the next catch-up.
  */
-export type MessageSink = (message: InboundMessage, options?: { signal?: AbortSignal }) => Promise<void>;
+export type MessageSink = (message: InboundMessage, options?: SinkOptions) => Promise<boolean | void>;
 
 /** Why an inbound event was dropped; each is counted and logged at debug, never acted on. */
 export type RejectReason =

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import type { NostrEvent } from '../protocol/event.js';
 import { matchFilter } from '../protocol/filter.js';
-import type { InboundMessage, MessageSink } from '../relay/types.js';
+import type { InboundMessage, MessageSink, SinkOptions } from '../relay/types.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage, Fence, InboxEntry, JsonValue } from '../storage/types.js';
 import type { McpSession } from '../think/mcp/types.js';
@@ -253,15 +253,20 @@ export class Runtime {
     this.#wakeIdleWaiters();
   }
 
-  /** Records an inbound DM or mention as a trigger (policy and rate limit first); resolves once it is durable. */
-  async deliver(message: InboundMessage, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Records an inbound DM or mention as a trigger (policy and rate limit first); resolves once it is
+   * durable. `options.mark` (the receiver's processed record of the event) is written in the same
+   * transaction as the row, accepted or refused; resolves true when it was (see MessageSink).
+   */
+  async deliver(message: InboundMessage, options: SinkOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
     const { storage, clock } = this.#env;
     const record = await storage.agents.getByPubkey(message.agentPubkey);
     if (!record || record.state === 'terminated') {
       log(this.#env, 'debug', 'message for no hosted agent dropped', { agent: message.agentPubkey, event: message.eventId });
-      return;
+      return false;
     }
+    const mark = options.mark;
     const now = clock.now();
     const config = this.#configOrDefault(record);
     const ownerCommand = message.kind === 'dm' && message.sender === this.#env.ownerPubkey ? parseOwnerCommand(message.text) : undefined;
@@ -276,17 +281,19 @@ export class Runtime {
       : decideInbound({ agentPubkey: record.pubkey, sender: message.sender, ownerPubkey: this.#env.ownerPubkey, policy, allowlist: config.allowlist, rateLimit: config.rateLimit, now }, this.#limiter);
     if (verdict.action === 'accept' || (verdict.action === 'rate-limited' && verdict.notify)) {
       const extra = verdict.action === 'rate-limited' ? { slowDown: { retryAfterMs: verdict.retryAfterMs } } : ownerCommand ? { ownerCommand } : approvalExtra;
-      if ((await storage.inbox.insert(messageEntry(record.index, message, extra, now))).inserted) this.#schedule(record.index);
-      return;
+      const entry = messageEntry(record.index, message, extra, now);
+      if ((await storage.inbox.insert(mark ? { ...entry, processed: mark } : entry)).inserted) this.#schedule(record.index);
+      return mark !== undefined;
     }
     const reason = verdict.action === 'refuse' ? verdict.reason : 'rate-limited';
-    // A refused message is kept as a record (so a replay stays refused), without its text: row and refusal in one transaction.
+    // A refused message is kept as a record (so a replay stays refused), without its text: row, refusal and processed mark in one transaction.
     const refused = await storage.transaction(async (tx) => {
-      const row = await tx.inbox.insert({ agentIndex: record.index, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { refused: reason }, now });
+      const row = await tx.inbox.insert({ agentIndex: record.index, trigger: message.kind, eventId: message.eventId, sender: message.sender, payload: { refused: reason }, now, ...(mark ? { processed: mark } : {}) });
       if (row.inserted) await tx.inbox.markRefused(row.id, reason, now);
       return row.inserted;
     });
     if (refused) this.events.emit({ type: 'inbound.refused', agent: record.pubkey, at: now, reason, from: message.sender, eventId: message.eventId });
+    return mark !== undefined;
   }
 
   /**

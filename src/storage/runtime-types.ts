@@ -94,6 +94,13 @@ export interface NewInboxEntry {
   sender?: string;
   payload?: unknown;
   now: number;
+  /**
+   * The processed-event record (replay protection) of the event this trigger comes from, written
+   * with the row in one transaction, at `now`, whether the row is new or a duplicate: a crash
+   * leaves both or neither, and a received DM costs one commit, not two. An existing record keeps
+   * its first outcome.
+   */
+  processed?: { eventId: string; outcome: string };
 }
 
 /** The durable trigger queue. */

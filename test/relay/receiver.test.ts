@@ -8,7 +8,7 @@ import { createRumor, createSeal, createWrap } from '../../src/protocol/nip59.js
 import { OwnEchoes } from '../../src/relay/own-echoes.js';
 import { Receiver } from '../../src/relay/receiver.js';
 import { buildDirectMessage, buildReply } from '../../src/relay/reply.js';
-import type { InboundMessage } from '../../src/relay/types.js';
+import type { InboundMessage, SinkOptions } from '../../src/relay/types.js';
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
@@ -28,7 +28,7 @@ const entropy = { now, random: () => 0.5, newWrapKey: () => hexToBytes((++n + 10
 let db: Db;
 afterEach(() => db?.close());
 
-function setup(sink?: (m: InboundMessage) => Promise<void>, ownEchoes?: OwnEchoes): { receiver: Receiver; got: InboundMessage[] } {
+function setup(sink?: (m: InboundMessage, o?: SinkOptions) => Promise<boolean | void>, ownEchoes?: OwnEchoes): { receiver: Receiver; got: InboundMessage[] } {
   db = openDatabase(':memory:');
   const got: InboundMessage[] = [];
   const receiver = new Receiver({
@@ -174,6 +174,47 @@ describe('Receiver', () => {
     expect(await receiver.handle(wrap!.event, 'ws://r')).toBe(true);
     expect(seen).toEqual(['retry me']);
     expect(receiver.counters.sinkFailures).toBe(1);
+  });
+
+  it('hands the processed mark to the sink with the last message of an event; a sink that wrote it is not marked again', async () => {
+    const calls: Array<{ to: string; mark?: SinkOptions['mark'] }> = [];
+    const storage = new SqliteAgentStorage((db = openDatabase(':memory:')));
+    // This sink records every message and writes the mark itself, as the runtime does in the row's transaction, with its own outcome.
+    const receiver = new Receiver({
+      storage,
+      keys: (p) => (p === agent.getPublicKey() ? agent : p === other.getPublicKey() ? other : undefined),
+      hosted: () => [agent.getPublicKey(), other.getPublicKey()],
+      sink: async (m, o) => {
+        calls.push({ to: m.agentPubkey, ...(o?.mark ? { mark: o.mark } : {}) });
+        if (!o?.mark) return false;
+        await storage.processed.markProcessed(o.mark.eventId, 'by-sink', 1);
+        return true;
+      },
+    });
+    const [wrap] = buildDirectMessage(alice, agent.getPublicKey(), 'one transaction', {}, entropy);
+    expect(await receiver.handle(wrap!.event, 'ws://r')).toBe(true);
+    expect(calls).toEqual([{ to: agent.getPublicKey(), mark: { eventId: wrap!.event.id, outcome: 'delivered' } }]);
+    expect(getProcessed(db, wrap!.event.id)?.outcome).toBe('by-sink');
+
+    // A mention of two hosted agents: two messages, the mark only with the second.
+    calls.length = 0;
+    const mention = finalizeEvent({ kind: 1, created_at: now, tags: [['p', agent.getPublicKey()], ['p', other.getPublicKey()]], content: 'you two' }, aliceKey);
+    expect(await receiver.handle(mention, 'ws://r')).toBe(true);
+    expect(calls.map((c) => c.mark?.eventId)).toEqual([undefined, mention.id]);
+    expect(getProcessed(db, mention.id)?.outcome).toBe('by-sink');
+    expect(await receiver.handle(mention, 'ws://r')).toBe(true);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('marks the event itself when the sink resolves without writing the mark', async () => {
+    const { receiver, got } = setup(async (m) => {
+      got.push(m);
+      return false;
+    });
+    const [wrap] = buildDirectMessage(alice, agent.getPublicKey(), 'mark it for me', {}, entropy);
+    expect(await receiver.handle(wrap!.event, 'ws://r')).toBe(true);
+    expect(got).toHaveLength(1);
+    expect(getProcessed(db, wrap!.event.id)?.outcome).toBe('delivered');
   });
 });
 

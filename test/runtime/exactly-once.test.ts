@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/behaviors/define-agent.js';
-import { RuntimeFixture, gate, inbound, stranger, waitFor } from './helpers.js';
+import { Receiver } from '../../src/relay/receiver.js';
+import { buildDirectMessage } from '../../src/relay/reply.js';
+import type { Runtime } from '../../src/runtime/engine.js';
+import type { AgentRecord } from '../../src/storage/types.js';
+import { RuntimeFixture, accountSigner, gate, inbound, stranger, waitFor } from './helpers.js';
+
+/** The daemon's receiving side in front of `runtime`: real gift wraps are opened with the agent's key and handed to its sink. */
+function receiverFor(fx: RuntimeFixture, runtime: Runtime, agent: AgentRecord): Receiver {
+  const signer = accountSigner(agent.index + 1);
+  return new Receiver({ storage: fx.storage, keys: (p) => (p === agent.pubkey ? signer : undefined), hosted: () => [agent.pubkey], sink: runtime.sink });
+}
 
 describe('runtime: exactly-once effects across crashes', () => {
   let fx: RuntimeFixture;
@@ -71,6 +81,57 @@ describe('runtime: exactly-once effects across crashes', () => {
     expect(await fx.storage.ticks.list(agent.index)).toHaveLength(ticks);
     expect(await fx.outbox(agent)).toHaveLength(outboxRows);
     expect(await fx.dmsTo(alice)).toEqual(['ok two']);
+  });
+
+  it('a received gift wrap: its trigger and processed mark commit together; a crash right after, then the same wrap again, answers it once', async () => {
+    const first = await fx.runtime();
+    const agent = await fx.agent(first, 'c4', 'careful');
+    const alice = stranger(0xa1);
+    const [wrap] = buildDirectMessage(alice, agent.pubkey, 'four');
+    // The process dies the moment the runtime's sink has recorded the message (before the receiver could write anything more).
+    const receiver = new Receiver({
+      storage: fx.storage,
+      keys: (p) => (p === agent.pubkey ? accountSigner(agent.index + 1) : undefined),
+      hosted: () => [agent.pubkey],
+      sink: async (message, options) => {
+        const marked = await first.sink(message, options);
+        await fx.storage.close();
+        return marked;
+      },
+    });
+    expect(await receiver.handle(wrap!.event, 'ws://r1')).toBe(true);
+
+    const storage = fx.reopen();
+    expect(await storage.processed.isProcessed(wrap!.event.id)).toBe(true);
+    expect((await storage.inbox.pending(agent.index)).map((e) => e.eventId)).toEqual([wrap!.event.id]);
+    expect(await fx.dmsTo(alice)).toEqual([]);
+    hold.block = false;
+    const second = await fx.runtime();
+    const again = receiverFor(fx, second, agent);
+    // The relay replays the wrap on resubscribe: settled as a duplicate, never a second trigger.
+    expect(await again.handle(wrap!.event, 'ws://r1')).toBe(true);
+    expect(again.counters).toMatchObject({ received: 1, delivered: 0, duplicates: 1 });
+    await waitFor('reply after restart', async () => (await fx.dmsTo(alice)).length === 1);
+    await second.idle();
+    expect(await fx.dmsTo(alice)).toEqual(['ok four']);
+    expect(await storage.inbox.pending(agent.index)).toHaveLength(0);
+  });
+
+  it('a refused gift wrap is recorded with its mark in one transaction, and its replay is a duplicate (refused once)', async () => {
+    const runtime = await fx.runtime();
+    const agent = await fx.agent(runtime, 'c5', 'assistant');
+    const mallory = stranger(0x3e);
+    const refused: string[] = [];
+    runtime.events.on('inbound.refused', (e) => refused.push(e.reason));
+    const [wrap] = buildDirectMessage(mallory, agent.pubkey, 'let me in');
+    const receiver = receiverFor(fx, runtime, agent);
+    expect(await receiver.handle(wrap!.event, 'ws://r1')).toBe(true);
+    expect(await receiver.handle(wrap!.event, 'ws://r2')).toBe(true);
+    const row = fx.storage.db.prepare('SELECT status, created_at FROM inbox WHERE event_id = ?').get(wrap!.event.id) as { status: string; created_at: number };
+    expect(row.status).toBe('refused');
+    expect(fx.storage.db.prepare('SELECT outcome, processed_at FROM processed_events WHERE event_id = ?').get(wrap!.event.id)).toEqual({ outcome: 'delivered', processed_at: row.created_at });
+    expect(refused).toEqual(['policy: owner-only']);
+    expect(receiver.counters).toMatchObject({ received: 2, delivered: 1, duplicates: 1 });
   });
 
   it('stop() lets a running tick finish and commit; stop({ signal }) aborted rolls it back for the next start', async () => {

@@ -27,16 +27,25 @@ interface InboxRow {
 const TRIGGERS: readonly TriggerType[] = ['dm', 'mention', 'alarm', 'event', 'manual'];
 const COLUMNS = 'id, agent_index, trigger, event_id, sender, payload_json, status, attempts, not_before, created_at, updated_at, reason';
 
-/** Queues a trigger; idempotent on (agent, dedupeKey ?? eventId). `inserted` is false for a duplicate. */
+/** The processed mark of `insertInbox` (parameters $8, $9; $7 is the row's `now`). */
+const WITH_MARK = `WITH mark AS (INSERT INTO processed_events (event_id, outcome, processed_at) VALUES ($8, $9, $7) ON CONFLICT (event_id) DO NOTHING) `;
+
+/**
+ * Queues a trigger; idempotent on (agent, dedupeKey ?? eventId). `inserted` is false for a duplicate.
+ * With `entry.processed`, the processed mark is written by the same statement (a data-modifying
+ * WITH): one round trip, and atomic with the row inside or outside a transaction.
+ */
 export async function insertInbox(ex: Ex, entry: NewInboxEntry): Promise<{ id: number; inserted: boolean }> {
   if (!TRIGGERS.includes(entry.trigger)) throw new StorageInputError(`inbox trigger must be one of ${TRIGGERS.join(', ')}, got ${JSON.stringify(entry.trigger)}`);
   const key = entry.dedupeKey ?? entry.eventId ?? null;
   const payload = JSON.stringify(entry.payload ?? null);
   if (payload === undefined) throw new StorageInputError('inbox payload is not JSON-serializable');
+  const params = [entry.agentIndex, entry.trigger, entry.eventId ?? null, key, entry.sender ?? null, payload, entry.now];
+  const mark = entry.processed;
   const row = await ex.one<{ id: number }>(
-    `INSERT INTO inbox (agent_index, trigger, event_id, dedupe_key, sender, payload_json, not_before, created_at, updated_at)
+    `${mark ? WITH_MARK : ''}INSERT INTO inbox (agent_index, trigger, event_id, dedupe_key, sender, payload_json, not_before, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (agent_index, dedupe_key) DO NOTHING RETURNING id`,
-    [entry.agentIndex, entry.trigger, entry.eventId ?? null, key, entry.sender ?? null, payload, entry.now],
+    mark ? [...params, mark.eventId, mark.outcome] : params,
   );
   if (row) return { id: row.id, inserted: true };
   const existing = await ex.one<{ id: number }>(`SELECT id FROM inbox WHERE agent_index = $1 AND dedupe_key = $2`, [entry.agentIndex, key]);

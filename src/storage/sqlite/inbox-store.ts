@@ -8,6 +8,7 @@ import type { JsonValue } from '../agent-types.js';
 import { StorageInputError } from '../errors.js';
 import type { InboxEntry, InboxStatus, NewInboxEntry, TriggerType } from '../runtime-types.js';
 import type { Db } from './database.js';
+import { markProcessed } from './processed-store.js';
 import { all, get, parseJsonColumn, run, sql } from './query.js';
 
 interface InboxRow {
@@ -48,8 +49,21 @@ const PRUNE = sql<[number]>(`DELETE FROM inbox WHERE status <> 'pending' AND upd
 const DEPTH = sql<[], { agent_index: number; pending: number; oldest: number }>(`
   SELECT agent_index, count(*) AS pending, min(created_at) AS oldest FROM inbox WHERE status = 'pending' GROUP BY agent_index ORDER BY agent_index`);
 
-/** Queues a trigger; idempotent on (agent, dedupeKey ?? eventId). `inserted` is false for a duplicate. */
+/**
+ * Queues a trigger; idempotent on (agent, dedupeKey ?? eventId). `inserted` is false for a duplicate.
+ * With `entry.processed`, the row and the processed mark are one transaction (a savepoint inside an open one).
+ */
 export function insertInbox(db: Db, entry: NewInboxEntry): { id: number; inserted: boolean } {
+  const mark = entry.processed;
+  if (!mark) return insertRow(db, entry);
+  return db.transaction(() => {
+    const row = insertRow(db, entry);
+    markProcessed(db, mark.eventId, mark.outcome, entry.now);
+    return row;
+  })();
+}
+
+function insertRow(db: Db, entry: NewInboxEntry): { id: number; inserted: boolean } {
   if (!TRIGGERS.includes(entry.trigger)) throw new StorageInputError(`inbox trigger must be one of ${TRIGGERS.join(', ')}, got ${JSON.stringify(entry.trigger)}`);
   const key = entry.dedupeKey ?? entry.eventId ?? null;
   const payload = JSON.stringify(entry.payload ?? null);

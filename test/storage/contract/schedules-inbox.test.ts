@@ -93,4 +93,37 @@ describeEngines('schedules and the inbox', (fx) => {
     expect(await storage.inbox.prune(T0 + 21)).toBe(3);
     await expect(storage.inbox.insert({ agentIndex: 0, trigger: 'telepathy' as 'dm', now: T0 })).rejects.toThrow(/inbox trigger must be one of/);
   });
+
+  it('writes the inbox row and the processed mark of its event together, new row or duplicate, or neither', async () => {
+    const wrap = 'a1'.repeat(32);
+    const first = await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: wrap, sender: pk(9), payload: { text: 'hi' }, now: T0, processed: { eventId: wrap, outcome: 'delivered' } });
+    expect(first.inserted).toBe(true);
+    expect(await storage.processed.isProcessed(wrap)).toBe(true);
+    expect(await storage.inbox.get(first.id)).toMatchObject({ eventId: wrap, status: 'pending', createdAt: T0 });
+    // The same DM in another wrap (one per relay path): a duplicate row, and that wrap is marked too.
+    const other = 'b2'.repeat(32);
+    const dup = await storage.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: wrap, now: T0 + 1, processed: { eventId: other, outcome: 'delivered' } });
+    expect(dup).toEqual({ id: first.id, inserted: false });
+    expect(await storage.processed.isProcessed(other)).toBe(true);
+    // An already marked event: the row still goes in, the first mark stays (markProcessed says it was there).
+    const again = await storage.inbox.insert({ agentIndex: 1, trigger: 'dm', eventId: other, now: T0 + 2, processed: { eventId: other, outcome: 'delivered' } });
+    expect(again.inserted).toBe(true);
+    expect(await storage.processed.markProcessed(other, 'delivered', T0 + 3)).toBe(false);
+
+    // A row the database refuses (no such agent): no mark either, so the event is read again.
+    const orphan = 'c3'.repeat(32);
+    await expect(storage.inbox.insert({ agentIndex: 99, trigger: 'dm', eventId: orphan, now: T0, processed: { eventId: orphan, outcome: 'delivered' } })).rejects.toThrow();
+    expect(await storage.processed.isProcessed(orphan)).toBe(false);
+    // Inside a caller's transaction that rolls back: neither.
+    const rolled = 'd4'.repeat(32);
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.inbox.insert({ agentIndex: 0, trigger: 'dm', eventId: rolled, now: T0, processed: { eventId: rolled, outcome: 'delivered' } });
+        expect(await tx.processed.isProcessed(rolled)).toBe(true);
+        throw new Error('tick failed');
+      }),
+    ).rejects.toThrow('tick failed');
+    expect(await storage.processed.isProcessed(rolled)).toBe(false);
+    expect((await storage.inbox.pending(0)).map((r) => r.eventId)).toEqual([wrap]);
+  });
 });
