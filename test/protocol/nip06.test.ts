@@ -1,11 +1,19 @@
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadFastCrypto, useFastCrypto } from '../../src/protocol/crypto.js';
+import { getPublicKey, loadFastCrypto, useFastCrypto } from '../../src/protocol/crypto.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
 import { agentAccount, deriveFromSeed, deriveMany, generateMnemonic, mnemonicProblem, mnemonicToSeed, Nip06Deriver, nip06Path } from '../../src/protocol/nip06.js';
 import { loadVectors, type Nip06Vectors } from '../helpers/vectors.js';
 
 const { vectors } = loadVectors<Nip06Vectors>('nip06.vectors.json');
+
+/** The reference: @scure/bip32 along the whole NIP-06 path. */
+function scureKey(seed: Uint8Array, account: number): { secretKey: string; publicKey: string } {
+  const key = HDKey.fromMasterSeed(seed).derive(nip06Path(account));
+  return { secretKey: bytesToHex(key.privateKey!), publicKey: getPublicKey(key.privateKey!) };
+}
 
 describe('NIP-06 derivation', () => {
   it.each(vectors)('derives the vector keys of account $account', (v) => {
@@ -34,8 +42,10 @@ describe('NIP-06 derivation', () => {
       fc.assert(
         fc.property(fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.integer({ min: 0, max: 0x7fffffff }), (seed, account) => {
           const mine = new Nip06Deriver(seed).derive(account);
-          const theirs = deriveFromSeed(seed, account);
-          expect([bytesToHex(mine.secretKey), mine.publicKey]).toEqual([bytesToHex(theirs.secretKey), theirs.publicKey]);
+          const theirs = scureKey(seed, account);
+          expect([bytesToHex(mine.secretKey), mine.publicKey]).toEqual([theirs.secretKey, theirs.publicKey]);
+          const one = deriveFromSeed(seed, account);
+          expect([bytesToHex(one.secretKey), one.publicKey]).toEqual([theirs.secretKey, theirs.publicKey]);
         }),
         { numRuns: 30 },
       );
@@ -43,6 +53,15 @@ describe('NIP-06 derivation', () => {
     } finally {
       useFastCrypto(false);
     }
+  });
+
+  // The native PBKDF2 against @scure/bip39's, with passphrases that NFKD changes (composed accents, a ligature).
+  it('computes the seed @scure/bip39 computes', () => {
+    const mnemonic = vectors[0]!.mnemonic;
+    for (const passphrase of ['', 'TREZOR', 'caf\u00e9 \ufb01n', 'cafe\u0301']) {
+      expect(bytesToHex(mnemonicToSeed(mnemonic, passphrase))).toBe(bytesToHex(mnemonicToSeedSync(mnemonic, passphrase)));
+    }
+    expect(bytesToHex(mnemonicToSeed(`  ${mnemonic.toUpperCase()} `))).toBe(bytesToHex(mnemonicToSeedSync(mnemonic)));
   });
 
   it('maps agent n to account n+1 and a BIP-39 passphrase changes every key', () => {
