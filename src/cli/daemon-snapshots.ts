@@ -46,7 +46,8 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   const { home, storage, logger } = options;
   // Bookkeeping writes are coalesced (see SnapshotStateFileOptions); `stop` flushes them.
   const state = new SnapshotStateFile(home.paths.snapshots, { coalesceMs: STATE_COALESCE_MS });
-  state.save();
+  // A new daemon id is written at once; an existing file is rewritten only when something changes (12 MB with 10,000 agents).
+  if (state.isNew) state.save();
   const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
     await storage.transaction(async (tx) => {
       for (const { agentPubkey, event } of events) await tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });

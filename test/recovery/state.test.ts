@@ -69,4 +69,19 @@ describe('SnapshotStateFile', () => {
     expect(reread.agent(1)).toEqual(packed);
     expect(JSON.parse(readFileSync(path, 'utf8')).agents['1']).toEqual(packed);
   });
+
+  // The fast check takes the file as written; anything else goes through the schema (defaults, or an error naming the file).
+  it('reads an older file through the schema (defaults filled in) and refuses a damaged one by name', () => {
+    const path = file();
+    writeFileSync(path, JSON.stringify({ daemon: 'home-daemon-1', agents: { '0': { generation: 2, daemon: 'd' }, '1': entry(3) }, registry: { hash: 'r', createdAt: 1 } }));
+    const state = new SnapshotStateFile(path);
+    expect(state.isNew).toBe(false);
+    expect([state.agent(0), state.agent(1)?.generation, state.registry()?.hash]).toEqual([{ generation: 2, daemon: 'd', hashes: {}, createdAt: 0, final: false }, 3, 'r']);
+    for (const damaged of [{ daemon: 'home-daemon-1', agents: { '0': { ...entry(1), generation: -1 } } }, { daemon: 'home-daemon-1', agents: {}, registry: { hash: 3 } }, { daemon: 'short', agents: {} }]) {
+      writeFileSync(path, JSON.stringify(damaged));
+      expect(() => new SnapshotStateFile(path)).toThrow(/snapshots\.json is damaged/);
+    }
+    const fresh = new SnapshotStateFile(file());
+    expect(fresh.isNew).toBe(true);
+  });
 });
