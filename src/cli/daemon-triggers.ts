@@ -53,8 +53,9 @@ export function createDaemonTriggers(o: DaemonTriggersOptions): DaemonTriggers {
     },
   });
   const specs = async (): Promise<WatchSpec[]> => {
-    const records = new Map((await o.storage.agents.list()).map((r) => [r.index, r]));
-    return (await o.runtime.watches()).flatMap(({ agentIndex, agentPubkey, watches: list }) => {
+    const all = await o.storage.agents.list();
+    const records = new Map(all.map((r) => [r.index, r]));
+    return (await o.runtime.watches(all)).flatMap(({ agentIndex, agentPubkey, watches: list }) => {
       const record = records.get(agentIndex);
       if (!record || !o.hosts(record)) return [];
       return list.flatMap((w) => {

@@ -82,6 +82,8 @@ export interface RunningDaemon {
   /** The webhook listener, when asked for. */
   hooksServer?: RunningHooksServer;
   ownerPubkey: string;
+  /** How many agents the home had when the daemon started (terminated ones too). */
+  agents: number;
   /** The agents' leases held by this daemon. */
   leases: LeaseManager;
   relays(): string[];
@@ -182,8 +184,10 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     onQueued: () => wake.outbox?.(),
   });
   for (const index of await snapshots.guard(hosted)) held.add(index);
-  // The guard may have imported another machine's final snapshot: read the records again.
-  hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
+  // The guard may have imported another machine's final snapshot: read the records again (every
+  // agent, terminated ones too: the directory names them all).
+  const everyone = await storage.agents.list();
+  hosted = everyone.filter((r) => r.state !== 'terminated');
 
   // The metrics are built once the runtime exists; LLM calls only happen after that.
   const metricsRef: { current?: ReturnType<typeof createDaemonOps>['metrics'] } = {};
@@ -253,7 +257,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
 
-  for (const r of await storage.agents.list()) directory.note(r);
+  for (const r of everyone) directory.note(r);
   const { ops, metrics } = createDaemonOps({
     storage,
     runtime,
@@ -294,15 +298,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
 
   // Aborted at stop: background work started by the daemon (paced profile publishing) ends with it.
   const background = new AbortController();
-  const publishFor = (records: AgentRecord[]): void => {
+  const publishFor = (records: AgentRecord[], agents: AgentRecord[]): void => {
     const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: ownRelays(r.pubkey) }));
-    storage.agents
-      .list()
-      .then((agents) => {
-        const all = agents.filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
-        // Paced (a batch of agents a second): a first run with many new agents streams its profiles.
-        return publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now(), signal: background.signal, onQueued: () => publisher.notify() });
-      })
+    const all = agents.filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
+    // Paced (a batch of agents a second): a first run with many new agents streams its profiles.
+    publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now(), signal: background.signal, onQueued: () => publisher.notify() })
       .catch((error: unknown) => {
         if (!background.signal.aborted) logger.log({ level: 'warn', ns: 'profile', msg: 'profile publish failed', error: (error as Error).message });
       });
@@ -325,8 +325,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       gained: async (gained) => {
         const records: AgentRecord[] = [];
         const hosting: Array<{ record: AgentRecord; since: number }> = [];
+        // Many leases at once (a start): one read of every agent, not one per lease; it is the registry's list too.
+        const all = gained.length > 1 ? await storage.agents.list() : undefined;
+        const byIndex = all ? new Map(all.map((r) => [r.index, r])) : undefined;
         for (const lease of gained) {
-          const record = await storage.agents.get(lease.agentIndex);
+          const record = byIndex ? byIndex.get(lease.agentIndex) : await storage.agents.get(lease.agentIndex);
           // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
           if (!record || record.state === 'terminated' || held.has(record.index)) continue;
           directory.note(record);
@@ -334,14 +337,14 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
           records.push(record);
         }
         host(hosting);
-        await runtime.adopt(records.map((r) => r.index));
+        await runtime.adopt(records.map((r) => r.index), records);
         await triggers.refresh();
         publisher.notify();
-        if (firstClaim) void up.then(() => publishFor(records));
+        const agents = all ?? (await storage.agents.list());
+        if (firstClaim) void up.then(() => publishFor(records, agents));
         firstClaim = false;
         // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
-        const all = await storage.agents.list();
-        void snapshots.start(records, all, { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+        void snapshots.start(records, agents, { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
       },
       lost: async (indexes) => {
         for (const i of indexes) {
@@ -372,7 +375,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   await runtime.start();
   await inbox.start();
   triggers.watches.start();
-  publisher.start();
+  // The outbox starts with the daemon up: what a stop left pending (with thousands of agents, their
+  // final snapshots) is background work, and reading it held up the start.
+  void up.then(() => {
+    if (!stopping) publisher.start();
+  });
   await leases.start();
   await triggers.refresh();
 
@@ -453,7 +460,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     ...(hooksServer ? { hooksUrl: hooksServer.url } : {}),
   };
   writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
-  running();
+  // Background work waiting for the start (profile checks, start claims) begins after this turn, once the caller has said it is ready.
+  setImmediate(running);
   logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}), ...(hooksServer ? { hooks: hooksServer.url } : {}) });
 
   return {
@@ -463,6 +471,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     ...(metricsServer ? { metricsServer } : {}),
     ...(hooksServer ? { hooksServer } : {}),
     ownerPubkey: owner.getPublicKey(),
+    agents: everyone.length,
     leases,
     relays: () => [...listenRelays],
     stop,

@@ -182,13 +182,15 @@ export class Runtime {
 
   /**
    * Takes agents on (their leases were just gained): state normalized, and their pending triggers,
-   * due alarms and retries run from now on. Call once `hosts` answers true for them.
+   * due alarms and retries run from now on. Call once `hosts` answers true for them. `records`: their
+   * rows as the caller just read them (a daemon's start takes thousands at once: no read per agent).
    */
-  async adopt(indexes: number[]): Promise<void> {
+  async adopt(indexes: number[], records?: readonly AgentRecord[]): Promise<void> {
     if (this.#state !== 'running' || indexes.length === 0) return;
     const now = this.#env.clock.now();
+    const known = records && new Map(records.map((r) => [r.index, r]));
     for (const index of indexes) {
-      const record = await this.#env.storage.agents.get(index);
+      const record = known?.get(index) ?? (await this.#env.storage.agents.get(index));
       if (record && record.state !== 'terminated') await this.#normalize(record, now);
     }
     await this.rescan(indexes);
@@ -357,9 +359,10 @@ export class Runtime {
   }
 
   /** Every non-terminated agent's watches (what the composition root subscribes to). */
-  async watches(): Promise<Array<{ agentIndex: number; agentPubkey: string; watches: Watch[] }>> {
-    return (await this.#env.storage.agents.list())
-      .filter((r) => r.state !== 'terminated')
+  async watches(records?: readonly AgentRecord[]): Promise<Array<{ agentIndex: number; agentPubkey: string; watches: Watch[] }>> {
+    // Only configs that list watches are parsed: a daemon start refreshes this for thousands of agents that have none.
+    return (records ?? (await this.#env.storage.agents.list()))
+      .filter((r) => r.state !== 'terminated' && Array.isArray(r.config.watch) && r.config.watch.length > 0)
       .map((r) => ({ agentIndex: r.index, agentPubkey: r.pubkey, watches: this.#configOrDefault(r).watch }))
       .filter((w) => w.watches.length > 0);
   }

@@ -64,7 +64,7 @@ export const runCommand: Command = {
     const stopSignal = untilSignal();
     const daemon = await startDaemon({ home, seed, logger, relays: values.relay, shard, ...(capacity !== undefined ? { capacity } : {}), ...(leaseSeconds !== undefined ? { leaseMs: Math.round(leaseSeconds * 1000) } : {}), ...(metrics ? { metrics } : {}), ...(hooks ? { hooks } : {}) });
     const metricsNote = `${daemon.metricsServer ? `, metrics ${daemon.metricsServer.url}/metrics` : ''}${daemon.hooksServer ? `, hooks ${daemon.hooksServer.url}/hooks` : ''}`;
-    ctx.stdout.write(`daemon ready: ${(await daemon.storage.agents.list()).length} agents (${daemon.leases.held().length} held as ${daemon.leases.id}), relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
+    ctx.stdout.write(`daemon ready: ${daemon.agents} agents (${daemon.leases.held().length} held as ${daemon.leases.id}), relays ${daemon.relays().join(' ')}, control ${daemon.control.url}${metricsNote}\n`);
     const signal = await stopSignal;
     logger.log({ level: 'info', ns: 'daemon', msg: `${signal}: stopping (running ticks finish, or roll back after 10 s)` });
     await daemon.stop({ signal: AbortSignal.timeout(10_000) });
