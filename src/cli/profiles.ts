@@ -38,7 +38,8 @@ async function enqueueIfChanged(storage: Pick<AgentStorage, 'outbox'>, signer: S
   if (sameAs(template, current)) return false;
   const createdAt = Math.max(template.created_at, (current?.created_at ?? 0) + 1);
   const event = signer.signEvent({ ...template, created_at: createdAt });
-  await storage.outbox.enqueue({ agentPubkey: signer.getPublicKey(), event, target: { type: 'relays', relays }, now, deadlineAt: now + DAY_MS });
+  // Nobody waits for a profile or relay list: it must not go ahead of a reply.
+  await storage.outbox.enqueue({ agentPubkey: signer.getPublicKey(), event, target: { type: 'relays', relays }, lane: 'background', now, deadlineAt: now + DAY_MS });
   return true;
 }
 

@@ -6,14 +6,13 @@
  * only after a relay said OK, and a crash at any point leaves it pending to be sent again.
  *
  * Conversation rows (a DM or reply to someone else) are picked first and always let in. Background
- * rows (`own` target: self copies, trajectory, session, profile, snapshot events) have a smaller
+ * rows (self copies, trajectory, session, snapshot events: the `own` target; profiles) have a smaller
  * window of their own and none is let in while a conversation row waits for its answer: a relay
  * checks and stores what arrives together in one batch, so background events sent alongside would
  * hold the reply back behind their signature checks.
  */
 import { setMaxListeners } from 'node:events';
 import type { AgentStorage, OutboxEntry, OutboxLane } from '../storage/types.js';
-import { laneOf } from '../storage/outbox-lane.js';
 import { CANCELLED, systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { attemptRow, type AttemptDeps, type AttemptOutcome } from './outbox-attempt.js';
@@ -91,6 +90,8 @@ export class OutboxPublisher {
   #fillAgain = false;
   /** Callers that keep the window refilling without the loop (runOnce, drain). */
   #pushers = 0;
+  /** Drains running: background rows may then take the whole window. */
+  #draining = 0;
   #loop: Promise<void> | undefined;
   #stop = new AbortController();
   #wake: AbortController = new AbortController();
@@ -167,9 +168,12 @@ export class OutboxPublisher {
   /**
    * Pushes rows through until nothing is due and the window is empty, or `deadline` (ms, this
    * publisher's clock) passes: the stop's last delivery. Rows waiting for a retry are not waited for.
+   * Meanwhile background rows may fill the whole window: at the stop no tick is left to answer
+   * anyone, and what is queued is the final snapshots (conversation rows still go first).
    */
   async drain(deadline: number): Promise<void> {
     this.#pushers++;
+    this.#draining++;
     try {
       while (!this.#stop.signal.aborted && this.#clock.now() < deadline) {
         await this.#fill();
@@ -184,6 +188,7 @@ export class OutboxPublisher {
       }
     } finally {
       this.#pushers--;
+      this.#draining--;
     }
   }
 
@@ -234,7 +239,8 @@ export class OutboxPublisher {
     const conversation = await this.#o.storage.outbox.due(now, room, { ...this.#held(), lane: 'conversation', exclude: [...this.#inFlight.keys()] });
     for (const row of conversation) this.#admit(row);
     if (this.#lanes.conversation > 0 || this.#stop.signal.aborted) return;
-    const backgroundRoom = Math.min(this.#window - this.#inFlight.size, this.#backgroundWindow - this.#lanes.background);
+    const backgroundWindow = this.#draining > 0 ? this.#window : this.#backgroundWindow;
+    const backgroundRoom = Math.min(this.#window - this.#inFlight.size, backgroundWindow - this.#lanes.background);
     if (backgroundRoom <= 0) return;
     const background = await this.#o.storage.outbox.due(now, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
     for (const row of background) this.#admit(row);
@@ -242,7 +248,7 @@ export class OutboxPublisher {
 
   #admit(row: OutboxEntry): void {
     if (this.#inFlight.has(row.id) || this.#stop.signal.aborted) return;
-    const lane = laneOf(row.target);
+    const lane = row.lane;
     this.#inFlight.set(row.id, lane);
     this.#lanes[lane]++;
     this.#stats.maxInFlight = Math.max(this.#stats.maxInFlight, this.#inFlight.size);

@@ -78,6 +78,8 @@ export async function syncProfile(options: SyncProfileOptions): Promise<string[]
       agentPubkey: me,
       event,
       target: { type: 'relays', relays: options.relays },
+      // Nobody waits for a profile: it must not go ahead of a reply.
+      lane: 'background',
       now: options.now,
       deadlineAt: options.now + (options.giveUpAfterMs ?? 86_400_000),
     });

@@ -29,6 +29,8 @@ export interface OutboxEntry {
   /** The signed event exactly as it goes on the wire. */
   event: NostrEvent;
   target: OutboxTarget;
+  /** Which of the sender's lanes the row travels in (see `OutboxLane`). */
+  lane: OutboxLane;
   status: OutboxStatus;
   attempts: number;
   nextAttemptAt: number;
@@ -53,6 +55,8 @@ export interface OutboxEnqueue {
   now: number;
   deadlineAt: number;
   nextAttemptAt?: number;
+  /** Default from the target: `own` → background, any other → conversation. Profiles and relay lists go as background. */
+  lane?: OutboxLane;
 }
 
 /** What one publish attempt produced. `nextAttemptAt` is clamped to the row's deadline. */
@@ -66,7 +70,7 @@ export interface OutboxAttempt {
 /**
  * The sender's two lanes, stored with each row (from its target): `conversation` rows (a DM or a
  * reply to someone else: somebody waits for them) are picked ahead of `background` rows (`own`
- * target: the agent's own copies, trajectory, session, profile and snapshot events).
+ * target: the agent's own copies, trajectory, session and snapshot events; and profiles, queued so).
  */
 export type OutboxLane = 'conversation' | 'background';
 

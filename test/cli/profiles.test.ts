@@ -55,5 +55,7 @@ describe('publishProfiles', () => {
     // The last batch (one agent) and the owner's agent list.
     expect(batches).toEqual([6, 6, 3, 1]);
     expect(await pending()).toBe(16);
+    // Nobody waits for a profile or a relay list: each goes in the outbox's background lane, behind replies.
+    expect(new Set((await storage.outbox.list()).map((r) => r.lane))).toEqual(new Set(['background']));
   });
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { NostrEvent } from '../../protocol/event.js';
 import type { OutboxAttempt, OutboxDueFilter, OutboxEnqueue, OutboxEntry, OutboxSettlement, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
 import { StorageInputError } from '../errors.js';
-import { LANE_NUMBER, laneOf } from '../outbox-lane.js';
+import { LANE_NUMBER, laneFromNumber, laneNumber } from '../outbox-lane.js';
 import { OutboxTargetSchema } from '../sqlite/outbox-store.js';
 import type { Ex } from './executor.js';
 import { limitOrAll, parseJsonColumn } from './json.js';
@@ -17,6 +17,7 @@ interface OutboxRow {
   event_id: string;
   event_json: string;
   target_json: string;
+  lane: number;
   status: OutboxStatus;
   attempts: number;
   next_attempt_at: number;
@@ -40,7 +41,7 @@ export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<numbe
   const row = await ex.one<{ id: number }>(
     `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-    [entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(parsed.data), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, LANE_NUMBER[laneOf(parsed.data)]],
+    [entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(parsed.data), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, laneNumber({ target: parsed.data, ...(entry.lane ? { lane: entry.lane } : {}) })],
   );
   if (row) return row.id;
   const existing = await ex.one<{ id: number }>(`SELECT id FROM outbox WHERE event_id = $1`, [event.id]);
@@ -69,7 +70,7 @@ export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[
     cols.next.push(entry.nextAttemptAt ?? entry.now);
     cols.created.push(entry.now);
     cols.deadlines.push(entry.deadlineAt);
-    cols.lanes.push(LANE_NUMBER[laneOf(parsed.data)]);
+    cols.lanes.push(laneNumber({ target: parsed.data, ...(entry.lane ? { lane: entry.lane } : {}) }));
   }
   // WITH ORDINALITY + ORDER BY: rows are inserted (and ids drawn) in the caller's order. A repeated
   // event id, in this call or already stored, is skipped by ON CONFLICT and looked up below.
@@ -202,6 +203,7 @@ function toEntry(row: OutboxRow): OutboxEntry {
     eventId: row.event_id,
     event: parseJsonColumn<NostrEvent>(row.event_json, 'outbox.event_json'),
     target: parseJsonColumn<OutboxTarget>(row.target_json, 'outbox.target_json'),
+    lane: laneFromNumber(row.lane),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { NostrEvent } from '../../protocol/event.js';
 import type { OutboxAttempt, OutboxDueFilter, OutboxEnqueue, OutboxEntry, OutboxSettlement, OutboxStatus, OutboxTarget, RelayPublishResult } from '../types.js';
 import { StorageInputError } from '../errors.js';
-import { LANE_NUMBER, laneOf } from '../outbox-lane.js';
+import { LANE_NUMBER, laneFromNumber, laneNumber } from '../outbox-lane.js';
 import type { Db } from './database.js';
 import { all, get, parseJsonColumn, run, sql } from './query.js';
 
@@ -18,6 +18,7 @@ interface OutboxRow {
   event_id: string;
   event_json: string;
   target_json: string;
+  lane: number;
   status: OutboxStatus;
   attempts: number;
   next_attempt_at: number;
@@ -71,7 +72,7 @@ export function enqueueOutbox(db: Db, entry: OutboxEnqueue): number {
   const target = parsed.data;
   const event = entry.event;
   if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
-  run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, LANE_NUMBER[laneOf(target)]);
+  run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, laneNumber({ target, ...(entry.lane ? { lane: entry.lane } : {}) }));
   const row = get(db, ID_BY_EVENT, event.id);
   if (!row) throw new Error(`outbox insert of ${event.id} left no row`);
   return row.id;
@@ -181,6 +182,7 @@ function toEntry(row: OutboxRow): OutboxEntry {
     eventId: row.event_id,
     event: parseJsonColumn<NostrEvent>(row.event_json, 'outbox.event_json'),
     target: parseJsonColumn<OutboxTarget>(row.target_json, 'outbox.target_json'),
+    lane: laneFromNumber(row.lane),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,

@@ -95,8 +95,8 @@ describeEngines('outbox store', (fx) => {
     expect((await storage.outbox.get(ib))?.status).toBe('failed');
   });
 
-  it('picks by lane (conversation: any target but own; background: own), leaves out excluded ids, keeps the holder filter', async () => {
-    const [own, dm, relays, copy] = ['own', 'dm', 'relays', 'copy'].map((t) => signedNote(t));
+  it('picks by lane (conversation: any target but own; background: own, or asked for), leaves out excluded ids, keeps the holder filter', async () => {
+    const [own, dm, relays, copy, profile] = ['own', 'dm', 'relays', 'copy', 'profile'].map((t) => signedNote(t));
     const ids = {
       own: await storage.outbox.enqueue({ agentPubkey: own!.pubkey, event: own!, target: { type: 'own' }, now: T0, deadlineAt: T0 + 10_000 }),
       dm: await storage.outbox.enqueue({ agentPubkey: dm!.pubkey, event: dm!, target: { type: 'dm', recipient: RECIPIENT }, now: T0 + 1, deadlineAt: T0 + 10_000 }),
@@ -105,15 +105,19 @@ describeEngines('outbox store', (fx) => {
     // Through the tick's commit too (Postgres inserts those rows in one statement of its own).
     await storage.agents.create({ name: 'a', behavior: 'echo', pubkey: 'b'.repeat(64), now: T0 });
     const [copyId] = (await storage.commitTick({ agentIndex: 0, now: T0 + 3, outbox: [{ event: copy!, target: { type: 'own' }, deadlineAt: T0 + 10_000 }] })).outboxIds;
+    // A profile goes to listed relays, yet nobody waits for it: queued as background.
+    const profileId = await storage.outbox.enqueue({ agentPubkey: profile!.pubkey, event: profile!, target: { type: 'relays', relays: ['ws://127.0.0.1:1'] }, lane: 'background', now: T0 + 4, deadlineAt: T0 + 10_000 });
+    expect((await storage.outbox.get(profileId))?.lane).toBe('background');
+    expect((await storage.outbox.get(ids.dm))?.lane).toBe('conversation');
     const due = async (filter: Parameters<AgentStorage['outbox']['due']>[2]) => (await storage.outbox.due(T0 + 5, 10, filter)).map((r) => r.id);
-    expect(await due({})).toEqual([ids.own, ids.dm, ids.relays, copyId]);
+    expect(await due({})).toEqual([ids.own, ids.dm, ids.relays, copyId, profileId]);
     expect(await due({ lane: 'conversation' })).toEqual([ids.dm, ids.relays]);
-    expect(await due({ lane: 'background' })).toEqual([ids.own, copyId]);
-    expect(await due({ exclude: [ids.own, ids.relays] })).toEqual([ids.dm, copyId]);
-    expect(await due({ lane: 'background', exclude: [ids.own] })).toEqual([copyId]);
-    expect(await due({ exclude: [] })).toEqual([ids.own, ids.dm, ids.relays, copyId]);
+    expect(await due({ lane: 'background' })).toEqual([ids.own, copyId, profileId]);
+    expect(await due({ exclude: [ids.own, ids.relays] })).toEqual([ids.dm, copyId, profileId]);
+    expect(await due({ lane: 'background', exclude: [ids.own, profileId] })).toEqual([copyId]);
+    expect(await due({ exclude: [] })).toEqual([ids.own, ids.dm, ids.relays, copyId, profileId]);
     // Nobody holds agent 0: its row is left out for a holder; the rest are signed by no agent.
-    expect(await due({ holder: 'd1', exclude: [ids.dm] })).toEqual([ids.own, ids.relays]);
+    expect(await due({ holder: 'd1', exclude: [ids.dm] })).toEqual([ids.own, ids.relays, profileId]);
   });
 
   it('settles many attempts in one transaction: retries, deliveries and failures, or none of them', async () => {
