@@ -142,7 +142,10 @@ async function outbox(events: NostrEvent[], latencyMs: number, mode: 'drain' | '
 /** `agent run` on `home` until `daemon ready`; `stop()` sends SIGTERM and resolves with ms until it exited. */
 async function daemon(home: string): Promise<{ stop(): Promise<number> }> {
   const child = spawn(process.execPath, [AGENT_BIN, 'run', '--home', home, '--log-level', 'warn'], { env: { ...process.env, AGENT_MNEMONIC: BENCH_MNEMONIC, AGENT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Not left behind when the bench itself is stopped (runBench exits on SIGINT/SIGTERM).
+  const kill = (): void => void child.kill('SIGKILL');
+  process.once('exit', kill);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve(process.off('exit', kill) && undefined)));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   try {
