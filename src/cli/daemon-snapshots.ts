@@ -22,6 +22,8 @@ import type { HomeContext } from './home-context.js';
 const DEADLINE_MS = 3 * 24 * 3600 * 1000;
 /** How often the daemon rewrites the snapshot bookkeeping file at most (ms). */
 const STATE_COALESCE_MS = 1000;
+/** Lifecycle states a snapshot does not tell apart (see `observe`). */
+const RESTING: ReadonlySet<string> = new Set(['active', 'dormant']);
 /** Start claims written per event-loop turn: the rest of the daemon (DMs, the control API) runs in between. */
 const CLAIMS_PER_TURN = 25;
 
@@ -120,9 +122,14 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
       const agents = all.filter((r) => r.state !== 'terminated').map((r) => ({ name: r.name, index: r.index, account: r.account, pubkey: r.pubkey, relays: agentRelays(r) }));
       await publisher.writeRegistry(agents).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'registry failed', error: (error as Error).message }));
     },
-    /** Runtime events that change an agent's state schedule its next snapshot. */
+    /**
+     * Runtime events that change an agent's state schedule its next snapshot. Waking and resting
+     * (active ↔ dormant) do not: a snapshot writes both as `dormant` (collect.ts), so nothing it
+     * holds changed; the tick that follows a wake schedules one.
+     */
     observe(event: RuntimeEvent): void {
       if (event.type !== 'tick.finished' && event.type !== 'agent.state') return;
+      if (event.type === 'agent.state' && RESTING.has(event.from) && RESTING.has(event.to)) return;
       const index = options.indexOf(event.agent);
       if (index !== undefined && running.has(index)) publisher.changed(index);
     },

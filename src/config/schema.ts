@@ -46,7 +46,7 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ idleMs: 60_000, maxConsecutiveFailures: 3 }),
-    /** Encrypted snapshots of each agent on its relays (docs/recovery.md): at most one per agent per `intervalMs`. */
+    /** Encrypted snapshots of each agent on its relays (docs/recovery.md): a change is queued at most `intervalMs` after it happened, snapshots of one agent at least `intervalMs` apart. */
     recovery: z
       .object({
         intervalMs: z.number().int().min(100).default(10_000),

@@ -85,7 +85,9 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
     account: record.account,
     pubkey: record.pubkey,
     behavior: record.behavior,
-    state: record.state,
+    // Awake or resting is not durable state (a restore brings an `active` agent back `dormant`):
+    // written as `dormant`, a DM's wake and the hibernation after it leave this part unchanged.
+    state: record.state === 'active' ? 'dormant' : record.state,
     config,
     createdAt: record.createdAt,
     stripped,

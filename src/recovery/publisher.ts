@@ -1,8 +1,8 @@
 /**
- * Keeps each hosted agent's snapshot on its relays: after a state change, at most one snapshot per
- * agent per `intervalMs` (changes in between are folded into the next one), one at start (the
- * daemon's claim: "this machine runs the agent now") and a final one at a graceful stop. Only the
- * chunks whose plaintext changed are signed again; the events go through the durable outbox like
+ * Keeps each hosted agent's snapshot on its relays: a state change is in a queued snapshot at most
+ * `intervalMs` after it happened (every change in that time folds into the same one), one at start
+ * (the daemon's claim: "this machine runs the agent now") and a final one at a graceful stop. Only
+ * the chunks whose plaintext changed are signed again; the events go through the durable outbox like
  * any other. The owner's encrypted registry of agents is kept the same way.
  */
 import type { NostrEvent } from '../protocol/event.js';
@@ -42,10 +42,8 @@ export interface SnapshotPublisherOptions {
 /** The debounced snapshot writer of one daemon. */
 export class SnapshotPublisher {
   readonly #o: SnapshotPublisherOptions;
+  /** The agents with a change not in a snapshot yet: the write that will take it. */
   readonly #timers = new Map<number, NodeJS.Timeout>();
-  /** When each agent's last write started; only the last interval's matter (older ones are swept, see #sweepLater). */
-  readonly #lastAt = new Map<number, number>();
-  #sweep: NodeJS.Timeout | undefined;
   /** One write at a time per agent, in order. */
   readonly #chains = new Map<number, Promise<void>>();
   #stopped = false;
@@ -54,9 +52,9 @@ export class SnapshotPublisher {
     this.#o = options;
   }
 
-  /** Agents with a write in the last interval (each holds a time here until it is swept). */
-  get recentWrites(): number {
-    return this.#lastAt.size;
+  /** Agents with a change waiting for its snapshot (each holds a timer until it is written). */
+  get pending(): number {
+    return this.#timers.size;
   }
 
   #settled(index: number, tail: Promise<void>): void {
@@ -67,11 +65,16 @@ export class SnapshotPublisher {
     return this.#o.now?.() ?? Date.now();
   }
 
-  /** The agent's state changed: a snapshot follows within the interval (one for any number of changes). */
+  /**
+   * The agent's state changed: a snapshot follows `intervalMs` after the first change not in one yet
+   * (the trailing edge: a DM's wake, its tick and its reply's commit are one snapshot, not two), so
+   * snapshots of an agent are at least an interval apart and no change waits longer than that. An
+   * agent this home has no snapshot of (a new one) is written at once: until its first snapshot
+   * reaches a relay, a restore that finds it in the registry has nothing to read.
+   */
   changed(index: number): void {
     if (this.#stopped || this.#timers.has(index)) return;
-    const interval = this.#o.intervalMs ?? 10_000;
-    const wait = Math.max(0, (this.#lastAt.get(index) ?? -Infinity) + interval - this.#now());
+    const wait = this.#o.state.has(index) ? (this.#o.intervalMs ?? 10_000) : 0;
     const timer = setTimeout(() => {
       this.#timers.delete(index);
       void this.write(index).catch((error: unknown) => this.#warn(index, error));
@@ -97,8 +100,6 @@ export class SnapshotPublisher {
 
   async #write(index: number, options: { final?: boolean; force?: boolean }): Promise<number> {
     const now = this.#now();
-    this.#lastAt.set(index, now);
-    this.#sweepLater();
     const snapshot = await collectSnapshot(this.#o.storage, index, { now, secrets: this.#o.secrets ?? [] });
     if (!snapshot) return 0;
     const { state } = this.#o;
@@ -151,28 +152,9 @@ export class SnapshotPublisher {
     return true;
   }
 
-  /**
-   * Drops the write times older than the interval, once an interval has passed: `changed` treats an
-   * old time and none alike (no wait), and a dormant agent then keeps no entry here (a start's claims
-   * wrote one for every agent: a Map entry and a heap number each, ~60 bytes per dormant agent).
-   */
-  #sweepLater(): void {
-    if (this.#sweep || this.#stopped) return;
-    const interval = this.#o.intervalMs ?? 10_000;
-    this.#sweep = setTimeout(() => {
-      this.#sweep = undefined;
-      const cutoff = this.#now() - interval;
-      for (const [index, at] of this.#lastAt) if (at <= cutoff) this.#lastAt.delete(index);
-      if (this.#lastAt.size > 0) this.#sweepLater();
-    }, interval);
-    this.#sweep.unref();
-  }
-
   /** Cancels pending debounced writes and writes a final snapshot of each of `indices` (graceful stop). */
   async stop(indices: number[]): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#sweep);
-    this.#sweep = undefined;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const index of indices) {

@@ -200,6 +200,11 @@ export class SnapshotStateFile {
     return entry && unpack(entry);
   }
 
+  /** Whether this home knows a snapshot of agent `index` (its own, or one it restored or took over). */
+  has(index: number): boolean {
+    return this.#agents.has(index);
+  }
+
   setAgent(index: number, state: AgentSnapshotState): void {
     this.#agents.set(index, pack(state, this.#keyLists, this.#strings));
     this.#changed();

@@ -1,6 +1,7 @@
 /**
- * The snapshot publisher over a real SQLite database: changes in a burst give one snapshot per
- * interval, nothing changed gives none (unless final), a new fact re-signs only its chunk, and the
+ * The snapshot publisher over a real SQLite database: changes in a burst give one snapshot an
+ * interval after the first (a new agent's first one at once), nothing changed gives none (unless
+ * final), a new fact re-signs only its chunk, awake and resting are the same snapshot, and the
  * config's credentials (LLM API key, MCP env and header values) never reach a snapshot.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,18 +60,24 @@ describe('snapshot publisher', () => {
 
   const plaintexts = (events: QueuedEvent[]): string[] => events.map(({ event }: { event: NostrEvent }) => agent.nip44.decrypt(agent.getPublicKey(), event.content));
 
-  it('writes once per interval for a burst of changes, and nothing when nothing changed', async () => {
+  const waitFor = async (n: number): Promise<void> => {
+    for (let waited = 0; queued.length < n && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('folds a burst of changes into one snapshot an interval after the first, and writes nothing when nothing changed', async () => {
     expect(await publisher.write(0)).toBeGreaterThan(1);
     expect(await publisher.write(0)).toBe(0);
     for (let i = 0; i < 5; i++) {
       await storage.facts(0).add(`fact ${i}`);
       publisher.changed(0);
     }
-    // The burst waits for the interval since the last write, then goes as one snapshot.
+    // The trailing edge: the first change waits for the interval, the others join it.
     expect(queued).toHaveLength(1);
-    for (let waited = 0; queued.length < 2 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(publisher.pending).toBe(1);
+    await waitFor(2);
     await new Promise((r) => setTimeout(r, 300));
     expect(queued).toHaveLength(2);
+    expect(publisher.pending).toBe(0);
     // One snapshot with all five facts; the facts chunk and the manifest only.
     const second = queued[1]!;
     expect(second.map((q) => tagValue(q.event, 'd'))).toEqual([`${MANIFEST_D}/facts/0`, MANIFEST_D]);
@@ -80,18 +87,33 @@ describe('snapshot publisher', () => {
     expect(JSON.parse(plaintexts(queued[2]!)[0]!)).toMatchObject({ final: true, generation: 3 });
   });
 
-  it('forgets a write time once its interval is over: a dormant agent keeps nothing here, and a change then goes at once', async () => {
-    expect(await publisher.write(0)).toBeGreaterThan(1);
-    expect(publisher.recentWrites).toBe(1);
-    for (let waited = 0; publisher.recentWrites > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    expect(publisher.recentWrites).toBe(0);
-    await storage.facts(0).add('after the interval');
+  it('writes the first snapshot of an agent it has none of at once (a restore finds the agent in the registry)', async () => {
     publisher.changed(0);
-    for (let waited = 0; queued.length < 2 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    expect(queued).toHaveLength(2);
+    await waitFor(1);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.map((q) => tagValue(q.event, 'd'))).toContain(`${MANIFEST_D}/agent/0`);
+    // The next change has a snapshot to wait behind: it goes an interval later.
+    await storage.facts(0).add('later');
+    publisher.changed(0);
+    expect(publisher.pending).toBe(1);
+    await waitFor(2);
     expect(queued[1]!.map((q) => tagValue(q.event, 'd'))).toEqual([`${MANIFEST_D}/facts/0`, MANIFEST_D]);
-    expect(publisher.recentWrites).toBe(1);
     await publisher.stop([]);
+  });
+
+  it('writes an awake agent as resting: waking and hibernating change no chunk', async () => {
+    await publisher.write(0);
+    expect(JSON.parse(plaintexts(queued[0]!)[0]!).state).toBe('creating');
+    await storage.agents.updateState(0, 'dormant', { now: Date.now() });
+    expect(await publisher.write(0)).toBe(2);
+    expect(JSON.parse(plaintexts(queued[1]!)[0]!).state).toBe('dormant');
+    await storage.agents.updateState(0, 'active', { now: Date.now() });
+    expect(await publisher.write(0)).toBe(0);
+    await storage.agents.updateState(0, 'dormant', { now: Date.now() });
+    expect(await publisher.write(0)).toBe(0);
+    await storage.agents.updateState(0, 'paused', { now: Date.now() });
+    expect(await publisher.write(0)).toBe(2);
+    expect(JSON.parse(plaintexts(queued[2]!)[0]!).state).toBe('paused');
   });
 
   it('leaves out the config credentials and says which', async () => {
