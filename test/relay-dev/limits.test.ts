@@ -117,6 +117,32 @@ describe('policy hooks', () => {
     expect(oks[1]![3]).toMatch(/^blocked: kind 7/);
     expect(oks[2]![3]).toMatch(/^invalid: /);
   });
+  it('stores, answers and broadcasts each event of a small batch before checking the next (a DM wrap is not held behind the sender copy)', async () => {
+    const steps: string[] = [];
+    const c = await start({
+      configure: (relay) => {
+        relay.rejectEvent.push((event) => void steps.push(`check ${event.content}`));
+        relay.onEventSaved.push((event) => void steps.push(`saved ${event.content}`));
+      },
+    });
+    const watcher = await connect();
+    await watcher.req('watch', { kinds: [1] });
+    const wrap = sign(alice, { kind: 1, content: 'wrap' });
+    const copy = sign(alice, { kind: 1, content: 'copy' });
+    const forged = { ...sign(alice, { kind: 1, content: 'x' }), content: 'forged' };
+    // The three frames in one TCP write, so they reach the relay in one read and form one batch.
+    const socket = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    for (const e of [wrap, forged, copy]) c.send(['EVENT', e]);
+    socket.uncork();
+    const oks = [];
+    for (let i = 0; i < 3; i++) oks.push(await c.next((m) => m[0] === 'OK'));
+    expect(oks.map((m) => [m[1], m[2]])).toEqual([[wrap.id, true], [forged.id, false], [copy.id, true]]);
+    expect(oks[1]![3]).toMatch(/^invalid: /);
+    expect(steps).toEqual(['check wrap', 'saved wrap', 'check forged', 'check copy', 'saved copy']);
+    expect([(await watcher.next((m) => m[0] === 'EVENT'))[2], (await watcher.next((m) => m[0] === 'EVENT'))[2]]).toEqual([wrap, copy]);
+    expect((await c.req('mine', { authors: [alice.pk] })).events).toHaveLength(2);
+  });
   it('runs each hook once per event and keeps OK order when a slow asynchronous hook holds the first event', async () => {
     const calls: string[] = [];
     let release: () => void = () => {};
