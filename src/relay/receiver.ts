@@ -1,8 +1,9 @@
 /**
  * The receiving pipeline for one event: dedupe (processed table and in-flight), unwrap or decrypt,
  * authenticate, classify into an InboundMessage per hosted agent, hand it to the runtime's sink,
- * then mark the event processed (or let the sink write the mark with its record: one transaction). Forged or misaddressed events are counted by reason, logged at
- * debug and marked processed with their outcome, never passed on.
+ * then mark the event processed (or let the sink write the mark with its record: one transaction).
+ * Forged or misaddressed events are counted by reason, logged at debug and marked processed with
+ * their outcome, never passed on.
  */
 import type { NostrEvent } from '../protocol/event.js';
 import { tagValue } from '../protocol/event.js';
