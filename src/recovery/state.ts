@@ -6,9 +6,11 @@
  * to the machine, like the control token, not to the agents' database.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { PIECE_BYTES, readTextFile, writeTextFileAtomic } from '../util/chunked-file.js';
 import { IndexMap } from '../util/index-map.js';
+import { StatePacker } from './state-pack.js';
 
 const AgentStateSchema = z.object({
   /** The newest generation this home knows of (its own last write, or the one it restored or took over). */
@@ -67,76 +69,6 @@ function asWrittenFile(data: unknown): StateFile | undefined {
   return Object.values(data.agents).every(isWrittenEntry) ? (data as StateFile) : undefined;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
-/**
- * One agent's entry as the daemon holds it between snapshots. The file's JSON form (every chunk's
- * `d` and SHA-256 as hex strings, one object per agent) cost ~1.8 KiB of V8 heap per dormant agent;
- * here the `d` lists are shared between agents with the same chunks and the hashes (and the manifest
- * id) sit in one latin1 string, 32 characters per hash: ~0.4 KiB. Entries whose hashes are not
- * 64-hex (none written by this code) are kept as they are.
- */
-interface PackedState {
-  generation: number;
-  daemon: string;
-  createdAt: number;
-  final: boolean;
-  acceptedSeq: number | undefined;
-  /** The `d` of each hash, in the order of `bin`; shared. */
-  keys: readonly string[];
-  /** keys.length hashes, then the manifest id when `hasManifest`, then the previous one when `hasPrevious`, 32 raw bytes each. */
-  bin: string;
-  hasManifest: boolean;
-  hasPrevious: boolean;
-}
-
-/** Packs `state`, or returns it unchanged when a hash or the manifest id is not 64-hex. */
-function pack(state: AgentSnapshotState, interned: Map<string, readonly string[]>, strings: Map<string, string>): PackedState | AgentSnapshotState {
-  const keys = Object.keys(state.hashes);
-  const values = keys.map((k) => state.hashes[k]!);
-  if (state.manifestId !== undefined) values.push(state.manifestId);
-  if (state.previousManifestId !== undefined) values.push(state.previousManifestId);
-  if (!values.every((v) => HEX64.test(v))) return state;
-  const joined = keys.join('\n');
-  let shared = interned.get(joined);
-  if (!shared) interned.set(joined, (shared = Object.freeze(keys)));
-  let daemon = strings.get(state.daemon);
-  if (daemon === undefined) strings.set(state.daemon, (daemon = state.daemon));
-  return {
-    generation: state.generation,
-    daemon,
-    createdAt: state.createdAt,
-    final: state.final,
-    acceptedSeq: state.acceptedSeq,
-    keys: shared,
-    // A flat one-byte string (Buffer's latin1 decoding), not a cons string: 32 bytes a hash.
-    bin: Buffer.from(values.join(''), 'hex').toString('latin1'),
-    hasManifest: state.manifestId !== undefined,
-    hasPrevious: state.previousManifestId !== undefined,
-  };
-}
-
-function isPacked(entry: PackedState | AgentSnapshotState): entry is PackedState {
-  return 'bin' in entry;
-}
-
-function unpack(entry: PackedState | AgentSnapshotState): AgentSnapshotState {
-  if (!isPacked(entry)) return { ...entry, hashes: { ...entry.hashes } };
-  const hex = Buffer.from(entry.bin, 'latin1').toString('hex');
-  const hashes: Record<string, string> = {};
-  entry.keys.forEach((k, i) => (hashes[k] = hex.slice(i * 64, i * 64 + 64)));
-  return {
-    generation: entry.generation,
-    daemon: entry.daemon,
-    hashes,
-    createdAt: entry.createdAt,
-    final: entry.final,
-    ...(entry.acceptedSeq !== undefined ? { acceptedSeq: entry.acceptedSeq } : {}),
-    ...(entry.hasManifest ? { manifestId: hex.slice(entry.keys.length * 64, entry.keys.length * 64 + 64) } : {}),
-    ...(entry.hasPrevious ? { previousManifestId: hex.slice((entry.keys.length + (entry.hasManifest ? 1 : 0)) * 64) } : {}),
-  };
-}
-
 /** Options of the state file. */
 export interface SnapshotStateFileOptions {
   /**
@@ -154,10 +86,9 @@ export class SnapshotStateFile {
   readonly #file: string;
   readonly #coalesceMs: number | undefined;
   readonly #daemon: string;
-  /** Index → entry, packed (see PackedState); a slot per agent index, not a Map entry. */
-  readonly #agents = new IndexMap<PackedState | AgentSnapshotState>();
-  readonly #keyLists = new Map<string, readonly string[]>();
-  readonly #strings = new Map<string, string>();
+  /** Index → entry, packed (state-pack.ts); a slot per agent index, not a Map entry. */
+  readonly #agents = new IndexMap<string | AgentSnapshotState>();
+  readonly #packer = new StatePacker();
   #registry: StateFile['registry'];
   #timer: NodeJS.Timeout | undefined;
   /** No file was there: the daemon id is new and not written yet (`save()` writes it). */
@@ -173,14 +104,14 @@ export class SnapshotStateFile {
     for (const [key, state] of Object.entries(data.agents)) {
       const index = Number(key);
       // Keys are agent indexes (this code writes nothing else); any other key could never be looked up.
-      if (Number.isInteger(index) && index >= 0) this.#agents.set(index, pack(state, this.#keyLists, this.#strings));
+      if (Number.isInteger(index) && index >= 0) this.#agents.set(index, this.#packer.pack(state));
     }
   }
 
   static #load(file: string): StateFile & { isNew?: true } {
     if (existsSync(file)) {
       try {
-        const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+        const data: unknown = JSON.parse(readTextFile(file));
         return asWrittenFile(data) ?? FileSchema.parse(data);
       } catch (error) {
         throw new Error(`${file} is damaged (${(error as Error).message.split('\n')[0]}); remove it to start snapshot bookkeeping afresh`, { cause: error });
@@ -197,7 +128,7 @@ export class SnapshotStateFile {
   /** Agent `index`'s entry (a fresh copy: changes go through setAgent). */
   agent(index: number): AgentSnapshotState | undefined {
     const entry = this.#agents.get(index);
-    return entry && unpack(entry);
+    return entry === undefined ? undefined : this.#packer.unpack(entry);
   }
 
   /** Whether this home knows a snapshot of agent `index` (its own, or one it restored or took over). */
@@ -206,7 +137,7 @@ export class SnapshotStateFile {
   }
 
   setAgent(index: number, state: AgentSnapshotState): void {
-    this.#agents.set(index, pack(state, this.#keyLists, this.#strings));
+    this.#agents.set(index, this.#packer.pack(state));
     this.#changed();
   }
 
@@ -239,11 +170,26 @@ export class SnapshotStateFile {
   #save(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const tmp = `${this.#file}.tmp`;
-    const agents: Record<string, AgentSnapshotState> = {};
-    for (const [index, entry] of this.#agents) agents[String(index)] = unpack(entry);
-    const data: StateFile = { daemon: this.#daemon, agents, ...(this.#registry ? { registry: this.#registry } : {}) };
-    writeFileSync(tmp, `${JSON.stringify(data)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.#file);
+    writeTextFileAtomic(this.#file, this.#pieces());
+  }
+
+  /**
+   * The file's JSON (as `JSON.stringify` of the whole state would give it) in pieces of a few dozen
+   * agents: with thousands of agents the file is megabytes, written without one string or buffer of
+   * that size (see chunked-file.ts).
+   */
+  *#pieces(): Generator<string> {
+    let piece = `{"daemon":${JSON.stringify(this.#daemon)},"agents":{`;
+    let first = true;
+    for (const [index, entry] of this.#agents) {
+      piece += `${first ? '' : ','}${JSON.stringify(String(index))}:${JSON.stringify(this.#packer.unpack(entry))}`;
+      first = false;
+      // Characters, not bytes: a third of PIECE_BYTES stays under it for any UTF-8.
+      if (piece.length >= PIECE_BYTES / 3) {
+        yield piece;
+        piece = '';
+      }
+    }
+    yield `${piece}}${this.#registry ? `,"registry":${JSON.stringify(this.#registry)}` : ''}}\n`;
   }
 }

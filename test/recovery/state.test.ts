@@ -84,4 +84,23 @@ describe('SnapshotStateFile', () => {
     const fresh = new SnapshotStateFile(file());
     expect(fresh.isNew).toBe(true);
   });
+
+  it('writes a file of many agents (many pieces) that is the JSON of the whole state, and reads it back', () => {
+    const path = file();
+    const hex = (n: number): string => (n % 256).toString(16).padStart(2, '0').repeat(32);
+    const state = new SnapshotStateFile(path, { coalesceMs: 60_000 });
+    const agents: Record<string, unknown> = {};
+    for (let i = 0; i < 600; i++) {
+      const value = { generation: i, daemon: 'daemon-1', hashes: { 'snap/agent/0': hex(i), 'snap/kv/0': hex(i + 1) }, createdAt: 1000 + i, final: i % 2 === 0, manifestId: hex(i + 2) };
+      state.setAgent(i * 3, value);
+      agents[String(i * 3)] = value;
+    }
+    state.setRegistry({ hash: 'r', createdAt: 7, chunks: ['c1'] });
+    state.flush();
+    const text = readFileSync(path, 'utf8');
+    expect(text.length).toBeGreaterThan(2 * 64 * 1024);
+    expect(text).toBe(`${JSON.stringify({ daemon: state.daemonId, agents, registry: { hash: 'r', createdAt: 7, chunks: ['c1'] } })}\n`);
+    const reread = new SnapshotStateFile(path);
+    expect([reread.agent(0), reread.agent(1797), reread.agent(1)]).toEqual([agents['0'], agents['1797'], undefined]);
+  });
 });
