@@ -3,19 +3,21 @@
  * dormant agents used to keep these in five parallel maps (name by key, key by index, signer by
  * index, relays by key, index by key for the snapshots), ~45 bytes of hash table per map and agent
  * plus a LazySigner object each; here they are one object per agent (it is the agent's signer too),
- * found by index in a dense array (agent indexes count up from 0) and by key in one map.
+ * found by index in a dense array (agent indexes count up from 0) and by key in one map. Agents
+ * with the same relays share one array of them (a home's agents mostly list the same ones: one
+ * array and one string per URL instead of ~100 bytes an agent).
  */
 import { LazySigner, type KeyRing } from '../signer/key-ring.js';
 import type { AgentRecord } from '../storage/types.js';
 
 /** An agent the daemon knows: its signer (secret key derived on use, see KeyRing) with its name and relays. */
 export class DirectoryAgent extends LazySigner {
-  /** The relays it is reached on (a shared array when it lists none of its own); undefined until hosted. */
+  /** The relays it is reached on (shared with every agent listing the same); undefined until hosted. */
   relays: string[] | undefined;
 
   constructor(
-    readonly index: number,
-    readonly pubkey: string,
+    index: number,
+    pubkey: string,
     public name: string,
     ring: KeyRing,
   ) {
@@ -28,6 +30,8 @@ export class AgentDirectory {
   readonly #ring: KeyRing;
   readonly #byIndex: Array<DirectoryAgent | undefined> = [];
   readonly #byPubkey = new Map<string, DirectoryAgent>();
+  /** One array per distinct list of relays (joined by a space, which no relay URL holds). */
+  readonly #relayLists = new Map<string, string[]>();
 
   constructor(ring: KeyRing) {
     this.#ring = ring;
@@ -45,6 +49,16 @@ export class AgentDirectory {
       this.#byIndex[row.index] = agent;
       this.#byPubkey.set(agent.pubkey, agent);
     } else if (agent.name !== row.name) agent.name = row.name;
+    return agent;
+  }
+
+  /** Notes `row` as hosted on `relays`: the record keeps the one shared array of that list (callers do not change it). */
+  host(row: Pick<AgentRecord, 'index' | 'pubkey' | 'name'>, relays: string[]): DirectoryAgent {
+    const agent = this.note(row);
+    const key = relays.join(' ');
+    let shared = this.#relayLists.get(key);
+    if (!shared) this.#relayLists.set(key, (shared = relays));
+    agent.relays = shared;
     return agent;
   }
 

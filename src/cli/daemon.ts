@@ -244,12 +244,12 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     },
   });
 
-  // Agents listing no relays of their own share one array (thousands of agents, one copy).
+  // Agents listing no relays of their own share one array, and so do agents listing the same ones (directory.host).
   const sharedRelays = [...listenRelays];
   const host = (records: Array<{ record: AgentRecord; since?: number }>): void => {
     for (const { record } of records) {
       const relays = agentRelays(record);
-      directory.note(record).relays = relays.length ? relays : sharedRelays;
+      directory.host(record, relays.length ? relays : sharedRelays);
     }
     inbox.addAgents(records.map(({ record, since }) => ({ signer: signerFor(record.index), ...(since !== undefined ? { since } : {}) })));
   };

@@ -83,26 +83,27 @@ export class KeyRing {
 
 /**
  * A Signer that knows its public key and borrows the secret from the ring for each operation.
- * Cheap to hold per agent (a string, the ring and an index; no closure and its context per agent);
+ * Cheap to hold per agent (the key string, the ring and an index; no closure and its context per agent);
  * `toJSON` and inspection show the public key only.
  */
 export class LazySigner implements Signer {
-  readonly #publicKey: string;
+  /** The agent's public key (hex, from its row) and index: public, nothing secret. */
+  readonly pubkey: string;
+  readonly index: number;
   readonly #ring: KeyRing;
-  readonly #index: number;
 
   constructor(publicKey: string, ring: KeyRing, index: number) {
-    this.#publicKey = publicKey;
+    this.pubkey = publicKey;
+    this.index = index;
     this.#ring = ring;
-    this.#index = index;
   }
 
   #resolve(): Signer {
-    return this.#ring.signer(this.#index, this.#publicKey);
+    return this.#ring.signer(this.index, this.pubkey);
   }
 
   getPublicKey(): string {
-    return this.#publicKey;
+    return this.pubkey;
   }
 
   signEvent(template: EventTemplate): NostrEvent {
@@ -119,10 +120,10 @@ export class LazySigner implements Signer {
   }
 
   toJSON(): { publicKey: string } {
-    return { publicKey: this.#publicKey };
+    return { publicKey: this.pubkey };
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `LazySigner(${this.#publicKey})`;
+    return `LazySigner(${this.pubkey})`;
   }
 }

@@ -54,4 +54,22 @@ describe('AgentDirectory', () => {
     expect(directory.byPubkey(pubkeyOf(5))).toBe(wrong);
     expect(() => wrong.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'x' })).toThrow(KeyMismatchError);
   });
+
+  it('hosts agents listing the same relays on one shared array, and others on their own', () => {
+    const directory = new AgentDirectory(new KeyRing({ seed }));
+    const row = (index: number) => ({ index, pubkey: pubkeyOf(index), name: `a${index}` });
+    // Each row's relays are parsed from its own config: equal lists, distinct arrays.
+    const a = directory.host(row(0), ['wss://one.example', 'wss://two.example']);
+    const b = directory.host(row(1), ['wss://one.example', 'wss://two.example']);
+    const c = directory.host(row(2), ['wss://one.example']);
+    expect(b.relays).toBe(a.relays);
+    expect(a.relays).toEqual(['wss://one.example', 'wss://two.example']);
+    expect(c.relays).toEqual(['wss://one.example']);
+    expect(directory.relaysOf(pubkeyOf(2))).toBe(c.relays);
+    // Hosted again with other relays (its config changed): the record follows.
+    directory.host(row(1), ['wss://one.example']);
+    expect(directory.relaysOf(pubkeyOf(1))).toBe(c.relays);
+    expect(directory.relaysOf(pubkeyOf(0))).toEqual(['wss://one.example', 'wss://two.example']);
+  });
 });
+
