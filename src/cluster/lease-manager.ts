@@ -70,15 +70,50 @@ export function newDaemonId(): string {
 }
 
 /**
- * What the manager keeps of a held lease: its epoch (for the fence) and the cursor it came with (the
- * fallback when the inbox has no cursor of its own yet). Not the store's Lease object: that carries
- * its own copy of the daemon id and the expiry; kept per agent, 10,000 of them cost ~0.5 MiB more.
+ * What the manager keeps of the held leases: per agent its epoch (for the fence) and the cursor it came
+ * with (the fallback when the inbox has no cursor of its own yet), each in a slot of a dense table
+ * (small integers sit in the slot itself). Not the store's Lease objects, which carry their own copy
+ * of the daemon id and the expiry, nor an object per agent: a daemon holds thousands.
  */
-class Held {
-  constructor(
-    readonly epoch: number,
-    readonly cursor: number | undefined,
-  ) {}
+class HeldLeases {
+  readonly #epochs = new IndexMap<number>();
+  readonly #cursors = new IndexMap<number>();
+
+  get size(): number {
+    return this.#epochs.size;
+  }
+
+  has(index: number): boolean {
+    return this.#epochs.has(index);
+  }
+
+  epoch(index: number): number | undefined {
+    return this.#epochs.get(index);
+  }
+
+  cursor(index: number): number | undefined {
+    return this.#cursors.get(index);
+  }
+
+  set(index: number, epoch: number, cursor: number | undefined): void {
+    this.#epochs.set(index, epoch);
+    if (cursor === undefined) this.#cursors.delete(index);
+    else this.#cursors.set(index, cursor);
+  }
+
+  delete(index: number): void {
+    this.#epochs.delete(index);
+    this.#cursors.delete(index);
+  }
+
+  clear(): void {
+    this.#epochs.clear();
+    this.#cursors.clear();
+  }
+
+  keys(): IterableIterator<number> {
+    return this.#epochs.keys();
+  }
 }
 
 /** Holds this daemon's agents. */
@@ -90,8 +125,8 @@ export class LeaseManager {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #registration: DaemonRegistration;
-  /** A slot per agent index (see IndexMap), not a Map entry: a daemon holds thousands. */
-  readonly #held = new IndexMap<Held>();
+  /** Slots per agent index (see IndexMap), not a Map entry: a daemon holds thousands. */
+  readonly #held = new HeldLeases();
   /** Agents being handed over: no longer ours to tick, not yet released. */
   readonly #leaving = new Set<number>();
   #freeSince: number | undefined;
@@ -128,8 +163,8 @@ export class LeaseManager {
 
   /** The fence for a held agent's commit and outbox (also while it is handed over: its last tick may finish), or undefined. */
   fence(agentIndex: number): Fence | undefined {
-    const lease = this.#held.get(agentIndex);
-    return lease ? { agentIndex, daemonId: this.id, epoch: lease.epoch } : undefined;
+    const epoch = this.#held.epoch(agentIndex);
+    return epoch !== undefined ? { agentIndex, daemonId: this.id, epoch } : undefined;
   }
 
   /** The agents held now, by index. */
@@ -220,16 +255,12 @@ export class LeaseManager {
   }
 
   #hold(lease: Lease): void {
-    const had = this.#held.get(lease.agentIndex);
-    // A renewal changes neither for an agent held all along: no new object per agent per pass.
-    if (had?.epoch === lease.epoch && had.cursor === lease.cursor) return;
-    this.#held.set(lease.agentIndex, new Held(lease.epoch, lease.cursor));
+    this.#held.set(lease.agentIndex, lease.epoch, lease.cursor);
   }
 
   #fenceWithCursor(agentIndex: number): Fence & { cursor?: number } {
-    const lease = this.#held.get(agentIndex);
-    const cursor = this.#o.callbacks.cursorOf?.(agentIndex) ?? lease?.cursor;
-    return { agentIndex, daemonId: this.id, epoch: lease?.epoch ?? 0, ...(cursor !== undefined ? { cursor } : {}) };
+    const cursor = this.#o.callbacks.cursorOf?.(agentIndex) ?? this.#held.cursor(agentIndex);
+    return { agentIndex, daemonId: this.id, epoch: this.#held.epoch(agentIndex) ?? 0, ...(cursor !== undefined ? { cursor } : {}) };
   }
 
   async #cycle(): Promise<void> {

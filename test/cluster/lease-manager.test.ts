@@ -168,6 +168,26 @@ describe.each(['sqlite', 'postgres'] as const)('LeaseManager on %s', (name) => {
     expect(await counts()).toEqual({ b: 12 });
   });
 
+  it('passes on the cursor a lease came with while the inbox has none of its own yet, and its epoch in the fence', async () => {
+    await seed(4);
+    const a = daemon('a');
+    await startAll([a]);
+    const aHeld = a.m.held();
+    await a.m.stop();
+    // b's inbox has not caught up with any agent yet: its renewals and releases carry a's cursors on.
+    const log = { gained: [] as number[] };
+    const b = new LeaseManager({ store, daemonId: 'b', leaseMs: LEASE, clock, loop: false, callbacks: { gained: async (leases) => void log.gained.push(...leases.map((l) => l.agentIndex)), lost: async () => {}, releasing: async () => {}, cursorOf: () => undefined } });
+    await b.start();
+    expect(b.held()).toEqual(aHeld);
+    const epochs = new Map((await store.list()).map((r) => [r.agentIndex, r.epoch]));
+    expect(aHeld.map((i) => b.fence(i)?.epoch)).toEqual(aHeld.map((i) => epochs.get(i)));
+    await clock.advance(LEASE / 2);
+    await b.cycle();
+    await b.stop();
+    expect((await store.list()).every((r) => r.cursor === 1_700_000_000)).toBe(true);
+    expect(b.fence(aHeld[0]!)).toBeUndefined();
+  });
+
   it('keeps capacities, shard pins, and leaves no agent without a holder while someone has room', async () => {
     await seed(30);
     const small = daemon('small', { capacity: 4 });
