@@ -163,6 +163,30 @@ describe.each(RELAY_MODES)('inbox subscriptions against relay-dev ($name)', ({ o
     await waitFor('agent one still subscribed', () => got.some((m) => m.text === 'still here'));
     expect(new Set(got.map((m) => m.agentPubkey)).size).toBe(2);
   });
+
+  it("gives an agent's catch-up cursor once every relay has caught up with its key, and none for a key not hosted", async () => {
+    const [r1, r2] = [await fx.relay(options), await fx.relay(options)];
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const { inbox } = await startInbox(db, [r1.url, r2.url]);
+    const me = agent.getPublicKey();
+    await waitFor('agent one caught up on both relays', () => inbox.cursorOf(me) !== undefined);
+    const first = inbox.cursorOf(me)!;
+    expect(first).toBeGreaterThan(1_700_000_000);
+    // A key added later has no cursor until a checkpoint of each relay covers it; the others keep theirs.
+    inbox.addAgent(agent2, { since: 1_700_000_000 });
+    expect(inbox.cursorOf(agent2.getPublicKey())).toBeUndefined();
+    expect(inbox.cursorOf(me)).toBe(first);
+    await waitFor('agent two caught up on both relays', () => inbox.cursorOf(agent2.getPublicKey()) !== undefined);
+    expect(inbox.cursorOf(agent2.getPublicKey())).toBeGreaterThanOrEqual(first);
+    expect(inbox.cursorOf(me)).toBeGreaterThanOrEqual(first);
+    // Gone: no cursor; back: none until covered again.
+    inbox.removeAgent(agent2.getPublicKey());
+    expect(inbox.cursorOf(agent2.getPublicKey())).toBeUndefined();
+    inbox.addAgent(agent2);
+    expect(inbox.cursorOf(agent2.getPublicKey())).toBeUndefined();
+    await waitFor('agent two covered again', () => inbox.cursorOf(agent2.getPublicKey()) !== undefined);
+    expect(inbox.cursorOf(alice.getPublicKey())).toBeUndefined();
+  });
 });
 
 describe('inbox subscriptions refused by the relay', () => {
