@@ -78,6 +78,24 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     return reader;
   };
 
+  /** The owner's registry of every agent not terminated. */
+  const registry = async (all: AgentRecord[]): Promise<void> => {
+    const agents = all.filter((r) => r.state !== 'terminated').map((r) => ({ name: r.name, index: r.index, account: r.account, pubkey: r.pubkey, relays: agentRelays(r) }));
+    await publisher.writeRegistry(agents).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'registry failed', error: (error as Error).message }));
+  };
+  /** The start claims of `claims` (agent indexes), CLAIMS_PER_TURN per event-loop turn, not before `after`; then the registry. */
+  const claim = async (claims: number[], all: () => Promise<AgentRecord[]>, after: Promise<void> | undefined): Promise<void> => {
+    await after;
+    for (const [i, index] of claims.entries()) {
+      if (stopping) return;
+      if (i > 0 && i % CLAIMS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      // The key in `agent`: the daemon's logger names the agent.
+      await publisher.write(index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: options.signerFor(index).getPublicKey(), error: (error as Error).message }));
+    }
+    await registry(await all());
+    state.flush();
+  };
+
   return {
     state,
     /** The agents of `records` to hold (not run): another machine may be running them (SQLite homes only). */
@@ -98,30 +116,22 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
      * and not before `after` (the daemon's start: claims are background work, the agents run meanwhile;
      * until a claim is out, the relays hold this home's own last snapshot, as they do while it is published).
      */
-    async start(records: AgentRecord[], all: AgentRecord[], when: { after?: Promise<void> } = {}): Promise<void> {
+    start(records: AgentRecord[], all: () => Promise<AgentRecord[]>, when: { after?: Promise<void> } = {}): Promise<void> {
       for (const r of records) running.add(r.index);
-      await when.after;
-      for (const [i, r] of records.entries()) {
-        if (stopping) return;
-        // A new agent's first snapshot follows its create tick (tick.finished schedules it): a claim now would be written twice.
-        if (r.state === 'creating') continue;
-        if (i > 0 && i % CLAIMS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-        await publisher.write(r.index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: r.name, error: (error as Error).message }));
-      }
-      await this.registry(all);
-      state.flush();
+      // Only the indexes are kept while the claims go out (with 10,000 agents, for many seconds): not the
+      // rows (~0.3 KiB each); the registry's list is read when they are done.
+      // A new agent's first snapshot follows its create tick (tick.finished schedules it): a claim now would be written twice.
+      const claims = records.filter((r) => r.state !== 'creating').map((r) => r.index);
+      return claim(claims, all, when.after);
     },
     /** A new agent: snapshot it and update the registry. */
     async added(record: AgentRecord, all: AgentRecord[]): Promise<void> {
       running.add(record.index);
       publisher.changed(record.index);
-      await this.registry(all);
+      await registry(all);
     },
     /** The owner's registry of every agent not terminated. */
-    async registry(all: AgentRecord[]): Promise<void> {
-      const agents = all.filter((r) => r.state !== 'terminated').map((r) => ({ name: r.name, index: r.index, account: r.account, pubkey: r.pubkey, relays: agentRelays(r) }));
-      await publisher.writeRegistry(agents).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'registry failed', error: (error as Error).message }));
-    },
+    registry,
     /**
      * Runtime events that change an agent's state schedule its next snapshot. Waking and resting
      * (active ↔ dormant) do not: a snapshot writes both as `dormant` (collect.ts), so nothing it

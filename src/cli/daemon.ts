@@ -344,7 +344,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
         if (firstClaim) void up.then(() => publishFor(records, agents));
         firstClaim = false;
         // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
-        void snapshots.start(records, agents, { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+        // The registry's list is read again once the claims are out (seconds later with thousands): not held meanwhile.
+        void snapshots.start(records, () => storage.agents.list(), { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
       },
       lost: async (indexes) => {
         for (const i of indexes) {
