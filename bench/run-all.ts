@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['keys', 'relay', 'dm-receive', 'dm-roundtrip', 'dm-throughput', 'daemon-rss', 'storage'];
+const ALL = ['keys', 'sign', 'relay', 'dm-receive', 'dm-roundtrip', 'dm-throughput', 'daemon-rss', 'storage'];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only?.filter((name) => !ALL.includes(name)) ?? [];
 if (unknown.length > 0) {

@@ -40,6 +40,11 @@ export function getEventHash(event: Omit<UnsignedEvent, 'id'>): string {
   return createHash('sha256').update(serializeEvent(event), 'utf8').digest('hex');
 }
 
+/** The event id as its 32 bytes (what a Schnorr signature signs). */
+export function getEventHashBytes(event: Omit<UnsignedEvent, 'id'>): Buffer {
+  return createHash('sha256').update(serializeEvent(event), 'utf8').digest();
+}
+
 const HEX64 = '0'.repeat(64);
 
 /**

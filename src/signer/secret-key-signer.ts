@@ -1,9 +1,10 @@
 /**
  * A Signer backed by a secret key held in memory.
  * Conversation keys are cached per peer: ECDH is the expensive half of NIP-44 and an agent talks
- * to the same few peers over and over.
+ * to the same few peers over and over. The public key is derived once and passed to each signature
+ * (`signEventAs`), so signing costs one base-point multiplication less than a one-call sign.
  */
-import { finalizeEvent, getPublicKey } from '../protocol/crypto.js';
+import { getPublicKey, signEventAs } from '../protocol/crypto.js';
 import type { EventTemplate, NostrEvent } from '../protocol/event.js';
 import * as nip04 from '../protocol/nip04.js';
 import * as nip44 from '../protocol/nip44.js';
@@ -30,7 +31,7 @@ export class SecretKeySigner implements Signer {
   }
 
   signEvent(template: EventTemplate): NostrEvent {
-    return finalizeEvent(template, this.#secretKey);
+    return signEventAs(template, this.#secretKey, this.#publicKey);
   }
 
   readonly nip44 = {
