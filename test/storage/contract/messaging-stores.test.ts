@@ -140,6 +140,15 @@ describeEngines('outbox store', (fx) => {
     await expect(storage.outbox.settle([{ id: b!, attempt: { results: ok, accepted: ['ws://r1'], nextAttemptAt: T0 + 20, now: T0 + 20 }, finish: { status: 'delivered' } }, { ...bad, id: d }])).rejects.toThrow(/BigInt/);
     expect(await storage.outbox.get(b!)).toMatchObject({ status: 'pending', attempts: 1, accepted: [] });
     await storage.outbox.settle([]);
+    // A finished row is left alone; a row named twice in one group gets both, in order (accepted relays accumulate).
+    await storage.outbox.settle([
+      { id: a!, attempt: { results: no, accepted: [], nextAttemptAt: T0 + 30, now: T0 + 30 }, finish: { status: 'failed', reason: 'too late' } },
+      { id: b!, attempt: { results: [{ relay: 'ws://r2', ok: true, message: '' }], accepted: ['ws://r2'], nextAttemptAt: T0 + 3_000, now: T0 + 30 } },
+      { id: b!, attempt: { results: ok, accepted: ['ws://r1'], nextAttemptAt: T0 + 31, now: T0 + 31 }, finish: { status: 'delivered' } },
+    ]);
+    expect(await storage.outbox.get(a!)).toMatchObject({ status: 'delivered', deliveredAt: T0 + 10, attempts: 1 });
+    expect(await storage.outbox.get(b!)).toMatchObject({ status: 'delivered', deliveredAt: T0 + 31, attempts: 3, accepted: ['ws://r2', 'ws://r1'] });
+    expect((await storage.outbox.get(b!))?.lastError).toBeUndefined();
   });
 
   it('survives a reopen (durability)', async () => {
