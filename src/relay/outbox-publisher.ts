@@ -134,6 +134,9 @@ export class OutboxPublisher {
     await this.#loop;
     while (this.#inFlight.size > 0) await this.#nextProgress(1000);
     await this.#recording;
+    // A runOnce still waiting for rows that will not be let in now hears that they were not sent.
+    for (const waiters of this.#waiters.values()) for (const w of waiters) w(undefined);
+    this.#waiters.clear();
   }
 
   /**
