@@ -24,7 +24,7 @@ export interface CollectSource {
   readonly budget: { get(agentIndex: number, day: string): Awaitable<DailyUsage> };
   readonly ticks: {
     last(agentIndex: number): Awaitable<TickRecord | undefined>;
-    list(agentIndex: number, options?: { since?: number; limit?: number }): Awaitable<TickRecord[]>;
+    triggers(agentIndex: number, options: { since: number; limit: number }): Awaitable<Array<{ eventId: string; startedAt: number }>>;
   };
   readonly cursors: { list(): Awaitable<Array<{ relay: string; cursor: number }>> };
   readonly chainHeads: { get(agentIndex: number): Awaitable<unknown> };
@@ -96,9 +96,9 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
   const chain = (await storage.chainHeads.get(index)) as StatePart['trajectory']['chain'] | undefined;
   const last = await storage.ticks.last(index);
   // What the agent handled lately: the events that triggered its ticks, and the messages it was sent.
-  const recent = await storage.ticks.list(index, { since: now - SEEN_WINDOW_MS, limit: MAX_SEEN });
+  const recent = await storage.ticks.triggers(index, { since: now - SEEN_WINDOW_MS, limit: MAX_SEEN });
   const seenAt = new Map<string, number>();
-  for (const t of recent) if (t.trigger.eventId && HEX64.test(t.trigger.eventId)) seenAt.set(t.trigger.eventId, t.startedAt);
+  for (const t of recent) if (HEX64.test(t.eventId)) seenAt.set(t.eventId, t.startedAt);
   for (const m of memory.messages) if (m.direction === 'in' && m.eventId && HEX64.test(m.eventId) && m.at >= now - SEEN_WINDOW_MS && !seenAt.has(m.eventId)) seenAt.set(m.eventId, m.at);
   const seen = [...seenAt].sort((a, b) => a[1] - b[1]).slice(-MAX_SEEN).map(([id]) => id);
   const state: StatePart = {

@@ -131,6 +131,12 @@ export interface TickStore {
   /** Ascending by seq. `afterSeq` pages forward; `since` (ms) filters by start; `limit` alone gives the latest N. */
   list(agentIndex: number, options?: { afterSeq?: number; since?: number; limit?: number }): Promise<TickRecord[]>;
   last(agentIndex: number): Promise<TickRecord | undefined>;
+  /**
+   * The event ids that triggered the agent's latest ticks (the newest `limit` started at or after
+   * `since`), ascending by seq, with their start; ticks without one are left out. Read from the
+   * record in the database, not parsed whole: a snapshot asks for days of ticks each time.
+   */
+  triggers(agentIndex: number, options: { since: number; limit: number }): Promise<Array<{ eventId: string; startedAt: number }>>;
   get(agentIndex: number, seq: number): Promise<TickRecord | undefined>;
   /** Ticks not yet published as trajectory events, ascending. */
   unpublished(agentIndex: number, limit?: number): Promise<TickRecord[]>;

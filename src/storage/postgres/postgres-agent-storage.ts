@@ -105,6 +105,7 @@ function bindStores(ex: Ex, now: () => number): StorageStores {
       append: (agent, record) => ticks.appendTick(ex, agent, record),
       list: (agent, opts) => ticks.listTicks(ex, agent, opts),
       last: (agent) => ticks.lastTick(ex, agent),
+      triggers: (agent, opts) => ticks.tickTriggers(ex, agent, opts),
       get: (agent, seq) => ticks.getTick(ex, agent, seq),
       unpublished: (agent, limit) => ticks.unpublishedTicks(ex, agent, limit),
       markPublished: (agent, seq, eventId, at) => ticks.markTickPublished(ex, agent, seq, eventId, at),

@@ -48,6 +48,17 @@ export async function listTicks(ex: Ex, agentIndex: number, options: { afterSeq?
   return rows.reverse().map(decode);
 }
 
+/** The trigger event ids of the latest ticks (see TickStore.triggers), ascending. */
+export async function tickTriggers(ex: Ex, agentIndex: number, options: { since: number; limit: number }): Promise<Array<{ eventId: string; startedAt: number }>> {
+  const rows = await ex.rows<{ event_id: string | null; started_at: number | string }>(
+    `SELECT (record_json::jsonb) -> 'trigger' ->> 'eventId' AS event_id, started_at FROM ticks WHERE agent_index = $1 AND started_at >= $2 ORDER BY seq DESC LIMIT $3`,
+    [agentIndex, options.since, options.limit],
+  );
+  const out: Array<{ eventId: string; startedAt: number }> = [];
+  for (const row of rows) if (typeof row.event_id === 'string') out.push({ eventId: row.event_id, startedAt: Number(row.started_at) });
+  return out.reverse();
+}
+
 /** Ticks not yet published as trajectory events, ascending. */
 export async function unpublishedTicks(ex: Ex, agentIndex: number, limit = 100): Promise<TickRecord[]> {
   return (await ex.rows<Row>(`SELECT record_json FROM ticks WHERE agent_index = $1 AND published_at IS NULL ORDER BY seq LIMIT $2`, [agentIndex, limit])).map(decode);

@@ -73,6 +73,7 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
       append: (agent, record) => exec((db) => ticks.appendTick(db, agent, record)),
       list: (agent, opts) => exec((db) => ticks.listTicks(db, agent, opts)),
       last: (agent) => exec((db) => ticks.lastTick(db, agent)),
+      triggers: (agent, opts) => exec((db) => ticks.tickTriggers(db, agent, opts)),
       get: (agent, seq) => exec((db) => ticks.getTick(db, agent, seq)),
       unpublished: (agent, limit) => exec((db) => ticks.unpublishedTicks(db, agent, limit)),
       markPublished: (agent, seq, eventId, at) => exec((db) => ticks.markTickPublished(db, agent, seq, eventId, at)),

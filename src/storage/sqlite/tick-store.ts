@@ -17,6 +17,9 @@ const AFTER = sql<[number, number, number, number], { record_json: string }>(`
   SELECT record_json FROM ticks WHERE agent_index = ? AND seq > ? AND started_at >= ? ORDER BY seq LIMIT ?`);
 const LATEST = sql<[number, number, number], { record_json: string }>(`
   SELECT record_json FROM ticks WHERE agent_index = ? AND started_at >= ? ORDER BY seq DESC LIMIT ?`);
+const TRIGGERS = sql<[number, number, number], { event_id: unknown; started_at: number }>(`
+  SELECT json_extract(record_json, '$.trigger.eventId') AS event_id, started_at FROM ticks
+  WHERE agent_index = ? AND started_at >= ? ORDER BY seq DESC LIMIT ?`);
 const UNPUBLISHED = sql<[number, number], { record_json: string }>(`
   SELECT record_json FROM ticks WHERE agent_index = ? AND published_at IS NULL ORDER BY seq LIMIT ?`);
 const PUBLISHED = sql<[string, number, number, number]>(`
@@ -55,6 +58,13 @@ export function listTicks(db: Db, agentIndex: number, options: { afterSeq?: numb
   const limit = options.limit ?? -1;
   if (options.afterSeq !== undefined) return all(db, AFTER, agentIndex, options.afterSeq, since, limit).map(decode);
   return all(db, LATEST, agentIndex, since, limit).reverse().map(decode);
+}
+
+/** The trigger event ids of the latest ticks (see TickStore.triggers), ascending. */
+export function tickTriggers(db: Db, agentIndex: number, options: { since: number; limit: number }): Array<{ eventId: string; startedAt: number }> {
+  const out: Array<{ eventId: string; startedAt: number }> = [];
+  for (const row of all(db, TRIGGERS, agentIndex, options.since, options.limit)) if (typeof row.event_id === 'string') out.push({ eventId: row.event_id, startedAt: row.started_at });
+  return out.reverse();
 }
 
 /** Ticks not yet published as trajectory events, ascending (the publisher chains them in order). */

@@ -194,6 +194,19 @@ describeEngines('ticks and the budget ledger', (fx) => {
     await expect(storage.ticks.append(0, tick(pk(1), 0))).rejects.toThrow(/positive integer/);
   });
 
+  it("gives the latest ticks' trigger event ids without the records, ascending, leaving out ticks without one", async () => {
+    for (let seq = 1; seq <= 5; seq++) {
+      const base = { ...tick(pk(1), seq), startedAt: T0 + seq * 1000 };
+      await storage.ticks.append(0, seq === 3 ? { ...base, trigger: { type: 'alarm', at: T0 } } : { ...base, trigger: { ...base.trigger, eventId: String(seq).repeat(64) } });
+    }
+    const id = (n: number): string => String(n).repeat(64);
+    expect(await storage.ticks.triggers(0, { since: 0, limit: 100 })).toEqual([1, 2, 4, 5].map((n) => ({ eventId: id(n), startedAt: T0 + n * 1000 })));
+    // The newest `limit` ticks (the one without an id counts), then `since`.
+    expect((await storage.ticks.triggers(0, { since: 0, limit: 3 })).map((t) => t.eventId)).toEqual([id(4), id(5)]);
+    expect((await storage.ticks.triggers(0, { since: T0 + 2000, limit: 100 })).map((t) => t.eventId)).toEqual([id(2), id(4), id(5)]);
+    expect(await storage.ticks.triggers(1, { since: 0, limit: 100 })).toEqual([]);
+  });
+
   it('adds usage per UTC day and notifies once per metric and level', async () => {
     await storage.budget.add(0, '2024-03-10', { computeMs: 100, tokens: 50 });
     const u = await storage.budget.add(0, '2024-03-10', { computeMs: 50.4, llmCalls: 2, sats: 3 });
