@@ -24,7 +24,8 @@ import { SecretKeySigner } from '../signer/secret-key-signer.js';
 import type { Signer } from '../signer/types.js';
 import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
 import { parseDatabaseUrl } from '../storage/open.js';
-import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import type { AgentRecord, AgentStorage, Lease } from '../storage/types.js';
+import { IndexSet } from '../util/index-map.js';
 import type { Logger } from '../util/logger.js';
 import { AgentDirectory } from './agent-directory.js';
 import { agentRelays } from './agents.js';
@@ -146,14 +147,18 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const leaseRef: { current?: LeaseManager } = {};
   const daemonId = newDaemonId();
   const held = new Set<number>();
-  const holds = (index: number): boolean => (leaseRef.current?.holds(index) ?? false) && !held.has(index);
+  // Agents whose split-brain verdict is not in yet: claimed, not run (see `checkAgents` below).
+  const unchecked = new IndexSet();
+  const holds = (index: number): boolean => (leaseRef.current?.holds(index) ?? false) && !held.has(index) && !unchecked.has(index);
   const hosts = (r: Pick<AgentRecord, 'index' | 'state'>): boolean => r.state !== 'terminated' && holds(r.index);
 
   // An agent this daemon has not read yet (created a moment ago): derived now, its row read on its first claim.
   const signerFor = (index: number): Signer => directory.get(index) ?? ring.signer(index);
 
-  let hosted = (await storage.agents.list()).filter((r) => r.state !== 'terminated');
-  for (const record of hosted) directory.note(record);
+  // Every agent, terminated ones too: the directory names them all.
+  const everyone = await storage.agents.list();
+  const hosted = everyone.filter((r) => r.state !== 'terminated');
+  for (const record of everyone) directory.note(record);
   // One key is derived now so a home opened with another mnemonic fails at once; every other key is checked when first derived.
   const probe = hosted[0];
   if (probe) {
@@ -183,11 +188,13 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     logger,
     onQueued: () => wake.outbox?.(),
   });
-  for (const index of await snapshots.guard(hosted)) held.add(index);
-  // The guard may have imported another machine's final snapshot: read the records again (every
-  // agent, terminated ones too: the directory names them all).
-  const everyone = await storage.agents.list();
-  hosted = everyone.filter((r) => r.state !== 'terminated');
+  // The split-brain check (docs/recovery.md) reads every agent's head from the relays: with thousands of
+  // agents, seconds of relay round trips. It runs once the daemon is up; until an agent's verdict is in,
+  // its lease is held but the agent is not hosted (no subscription, no tick). Only a SQLite home checks.
+  if (storage.engine === 'sqlite') for (const r of hosted) unchecked.add(r.index);
+  // The start's agents whose profiles have not been checked yet (once each, when they are first taken on).
+  const unprofiled = new IndexSet();
+  for (const r of hosted) unprofiled.add(r.index);
 
   // The metrics are built once the runtime exists; LLM calls only happen after that.
   const metricsRef: { current?: ReturnType<typeof createDaemonOps>['metrics'] } = {};
@@ -257,7 +264,6 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   // then serves on the shared connection), not to the owner, whose key only writes need.
   pool.addAuthSigner(owner);
 
-  for (const r of everyone) directory.note(r);
   const { ops, metrics } = createDaemonOps({
     storage,
     runtime,
@@ -313,6 +319,53 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   let running: () => void = () => {};
   const up = new Promise<void>((resolve) => (running = resolve));
   let stopping: Promise<void> | undefined;
+  /**
+   * The split-brain check of the start's agents, once the daemon is up: each agent it clears is taken on
+   * (if its lease is still held), each it holds stays claimed and not run. A check that fails as a whole
+   * runs them all, as the guard does for an agent whose head no relay answers.
+   */
+  const checkAgents = async (): Promise<void> => {
+    try {
+      if (unchecked.size > 0) for (const index of await snapshots.guard(hosted)) held.add(index);
+    } catch (error) {
+      logger.log({ level: 'warn', ns: 'snapshot', msg: 'split-brain check failed; running the agents', error: (error as Error).message });
+    }
+    for (const r of hosted) unchecked.delete(r.index);
+    if (stopping) return;
+    const waiting = [...deferred.values()].filter((l) => leases.holds(l.agentIndex));
+    deferred.clear();
+    await takeOn(waiting).catch((error: unknown) => logger.log({ level: 'warn', ns: 'lease', msg: 'taking on checked agents failed', error: (error as Error).message }));
+  };
+  /** Leases whose agent waits for its split-brain verdict (gained before it was in). */
+  const deferred = new Map<number, Lease>();
+  // Hosts the agents of `gained` leases: subscribed from the lease's cursor (or the agent's creation), then what is pending runs.
+  const takeOn = async (gained: Lease[]): Promise<void> => {
+    if (gained.length === 0) return;
+    const records: AgentRecord[] = [];
+    const hosting: Array<{ record: AgentRecord; since: number }> = [];
+    // Many leases at once (a start): one read of every agent, not one per lease; it is the registry's list too.
+    const all = gained.length > 1 ? await storage.agents.list() : undefined;
+    const byIndex = all ? new Map(all.map((r) => [r.index, r])) : undefined;
+    for (const lease of gained) {
+      const record = byIndex ? byIndex.get(lease.agentIndex) : await storage.agents.get(lease.agentIndex);
+      // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
+      if (!record || record.state === 'terminated' || held.has(record.index)) continue;
+      directory.note(record);
+      hosting.push({ record, since: lease.cursor ?? Math.floor(record.createdAt / 1000) });
+      records.push(record);
+    }
+    host(hosting);
+    await runtime.adopt(records.map((r) => r.index), records);
+    await triggers.refresh();
+    publisher.notify();
+    const agents = all ?? (await storage.agents.list());
+    // The start's agents get their profiles checked once, when first taken on (after the daemon is up).
+    const toCheck = records.filter((r) => unprofiled.delete(r.index));
+    if (toCheck.length > 0) void up.then(() => publishFor(toCheck, agents));
+    // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
+    // The registry's list is read again once the claims are out (seconds later with thousands): not held meanwhile.
+    void snapshots.start(records, () => storage.agents.list(), { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+  };
   const leases = (leaseRef.current = new LeaseManager({
     store: storage.leases,
     daemonId,
@@ -321,33 +374,18 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     ...(options.shard ? { shard: options.shard } : {}),
     logger,
     callbacks: {
-      // Subscribe from the lease's cursor (or the agent's creation), then run what is pending.
+      // Agents still waiting for their split-brain verdict are taken on once it is in (checkAgents).
       gained: async (gained) => {
-        const records: AgentRecord[] = [];
-        const hosting: Array<{ record: AgentRecord; since: number }> = [];
-        // Many leases at once (a start): one read of every agent, not one per lease; it is the registry's list too.
-        const all = gained.length > 1 ? await storage.agents.list() : undefined;
-        const byIndex = all ? new Map(all.map((r) => [r.index, r])) : undefined;
-        for (const lease of gained) {
-          const record = byIndex ? byIndex.get(lease.agentIndex) : await storage.agents.get(lease.agentIndex);
-          // Held back by the split-brain rule: claimed (so no one else runs it here) but not run.
-          if (!record || record.state === 'terminated' || held.has(record.index)) continue;
-          directory.note(record);
-          hosting.push({ record, since: lease.cursor ?? Math.floor(record.createdAt / 1000) });
-          records.push(record);
-        }
-        host(hosting);
-        await runtime.adopt(records.map((r) => r.index), records);
-        await triggers.refresh();
-        publisher.notify();
-        const agents = all ?? (await storage.agents.list());
-        if (firstClaim) void up.then(() => publishFor(records, agents));
         firstClaim = false;
-        // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
-        // The registry's list is read again once the claims are out (seconds later with thousands): not held meanwhile.
-        void snapshots.start(records, () => storage.agents.list(), { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+        const now: Lease[] = [];
+        for (const lease of gained) {
+          if (unchecked.has(lease.agentIndex)) deferred.set(lease.agentIndex, lease);
+          else now.push(lease);
+        }
+        await takeOn(now);
       },
       lost: async (indexes) => {
+        for (const i of indexes) deferred.delete(i);
         for (const i of indexes) {
           const pubkey = directory.get(i)?.pubkey;
           if (pubkey) inbox.removeAgent(pubkey);
@@ -356,6 +394,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
         await triggers.refresh();
       },
       releasing: async (indexes) => {
+        for (const i of indexes) deferred.delete(i);
         await runtime.release(indexes);
         for (const i of indexes) {
           const pubkey = directory.get(i)?.pubkey;
@@ -382,7 +421,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     if (!stopping) publisher.start();
   });
   await leases.start();
-  await triggers.refresh();
+  // A lease gained during the start refreshed the watches already (one read of every agent each, at 10,000 agents ~0.1 s).
+  if (firstClaim) await triggers.refresh();
 
   const handler = createControlHandler({
     storage,
@@ -463,6 +503,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
   // Background work waiting for the start (profile checks, start claims) begins after this turn, once the caller has said it is ready.
   setImmediate(running);
+  void up.then(checkAgents);
   logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}), ...(hooksServer ? { hooks: hooksServer.url } : {}) });
 
   return {

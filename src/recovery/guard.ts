@@ -10,7 +10,7 @@ import { importAgentSnapshot, type RestoreTarget } from './import.js';
 import { readSnapshot, type SnapshotReader } from './read.js';
 import { recordRestored } from './restore.js';
 import { remoteHead, remoteHeads, splitBrainVerdict, type RemoteHead, type SplitBrainVerdict } from './split-brain.js';
-import type { SnapshotStateFile } from './state.js';
+import type { AgentSnapshotState, SnapshotStateFile } from './state.js';
 
 /** What the guard needs of storage. */
 export interface GuardStorage {
@@ -51,14 +51,19 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
   for (const agent of options.agents) groups.set(agent.reader, [...(groups.get(agent.reader) ?? []), agent]);
   const heads = new Map<number, RemoteHead | Error>();
   const seqs = new Map<number, number>();
-  for (const agent of options.agents) seqs.set(agent.index, await localSeq(storage, agent.index));
+  // Each entry unpacked once (the state file keeps them packed; 10,000 agents at a start).
+  const locals = new Map<number, AgentSnapshotState | undefined>();
+  for (const agent of options.agents) {
+    seqs.set(agent.index, await localSeq(storage, agent.index));
+    locals.set(agent.index, state.agent(agent.index));
+  }
   await Promise.all(
     [...groups].map(async ([reader, agents]) => {
       try {
         const found = await remoteHeads(
           reader,
           agents.map((a) => {
-            const known = state.agent(a.index);
+            const known = locals.get(a.index);
             return { signer: a.signer, name: a.name, knownManifestIds: [known?.manifestId, known?.previousManifestId].filter((id): id is string => id !== undefined), seqAtMost: Math.max(seqs.get(a.index)!, known?.acceptedSeq ?? 0) };
           }),
         );
@@ -74,7 +79,7 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
       const remote = heads.get(agent.index)!;
       if (remote instanceof Error) throw remote;
       // A head that is this home's own last write is what `local` describes: nothing on the relays is unknown.
-      verdict = splitBrainVerdict({ ours: state.daemonId, local: state.agent(agent.index), localSeq: seqs.get(agent.index)!, remote: remote.known ? undefined : remote.manifest, remoteSeq: remote.seq });
+      verdict = splitBrainVerdict({ ours: state.daemonId, local: locals.get(agent.index), localSeq: seqs.get(agent.index)!, remote: remote.known ? undefined : remote.manifest, remoteSeq: remote.seq });
       if (verdict.action === 'adopt') {
         logger.log({ level: 'warn', ns: 'snapshot', msg: `agent ${agent.name}: ${verdict.reason}`, agent: agent.name });
         await adopt(storage, state, agent, options.now?.() ?? Date.now());

@@ -105,7 +105,8 @@ describe('split brain', () => {
     expect(finalA).toMatchObject({ final: true, daemon: fromA.daemon });
     b = startCli(['run', '--home', homeB], env);
     await b.waitFor(/daemon ready/);
-    expect(b.stderr()).toMatch(/when it stopped; its state is imported first/);
+    // The check runs once the daemon is up (the agent is not run before its verdict).
+    await eventually(() => /when it stopped; its state is imported first/.test(b.stderr()), 10_000, 'the import of the final snapshot');
     await dm('four');
     await answered('four');
     const again = await runCli(['trajectory', 'e', '--verify', '--relay', relay.url, '--home', homeB], { env, timeoutMs: 30_000 });
