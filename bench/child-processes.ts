@@ -40,7 +40,7 @@ export interface CliChild {
 }
 
 /** Spawns `node bin/agent.js …args` and resolves once stdout contains `readyText` (rejects with its stderr tail otherwise). */
-export async function spawnCli(args: string[], readyText: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<CliChild> {
+export async function spawnCli(args: string[], readyText: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number; stopTimeoutMs?: number } = {}): Promise<CliChild> {
   if (closing) throw new Error('the bench is shutting down');
   const t0 = performance.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -59,7 +59,8 @@ export async function spawnCli(args: string[], readyText: string, options: { env
     children.delete(handle);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    // SIGKILL only past this: a daemon with thousands of agents writes every agent's final snapshot first.
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
     await exited;
     clearTimeout(killer);
   };
@@ -94,9 +95,10 @@ export async function spawnCli(args: string[], readyText: string, options: { env
  * `agent run --home H` (the daemon), resolved on its `daemon ready` line; `inspect` opens a loopback
  * inspector port; `database` is a database URL for `--database` (default: the home's SQLite file).
  */
-export function startDaemonChild(home: string, options: { inspect?: boolean; database?: string; timeoutMs?: number } = {}): Promise<CliChild> {
+export function startDaemonChild(home: string, options: { inspect?: boolean; database?: string; timeoutMs?: number; stopTimeoutMs?: number } = {}): Promise<CliChild> {
   return spawnCli(['run', '--home', home, '--log-level', 'warn', ...(options.database ? ['--database', options.database] : [])], 'daemon ready', {
     timeoutMs: options.timeoutMs,
+    stopTimeoutMs: options.stopTimeoutMs,
     env: { AGENT_MNEMONIC: BENCH_MNEMONIC, AGENT_HOME: home },
     // BENCH_DAEMON_NODE_FLAGS: node flags for the daemon child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     nodeArgs: [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean)],

@@ -4,9 +4,14 @@
  * dormant agents against the same daemon with none (the baseline of the same run); memory is sampled
  * after every step, and the slope between the two largest steps is what each further agent costs. The daemon and
  * relay-dev are child processes on loopback; agents are written straight into the home database.
+ * Steps past BENCH_DAEMON_DRAIN_MAX agents do not wait for the daemon's outbox: a start queues a claim
+ * per agent and a stop a final snapshot per agent (~8 events each), many minutes of the daemon's
+ * publishing at 10,000 agents. There the first run waits until its profiles and claims are queued,
+ * and after each stop the bench publishes what is pending straight to relay-dev (startup-drain.ts), so
+ * every start finds the home as after a drain and the whole step stays bounded.
  * Prints JSON lines (progress on stderr).
  * Run: `npm run build && node dist/bench/startup.js`
- * (env BENCH_STARTUP_AGENTS [1000,10000], BENCH_FIRST_RUN_MAX [1000], BENCH_STARTUP_RUNS [3],
+ * (env BENCH_STARTUP_AGENTS [1000,10000], BENCH_FIRST_RUN_MAX [1000], BENCH_DAEMON_DRAIN_MAX [1000], BENCH_STARTUP_RUNS [3],
  * BENCH_SETTLE_MS [3000], BENCH_HEAP_SNAPSHOT_DIR, BENCH_DAEMON_NODE_FLAGS e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { join } from 'node:path';
@@ -14,11 +19,16 @@ import { loadFastCrypto } from '../src/protocol/crypto.js';
 import { mnemonicToSeed, Nip06Deriver } from '../src/protocol/nip06.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
+import { MANIFEST_D } from '../src/recovery/format.js';
 import { openInspector } from './inspector.js';
-import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, type CliChild } from './child-processes.js';
+import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, waitFor, type CliChild } from './child-processes.js';
+import { drainOutbox, type DrainReport } from './startup-drain.js';
 
 const STEPS = [0, ...(process.env.BENCH_STARTUP_AGENTS ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)].sort((a, b) => a - b);
 const FIRST_RUN_MAX = Number(process.env.BENCH_FIRST_RUN_MAX ?? 1000);
+const DAEMON_DRAIN_MAX = Number(process.env.BENCH_DAEMON_DRAIN_MAX ?? 1000);
+/** How long a daemon with many agents may take to stop (it writes every agent's final snapshot) before it is killed. */
+const STOP_MS = (n: number): number => 30_000 + n * 20;
 const RUNS = Math.max(1, Number(process.env.BENCH_STARTUP_RUNS ?? 3));
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const MAX = STEPS[STEPS.length - 1]!;
@@ -63,29 +73,41 @@ async function measure(relayUrl: string): Promise<void> {
         progress(`${n} agents: first run with ${fresh} new agents${skipped ? ' (create ticks skipped)' : ''}`);
         const t1 = performance.now();
         const since = Date.now();
-        const first = await startDaemonChild(home);
-        await waitAgentsDormant(dbFile, n);
+        const benchDrains = n > DAEMON_DRAIN_MAX;
+        const first = await startDaemonChild(home, { stopTimeoutMs: STOP_MS(n) });
+        if (benchDrains) await waitQueued(dbFile, n, fresh, since);
+        else await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t1;
+        const t2 = performance.now();
         await first.stop();
-        console.log(JSON.stringify({ bench: 'startup-first-run', agents: n, newAgents: fresh, createTicks: !skipped, createRecordsMs: Math.round(createMs), readyMs: Math.round(first.readyMs), allDormantAfterMs: Math.round(settledMs), ...profileRate(dbFile, since) }));
+        const stopMs = performance.now() - t2;
+        const drained = benchDrains ? await drainOutbox(dbFile, relayUrl) : undefined;
+        console.log(JSON.stringify({ bench: 'startup-first-run', agents: n, newAgents: fresh, createTicks: !skipped, createRecordsMs: Math.round(createMs), readyMs: Math.round(first.readyMs), [benchDrains ? 'allDormantAndQueuedAfterMs' : 'allDormantAfterMs']: Math.round(settledMs), stopMs: Math.round(stopMs), ...profileRate(dbFile, since), ...drainFields(drained) }));
       }
       const times: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         progress(`${n} agents: fresh start ${r + 1}/${RUNS}`);
         const t0 = performance.now();
-        const daemon = await startDaemonChild(home, { inspect: r === RUNS - 1 });
-        await waitAgentsDormant(dbFile, n);
+        const benchDrains = n > DAEMON_DRAIN_MAX;
+        // The last start also has the inspector open (for the memory sample), which costs it ~0.3 s: `inspected` says which.
+        const inspected = r === RUNS - 1;
+        const daemon = await startDaemonChild(home, { inspect: inspected, stopTimeoutMs: STOP_MS(n) });
+        if (benchDrains) await waitDormant(dbFile, n);
+        else await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t0;
         times.push(daemon.readyMs);
-        const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), outboxDrainedAfterMs: Math.round(settledMs) };
-        if (r === RUNS - 1) {
+        const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), [benchDrains ? 'allDormantAfterMs' : 'outboxDrainedAfterMs']: Math.round(settledMs), ...(inspected ? { inspected } : {}) };
+        if (inspected) {
           await sleep(SETTLE_MS);
           const m = await sampleMemory(daemon, n);
           memory.set(n, m);
           Object.assign(line, m);
         }
-        console.log(JSON.stringify(line));
+        const t1 = performance.now();
         await daemon.stop();
+        line.stopMs = Math.round(performance.now() - t1);
+        if (benchDrains) Object.assign(line, drainFields(await drainOutbox(dbFile, relayUrl)));
+        console.log(JSON.stringify(line));
       }
       ready.set(n, median(times));
     }
@@ -93,6 +115,38 @@ async function measure(relayUrl: string): Promise<void> {
   } finally {
     await storage.close();
   }
+}
+
+/** Every agent dormant (the outbox may still be publishing). */
+async function waitDormant(dbFile: string, n: number): Promise<void> {
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
+    await waitFor(`${n} agents dormant`, () => awake.get()?.n === 0, 120_000 + n * 20, 200);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A first run the bench drains itself: every agent dormant, the profiles of the `fresh` new agents
+ * queued (kinds 0, 10002, 10050) and a start claim (a snapshot manifest) queued for each of the `n`.
+ */
+async function waitQueued(dbFile: string, n: number, fresh: number, since: number): Promise<void> {
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const awake = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM agents WHERE state <> 'dormant'");
+    const profiles = db.prepare<[number], { n: number }>("SELECT count(*) AS n FROM outbox WHERE json_extract(event_json, '$.kind') IN (0, 10002, 10050) AND created_at >= ?");
+    const manifests = db.prepare<[number, string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE json_extract(event_json, '$.kind') = 30078 AND created_at >= ? AND instr(event_json, ?) > 0");
+    const dTag = JSON.stringify(['d', MANIFEST_D]);
+    await waitFor(`${n} agents dormant with their profiles and claims queued`, () => awake.get()?.n === 0 && profiles.get(since)!.n >= fresh * 3 && manifests.get(since, dTag)!.n >= n, 300_000 + n * 60, 500);
+  } finally {
+    db.close();
+  }
+}
+
+function drainFields(report: DrainReport | undefined): Record<string, number> {
+  return report ? { benchDrainedEvents: report.delivered, benchDrainRefused: report.refused, benchDrainMs: report.ms } : {};
 }
 
 /** Agents still `creating` become `dormant` without their create tick (only for steps past FIRST_RUN_MAX). */
