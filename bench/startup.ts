@@ -21,7 +21,7 @@ import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../src/storage/sqlite/sqlite-agent-storage.js';
 import { MANIFEST_D } from '../src/recovery/format.js';
 import { openInspector } from './inspector.js';
-import { BENCH_MNEMONIC, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, waitFor, type CliChild } from './child-processes.js';
+import { BENCH_MNEMONIC, cpuSecondsOf, makeHome, median, progress, rssOf, runBench, sleep, startDaemonChild, waitAgentsDormant, startRelayChild, waitFor, type CliChild } from './child-processes.js';
 import { drainOutbox, type DrainReport } from './startup-drain.js';
 
 const STEPS = [0, ...(process.env.BENCH_STARTUP_AGENTS ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)].sort((a, b) => a - b);
@@ -92,11 +92,13 @@ async function measure(relayUrl: string): Promise<void> {
         // The last start also has the inspector open (for the memory sample), which costs it ~0.3 s: `inspected` says which.
         const inspected = r === RUNS - 1;
         const daemon = await startDaemonChild(home, { inspect: inspected, stopTimeoutMs: STOP_MS(n) });
+        // The daemon's CPU time (every thread) when its ready line was read: on a loaded machine less noisy than the wall time.
+        const readyCpuMs = Math.round(cpuSecondsOf(daemon.pid) * 1000);
         if (benchDrains) await waitDormant(dbFile, n);
         else await waitAgentsDormant(dbFile, n);
         const settledMs = performance.now() - t0;
         times.push(daemon.readyMs);
-        const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), [benchDrains ? 'allDormantAfterMs' : 'outboxDrainedAfterMs']: Math.round(settledMs), ...(inspected ? { inspected } : {}) };
+        const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), readyCpuMs, [benchDrains ? 'allDormantAfterMs' : 'outboxDrainedAfterMs']: Math.round(settledMs), ...(inspected ? { inspected } : {}) };
         if (inspected) {
           await sleep(SETTLE_MS);
           const m = await sampleMemory(daemon, n);
