@@ -91,6 +91,7 @@ async function measure(relayUrl: string): Promise<void> {
         const benchDrains = n > DAEMON_DRAIN_MAX;
         // The last start also has the inspector open (for the memory sample), which costs it ~0.3 s: `inspected` says which.
         const inspected = r === RUNS - 1;
+        const startedAt = Date.now();
         const daemon = await startDaemonChild(home, { inspect: inspected, stopTimeoutMs: STOP_MS(n) });
         // The daemon's CPU time (every thread) when its ready line was read: on a loaded machine less noisy than the wall time.
         const readyCpuMs = Math.round(cpuSecondsOf(daemon.pid) * 1000);
@@ -100,6 +101,8 @@ async function measure(relayUrl: string): Promise<void> {
         times.push(daemon.readyMs);
         const line: Record<string, unknown> = { bench: 'startup-run', agents: n, run: r + 1, readyMs: Math.round(daemon.readyMs), readyCpuMs, [benchDrains ? 'allDormantAfterMs' : 'outboxDrainedAfterMs']: Math.round(settledMs), ...(inspected ? { inspected } : {}) };
         if (inspected) {
+          // Memory with every agent hosted: the agents are taken on once the split-brain check has cleared them, each then queues its claim.
+          await waitClaims(dbFile, n, startedAt);
           await sleep(SETTLE_MS);
           const m = await sampleMemory(daemon, n);
           memory.set(n, m);
@@ -142,6 +145,19 @@ async function waitQueued(dbFile: string, n: number, fresh: number, since: numbe
     const manifests = db.prepare<[number, string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE json_extract(event_json, '$.kind') = 30078 AND created_at >= ? AND instr(event_json, ?) > 0");
     const dTag = JSON.stringify(['d', MANIFEST_D]);
     await waitFor(`${n} agents dormant with their profiles and claims queued`, () => awake.get()?.n === 0 && profiles.get(since)!.n >= fresh * 3 && manifests.get(since, dTag)!.n >= n, 300_000 + n * 60, 500);
+  } finally {
+    db.close();
+  }
+}
+
+/** A start claim (a snapshot manifest) queued since `since` for each of the `n` agents. */
+async function waitClaims(dbFile: string, n: number, since: number): Promise<void> {
+  if (n === 0) return;
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    const manifests = db.prepare<[number, string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE json_extract(event_json, '$.kind') = 30078 AND created_at >= ? AND instr(event_json, ?) > 0");
+    const dTag = JSON.stringify(['d', MANIFEST_D]);
+    await waitFor(`a start claim queued for each of ${n} agents`, () => manifests.get(since, dTag)!.n >= n, 120_000 + n * 30, 500);
   } finally {
     db.close();
   }
