@@ -44,6 +44,23 @@ afterEach(async () => {
 afterAll(dropTestDatabases);
 
 describe.each(['sqlite', 'postgres'] as const)('fencing on %s', (engine) => {
+  // SQLite claims and renews many leases in one statement each: the same answers as one row at a time.
+  it('claims free agents in index order and renews only the fences that hold, keeping the highest cursor', async () => {
+    const storage = await open(await freshUrl(engine));
+    await seed(storage, 5);
+    const taken = await storage.leases.claim('A', { limit: 3, now: NOW, leaseMs: LEASE });
+    expect(taken.map((l) => [l.agentIndex, l.daemonId, l.epoch])).toEqual([[0, 'A', 1], [1, 'A', 1], [2, 'A', 1]]);
+    const first = await storage.leases.renew('A', [{ agentIndex: 2, daemonId: 'A', epoch: 1, cursor: 50 }, { agentIndex: 0, daemonId: 'A', epoch: 1, cursor: 40 }, { agentIndex: 1, daemonId: 'A', epoch: 7 }], { now: NOW + 10, leaseMs: LEASE });
+    const byIndex = <T extends { agentIndex: number }>(leases: T[]): T[] => [...leases].sort((x, y) => x.agentIndex - y.agentIndex);
+    expect(byIndex(first).map((l) => [l.agentIndex, l.expiresAt, l.cursor])).toEqual([[0, NOW + 10 + LEASE, 40], [2, NOW + 10 + LEASE, 50]]);
+    const again = await storage.leases.renew('A', [{ agentIndex: 0, daemonId: 'A', epoch: 1, cursor: 30 }, { agentIndex: 2, daemonId: 'A', epoch: 1 }], { now: NOW + 20, leaseMs: LEASE });
+    expect(byIndex(again).map((l) => [l.agentIndex, l.cursor])).toEqual([[0, 40], [2, 50]]);
+    expect(await storage.leases.renew('B', [{ agentIndex: 0, daemonId: 'B', epoch: 1 }], { now: NOW + 30, leaseMs: LEASE })).toEqual([]);
+    expect(await storage.leases.renew('A', [], { now: NOW + 30, leaseMs: LEASE })).toEqual([]);
+    const rest = await storage.leases.claim('B', { limit: 10, now: NOW + 30, leaseMs: LEASE });
+    expect(rest.map((l) => l.agentIndex)).toEqual([3, 4]);
+  });
+
   it('refuses the commit of a daemon whose lease was taken over, and only the holder picks its outbox rows and alarms', async () => {
     const storage = await open(await freshUrl(engine));
     await seed(storage, 1);

@@ -49,15 +49,23 @@ const PRUNE = sql<[number]>(`DELETE FROM daemons WHERE heartbeat_at < ?`);
 const ENSURE_ROWS = sql(`
   INSERT INTO agent_leases (agent_index) SELECT agent_index FROM agents
   WHERE state <> 'terminated' AND agent_index NOT IN (SELECT agent_index FROM agent_leases)`);
-const FREE = sql<[number, number, number, number], { agent_index: number }>(`
-  SELECT l.agent_index FROM agent_leases l JOIN agents a USING (agent_index)
-  WHERE a.state <> 'terminated' AND (l.daemon_id IS NULL OR l.expires_at <= ?) AND l.agent_index % ? = ?
-  ORDER BY l.agent_index LIMIT ?`);
-const TAKE = sql<[string, number, number], LeaseDbRow>(`
-  UPDATE agent_leases SET daemon_id = ?, epoch = epoch + 1, expires_at = ? WHERE agent_index = ? RETURNING *`);
-const RENEW = sql<[number, number | null, number | null, number, string, number], LeaseDbRow>(`
-  UPDATE agent_leases SET expires_at = ?, cursor = CASE WHEN ? IS NULL THEN cursor ELSE max(coalesce(cursor, 0), ?) END
-  WHERE agent_index = ? AND daemon_id = ? AND epoch = ? RETURNING *`);
+/** FREE and the take in one statement: a start claiming 10,000 agents ran 10,000 UPDATEs (~0.7 s). */
+const TAKE_FREE = sql<[string, number, number, number, number, number], LeaseDbRow>(`
+  UPDATE agent_leases SET daemon_id = ?, epoch = epoch + 1, expires_at = ? WHERE agent_index IN (
+    SELECT l.agent_index FROM agent_leases l JOIN agents a USING (agent_index)
+    WHERE a.state <> 'terminated' AND (l.daemon_id IS NULL OR l.expires_at <= ?) AND l.agent_index % ? = ?
+    ORDER BY l.agent_index LIMIT ?)
+  RETURNING *`);
+/**
+ * Every held lease in one statement (the fences as one JSON array of [index, epoch, cursor]): a
+ * daemon with 10,000 agents renewed them with 10,000 UPDATEs per pass.
+ */
+const RENEW_MANY = sql<[number, string, string], LeaseDbRow>(`
+  UPDATE agent_leases SET expires_at = ?,
+    cursor = CASE WHEN f.cursor IS NULL THEN agent_leases.cursor ELSE max(coalesce(agent_leases.cursor, 0), f.cursor) END
+  FROM (SELECT value ->> 0 AS agent_index, value ->> 1 AS epoch, value ->> 2 AS cursor FROM json_each(?)) AS f
+  WHERE agent_leases.agent_index = f.agent_index AND agent_leases.daemon_id = ? AND agent_leases.epoch = f.epoch
+  RETURNING agent_leases.agent_index, agent_leases.daemon_id, agent_leases.epoch, agent_leases.expires_at, agent_leases.cursor`);
 const RELEASE = sql<[number | null, number | null, number, string, number]>(`
   UPDATE agent_leases SET daemon_id = NULL, expires_at = 0,
     cursor = CASE WHEN ? IS NULL THEN cursor ELSE max(coalesce(cursor, 0), ?) END
@@ -116,19 +124,22 @@ export function sqliteLeaseStore(exec: Exec): LeaseStore {
         if (o.limit <= 0) return [];
         run(db, ENSURE_ROWS);
         const shard = o.shard ?? { index: 0, of: 1 };
-        return all(db, FREE, o.now, shard.of, shard.index, o.limit).flatMap((r) => {
-          const row = get(db, TAKE, id, o.now + o.leaseMs, r.agent_index);
+        // RETURNING gives no order: by agent index, as the leases were picked.
+        return all(db, TAKE_FREE, id, o.now + o.leaseMs, o.now, shard.of, shard.index, o.limit)
+          .sort((a, b) => a.agent_index - b.agent_index)
+          .map(toLease);
+      }),
+    renew: (id, held, o) =>
+      tx((db) => {
+        if (held.length === 0) return [];
+        const fences = JSON.stringify(held.map((f) => [f.agentIndex, f.epoch, f.cursor ?? null]));
+        // In the order of `held`, as one UPDATE per lease returned them.
+        const rows = new Map(all(db, RENEW_MANY, o.now + o.leaseMs, fences, id).map((r) => [r.agent_index, r]));
+        return held.flatMap((f) => {
+          const row = rows.get(f.agentIndex);
           return row ? [toLease(row)] : [];
         });
       }),
-    renew: (id, held, o) =>
-      tx((db) =>
-        held.flatMap((f) => {
-          const cursor = f.cursor ?? null;
-          const row = get(db, RENEW, o.now + o.leaseMs, cursor, cursor, f.agentIndex, id, f.epoch);
-          return row ? [toLease(row)] : [];
-        }),
-      ),
     release: (id, held) =>
       tx((db) => held.reduce((n, f) => n + run(db, RELEASE, f.cursor ?? null, f.cursor ?? null, f.agentIndex, id, f.epoch).changes, 0)),
     list: () =>
