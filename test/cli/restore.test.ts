@@ -12,7 +12,7 @@ import { MANIFEST_D, REGISTRY_D, SNAPSHOT_KIND } from '../../src/recovery/format
 import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { openHome, openStorage } from '../../src/cli/home-context.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_MNEMONIC, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
+import { TEST_MNEMONIC, eventually, startCli, startTestRelay, stopAll, tempHome, testPool } from '../helpers/daemon.js';
 
 afterAll(stopAll);
 
@@ -34,9 +34,12 @@ describe('agent restore', () => {
     await storageA.close();
     const a = startCli(['run', '--home', homeA], env);
     await a.waitFor(/daemon ready/);
+    // The agents run once the split-brain check has cleared them (after daemon ready); their first snapshots follow their create ticks.
+    const big = new SecretKeySigner(deriveFromSeed(seed, 1).secretKey);
+    const smallKey = new SecretKeySigner(deriveFromSeed(seed, 2).secretKey).getPublicKey();
+    await eventually(async () => (await pool.fetch([{ kinds: [SNAPSHOT_KIND], authors: [big.getPublicKey(), smallKey], '#d': [MANIFEST_D] }])).length === 2, 30_000, 'both agents snapshotted');
     expect(await a.stop('SIGTERM')).toBe(0);
 
-    const big = new SecretKeySigner(deriveFromSeed(seed, 1).secretKey);
     const [bigManifest] = await pool.fetch([{ kinds: [SNAPSHOT_KIND], authors: [big.getPublicKey()], '#d': [MANIFEST_D] }]);
     const parts = JSON.parse(big.nip44.decrypt(big.getPublicKey(), bigManifest!.content)).parts as Array<{ name: string; chunks: unknown[] }>;
     expect(parts.find((p) => p.name === 'facts')!.chunks.length).toBeGreaterThanOrEqual(4);
