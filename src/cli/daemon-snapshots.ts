@@ -99,7 +99,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   return {
     state,
     /** The agents of `records` to hold (not run): another machine may be running them (SQLite homes only). */
-    guard(records: AgentRecord[]): Promise<Set<number>> {
+    guard(records: AgentRecord[], guardOptions: { signal?: AbortSignal } = {}): Promise<Set<number>> {
       // Daemons sharing a database server share the agents' state: their leases decide who runs what.
       if (storage.engine !== 'sqlite') return Promise.resolve(new Set());
       return guardAgents({
@@ -107,6 +107,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
         state,
         logger,
         agents: records.map((r) => ({ index: r.index, name: r.name, signer: options.signerFor(r.index), reader: readerFor(options.relaysOf(r)) })),
+        ...(guardOptions.signal ? { signal: guardOptions.signal } : {}),
       });
     },
     /**

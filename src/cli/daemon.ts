@@ -326,7 +326,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
    */
   const checkAgents = async (): Promise<void> => {
     try {
-      if (unchecked.size > 0) for (const index of await snapshots.guard(hosted)) held.add(index);
+      if (unchecked.size > 0) for (const index of await snapshots.guard(hosted, { signal: background.signal })) held.add(index);
     } catch (error) {
       logger.log({ level: 'warn', ns: 'snapshot', msg: 'split-brain check failed; running the agents', error: (error as Error).message });
     }

@@ -43,7 +43,7 @@ async function adopt(storage: GuardStorage, state: SnapshotStateFile, agent: Gua
  * relay answers) runs: a machine that cannot reach the relays cannot tell, and holding every agent
  * whenever a relay is down would be worse.
  */
-export async function guardAgents(options: { storage: GuardStorage; state: SnapshotStateFile; agents: GuardedAgent[]; logger: Logger; now?: () => number }): Promise<Set<number>> {
+export async function guardAgents(options: { storage: GuardStorage; state: SnapshotStateFile; agents: GuardedAgent[]; logger: Logger; now?: () => number; signal?: AbortSignal }): Promise<Set<number>> {
   const { storage, state, logger } = options;
   const held = new Set<number>();
   // One batched read per set of relays (agents sharing a reader share its REQs).
@@ -66,6 +66,7 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
             const known = locals.get(a.index);
             return { signer: a.signer, name: a.name, knownManifestIds: [known?.manifestId, known?.previousManifestId].filter((id): id is string => id !== undefined), seqAtMost: Math.max(seqs.get(a.index)!, known?.acceptedSeq ?? 0) };
           }),
+          options.signal ? { signal: options.signal } : {},
         );
         for (const a of agents) heads.set(a.index, found.get(a.signer.getPublicKey())!);
       } catch (error) {
@@ -74,6 +75,8 @@ export async function guardAgents(options: { storage: GuardStorage; state: Snaps
     }),
   );
   for (const agent of options.agents) {
+    // Aborted (the daemon stops while it checks): the agents are not run, so there is nothing to tell about them.
+    if (options.signal?.aborted) break;
     let verdict: SplitBrainVerdict;
     try {
       const remote = heads.get(agent.index)!;
