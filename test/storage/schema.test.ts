@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PAGE_CACHE_KIB, type Db } from '../../src/storage/sqlite/database.js';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
+import { RENEW_MANY } from '../../src/storage/sqlite/lease-store.js';
 import { tempDbs } from './helpers.js';
 
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
@@ -57,6 +58,13 @@ describe('schema and migrations', () => {
       { event_id: pk(12), lane: 0 },
       { event_id: pk(13), lane: 0 },
     ]);
+  });
+
+  it('renews many leases by primary key, not by the daemon index with a scan of the fences per lease (quadratic)', () => {
+    const db = dbs.open();
+    const detail = plan(db, RENEW_MANY.sql, 0, '[]', 'd');
+    expect(detail).toMatch(/SEARCH agent_leases USING INTEGER PRIMARY KEY/);
+    expect(detail).not.toMatch(/agent_leases_daemon/);
   });
 
   it('uses indexes for the hot queries (no full scans as agents and rows grow)', () => {
