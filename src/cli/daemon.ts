@@ -314,7 +314,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       });
   };
 
-  let firstClaim = true;
+  let noLeaseGained = true;
   // The profile check of a start (one fetch per 200 agents, every answer verified) waits until the daemon is up.
   let running: () => void = () => {};
   const up = new Promise<void>((resolve) => (running = resolve));
@@ -376,7 +376,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     callbacks: {
       // Agents still waiting for their split-brain verdict are taken on once it is in (checkAgents).
       gained: async (gained) => {
-        firstClaim = false;
+        noLeaseGained = false;
         const now: Lease[] = [];
         for (const lease of gained) {
           if (unchecked.has(lease.agentIndex)) deferred.set(lease.agentIndex, lease);
@@ -422,7 +422,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   });
   await leases.start();
   // A lease gained during the start refreshed the watches already (one read of every agent each, at 10,000 agents ~0.1 s).
-  if (firstClaim) await triggers.refresh();
+  if (noLeaseGained) await triggers.refresh();
 
   const handler = createControlHandler({
     storage,

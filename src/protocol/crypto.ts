@@ -18,7 +18,7 @@ import { getEventHash, getEventHashBytes, type EventTemplate, type NostrEvent } 
 import { bytesToHex, hexToBytes, isHex32, isHex64 } from './hex.js';
 
 /** The calls of tiny-secp256k1 used here (its types are not needed elsewhere). */
-interface PointMultiplier {
+interface TinySecp256k1 {
   pointMultiply(point: Uint8Array, scalar: Uint8Array, compressed?: boolean): Uint8Array | null;
   pointFromScalar(scalar: Uint8Array, compressed?: boolean): Uint8Array | null;
   xOnlyPointFromScalar(scalar: Uint8Array): Uint8Array;
@@ -26,7 +26,7 @@ interface PointMultiplier {
 }
 
 let wasm: Nostr | undefined;
-let ecdhWasm: PointMultiplier | undefined;
+let tinySecp: TinySecp256k1 | undefined;
 let loading: Promise<boolean> | undefined;
 
 /**
@@ -43,7 +43,7 @@ export function loadFastCrypto(): Promise<boolean> {
       () => false,
     ),
     import('tiny-secp256k1').then(
-      (m: PointMultiplier) => void (ecdhWasm = m),
+      (m: TinySecp256k1) => void (tinySecp = m),
       () => undefined,
     ),
   ]).then(([signing]) => signing);
@@ -56,11 +56,11 @@ export function loadFastCrypto(): Promise<boolean> {
  * public key is not on the curve. The secret key is expected to be valid (the caller checks it).
  */
 export function fastSharedX(secretKey: Uint8Array, xOnlyPublicKey: Uint8Array): Uint8Array | undefined {
-  if (!ecdhWasm) return undefined;
+  if (!tinySecp) return undefined;
   const point = new Uint8Array(33);
   point[0] = 2;
   point.set(xOnlyPublicKey, 1);
-  const shared = ecdhWasm.pointMultiply(point, secretKey, true);
+  const shared = tinySecp.pointMultiply(point, secretKey, true);
   if (!shared) throw new Error('invalid shared secret: point at infinity');
   return shared.subarray(1);
 }
@@ -72,27 +72,27 @@ export function cryptoEngine(): 'wasm' | 'js' {
 
 /** Which engine signs right now (tiny-secp256k1, else nostr-wasm, else noble). */
 export function signingEngine(): 'tiny-secp256k1' | 'nostr-wasm' | 'noble' {
-  return ecdhWasm ? 'tiny-secp256k1' : wasm ? 'nostr-wasm' : 'noble';
+  return tinySecp ? 'tiny-secp256k1' : wasm ? 'nostr-wasm' : 'noble';
 }
 
 /** For tests and benchmarks: force the pure-JS path (or restore wasm if it was loaded). */
 export function useFastCrypto(enabled: boolean): void {
   if (!enabled) {
     wasm = undefined;
-    ecdhWasm = undefined;
+    tinySecp = undefined;
     loading = undefined;
   }
 }
 
 /** The 33-byte compressed public key of a valid secret key (BIP-32 needs its parity; Nostr keys drop it). */
 export function compressedPublicKey(secretKey: Uint8Array): Uint8Array {
-  const point = ecdhWasm?.pointFromScalar(secretKey, true);
+  const point = tinySecp?.pointFromScalar(secretKey, true);
   return point ?? secp256k1.getPublicKey(secretKey, true);
 }
 
 /** The x-only public key (hex) of a 32-byte secret key. */
 export function getPublicKey(secretKey: Uint8Array): string {
-  if (ecdhWasm) return bytesToHex(ecdhWasm.xOnlyPointFromScalar(secretKey));
+  if (tinySecp) return bytesToHex(tinySecp.xOnlyPointFromScalar(secretKey));
   if (wasm) return bytesToHex(wasm.getPublicKey(secretKey));
   return bytesToHex(schnorr.getPublicKey(secretKey));
 }
@@ -111,19 +111,19 @@ export function getPublicKey(secretKey: Uint8Array): string {
  * nostr-wasm's ~310 µs (bench/sign.ts, docs/performance.md "Signing").
  */
 export function signEventAs(template: EventTemplate, secretKey: Uint8Array, publicKey: string, auxRandomness?: Uint8Array): NostrEvent {
-  if (!ecdhWasm) return finalizeEvent(template, secretKey, auxRandomness);
+  if (!tinySecp) return finalizeEvent(template, secretKey, auxRandomness);
   const event = unsignedEvent(template);
   event.pubkey = publicKey;
-  return signHashed(event, secretKey, ecdhWasm, auxRandomness);
+  return signHashed(event, secretKey, tinySecp, auxRandomness);
 }
 
 /** Signs a template with a secret key: fills pubkey, id and sig (`auxRandomness` as in `signEventAs`). */
 export function finalizeEvent(template: EventTemplate, secretKey: Uint8Array, auxRandomness?: Uint8Array): NostrEvent {
   const event = unsignedEvent(template);
-  if (ecdhWasm) {
+  if (tinySecp) {
     // A one-off key (a gift wrap's): its public key is needed anyway, and tiny-secp256k1 derives it faster.
-    event.pubkey = bytesToHex(ecdhWasm.xOnlyPointFromScalar(secretKey));
-    return signHashed(event, secretKey, ecdhWasm, auxRandomness);
+    event.pubkey = bytesToHex(tinySecp.xOnlyPointFromScalar(secretKey));
+    return signHashed(event, secretKey, tinySecp, auxRandomness);
   }
   // The wasm engine fills in the pubkey from the keypair it builds to sign: deriving it here as well
   // would cost a second base-point multiplication per signature. (It draws its own aux randomness.)
@@ -137,7 +137,7 @@ export function finalizeEvent(template: EventTemplate, secretKey: Uint8Array, au
   return event;
 }
 
-function signHashed(event: NostrEvent, secretKey: Uint8Array, engine: PointMultiplier, auxRandomness?: Uint8Array): NostrEvent {
+function signHashed(event: NostrEvent, secretKey: Uint8Array, engine: TinySecp256k1, auxRandomness?: Uint8Array): NostrEvent {
   const hash = getEventHashBytes(event);
   event.id = hash.toString('hex');
   const sig = engine.signSchnorr(hash, secretKey, auxRandomness ?? randomBytes(32));
