@@ -205,7 +205,9 @@ export class RelayConnection {
       };
       const onOpen = (open: boolean): void => done(open);
       this.#openWaiters.add(onOpen);
-      sleepLinked(this.#clock, options.timeoutMs ?? this.#o.connectTimeoutMs ?? 10_000, stop.signal, this.#lifetime.signal, options.signal).then(
+      // Not linked to the connection's lifetime: close() answers every waiter itself, so a connection
+      // with hundreds of waiters (the outbox's window while a relay is down) adds no listener per waiter.
+      sleepLinked(this.#clock, options.timeoutMs ?? this.#o.connectTimeoutMs ?? 10_000, stop.signal, options.signal).then(
         () => done(false),
         () => {
           if (!stop.signal.aborted) done(false);
@@ -248,6 +250,7 @@ export class RelayConnection {
     const ws = this.#ws;
     this.#setState('closed');
     this.#failPending('error: connection closed');
+    for (const waiter of [...this.#openWaiters]) waiter(false);
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -2,6 +2,7 @@
  * RelayConnection subscriptions against relay-dev: a re-sent REQ is answered by its own EOSE; restricted
  * kinds are asked for apart and after AUTH; one-key-per-connection relays are learned and served by lanes.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finalizeEvent, getPublicKey } from '../../src/protocol/crypto.js';
 import type { Filter } from '../../src/protocol/filter.js';
@@ -127,5 +128,33 @@ describe('RelayConnection against relays with other AUTH habits', () => {
     const own = alice.signEvent({ kind: 1, created_at: now, tags: [['-']], content: 'mine only' });
     expect((await p.publish(own))[0]).toMatchObject({ ok: true });
     expect(relay.relay.store.has(own.id)).toBe(true);
+  });
+});
+
+describe('RelayConnection waiting for the socket', () => {
+  it('answers many waiters false at close without a listener each on the connection (no MaxListeners warning)', async () => {
+    // A TCP server that accepts and never answers the WebSocket handshake: the connection stays `connecting`.
+    const held: Socket[] = [];
+    const server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fx.onClose(async () => {
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    fx.onClose(() => void process.off('warning', onWarning));
+
+    const conn = new RelayConnection(`ws://127.0.0.1:${port}`, { pingIntervalMs: 0, connectTimeoutMs: 60_000 });
+    conn.connect();
+    await waitFor('the TCP connection', () => held.length > 0);
+    expect(conn.status().state).toBe('connecting');
+    const waiters = Array.from({ length: 50 }, () => conn.waitConnected({ timeoutMs: 60_000 }));
+    await conn.close();
+    expect(await Promise.all(waiters)).toEqual(Array.from({ length: 50 }, () => false));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
 });
