@@ -9,6 +9,10 @@
  * - REQ floor: the same author+kind queries run in this process against the relay's database file
  *   (EventStore.queryRaw, the relay's own code) and serialized into the frames the relay sends,
  *   interleaved query by query with the WebSocket REQs so both see the same load (goal: p50 <= 1.5x).
+ *   A REQ's time runs from its send to its EOSE (the CLOSE the client sends next is not counted).
+ * - Transport: the same client sends the same REQ to a bare ws server in the relay's process that
+ *   answers with the bytes of the relay's answer to that filter, prebuilt (one socket write, no query,
+ *   no relay code on the path): what the round trip costs with no relay work at all, same run.
  * Run: `npm run build && node dist/bench/relay.js` (env BENCH_EVENTS, BENCH_CONNECTIONS, BENCH_REQS,
  * BENCH_ROUNDS [3], BENCH_VERIFY_THREADS for the relay's signature worker count, BENCH_RELAY_NODE_FLAGS
  * for node flags of the relay child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
@@ -19,9 +23,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNostrWasm } from 'nostr-wasm';
-import WebSocket from 'ws';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { defaultVerifyThreads, EventStore, startRelay, Verifier, type QueryScope } from '../relay-dev/index.js';
 import { serializeForStorage } from '../relay-dev/event-meta.js';
+import { encodeTextFrames } from '../relay-dev/frames.js';
 import { cpuSecondsOf } from './child-processes.js';
 import { cryptoEngine, getPublicKey, loadFastCrypto, verifyEvent } from '../src/protocol/crypto.js';
 import type { NostrEvent } from '../src/protocol/event.js';
@@ -53,9 +60,47 @@ async function serve(dbFile: string): Promise<void> {
   const deadline = Date.now() + 10_000; // let every signature worker load before clients arrive
   while (running.relay.verifier.readyWorkers < wanted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const inline = warnings.some((w) => w.startsWith('signature worker'));
-  console.log(JSON.stringify({ url: running.url, verifyThreads: running.relay.verifier.readyWorkers, verifyEngine: inline ? 'inline' : 'nostr-wasm workers' }));
+  const echo = await serveTransport(running.relay.store);
+  console.log(JSON.stringify({ url: running.url, echoUrl: echo.url, verifyThreads: running.relay.verifier.readyWorkers, verifyEngine: inline ? 'inline' : 'nostr-wasm workers' }));
   await new Promise((resolve) => process.once('SIGTERM', resolve));
+  await echo.close();
   await running.close();
+}
+
+/**
+ * The transport alone: a bare ws server (same library and options as relay-dev's) that answers a REQ
+ * with the bytes relay-dev sends for it (its stored events and EOSE as one buffer of frames, one
+ * socket write), built the first time that exact REQ text arrives and replayed from then on.
+ */
+async function serveTransport(store: EventStore): Promise<{ url: string; close(): Promise<void> }> {
+  const answers = new Map<string, Buffer>();
+  const server = createServer();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString('utf8');
+        let answer = answers.get(text);
+        if (!answer) {
+          const [verb, id, filter] = JSON.parse(text) as [string, string, { authors: string[]; kinds: number[]; limit: number }];
+          if (verb !== 'REQ') return;
+          const frames = store.queryRaw(filter, readerScope(), filter.limit).map((raw) => `["EVENT",${JSON.stringify(id)},${raw}]`);
+          answer = encodeTextFrames([...frames, JSON.stringify(['EOSE', id])]);
+          answers.set(text, answer);
+        }
+        socket.write(answer);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 interface Round {
@@ -68,6 +113,7 @@ interface Round {
   p99: number;
   floorP50: number;
   floorP99: number;
+  transportP50: number;
 }
 
 async function main(): Promise<void> {
@@ -115,6 +161,8 @@ async function main(): Promise<void> {
       reqToFloorP50Ratio: round(median(reqRatios)),
       reqGoal: '<= 1.5',
       reqRatioPerRound: reqRatios.map(round),
+      transportP50Ms: round(median(rounds.map((x) => x.transportP50))),
+      reqToFloorPlusTransportP50Ratio: round(median(rounds.map((x) => x.p50 / (x.floorP50 + x.transportP50)))),
       reference: 'strfry on 2 cores: ~8000 events/s, REQ p50 < 2 ms',
     }),
   );
@@ -133,8 +181,9 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
   const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   const child = spawn(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), '--serve', join(dir, 'relay.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const { url, verifyThreads, verifyEngine } = await new Promise<{ url: string; verifyThreads: number; verifyEngine: string }>((resolve, reject) => {
-      child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { url: string; verifyThreads: number; verifyEngine: string }));
+    type Started = { url: string; echoUrl: string; verifyThreads: number; verifyEngine: string };
+    const { url, echoUrl, verifyThreads, verifyEngine } = await new Promise<Started>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as Started));
       child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
     });
     const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
@@ -174,23 +223,29 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
     const latencies: number[] = [];
     const floor: number[] = [];
     const pings: number[] = [];
+    const transport: number[] = [];
     const firstFrame: number[] = [];
     let returned = 0;
     let floorReturned = 0;
+    const echo = await open(echoUrl);
+    const echoFilter = (i: number): { authors: string[]; kinds: number[]; limit: number } => ({ authors: [keys[i % AUTHORS]!.pk], kinds: [1], limit: 50 });
     try {
+      for (let i = 0; i < AUTHORS; i++) await req(echo, 'echo', echoFilter(i)); // every prebuilt answer built once, untimed
       for (let i = 0; i < REQS; i++) {
         const filter = { authors: [keys[i % AUTHORS]!.pk], kinds: [1], limit: 50 };
         const f0 = performance.now();
         floorReturned += inProcessReq(store, `q${i}`, filter);
         floor.push(performance.now() - f0);
-        const start = performance.now();
-        returned += await req(sockets[0]!, `q${i}`, filter, firstFrame);
-        latencies.push(performance.now() - start);
+        const answer = await req(sockets[0]!, `q${i}`, filter, firstFrame);
+        returned += answer.events;
+        latencies.push(answer.ms);
         const p0 = performance.now();
         await ping(sockets[0]!);
         pings.push(performance.now() - p0);
+        transport.push((await req(echo, 'echo', echoFilter(i))).ms);
       }
     } finally {
+      echo.close();
       store.close();
     }
     if (floorReturned !== returned) throw new Error(`in-process queries returned ${floorReturned} events, the relay ${returned}`);
@@ -212,11 +267,13 @@ async function runRound(r: number, events: NostrEvent[], keys: Array<{ pk: strin
         ratioP50: round(p50 / floorP50),
         wsPingP50Ms: round(percentile(pings, 0.5)),
         ratioP50ToFloorPlusPing: round(p50 / (floorP50 + percentile(pings, 0.5))),
+        transportP50Ms: round(percentile(transport, 0.5)),
+        ratioP50ToFloorPlusTransport: round(p50 / (floorP50 + percentile(transport, 0.5))),
         firstFrameP50Ms: round(percentile(firstFrame, 0.5)),
       }),
     );
     for (const ws of sockets) ws.close();
-    return { verifyPerSec, parallelVerifyPerSec, cpuShare: verifyCpuMs / relayCpuMs, ingestPerSec, p50, p99, floorP50, floorP99 };
+    return { verifyPerSec, parallelVerifyPerSec, cpuShare: verifyCpuMs / relayCpuMs, ingestPerSec, p50, p99, floorP50, floorP99, transportP50: percentile(transport, 0.5) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -299,10 +356,11 @@ function ingest(ws: WebSocket, batch: NostrEvent[]): Promise<{ oks: number; acce
 }
 
 /**
- * One REQ until EOSE; returns how many events came back. The client only reads each frame's head (a
+ * One REQ until EOSE; returns how many events came back and the milliseconds from the send to the
+ * EOSE (the CLOSE sent after it is outside that time). The client only reads each frame's head (a
  * subscriber that parses every event would time its own JSON.parse, not the relay).
  */
-function req(ws: WebSocket, id: string, filter: object, firstFrameMs?: number[]): Promise<number> {
+function req(ws: WebSocket, id: string, filter: object, firstFrameMs?: number[]): Promise<{ events: number; ms: number }> {
   return new Promise((resolve) => {
     let n = 0;
     const eventHead = Buffer.from(`["EVENT",${JSON.stringify(id)},`);
@@ -319,9 +377,10 @@ function req(ws: WebSocket, id: string, filter: object, firstFrameMs?: number[])
       if (msg[1] !== id) return;
       if (msg[0] === 'EVENT') n++;
       else if (msg[0] === 'EOSE' || msg[0] === 'CLOSED') {
+        const ms = performance.now() - sent;
         ws.off('message', onMessage);
         ws.send(JSON.stringify(['CLOSE', id]));
-        resolve(n);
+        resolve({ events: n, ms });
       }
     };
     ws.on('message', onMessage);
