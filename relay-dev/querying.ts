@@ -59,7 +59,6 @@ export function handleReq(relay: Relay, conn: Connection, msg: unknown[]): void 
   if (!sub) return;
   conn.subs.delete(sub.id); // a REQ with an open id replaces that subscription
   const scope = relay.scope(conn);
-  const seen = new Set<string>();
   const batches: string[][] = [];
   try {
     for (const filter of sub.filters) {
@@ -71,18 +70,27 @@ export function handleReq(relay: Relay, conn: Connection, msg: unknown[]): void 
     conn.closed(sub.id, 'error: the query failed');
     return;
   }
-  for (const raws of batches) {
-    for (const raw of raws) {
-      const id = raw.slice(7, 71); // stored JSON starts with {"id":"<64 hex>"
-      if (seen.has(id)) continue;
-      seen.add(id);
-      conn.event(sub.id, raw);
+  let sent = 0;
+  if (batches.length === 1) {
+    // One filter: its rows are distinct events already (events.id is UNIQUE), nothing to de-duplicate.
+    for (const raw of batches[0]!) conn.event(sub.id, raw);
+    sent = batches[0]!.length;
+  } else {
+    const seen = new Set<string>();
+    for (const raws of batches) {
+      for (const raw of raws) {
+        const id = raw.slice(7, 71); // stored JSON starts with {"id":"<64 hex>"
+        if (seen.has(id)) continue;
+        seen.add(id);
+        conn.event(sub.id, raw);
+      }
     }
+    sent = seen.size;
   }
   conn.eose(sub.id);
   conn.subs.set(sub.id, sub);
   const elapsed = performance.now() - started;
-  for (const hook of relay.onReqServed) relay.safely(() => hook(elapsed, seen.size));
+  for (const hook of relay.onReqServed) relay.safely(() => hook(elapsed, sent));
 }
 
 /** Handles `["CLOSE", subId]`: ends the subscription, without an answer (NIP-01 defines none). */
