@@ -319,18 +319,23 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   let running: () => void = () => {};
   const up = new Promise<void>((resolve) => (running = resolve));
   let stopping: Promise<void> | undefined;
+  // The start's rows reach the check through this, cleared when it begins: a closure naming `hosted` kept
+  // every row (~0.35 KiB each, 3.5 MB of heap with 10,000 agents) in the daemon's context for its whole life.
+  let toCheck: AgentRecord[] | undefined = hosted;
   /**
    * The split-brain check of the start's agents, once the daemon is up: each agent it clears is taken on
    * (if its lease is still held), each it holds stays claimed and not run. A check that fails as a whole
    * runs them all, as the guard does for an agent whose head no relay answers.
    */
   const checkAgents = async (): Promise<void> => {
+    const records = toCheck ?? [];
+    toCheck = undefined;
     try {
-      if (unchecked.size > 0) for (const index of await snapshots.guard(hosted, { signal: background.signal })) held.add(index);
+      if (unchecked.size > 0) for (const index of await snapshots.guard(records, { signal: background.signal })) held.add(index);
     } catch (error) {
       logger.log({ level: 'warn', ns: 'snapshot', msg: 'split-brain check failed; running the agents', error: (error as Error).message });
     }
-    for (const r of hosted) unchecked.delete(r.index);
+    for (const r of records) unchecked.delete(r.index);
     if (stopping) return;
     const waiting = [...deferred.values()].filter((l) => leases.holds(l.agentIndex));
     deferred.clear();
