@@ -6,9 +6,10 @@
 import type { AgentSummary } from '../control/types.js';
 import type { NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
-import { parseChatRumor } from '../protocol/nip17.js';
+import { parseChatRumor, wrapForRecipients } from '../protocol/nip17.js';
 import { MAX_BACKDATE_SECONDS, unwrapGift } from '../protocol/nip59.js';
-import { buildDirectMessage } from '../relay/reply.js';
+import { planDirectMessage } from '../relay/reply.js';
+import type { RelayPublishResult } from '../relay/types.js';
 import { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
 import { CliError } from './errors.js';
@@ -112,25 +113,34 @@ export class OwnerChat {
     // send forever: after a few seconds publish anyway and let the relays' answers speak.
     await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
     this.#sending = true;
-    const outgoing = buildDirectMessage(this.#owner, agent.publicKey, text);
-    for (const o of outgoing) this.#sentWraps.add(o.event.id);
-    // The wrap to the agent goes out first (the builder lists it before the owner's copy).
-    const publishing = Promise.all(outgoing.map((o) => this.#pool.publish(o.event, { relays: agent.relays, timeoutMs: 10_000 })));
-    // While the relays check it: the rumor id, read back from the owner's own copy. On the next turn:
-    // the connection corks its socket until this turn's work is done, so unwrapping here (an ECDH, two
-    // decryptions) would hold the frames back that long (~0.7 ms of every round trip).
-    const own = outgoing.find((o) => o.target.type === 'own');
-    const readBack = new Promise<string>((resolve) =>
+    const me = this.#owner.getPublicKey();
+    const { rumors, recipients, entropy } = planDirectMessage(me, agent.publicKey, text);
+    const publish = (wraps: NostrEvent[]): Promise<RelayPublishResult[][]> => {
+      for (const wrap of wraps) this.#sentWraps.add(wrap.id);
+      return Promise.all(wraps.map((wrap) => this.#pool.publish(wrap, { relays: agent.relays, timeoutMs: 10_000 })));
+    };
+    // The wraps to the agent are built and go out first; the owner's own copies (NIP-17's copy to the
+    // sender, so its other clients see what it said) on the next turn, once those frames are written
+    // (the connection corks its socket for the turn): their two signatures, ECDH and encryptions then
+    // overlap with the relay's check and the daemon's unwrap instead of delaying both. `send` still
+    // resolves only once the copies' publishes have settled too, as when they went out together.
+    const toAgent = publish(rumors.map((rumor) => wrapForRecipients(rumor, this.#owner, recipients, entropy, false)).flat());
+    const ownCopies = new Promise<RelayPublishResult[][]>((resolve, reject) =>
       setImmediate(() => {
-        const opened = own ? unwrapGift(own.event, this.#owner) : undefined;
-        resolve(opened?.ok ? opened.rumor.id : '');
+        try {
+          resolve(publish(rumors.map((rumor) => wrapForRecipients(rumor, this.#owner, [me], entropy, false)).flat()));
+        } catch (error) {
+          reject(error);
+        }
       }),
     );
-    const [rumorId, results] = await Promise.all([readBack, publishing]);
-    const toAgent = results[outgoing.findIndex((o) => o.target.type === 'dm')] ?? [];
-    const accepted = toAgent.filter((r) => r.ok).map((r) => r.relay);
+    const [results] = await Promise.all([toAgent, ownCopies]);
+    // Accepted as before: the relays that took the (first part's) wrap to the agent.
+    const rumorId = rumors[0]?.id ?? '';
+    const first = results[0] ?? [];
+    const accepted = first.filter((r) => r.ok).map((r) => r.relay);
     if (accepted.length === 0) {
-      const why = toAgent.map((r) => `${r.relay}: ${r.message || 'no answer'}`).join('; ');
+      const why = first.map((r) => `${r.relay}: ${r.message || 'no answer'}`).join('; ');
       throw new CliError(`no relay accepted the message for "${agent.name}" (${why || 'no relays'})`);
     }
     return { id: rumorId, accepted };

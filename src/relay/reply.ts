@@ -12,7 +12,7 @@ import { Kind } from '../protocol/kinds.js';
 import * as nip04 from '../protocol/nip04.js';
 import { createReplyTags } from '../protocol/nip10.js';
 import { createChatRumor, wrapForRecipients, type WrapEntropy } from '../protocol/nip17.js';
-import { maxRumorBytes } from '../protocol/nip59.js';
+import { maxRumorBytes, type Rumor } from '../protocol/nip59.js';
 import type { Signer } from '../signer/types.js';
 import { CodedError, InputError } from '../util/errors.js';
 import { MAX_EVENT_BYTES, MAX_REPLY_PARTS, splitText } from './reply-parts.js';
@@ -72,12 +72,16 @@ export interface DirectMessageOptions {
   createdAt?: number;
 }
 
-/**
- * A NIP-17 DM from the agent: one wrap per recipient (target `dm`) and one to the agent itself
- * (target `own`), all carrying the same rumor.
- */
-export function buildDirectMessage(signer: Signer, recipient: string, text: string, options: DirectMessageOptions = {}, entropy?: ReplyEntropy): OutgoingEvent[] {
-  const me = signer.getPublicKey();
+/** A NIP-17 message before wrapping: its rumors (one per part, in order), who they go to, the entropy to wrap them with. */
+export interface DirectMessagePlan {
+  rumors: Rumor[];
+  /** Every recipient but the sender, in order. */
+  recipients: string[];
+  entropy: WrapEntropy;
+}
+
+/** Splits `text` into the rumors of a NIP-17 message (checks as `buildDirectMessage`); nothing is signed. */
+export function planDirectMessage(me: string, recipient: string, text: string, options: DirectMessageOptions = {}, entropy?: ReplyEntropy): DirectMessagePlan {
   const e = entropyOf(entropy);
   const recipients = [...new Set([recipient, ...(options.cc ?? [])])].filter((p) => p !== me);
   if (recipients.length === 0) throw new Error('a direct message needs a recipient other than the sender');
@@ -89,8 +93,17 @@ export function buildDirectMessage(signer: Signer, recipient: string, text: stri
   const parts = partsOf(text, maxRumorBytes(e.now, MAX_EVENT_BYTES) - overhead, 'json', 'a NIP-17 message');
   // A message dated in advance (a delegation) is known by its rumor id: it must go as one part.
   if (options.createdAt !== undefined && parts.length > 1) throw new CodedError('BEHAVIOR_FAILED', `a direct message dated in advance must fit one gift wrap; this one needs ${parts.length}`, { permanent: true });
-  return parts.flatMap((part, p) => {
-    const wraps = wrapForRecipients(rumorOf(part, partTime(at, p, parts.length)), signer, recipients, e, true);
+  return { rumors: parts.map((part, p) => rumorOf(part, partTime(at, p, parts.length))), recipients, entropy: e };
+}
+
+/**
+ * A NIP-17 DM from the agent: one wrap per recipient (target `dm`) and one to the agent itself
+ * (target `own`), all carrying the same rumor.
+ */
+export function buildDirectMessage(signer: Signer, recipient: string, text: string, options: DirectMessageOptions = {}, entropy?: ReplyEntropy): OutgoingEvent[] {
+  const { rumors, recipients, entropy: e } = planDirectMessage(signer.getPublicKey(), recipient, text, options, entropy);
+  return rumors.flatMap((rumor) => {
+    const wraps = wrapForRecipients(rumor, signer, recipients, e, true);
     return wraps.map((event, i): OutgoingEvent => ({ event, target: i < recipients.length ? { type: 'dm', recipient: recipients[i] as string } : { type: 'own' } }));
   });
 }

@@ -41,4 +41,30 @@ describe('OwnerChat', () => {
     await waitFor('the reply', () => got.length > 0);
     expect(got).toEqual([{ text: 'echo: hello agent', replyTo: sent.id }]);
   });
+
+  it("keeps the owner's own copy of every part (NIP-17's copy to the sender) on the relay once send resolves", async () => {
+    const relay = await fx.relay();
+    const chat = new OwnerChat({ owner, relays: [relay.url] });
+    fx.onClose(() => chat.close());
+    const ownerPool = new WsRelayPool({ relays: [relay.url] });
+    ownerPool.addAuthSigner(owner);
+    fx.onClose(() => ownerPool.close());
+    const agentPool = new WsRelayPool({ relays: [relay.url] });
+    agentPool.addAuthSigner(agent);
+    fx.onClose(() => agentPool.close());
+    await chat.ready;
+    const peer = { publicKey: agent.getPublicKey(), relays: [relay.url], name: 'agent' };
+
+    // Long enough for two gift wraps: each part has its wrap to the agent and its own copy.
+    const text = 'a'.repeat(50_000) + ' ' + 'b'.repeat(50_000);
+    const sent = await chat.send(peer, text);
+    const open = (wraps: Awaited<ReturnType<WsRelayPool['fetch']>>, who: typeof owner) => wraps.map((w) => unwrapGift(w, who)).map((o) => (o.ok ? { id: o.rumor.id, content: o.rumor.content, author: o.rumor.pubkey, at: o.rumor.created_at } : undefined));
+    const toAgent = open(await agentPool.fetch([{ kinds: [Kind.GiftWrap], '#p': [agent.getPublicKey()] }]), agent);
+    const own = open(await ownerPool.fetch([{ kinds: [Kind.GiftWrap], '#p': [owner.getPublicKey()] }]), owner);
+    expect(toAgent.length).toBeGreaterThan(1);
+    const byId = (xs: typeof own) => [...xs].sort((a, b) => (a!.id < b!.id ? -1 : 1));
+    expect(byId(own)).toEqual(byId(toAgent));
+    expect(own.every((o) => o?.author === owner.getPublicKey())).toBe(true);
+    expect(own.map((o) => o!.id)).toContain(sent.id);
+  });
 });
