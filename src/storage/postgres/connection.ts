@@ -26,6 +26,11 @@ export function createPool(url: string, options: { max?: number } = {}): pg.Pool
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'nostr-agent-runtime',
+    // Pipeline mode: a statement is written as soon as it is issued, behind any still in flight on
+    // the connection (each with its own Sync, so errors stay per statement). A transaction that
+    // issues independent statements without awaiting each pays one loopback round trip for the
+    // batch instead of one per statement; awaited one by one, it behaves as before.
+    pipeline: true,
   } as pg.PoolConfig);
   // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
   pool.on('error', () => undefined);

@@ -118,11 +118,19 @@ export class PoolExecutor implements Ex {
     const onError = (err: unknown): void => void (broken ??= err);
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      // BEGIN is not awaited: on the pipelined connection the unit's first statement goes out behind
+      // it in the same round trip. A failed BEGIN fails that statement too, and is rethrown below.
+      const begin = client.query('BEGIN');
+      begin.catch(() => undefined);
       const scope = { active: true };
       const result = await this.#inside.run(scope, () => fn(tx)).finally(() => (scope.active = false));
+      await begin;
+      await tx.drain();
       tx.finish();
-      await client.query('COMMIT');
+      const committed = await client.query('COMMIT');
+      // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: never
+      // report such a unit as committed.
+      if (committed.command === 'ROLLBACK') throw new StorageMisuseError('the transaction was rolled back: a statement in it failed and its error was caught');
       return result;
     } catch (err) {
       tx.finish();
@@ -202,18 +210,42 @@ class TxExecutor implements Ex {
     return (await this.client.query(statement(text, params))).rowCount ?? 0;
   }
 
+  /**
+   * A savepoint. SAVEPOINT and RELEASE are not awaited where they are issued (the pipelined
+   * connection sends the next statement behind them): SAVEPOINT is awaited before the unit returns
+   * or rolls back, RELEASE before the enclosing transaction commits (`drain`). Either failing fails
+   * every later statement of the transaction, so nothing is reported committed that was not.
+   */
   async unit<T>(fn: (ex: Ex) => Promise<T>): Promise<T> {
     this.#check();
     const name = `sp${++this.#savepoints}`;
-    await this.client.query(`SAVEPOINT ${name}`);
+    const savepoint = this.client.query(`SAVEPOINT ${name}`);
+    savepoint.catch(() => undefined);
     try {
       const result = await fn(this);
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      await savepoint;
+      this.#defer(this.client.query(`RELEASE SAVEPOINT ${name}`));
       return result;
     } catch (err) {
-      if (!isConnectionError(err)) await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      if (!isConnectionError(err)) {
+        await savepoint;
+        await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      }
       throw err;
     }
+  }
+
+  /** Statements sent but not yet awaited (RELEASE of a savepoint): their errors surface at `drain`. */
+  readonly #deferred: Array<Promise<unknown>> = [];
+
+  #defer(statement: Promise<unknown>): void {
+    statement.catch(() => undefined);
+    this.#deferred.push(statement);
+  }
+
+  /** Waits for every deferred statement; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.#deferred.length > 0) await this.#deferred.shift();
   }
 
   #check(): void {
