@@ -88,7 +88,8 @@ export async function fencedAgent(ex: Ex, fence: Fence): Promise<{ held: boolean
   return row.agent_index === null ? { held: true } : { held: true, agent: toRecord(row) };
 }
 
-function notFound(ref: string | number): StorageNotFoundError {
+/** The StorageNotFoundError for an agent ref (commitTick throws it from a row it already read). */
+export function notFound(ref: string | number): StorageNotFoundError {
   return new StorageNotFoundError(typeof ref === 'number' ? `no agent with index ${ref}` : `no agent named "${ref}"`);
 }
 

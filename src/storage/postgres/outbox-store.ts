@@ -49,21 +49,14 @@ export async function enqueueOutbox(ex: Ex, entry: OutboxEnqueue): Promise<numbe
   return existing.id;
 }
 
-/**
- * Queues several signed events in one statement (the tick commit's outbox rows: one round trip
- * instead of one or two per row); idempotent by event id like enqueueOutbox, ids in input order.
- * Values go as array parameters through unnest, never into the SQL text.
- */
-export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[]): Promise<number[]> {
-  if (entries.length === 0) return [];
-  if (entries.length === 1) return [await enqueueOutbox(ex, entries[0]!)];
-  const cols = { pubkeys: [] as string[], ids: [] as string[], events: [] as string[], targets: [] as string[], next: [] as number[], created: [] as number[], deadlines: [] as number[], lanes: [] as number[] };
+/** One statement's worth of outbox rows as column arrays (validated; values only ever go as parameters). */
+function outboxColumns(entries: ReadonlyArray<Omit<OutboxEnqueue, 'agentPubkey'>>) {
+  const cols = { ids: [] as string[], events: [] as string[], targets: [] as string[], next: [] as number[], created: [] as number[], deadlines: [] as number[], lanes: [] as number[] };
   for (const entry of entries) {
     const parsed = OutboxTargetSchema.safeParse(entry.target);
     if (!parsed.success) throw new StorageInputError(`invalid outbox target: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
     const event = entry.event;
     if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
-    cols.pubkeys.push(entry.agentPubkey);
     cols.ids.push(event.id);
     cols.events.push(JSON.stringify(event));
     cols.targets.push(JSON.stringify(parsed.data));
@@ -72,25 +65,62 @@ export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[
     cols.deadlines.push(entry.deadlineAt);
     cols.lanes.push(laneNumber({ target: parsed.data, ...(entry.lane ? { lane: entry.lane } : {}) }));
   }
+  return cols;
+}
+
+/** Ids in input order after an `INSERT … ON CONFLICT DO NOTHING RETURNING id, event_id`: a skipped (already stored) event id is looked up. */
+async function idsInOrder(ex: Ex, eventIds: readonly string[], inserted: ReadonlyArray<{ id: number; event_id: string }>): Promise<number[]> {
+  const byEvent = new Map(inserted.map((r) => [r.event_id, r.id]));
+  const missing = eventIds.filter((id) => !byEvent.has(id));
+  if (missing.length > 0) {
+    for (const r of await ex.rows<{ id: number; event_id: string }>(`SELECT id, event_id FROM outbox WHERE event_id = ANY($1::text[])`, [missing])) byEvent.set(r.event_id, r.id);
+  }
+  return eventIds.map((id) => {
+    const row = byEvent.get(id);
+    if (row === undefined) throw new Error(`outbox insert of ${id} left no row`);
+    return row;
+  });
+}
+
+/**
+ * Queues several signed events in one statement (one round trip instead of one or two per row);
+ * idempotent by event id like enqueueOutbox, ids in input order. Values go as array parameters
+ * through unnest, never into the SQL text.
+ */
+export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  if (entries.length === 1) return [await enqueueOutbox(ex, entries[0]!)];
+  const cols = outboxColumns(entries);
+  const pubkeys = entries.map((e) => e.agentPubkey);
   // WITH ORDINALITY + ORDER BY: rows are inserted (and ids drawn) in the caller's order. A repeated
-  // event id, in this call or already stored, is skipped by ON CONFLICT and looked up below.
+  // event id, in this call or already stored, is skipped by ON CONFLICT and looked up after.
   const inserted = await ex.rows<{ id: number; event_id: string }>(
     `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
      SELECT p, e, j, t, n, c, d, l FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::smallint[])
        WITH ORDINALITY AS v(p, e, j, t, n, c, d, l, i) ORDER BY i
      ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`,
-    [cols.pubkeys, cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes],
+    [pubkeys, cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes],
   );
-  const byEvent = new Map(inserted.map((r) => [r.event_id, r.id]));
-  const missing = cols.ids.filter((id) => !byEvent.has(id));
-  if (missing.length > 0) {
-    for (const r of await ex.rows<{ id: number; event_id: string }>(`SELECT id, event_id FROM outbox WHERE event_id = ANY($1::text[])`, [missing])) byEvent.set(r.event_id, r.id);
-  }
-  return cols.ids.map((id) => {
-    const row = byEvent.get(id);
-    if (row === undefined) throw new Error(`outbox insert of ${id} left no row`);
-    return row;
-  });
+  return idsInOrder(ex, cols.ids, inserted);
+}
+
+/**
+ * The tick commit's outbox rows, signed by agent `agentIndex`: as enqueueOutboxMany, with the
+ * author's public key read from the agents row by the same statement, so the commit can send it
+ * without waiting for its own read of that row (one round trip for the whole commit).
+ */
+export async function enqueueAgentOutbox(ex: Ex, agentIndex: number, entries: ReadonlyArray<Omit<OutboxEnqueue, 'agentPubkey'>>): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const cols = outboxColumns(entries);
+  const inserted = await ex.rows<{ id: number; event_id: string }>(
+    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
+     SELECT (SELECT pubkey FROM agents WHERE agent_index = $8), e, j, t, n, c, d, l
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[])
+       WITH ORDINALITY AS v(e, j, t, n, c, d, l, i) ORDER BY i
+     ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`,
+    [cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes, agentIndex],
+  );
+  return idsInOrder(ex, cols.ids, inserted);
 }
 
 /** Pending rows due at `now`, oldest first; narrowed to the holder's rows, one lane, and without the ids in `exclude`. */

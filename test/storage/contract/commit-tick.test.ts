@@ -146,6 +146,28 @@ describeEngines('commitTick: the exactly-once commit', (fx) => {
     expect(await storage.facts(0).search('vanish')).toEqual([]);
   });
 
+  it('reports the first failure in the commit\'s order: a handled trigger before a repeated tick and a bad row behind it', async () => {
+    const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+    await storage.commitTick({ agentIndex: 0, now: T0, tick: tick(agentPubkey, 1), inbox: { id: inboxId, status: 'done' } });
+    const before = await snapshot();
+    // PostgreSQL sends these statements pipelined: the later ones fail too (a tick seq taken, an
+    // aborted transaction), yet the error is the trigger's, as when they ran one by one.
+    const replay = storage.commitTick({
+      agentIndex: 0,
+      now: T0 + 5,
+      inbox: { id: inboxId, status: 'done' },
+      messages: [{ peer: PEER, direction: 'in', text: 'again', at: T0 }],
+      tick: tick(agentPubkey, 1),
+      outbox: [{ event: signedNote('late'), target: { type: 'dm', recipient: 'not-a-pubkey' }, deadlineAt: T0 }],
+      result: { ok: true },
+    });
+    await expect(replay).rejects.toThrow(StorageConflictError);
+    await expect(replay).rejects.toThrow(/inbox row \d+ is already done/);
+    expect(await snapshot()).toEqual(before);
+    // An agent that does not exist is said so, before the statements behind its read fail.
+    await expect(storage.commitTick({ agentIndex: 7, now: T0, messages: [{ peer: PEER, direction: 'in', text: 'x', at: T0 }], tick: tick(agentPubkey, 1), result: { ok: true } })).rejects.toThrow(/no agent with index 7/);
+  });
+
   it('refuses a commit that would exceed the storage budget, writing nothing, but allows shrinking', async () => {
     const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
     await storage.kv(0).set('big', 'x'.repeat(500));
