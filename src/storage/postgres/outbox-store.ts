@@ -181,44 +181,48 @@ export async function markOutboxFailed(ex: Ex, id: number, reason: string, now: 
 }
 
 /**
- * Records many settled attempts in one transaction: the rows read (and locked) in one statement,
- * accepted relays merged here, every row written in one UPDATE from arrays (two round trips per
- * group, not five per row). A group naming a row twice goes row by row, in order.
+ * Records many settled attempts in ONE statement (no transaction of its own, so it never waits in
+ * the storage's unit queue behind a tick commit, nor a commit behind it): every row written by an
+ * UPDATE from arrays, the accepted relays merged in SQL with the row's stored list (stored ones
+ * first, then the new, each once: what recordAttempt's JS merge gives). A row no longer pending is
+ * left alone. The UPDATE locks each row as it writes it and re-reads a row another transaction
+ * changed meanwhile (READ COMMITTED), so no merge is lost; rows go in id order, as the two-statement
+ * version locked them. A group naming a row twice goes row by row, in order.
  */
 export async function settleOutbox(ex: Ex, settlements: readonly OutboxSettlement[]): Promise<void> {
   if (settlements.length === 0) return;
   const ids = settlements.map((s) => s.id);
   if (new Set(ids).size !== ids.length) return settleOneByOne(ex, settlements);
-  await ex.unit(async (tx) => {
-    const current = await tx.rows<{ id: number; status: OutboxStatus; accepted_json: string }>(`SELECT id, status, accepted_json FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [ids]);
-    const byId = new Map(current.map((r) => [Number(r.id), r]));
-    const cols = { ids: [] as number[], results: [] as string[], accepted: [] as string[], errors: [] as Array<string | null>, now: [] as number[], next: [] as number[], finish: [] as Array<string | null> };
-    for (const s of settlements) {
-      const row = byId.get(s.id);
-      if (!row || row.status !== 'pending') continue;
-      const accepted = [...new Set([...parseJsonColumn<string[]>(row.accepted_json, 'outbox.accepted_json'), ...s.attempt.accepted])];
-      const failures = s.attempt.results.filter((r) => !r.ok).map((r) => `${r.relay}: ${r.message}`);
-      cols.ids.push(s.id);
-      cols.results.push(JSON.stringify(s.attempt.results));
-      cols.accepted.push(JSON.stringify(accepted));
-      // As recordAttempt then markDelivered / markFailed leave it: no error once delivered, the reason once failed.
-      cols.errors.push(s.finish?.status === 'delivered' ? null : s.finish?.status === 'failed' ? s.finish.reason : failures.length > 0 ? failures.join('; ') : null);
-      cols.now.push(s.attempt.now);
-      cols.next.push(s.attempt.nextAttemptAt);
-      cols.finish.push(s.finish?.status ?? null);
-    }
-    if (cols.ids.length === 0) return;
-    await tx.count(
-      `UPDATE outbox o SET attempts = o.attempts + 1, results_json = v.results, accepted_json = v.accepted, last_error = v.err,
-         last_attempt_at = v.now, next_attempt_at = least(v.next, o.deadline_at),
-         status = coalesce(v.finish, o.status),
-         delivered_at = CASE WHEN v.finish = 'delivered' THEN v.now ELSE o.delivered_at END,
-         finished_at = CASE WHEN v.finish IS NOT NULL THEN v.now ELSE o.finished_at END
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS v(id, results, accepted, err, now, next, finish)
-       WHERE o.id = v.id AND o.status = 'pending'`,
-      [cols.ids, cols.results, cols.accepted, cols.errors, cols.now, cols.next, cols.finish],
-    );
-  });
+  const cols = { ids: [] as number[], results: [] as string[], accepted: [] as string[], errors: [] as Array<string | null>, now: [] as number[], next: [] as number[], finish: [] as Array<string | null> };
+  for (const s of [...settlements].sort((a, b) => a.id - b.id)) {
+    const failures = s.attempt.results.filter((r) => !r.ok).map((r) => `${r.relay}: ${r.message}`);
+    cols.ids.push(s.id);
+    cols.results.push(JSON.stringify(s.attempt.results));
+    cols.accepted.push(JSON.stringify([...new Set(s.attempt.accepted)]));
+    // As recordAttempt then markDelivered / markFailed leave it: no error once delivered, the reason once failed.
+    cols.errors.push(s.finish?.status === 'delivered' ? null : s.finish?.status === 'failed' ? s.finish.reason : failures.length > 0 ? failures.join('; ') : null);
+    cols.now.push(s.attempt.now);
+    cols.next.push(s.attempt.nextAttemptAt);
+    cols.finish.push(s.finish?.status ?? null);
+  }
+  await ex.count(
+    `UPDATE outbox o SET attempts = o.attempts + 1, results_json = v.results,
+       accepted_json = (
+         SELECT coalesce('[' || string_agg(to_json(u.relay)::text, ',' ORDER BY u.pos) || ']', '[]')
+         FROM (SELECT relay, min(pos) AS pos FROM (
+                 SELECT a.relay, a.pos FROM json_array_elements_text(o.accepted_json::json) WITH ORDINALITY AS a(relay, pos)
+                 UNION ALL
+                 SELECT b.relay, b.pos + 1000000 FROM json_array_elements_text(v.accepted::json) WITH ORDINALITY AS b(relay, pos)
+               ) AS both_lists GROUP BY relay) AS u),
+       last_error = v.err,
+       last_attempt_at = v.now, next_attempt_at = least(v.next, o.deadline_at),
+       status = coalesce(v.finish, o.status),
+       delivered_at = CASE WHEN v.finish = 'delivered' THEN v.now ELSE o.delivered_at END,
+       finished_at = CASE WHEN v.finish IS NOT NULL THEN v.now ELSE o.finished_at END
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS v(id, results, accepted, err, now, next, finish)
+     WHERE o.id = v.id AND o.status = 'pending'`,
+    [cols.ids, cols.results, cols.accepted, cols.errors, cols.now, cols.next, cols.finish],
+  );
 }
 
 /** The plain way: each settlement as recordAttempt then markDelivered / markFailed, in one transaction. */

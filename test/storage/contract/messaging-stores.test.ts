@@ -151,6 +151,19 @@ describeEngines('outbox store', (fx) => {
     expect((await storage.outbox.get(b!))?.lastError).toBeUndefined();
   });
 
+  it('accumulates accepted relays across settles: the stored ones first, each relay once', async () => {
+    const event = signedNote('accepted');
+    const id = await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 60_000 });
+    const result = (relay: string, ok: boolean) => ({ relay, ok, message: ok ? '' : 'error: down' });
+    await storage.outbox.settle([{ id, attempt: { results: [result('ws://r2', true), result('ws://r1', false)], accepted: ['ws://r2'], nextAttemptAt: T0 + 10, now: T0 + 1 } }]);
+    // A URL with characters JSON escapes survives the merge as written.
+    const odd = 'ws://r"3\\/é';
+    await storage.outbox.settle([{ id, attempt: { results: [result('ws://r1', true), result(odd, true), result('ws://r2', true)], accepted: ['ws://r1', odd, 'ws://r2', 'ws://r1'], nextAttemptAt: T0 + 20, now: T0 + 2 } }]);
+    expect(await storage.outbox.get(id)).toMatchObject({ status: 'pending', attempts: 2, accepted: ['ws://r2', 'ws://r1', odd] });
+    await storage.outbox.settle([{ id, attempt: { results: [], accepted: [], nextAttemptAt: T0 + 30, now: T0 + 3 }, finish: { status: 'delivered' } }]);
+    expect(await storage.outbox.get(id)).toMatchObject({ status: 'delivered', attempts: 3, accepted: ['ws://r2', 'ws://r1', odd] });
+  });
+
   it('survives a reopen (durability)', async () => {
     const event = signedNote('durable');
     await storage.outbox.enqueue({ agentPubkey: event.pubkey, event, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1 });
