@@ -26,11 +26,13 @@ export function createTrajectorySink(options: { ownerPubkey: string; knownSecret
         // The agent's own API key and its MCP servers' env and header values are redacted too, besides the daemon-wide ones.
         knownSecrets: [...(options.knownSecrets ?? []), ...(config.llm?.apiKey ? [config.llm.apiKey] : []), ...configSecrets(Object.values(config.mcp))],
       });
-      for (const event of [out.tick, out.session]) {
-        await tx.outbox.enqueue({ agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
-      }
-      await tx.chainHeads.set(agent.index, out.chain);
-      await tx.ticks.markPublished(agent.index, tick.seq, out.tick.id, now);
+      // Four independent writes, issued in this order without waiting for each: on PostgreSQL they
+      // go out pipelined in one round trip (the first failure, in this order, is the one thrown).
+      await Promise.all([
+        ...[out.tick, out.session].map((event) => tx.outbox.enqueue({ agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS })),
+        tx.chainHeads.set(agent.index, out.chain),
+        tx.ticks.markPublished(agent.index, tick.seq, out.tick.id, now),
+      ]);
     },
   };
 }

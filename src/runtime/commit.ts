@@ -71,7 +71,8 @@ export function commitTick(env: EngineEnv, p: CommitParams): Promise<Committed> 
   const { storage, clock } = env;
   return storage.transaction(async (tx) => {
     const now = clock.now();
-    const notices = await ownerNotices(env, tx, p, now);
+    // Two independent reads issued together (on PostgreSQL one pipelined round trip, not two).
+    const [seq, notices] = await Promise.all([tx.ticks.nextSeq(p.record.index), ownerNotices(env, tx, p, now)]);
     const built = buildOutgoing(env, p.signer, [...p.intents, ...notices.intents], now);
     // Signing the outgoing events is part of the tick: its end time and compute charge include it.
     const endedAt = clock.now();
@@ -90,7 +91,7 @@ export function commitTick(env: EngineEnv, p: CommitParams): Promise<Committed> 
     const messages = p.skipMessages ? [] : [...(p.inbound ? [p.inbound] : []), ...(b?.messages ?? []), ...built.messages];
     const tick: TickRecord = {
       agentPubkey: p.record.pubkey,
-      seq: await tx.ticks.nextSeq(p.record.index),
+      seq,
       startedAt: p.startedAt,
       endedAt,
       trigger: p.trigger,
