@@ -559,14 +559,15 @@ export class Runtime {
   /** The agent's next row to run (the oldest pending one; owner commands only while paused or failed), with the agent row read for it. */
   async #nextEntry(index: number): Promise<{ entry: InboxEntry; record: AgentRecord } | undefined> {
     const { storage, clock } = this.#env;
-    const record = await storage.agents.get(index);
+    // The row and the oldest trigger are read together (on PostgreSQL one pipelined round trip, not two).
+    const [record, pending] = await Promise.all([storage.agents.get(index), storage.inbox.pending(index, { limit: 1 })]);
     if (!record || record.state === 'terminated') return undefined;
     const now = clock.now();
     if (record.state === 'paused' || record.state === 'failed') {
       const command = (await storage.inbox.pending(index, { now })).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
       return command && { entry: command, record };
     }
-    const head = (await storage.inbox.pending(index, { limit: 1 }))[0];
+    const head = pending[0];
     if (head && head.notBefore > now) {
       this.#deferUntil(index, head.notBefore);
       return undefined;
