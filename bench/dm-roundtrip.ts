@@ -18,6 +18,7 @@
  * Run: `npm run build && node dist/bench/dm-roundtrip.js` (env BENCH_DMS [100], BENCH_WARMUP [5], BENCH_ENGINES [sqlite]).
  */
 import { join } from 'node:path';
+import pg from 'pg';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { OwnerChat } from '../src/cli/owner-chat.js';
@@ -128,6 +129,20 @@ function daemonStamps(file: string, count: number): Array<{ committed: number; s
   }
 }
 
+/** daemonStamps on PostgreSQL: the same two reads over a client of the bench's database. */
+async function pgDaemonStamps(url: string, count: number): Promise<Array<{ committed: number; started: number; ended: number }>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const inbox = (await client.query<{ created_at: string }>("SELECT created_at FROM inbox WHERE trigger = 'dm' ORDER BY id DESC LIMIT $1", [count])).rows.reverse();
+    const ticks = (await client.query<{ started_at: string; ended_at: string }>("SELECT started_at, ended_at FROM ticks WHERE trigger_type = 'dm' ORDER BY seq DESC LIMIT $1", [count])).rows.reverse();
+    if (inbox.length !== count || ticks.length !== count) throw new Error(`expected ${count} DM triggers and ticks, found ${inbox.length} and ${ticks.length}`);
+    return inbox.map((row, i) => ({ committed: Number(row.created_at), started: Number(ticks[i]!.started_at), ended: Number(ticks[i]!.ended_at) }));
+  } finally {
+    await client.end();
+  }
+}
+
 /** One engine: a home with one echo agent, the daemon on it, the timed round trips; the crypto baseline in two halves around them. */
 async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promise<{ trip: ReturnType<typeof stats> }> {
   // A fresh relay per engine: the agent has the same key in every run and must not find the last run's DMs.
@@ -165,8 +180,8 @@ async function roundTripOn(engine: BenchEngine, postgres: BenchPostgres): Promis
     await daemon.stop();
     crypto.push(...cryptoRoundTrips(owner, agentSigner, tick, Math.floor(DMS / 2), steps, ecdh));
 
-    // Where each trip's time went, by the daemon's stamps (ms resolution) between the owner's two (read from the SQLite file).
-    const stamps = engine === 'sqlite' ? daemonStamps(join(home, 'agents.db'), DMS) : [];
+    // Where each trip's time went, by the daemon's stamps (ms resolution) between the owner's two (read from the database).
+    const stamps = engine === 'sqlite' ? daemonStamps(join(home, 'agents.db'), DMS) : await pgDaemonStamps(databaseUrl, DMS);
     const split = (f: (s: (typeof stamps)[number], i: number) => number): number => round(percentile(stamps.map(f), 0.5), 1);
     const stages = stamps.length === 0 ? undefined : {
       sendToTriggerCommittedMs: split((s, i) => s.committed - trips.sentAt[i]!),
