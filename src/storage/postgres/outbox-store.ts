@@ -83,31 +83,12 @@ async function idsInOrder(ex: Ex, eventIds: readonly string[], inserted: Readonl
 }
 
 /**
- * Queues several signed events in one statement (one round trip instead of one or two per row);
- * idempotent by event id like enqueueOutbox, ids in input order. Values go as array parameters
- * through unnest, never into the SQL text.
- */
-export async function enqueueOutboxMany(ex: Ex, entries: readonly OutboxEnqueue[]): Promise<number[]> {
-  if (entries.length === 0) return [];
-  if (entries.length === 1) return [await enqueueOutbox(ex, entries[0]!)];
-  const cols = outboxColumns(entries);
-  const pubkeys = entries.map((e) => e.agentPubkey);
-  // WITH ORDINALITY + ORDER BY: rows are inserted (and ids drawn) in the caller's order. A repeated
-  // event id, in this call or already stored, is skipped by ON CONFLICT and looked up after.
-  const inserted = await ex.rows<{ id: number; event_id: string }>(
-    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
-     SELECT p, e, j, t, n, c, d, l FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::smallint[])
-       WITH ORDINALITY AS v(p, e, j, t, n, c, d, l, i) ORDER BY i
-     ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`,
-    [pubkeys, cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes],
-  );
-  return idsInOrder(ex, cols.ids, inserted);
-}
-
-/**
- * The tick commit's outbox rows, signed by agent `agentIndex`: as enqueueOutboxMany, with the
- * author's public key read from the agents row by the same statement, so the commit can send it
- * without waiting for its own read of that row (one round trip for the whole commit).
+ * The tick commit's outbox rows, signed by agent `agentIndex`, in one statement: idempotent by event
+ * id like enqueueOutbox, ids in input order, values only as array parameters through unnest (WITH
+ * ORDINALITY + ORDER BY: ids drawn in the caller's order; a repeated event id, in this call or already
+ * stored, is skipped by ON CONFLICT and looked up after). The author's public key is read from the
+ * agents row by the same statement, so the commit sends it without waiting for its own read of that
+ * row (one round trip for the whole commit).
  */
 export async function enqueueAgentOutbox(ex: Ex, agentIndex: number, entries: ReadonlyArray<Omit<OutboxEnqueue, 'agentPubkey'>>): Promise<number[]> {
   if (entries.length === 0) return [];
