@@ -65,3 +65,8 @@ export function serializeForStorage(event: NostrEvent): string {
     sig: event.sig,
   });
 }
+
+/** The id of an event stored by `serializeForStorage`, read without parsing: its JSON starts `{"id":"<64 hex>"`. */
+export function rawEventId(raw: string): string {
+  return raw.slice(7, 71);
+}

@@ -59,34 +59,16 @@ export function handleReq(relay: Relay, conn: Connection, msg: unknown[]): void 
   if (!sub) return;
   conn.subs.delete(sub.id); // a REQ with an open id replaces that subscription
   const scope = relay.scope(conn);
-  const batches: string[][] = [];
+  let raws: string[];
   try {
-    for (const filter of sub.filters) {
-      const limit = Math.min(filter.limit ?? relay.limits.maxLimit, relay.limits.maxLimit);
-      batches.push(relay.store.queryRaw(filter, scope, limit));
-    }
+    raws = relay.store.queryRawDistinct(sub.filters, scope, (filter) => Math.min(filter.limit ?? relay.limits.maxLimit, relay.limits.maxLimit));
   } catch (error) {
     relay.logger.log({ level: 'error', ns: 'relay', msg: 'query failed', error: String(error) });
     conn.closed(sub.id, 'error: the query failed');
     return;
   }
-  let sent = 0;
-  if (batches.length === 1) {
-    // One filter: its rows are distinct events already (events.id is UNIQUE), nothing to de-duplicate.
-    for (const raw of batches[0]!) conn.event(sub.id, raw);
-    sent = batches[0]!.length;
-  } else {
-    const seen = new Set<string>();
-    for (const raws of batches) {
-      for (const raw of raws) {
-        const id = raw.slice(7, 71); // stored JSON starts with {"id":"<64 hex>"
-        if (seen.has(id)) continue;
-        seen.add(id);
-        conn.event(sub.id, raw);
-      }
-    }
-    sent = seen.size;
-  }
+  for (const raw of raws) conn.event(sub.id, raw);
+  const sent = raws.length;
   conn.eose(sub.id);
   conn.subs.set(sub.id, sub);
   const elapsed = performance.now() - started;

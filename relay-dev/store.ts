@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { NostrEvent } from '../src/protocol/event.js';
 import type { Filter } from '../src/protocol/filter.js';
-import { isSearchable, serializeForStorage } from './event-meta.js';
+import { isSearchable, rawEventId, serializeForStorage } from './event-meta.js';
 import { countToSql, filterToSql, type QueryScope, type SqlQuery } from './store-query.js';
 import { migrate } from './store-schema.js';
 import { saveEvent, Writer, type SaveStatus } from './store-write.js';
@@ -92,19 +92,30 @@ export class EventStore {
     return (this.prepared(q).pluck().all(...q.params) as string[]);
   }
 
-  /** Events matching any of the filters, de-duplicated, each filter's results in order. Default scope: everything. */
-  query(filters: readonly Filter[], scope: QueryScope = operatorScope()): NostrEvent[] {
+  /**
+   * Stored JSON of the events matching any of the filters: each filter's results in order, every
+   * event once (the first filter that matched it places it). `limitOf` caps a filter's rows
+   * (default: the filter's own limit). One filter's rows are distinct already (events.id is
+   * UNIQUE and tag filters are `IN (SELECT …)` subqueries, not joins), so it skips the id set.
+   */
+  queryRawDistinct(filters: readonly Filter[], scope: QueryScope, limitOf: (filter: Filter) => number | undefined = (f) => f.limit): string[] {
+    if (filters.length === 1) return this.queryRaw(filters[0]!, scope, limitOf(filters[0]!));
     const seen = new Set<string>();
-    const out: NostrEvent[] = [];
+    const out: string[] = [];
     for (const filter of filters) {
-      for (const raw of this.queryRaw(filter, scope)) {
-        const event = JSON.parse(raw) as NostrEvent;
-        if (seen.has(event.id)) continue;
-        seen.add(event.id);
-        out.push(event);
+      for (const raw of this.queryRaw(filter, scope, limitOf(filter))) {
+        const id = rawEventId(raw);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push(raw);
       }
     }
     return out;
+  }
+
+  /** Events matching any of the filters, de-duplicated, each filter's results in order. Default scope: everything. */
+  query(filters: readonly Filter[], scope: QueryScope = operatorScope()): NostrEvent[] {
+    return this.queryRawDistinct(filters, scope).map((raw) => JSON.parse(raw) as NostrEvent);
   }
 
   /** NIP-45: how many distinct events match any of the filters. */

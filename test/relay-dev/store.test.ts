@@ -192,6 +192,21 @@ describe('EventStore queries', () => {
     expect(store.count([{ kinds: [7] }])).toBe(4);
   });
 
+  it('serves the raw JSON of ORed filters each event once, in the first matching filter\'s place, each filter capped by limitOf', () => {
+    const store = seeded();
+    const kind7 = store.query([{ kinds: [7] }]).map((e) => e.id);
+    const tag0 = store.query([{ '#t': ['tag0'] }]).map((e) => e.id);
+    const raws = store.queryRawDistinct([{ kinds: [7] }, { '#t': ['tag0'] }], operatorScope());
+    const ids = raws.map((raw) => (JSON.parse(raw) as { id: string }).id);
+    expect(ids).toEqual([...kind7, ...tag0.filter((id) => !kind7.includes(id))]);
+    expect(raws).toEqual(ids.map((id) => store.getRaw(id)));
+    // Each filter keeps its own cap: 2 of kind 7, then 2 of tag0 (those already sent are skipped, not refilled).
+    const capped = store.queryRawDistinct([{ kinds: [7] }, { '#t': ['tag0'] }], operatorScope(), () => 2);
+    const tag0First2 = tag0.slice(0, 2);
+    expect(capped.map((raw) => (JSON.parse(raw) as { id: string }).id)).toEqual([...kind7.slice(0, 2), ...tag0First2.filter((id) => !kind7.slice(0, 2).includes(id))]);
+    expect(store.queryRawDistinct([{ kinds: [7] }], operatorScope(), () => 3)).toHaveLength(3);
+  });
+
   it('searches content with FTS5, ignoring extensions, and never indexes ciphertext kinds', () => {
     const store = open();
     store.save(sign(alice, { kind: 1, content: 'The Quick brown fox' }));
