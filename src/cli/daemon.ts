@@ -159,6 +159,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const everyone = await storage.agents.list();
   const hosted = everyone.filter((r) => r.state !== 'terminated');
   for (const record of everyone) directory.note(record);
+  // Room for every agent's signer: agents answering in turn through a smaller cache derive their key on every DM.
+  ring.reserve(everyone.length + 1);
   // One key is derived now so a home opened with another mnemonic fails at once; every other key is checked when first derived.
   const probe = hosted[0];
   if (probe) {
@@ -438,6 +440,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     defaultRelays: defaultRelays(home.config),
     onCreated: (record) => {
       directory.note(record);
+      ring.reserve(record.index + 1);
       // Claimed by whichever daemon's pass comes first (its snapshot follows the claim); this one tries at once.
       void leases.cycle().catch(() => {});
     },

@@ -30,10 +30,13 @@ export interface KeyRingOptions {
   cacheSize?: number;
 }
 
+/** The most signers `reserve` keeps room for (a derived signer is ~0.5 KiB with its few conversation keys). */
+export const MAX_RESERVED_SIGNERS = 16_384;
+
 /** Agent index → signer, deriving each secret key only when it is used. */
 export class KeyRing {
   readonly #deriver: Nip06Deriver;
-  readonly #limit: number;
+  #limit: number;
   /** Insertion order is recency: a hit is moved to the end, the first entry is the one evicted. */
   readonly #cache = new Map<number, SecretKeySigner>();
   #derivations = 0;
@@ -41,6 +44,17 @@ export class KeyRing {
   constructor(options: KeyRingOptions) {
     this.#deriver = new Nip06Deriver(options.seed);
     this.#limit = Math.max(1, options.cacheSize ?? 512);
+  }
+
+  /**
+   * Keeps room for at least `count` signers (up to MAX_RESERVED_SIGNERS): the daemon reserves one per
+   * agent it knows. A least-recently-used cache smaller than the agents that talk misses on every use
+   * when they take turns (1,000 agents each answering a DM in turn through 512 places: every DM derived
+   * its key again, three base-point multiplications, and lost the conversation keys with its peer and
+   * itself, two ECDHs). Only used agents are derived: dormant ones still hold no secret key.
+   */
+  reserve(count: number): void {
+    this.#limit = Math.max(this.#limit, Math.min(count, MAX_RESERVED_SIGNERS));
   }
 
   /** How many secret keys were derived so far (a restart's cost; the bench and tests read it). */

@@ -45,6 +45,27 @@ describe('KeyRing', () => {
     expect(ring.derivations).toBe(16);
   });
 
+  it('keeps room for the agents it reserves, so agents taking turns are derived once each', async () => {
+    await loadFastCrypto();
+    const ring = new KeyRing({ seed, cacheSize: 3 });
+    ring.reserve(8);
+    const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
+    const agents = Array.from({ length: 8 }, (_, i) => ring.lazy(i, pubkeyOf(i)));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, agent] of agents.entries()) {
+        const wrap = buildDirectMessage(owner, agent.getPublicKey(), `to ${i}, round ${round}`)[0]!.event;
+        const opened = unwrapGift(wrap, agent);
+        expect(opened.ok && opened.rumor.content).toBe(`to ${i}, round ${round}`);
+      }
+    }
+    expect(ring.derivations).toBe(8);
+    expect(ring.cached).toBe(8);
+    // A reservation never shrinks the cache.
+    ring.reserve(2);
+    for (const agent of agents) agent.signEvent({ kind: 1, created_at: 1_700_000_000, tags: [], content: 'x' });
+    expect(ring.derivations).toBe(8);
+  });
+
   it('refuses a row whose public key is not the derived one, with a stable code (KEYS_INVALID) and no key material', () => {
     const ring = new KeyRing({ seed });
     const wrong = ring.lazy(5, pubkeyOf(6));
