@@ -4,6 +4,7 @@ import { finalizeEvent } from '../../src/protocol/crypto.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
 import { WsRelayPool } from '../../src/relay/relay-pool.js';
 import { buildDirectMessage } from '../../src/relay/reply.js';
+import { OwnEchoes } from '../../src/relay/own-echoes.js';
 import { InboxSubscriptions } from '../../src/relay/subscription-manager.js';
 import type { InboundMessage } from '../../src/relay/types.js';
 import { createWrap, createSeal } from '../../src/protocol/nip59.js';
@@ -40,10 +41,10 @@ function openDb(file: string): Db {
   return db;
 }
 
-async function startInbox(db: Db, relays: string[], agents = [agent], initialMs = 100) {
+async function startInbox(db: Db, relays: string[], agents = [agent], initialMs = 100, ownEchoes?: OwnEchoes) {
   const got: InboundMessage[] = [];
   const pool = newPool([], initialMs);
-  const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays, sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined });
+  const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays, sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined, ...(ownEchoes ? { ownEchoes } : {}) });
   for (const a of agents) inbox.addAgent(a);
   await inbox.start();
   fx.onClose(() => inbox.stop());
@@ -186,6 +187,37 @@ describe.each(RELAY_MODES)('inbox subscriptions against relay-dev ($name)', ({ o
     expect(inbox.cursorOf(agent2.getPublicKey())).toBeUndefined();
     await waitFor('agent two covered again', () => inbox.cursorOf(agent2.getPublicKey()) !== undefined);
     expect(inbox.cursorOf(alice.getPublicKey())).toBeUndefined();
+  });
+});
+
+describe('inbox subscriptions and own copies', () => {
+  it("takes an agent's own copy back unverified (its id is checked) and settles it unopened; everything else is verified", async () => {
+    // No AUTH: the subscription's id on the relay stays the first one (what this test answers on).
+    const relay = await fx.relay({ auth: 'off' });
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const echoes = new OwnEchoes();
+    const { got, pool, inbox } = await startInbox(db, [relay.url], [agent], 100, echoes);
+    const [toAlice, own] = buildDirectMessage(agent, alice.getPublicKey(), 'said by the agent');
+    expect(own!.target.type).toBe('own');
+    echoes.noteOwnCopy(own!.event);
+    const badSig = <T extends { sig: string }>(e: T): T => ({ ...e, sig: (e.sig[0] === '0' ? '1' : '0') + e.sig.slice(1) });
+    const [fromAlice] = buildDirectMessage(alice, agent.getPublicKey(), 'to the agent');
+    // The live gift-wrap REQ (not a catch-up page): what the relay would hand the echo to.
+    const wrapSub = (c: (typeof relay.relay.connections extends Set<infer C> ? C : never)) => [...c.subs.values()].find((sub) => !sub.id.includes('page') && sub.filters.some((f) => f.kinds?.includes(1059)));
+    const conn = await waitFor('the gift-wrap subscription open on the relay', () => [...relay.relay.connections].find((c) => wrapSub(c) !== undefined));
+    const subId = wrapSub(conn!)!.id;
+    // The own copy with its signature spoiled: its id still matches its content, so it is taken and settled as the agent's own.
+    conn!.send(JSON.stringify(['EVENT', subId, badSig(own!.event)]));
+    // The same spoiled signature on a wrap that is not an own copy: dropped by the connection.
+    conn!.send(JSON.stringify(['EVENT', subId, badSig(fromAlice!.event)]));
+    // An own copy whose content does not hash to its id: dropped too.
+    conn!.send(JSON.stringify(['EVENT', subId, { ...own!.event, content: own!.event.content.slice(0, -4) + 'AAAA' }]));
+    conn!.send(JSON.stringify(['EVENT', subId, fromAlice!.event]));
+    await waitFor('the DM delivered', () => got.length === 1);
+    await waitFor('the own copy settled', () => inbox.counters.rejected['own-message'] === 1);
+    expect(got.map((m) => m.text)).toEqual(['to the agent']);
+    expect(pool.counters.invalidSignature).toBe(2);
+    expect(toAlice!.target.type).toBe('dm');
   });
 });
 
