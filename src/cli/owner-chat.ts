@@ -78,7 +78,9 @@ export class OwnerChat {
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     void (async () => {
       try {
-        for await (const item of this.#pool.req(filters, { signal: this.#stop.signal })) {
+        // The owner's own copies are dropped unopened (#receive): their Schnorr check would tell nothing
+        // (the pool still checks that each one's content hashes to its id, the id this session signed).
+        for await (const item of this.#pool.req(filters, { signal: this.#stop.signal, signatureNeeded: (event) => !this.#sentWraps.has(event.id) })) {
           if (item.type === 'eose') {
             live = true;
             markReady();
@@ -94,7 +96,7 @@ export class OwnerChat {
   }
 
   #receive(wrap: NostrEvent): void {
-    // The owner's own copy of what it just sent, echoed by the relay: nothing to read (an ECDH and a signature check saved).
+    // The owner's own copy of what it just sent, echoed by the relay: nothing to read (two ECDHs saved here, its signature check in the pool).
     if (this.#sentWraps.has(wrap.id)) return;
     const opened = unwrapGift(wrap, this.#owner);
     if (!opened.ok || opened.rumor.kind !== Kind.ChatMessage) return;
