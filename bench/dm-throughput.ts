@@ -128,7 +128,8 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
     const subscribed = new Promise<void>((resolve) => (live = resolve));
     void (async () => {
       try {
-        for await (const item of pool.req([{ kinds: [Kind.GiftWrap], '#p': [...bySender.keys()] }], { signal: stop.signal })) {
+        // As OwnerChat does: a sender's own copies are dropped unopened, so their signatures are not checked (their ids are).
+        for await (const item of pool.req([{ kinds: [Kind.GiftWrap], '#p': [...bySender.keys()] }], { signal: stop.signal, signatureNeeded: (event) => !ownCopies.has(event.id) })) {
           if (item.type === 'eose') live();
           else receive(item.event);
         }
