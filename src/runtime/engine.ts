@@ -515,7 +515,9 @@ export class Runtime {
     const ready = [...this.#ready].filter((index) => !this.#running.has(index));
     if (ready.length <= this.#concurrency - this.#running.size) return ready;
     const now = this.#env.clock.now();
-    const rank = new Map<number, number>();
+    // One list per class (priority.ts: 0, 1, 2), each in arrival order: a stable sort in one pass. With
+    // hundreds of agents waiting for a tick (a DM burst), a comparison sort per pass was ~1 % of the daemon.
+    const byClass: number[][] = [[], [], []];
     for (const index of ready) {
       let head = this.#heads.get(index);
       if (head === undefined) {
@@ -526,10 +528,10 @@ export class Runtime {
         }
         this.#heads.set(index, head);
       }
-      rank.set(index, head ? triggerPriority(head, this.#env.ownerPubkey, now) : 0);
+      const rank = head ? triggerPriority(head, this.#env.ownerPubkey, now) : 0;
+      (byClass[rank] ?? byClass[byClass.length - 1]!).push(index);
     }
-    // Array.prototype.sort is stable: equals keep their arrival order.
-    return ready.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+    return byClass.flat();
   }
 
   #start(index: number, entry: InboxEntry, record: AgentRecord): void {
