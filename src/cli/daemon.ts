@@ -159,7 +159,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const everyone = await storage.agents.list();
   const hosted = everyone.filter((r) => r.state !== 'terminated');
   for (const record of everyone) directory.note(record);
-  // Room for every agent's signer: agents answering in turn through a smaller cache derive their key on every DM.
+  // The key cache may grow to every agent's signer when agents answering in turn do not fit (see KeyRing.reserve).
   ring.reserve(everyone.length + 1);
   // One key is derived now so a home opened with another mnemonic fails at once; every other key is checked when first derived.
   const probe = hosted[0];

@@ -30,31 +30,39 @@ export interface KeyRingOptions {
   cacheSize?: number;
 }
 
-/** The most signers `reserve` keeps room for (a derived signer is ~0.5 KiB with its few conversation keys). */
+/** The most signers the cache grows to, whatever is reserved (a derived signer is ~0.5 KiB with its few conversation keys). */
 export const MAX_RESERVED_SIGNERS = 16_384;
 
 /** Agent index → signer, deriving each secret key only when it is used. */
 export class KeyRing {
   readonly #deriver: Nip06Deriver;
   #limit: number;
+  /** How far the cache may grow (see `reserve`). */
+  #ceiling: number;
   /** Insertion order is recency: a hit is moved to the end, the first entry is the one evicted. */
   readonly #cache = new Map<number, SecretKeySigner>();
+  /** The indexes evicted last (at most `#limit` of them, oldest first): a miss on one says the cache is too small. */
+  readonly #evicted = new Set<number>();
   #derivations = 0;
 
   constructor(options: KeyRingOptions) {
     this.#deriver = new Nip06Deriver(options.seed);
     this.#limit = Math.max(1, options.cacheSize ?? 512);
+    this.#ceiling = this.#limit;
   }
 
   /**
-   * Keeps room for at least `count` signers (up to MAX_RESERVED_SIGNERS): the daemon reserves one per
-   * agent it knows. A least-recently-used cache smaller than the agents that talk misses on every use
-   * when they take turns (1,000 agents each answering a DM in turn through 512 places: every DM derived
-   * its key again, three base-point multiplications, and lost the conversation keys with its peer and
-   * itself, two ECDHs). Only used agents are derived: dormant ones still hold no secret key.
+   * Lets the cache grow to `count` signers (up to MAX_RESERVED_SIGNERS; the daemon reserves one per
+   * agent it knows) when the agents in use need it. A least-recently-used cache smaller than the agents
+   * that talk misses on every use when they take turns (1,000 agents each answering a DM in turn through
+   * 512 places: every DM derived its key again, three base-point multiplications, and lost the
+   * conversation keys with its peer and itself, two ECDHs). It grows by one place each time a key is
+   * derived again soon after its eviction (within the last `size` evictions: a working set up to twice
+   * the cache), never on a one-off sweep (a start's claims sign once with every agent): a daemon with
+   * 10,000 dormant agents keeps the cache it had.
    */
   reserve(count: number): void {
-    this.#limit = Math.max(this.#limit, Math.min(count, MAX_RESERVED_SIGNERS));
+    this.#ceiling = Math.max(this.#ceiling, Math.min(count, MAX_RESERVED_SIGNERS));
   }
 
   /** How many secret keys were derived so far (a restart's cost; the bench and tests read it). */
@@ -88,7 +96,13 @@ export class KeyRing {
         throw new KeyMismatchError(index);
       }
       signer = new SecretKeySigner(key.secretKey);
-      if (this.#cache.size >= this.#limit) this.#cache.delete(this.#cache.keys().next().value!);
+      if (this.#evicted.delete(index) && this.#limit < this.#ceiling) this.#limit++;
+      if (this.#cache.size >= this.#limit) {
+        const oldest = this.#cache.keys().next().value!;
+        this.#cache.delete(oldest);
+        this.#evicted.add(oldest);
+        if (this.#evicted.size > this.#limit) this.#evicted.delete(this.#evicted.keys().next().value!);
+      }
     }
     this.#cache.set(index, signer);
     return signer;
