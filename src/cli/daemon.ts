@@ -306,9 +306,21 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
 
   // Aborted at stop: background work started by the daemon (paced profile publishing) ends with it.
   const background = new AbortController();
-  const publishFor = (records: AgentRecord[], agents: AgentRecord[]): void => {
-    const subjects = records.map((r) => ({ signer: signerFor(r.index), name: r.name, about: behaviors.get(r.behavior)?.about, relays: ownRelays(r.pubkey) }));
-    const all = agents.filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
+  const publishFor = (records: AgentRecord[]): void => {
+    // Only each agent's index and its behavior's `about` (a shared string) are kept while the batches are
+    // paced out (~50 s with 10,000 agents); the rest of a subject comes from the directory when its batch is due.
+    const indexes = Uint32Array.from(records, (r) => r.index);
+    const abouts = records.map((r) => behaviors.get(r.behavior)?.about);
+    const subjects = {
+      count: indexes.length,
+      // Every agent taken on is in the directory (takeOn notes its row first).
+      at: (i: number) => {
+        const agent = directory.get(indexes[i]!)!;
+        return { signer: agent, name: agent.name, about: abouts[i], relays: ownRelays(agent.pubkey) };
+      },
+    };
+    // The owner's list of agents is read when the batches are done (it names agents created meanwhile too).
+    const all = async (): Promise<string[]> => (await storage.agents.list()).filter((r) => r.state !== 'terminated').map((r) => r.pubkey);
     // Paced (a batch of agents a second): a first run with many new agents streams its profiles.
     publishProfiles({ pool, storage, owner, agents: subjects, allAgentPubkeys: all, relays: [...listenRelays], now: Date.now(), signal: background.signal, onQueued: () => publisher.notify() })
       .catch((error: unknown) => {
@@ -365,10 +377,9 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     await runtime.adopt(records.map((r) => r.index), records);
     await triggers.refresh();
     publisher.notify();
-    const agents = all ?? (await storage.agents.list());
     // The start's agents get their profiles checked once, when first taken on (after the daemon is up).
     const toCheck = records.filter((r) => unprofiled.delete(r.index));
-    if (toCheck.length > 0) void up.then(() => publishFor(toCheck, agents));
+    if (toCheck.length > 0) void up.then(() => publishFor(toCheck));
     // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
     // The registry's list is read again once the claims are out (seconds later with thousands): not held meanwhile.
     void snapshots.start(records, () => storage.agents.list(), { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));

@@ -23,6 +23,20 @@ export interface ProfileSubject {
   relays: string[];
 }
 
+/**
+ * The agents of a run, built one batch at a time: a start's check of 10,000 agents held every
+ * subject (signer, name, relays) for the ~50 s it is paced over, 1.8 MB of heap the daemon's memory
+ * sample still saw; the daemon keeps their indexes instead and builds each batch when it is due.
+ */
+export interface ProfileSubjects {
+  readonly count: number;
+  at(i: number): ProfileSubject;
+}
+
+function subjectsOf(agents: ProfileSubject[] | ProfileSubjects): ProfileSubjects {
+  return Array.isArray(agents) ? { count: agents.length, at: (i) => agents[i]! } : agents;
+}
+
 const BATCH = 200;
 /** Pause between two batches of agents [1 s]: at most 3 × BATCH events queued per second. */
 export const PROFILE_BATCH_INTERVAL_MS = 1000;
@@ -53,9 +67,12 @@ export async function publishProfiles(options: {
   pool: Pick<WsRelayPool, 'fetch'>;
   storage: Pick<AgentStorage, 'outbox'>;
   owner: Signer;
-  agents: ProfileSubject[];
-  /** Every agent pubkey of the owner (the 14199 list), not only the ones being published now. */
-  allAgentPubkeys: string[];
+  agents: ProfileSubject[] | ProfileSubjects;
+  /**
+   * Every agent pubkey of the owner (the 14199 list), not only the ones being published now; a
+   * function is called once the agents' batches are done (the list is then not held meanwhile).
+   */
+  allAgentPubkeys: string[] | (() => string[] | Promise<string[]>);
   relays: string[];
   now: number;
   signal?: AbortSignal;
@@ -72,9 +89,11 @@ export async function publishProfiles(options: {
   let queued = 0;
   const size = Math.max(1, options.batchSize ?? BATCH);
   const interval = options.batchIntervalMs ?? PROFILE_BATCH_INTERVAL_MS;
-  for (let i = 0; i < options.agents.length; i += size) {
+  const subjects = subjectsOf(options.agents);
+  for (let i = 0; i < subjects.count; i += size) {
     if (i > 0 && interval > 0) await (options.clock ?? systemClock).sleep(interval, options.signal ? { signal: options.signal } : {});
-    const batch = options.agents.slice(i, i + size);
+    const batch: ProfileSubject[] = [];
+    for (let j = i; j < Math.min(i + size, subjects.count); j++) batch.push(subjects.at(j));
     const before = queued;
     const authors = batch.map((a) => a.signer.getPublicKey());
     const existing = await options.pool.fetch([{ kinds: [Kind.Metadata, Kind.RelayList, Kind.DmRelayList], authors }], {
@@ -91,7 +110,8 @@ export async function publishProfiles(options: {
     }
     if (queued > before) options.onQueued?.(queued - before);
   }
-  const list = ownerAgentListTemplate(options.allAgentPubkeys, createdAt);
+  const all = typeof options.allAgentPubkeys === 'function' ? await options.allAgentPubkeys() : options.allAgentPubkeys;
+  const list = ownerAgentListTemplate(all, createdAt);
   const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: fetchSignal(options.signal) });
   if (await enqueueIfChanged(storage, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) {
     queued++;
