@@ -14,6 +14,7 @@ import { SnapshotStateFile } from '../recovery/state.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { Signer } from '../signer/types.js';
 import type { AgentRecord, AgentStorage } from '../storage/types.js';
+import { collectGarbage } from '../util/full-gc.js';
 import { IndexSet } from '../util/index-map.js';
 import type { Logger } from '../util/logger.js';
 import { agentRelays } from './agents.js';
@@ -26,6 +27,11 @@ const STATE_COALESCE_MS = 1000;
 const RESTING: ReadonlySet<string> = new Set(['active', 'dormant']);
 /** Start claims written per event-loop turn: the rest of the daemon (DMs, the control API) runs in between. */
 const CLAIMS_PER_TURN = 25;
+/**
+ * A full collection after this many claims, and after the last of a start with more (util/full-gc.ts):
+ * what they promote is then collected as it goes, not piled up to the old generation's first limit.
+ */
+export const CLAIMS_PER_COLLECTION = 1000;
 
 /** Options of the daemon's snapshot wiring. */
 export interface DaemonSnapshotsOptions {
@@ -89,11 +95,13 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
     for (const [i, index] of claims.entries()) {
       if (stopping) return;
       if (i > 0 && i % CLAIMS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (i > 0 && i % CLAIMS_PER_COLLECTION === 0) collectGarbage();
       // The key in `agent`: the daemon's logger names the agent.
       await publisher.write(index, { force: true }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'snapshot failed', agent: options.signerFor(index).getPublicKey(), error: (error as Error).message }));
     }
     await registry(await all());
     state.flush();
+    if (claims.length >= CLAIMS_PER_COLLECTION) collectGarbage();
   };
 
   return {

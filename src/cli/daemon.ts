@@ -25,6 +25,7 @@ import type { Signer } from '../signer/types.js';
 import { DaemonRunningError, lockDatabaseForDaemon, type DaemonLock } from '../storage/daemon-lock.js';
 import { parseDatabaseUrl } from '../storage/open.js';
 import type { AgentRecord, AgentStorage, Lease } from '../storage/types.js';
+import { collectGarbage } from '../util/full-gc.js';
 import { IndexSet } from '../util/index-map.js';
 import type { Logger } from '../util/logger.js';
 import { AgentDirectory } from './agent-directory.js';
@@ -32,7 +33,7 @@ import { agentRelays } from './agents.js';
 import { registerModuleBehaviors } from './behavior-modules.js';
 import { createControlHandler } from './control-handler.js';
 import { createDaemonOps } from './daemon-ops.js';
-import { createDaemonSnapshots } from './daemon-snapshots.js';
+import { CLAIMS_PER_COLLECTION, createDaemonSnapshots } from './daemon-snapshots.js';
 import { createDaemonTriggers } from './daemon-triggers.js';
 import { namingAgents } from './log-names.js';
 import { defaultRelays, openStorage, type HomeContext } from './home-context.js';
@@ -350,6 +351,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
       logger.log({ level: 'warn', ns: 'snapshot', msg: 'split-brain check failed; running the agents', error: (error as Error).message });
     }
     for (const r of records) unchecked.delete(r.index);
+    // What the check read from the relays (a head per agent) is garbage now: collected before the claims start.
+    if (records.length >= CLAIMS_PER_COLLECTION) collectGarbage();
     if (stopping) return;
     const waiting = [...deferred.values()].filter((l) => leases.holds(l.agentIndex));
     deferred.clear();
