@@ -165,7 +165,8 @@ export async function markOutboxFailed(ex: Ex, id: number, reason: string, now: 
  * Records many settled attempts in ONE statement (no transaction of its own, so it never waits in
  * the storage's unit queue behind a tick commit, nor a commit behind it): every row written by an
  * UPDATE from arrays, the accepted relays merged in SQL with the row's stored list (stored ones
- * first, then the new, each once: what recordAttempt's JS merge gives). A row no longer pending is
+ * first, then the new, each once: what recordAttempt's JS merge gives; each relay keeps its first
+ * place by the key (list, position), list 0 the stored one, 1 the new). A row no longer pending is
  * left alone. The UPDATE locks each row as it writes it and re-reads a row another transaction
  * changed meanwhile (READ COMMITTED), so no merge is lost; rows go in id order, as the two-statement
  * version locked them. A group naming a row twice goes row by row, in order.
@@ -189,12 +190,12 @@ export async function settleOutbox(ex: Ex, settlements: readonly OutboxSettlemen
   await ex.count(
     `UPDATE outbox o SET attempts = o.attempts + 1, results_json = v.results,
        accepted_json = (
-         SELECT coalesce('[' || string_agg(to_json(u.relay)::text, ',' ORDER BY u.pos) || ']', '[]')
-         FROM (SELECT relay, min(pos) AS pos FROM (
-                 SELECT a.relay, a.pos FROM json_array_elements_text(o.accepted_json::json) WITH ORDINALITY AS a(relay, pos)
+         SELECT coalesce('[' || string_agg(to_json(u.relay)::text, ',' ORDER BY u.list, u.pos) || ']', '[]')
+         FROM (SELECT DISTINCT ON (relay) relay, list, pos FROM (
+                 SELECT a.relay, 0 AS list, a.pos FROM json_array_elements_text(o.accepted_json::json) WITH ORDINALITY AS a(relay, pos)
                  UNION ALL
-                 SELECT b.relay, b.pos + 1000000 FROM json_array_elements_text(v.accepted::json) WITH ORDINALITY AS b(relay, pos)
-               ) AS both_lists GROUP BY relay) AS u),
+                 SELECT b.relay, 1 AS list, b.pos FROM json_array_elements_text(v.accepted::json) WITH ORDINALITY AS b(relay, pos)
+               ) AS both_lists ORDER BY relay, list, pos) AS u),
        last_error = v.err,
        last_attempt_at = v.now, next_attempt_at = least(v.next, o.deadline_at),
        status = coalesce(v.finish, o.status),

@@ -160,8 +160,11 @@ describeEngines('outbox store', (fx) => {
     const odd = 'ws://r"3\\/é';
     await storage.outbox.settle([{ id, attempt: { results: [result('ws://r1', true), result(odd, true), result('ws://r2', true)], accepted: ['ws://r1', odd, 'ws://r2', 'ws://r1'], nextAttemptAt: T0 + 20, now: T0 + 2 } }]);
     expect(await storage.outbox.get(id)).toMatchObject({ status: 'pending', attempts: 2, accepted: ['ws://r2', 'ws://r1', odd] });
+    // A new relay goes after every stored one, whatever its place in the new list (the stored list is longer).
+    await storage.outbox.settle([{ id, attempt: { results: [result('ws://r4', true), result('ws://r2', true)], accepted: ['ws://r4', 'ws://r2'], nextAttemptAt: T0 + 25, now: T0 + 2 } }]);
+    expect(await storage.outbox.get(id)).toMatchObject({ status: 'pending', attempts: 3, accepted: ['ws://r2', 'ws://r1', odd, 'ws://r4'] });
     await storage.outbox.settle([{ id, attempt: { results: [], accepted: [], nextAttemptAt: T0 + 30, now: T0 + 3 }, finish: { status: 'delivered' } }]);
-    expect(await storage.outbox.get(id)).toMatchObject({ status: 'delivered', attempts: 3, accepted: ['ws://r2', 'ws://r1', odd] });
+    expect(await storage.outbox.get(id)).toMatchObject({ status: 'delivered', attempts: 4, accepted: ['ws://r2', 'ws://r1', odd, 'ws://r4'] });
   });
 
   it('survives a reopen (durability)', async () => {
