@@ -241,3 +241,32 @@ describe('inbox subscriptions refused by the relay', () => {
     expect(logger.records.some((r) => r.level === 'warn' && r.relay === closed.url && /refuses an inbox subscription/.test(r.msg))).toBe(true);
   });
 });
+
+describe("an agent's own copies echoed back", () => {
+  it('settles a noted own copy unopened without checking its signature; any other wrap is still checked', async () => {
+    const relay = await fx.relay();
+    const db = openDb(join(fx.tempDir(), 'a.db'));
+    const got: InboundMessage[] = [];
+    const pool = newPool();
+    const ownEchoes = new OwnEchoes();
+    const inbox = new InboxSubscriptions({ pool, storage: new SqliteAgentStorage(db), relays: [relay.url], sink: async (m) => void got.push(m), checkpointIntervalMs: 100, relayLimits: async () => undefined, ownEchoes });
+    inbox.addAgent(agent);
+    await inbox.start();
+    fx.onClose(() => inbox.stop());
+    // The agent's message to alice: the wrap to alice and the agent's own copy, which the outbox notes before publishing.
+    const own = buildDirectMessage(agent, alice.getPublicKey(), 'said by the agent').find((o) => o.target.type === 'own')!.event;
+    ownEchoes.noteOwnCopy(own);
+    const [toAgent] = buildDirectMessage(alice, agent.getPublicKey(), 'from alice');
+    const badSig = (e: typeof own) => ({ ...e, sig: (e.sig[0] === '0' ? '1' : '0') + e.sig.slice(1) });
+    await waitFor('the inbox REQ open on the relay', () => [...relay.relay.connections].some((c) => [...c.subs.values()].some((s) => s.filters.some((f) => f.kinds?.includes(1059)))));
+    const conn = [...relay.relay.connections].find((c) => [...c.subs.values()].some((s) => s.filters.some((f) => f.kinds?.includes(1059))))!;
+    const subId = [...conn.subs.values()].find((s) => s.filters.some((f) => f.kinds?.includes(1059)))!.id;
+    // A relay could hand back anything under the copy's id; with the id matching the content it is the copy this side signed.
+    conn.send(JSON.stringify(['EVENT', subId, badSig(own)]));
+    // Not an own copy: its signature is checked, and a bad one is dropped.
+    conn.send(JSON.stringify(['EVENT', subId, badSig(toAgent!.event)]));
+    await waitFor('the own copy settled', () => inbox.counters.rejected['own-message'] === 1);
+    await waitFor('the forged wrap dropped', () => pool.counters.invalidSignature === 1);
+    expect(got).toEqual([]);
+  });
+});
