@@ -253,11 +253,6 @@ export class InboxSubscriptions {
         slot.catchUp?.observe(event);
         this.#enqueue(url, subs, event);
       },
-      // An agent's own copy echoed back is settled unopened (receiver.ts): its signature is never
-      // looked at, so it is not checked either (one Schnorr verification per NIP-17 message sent, on
-      // the daemon's thread while the reply it went with is on its way). The id still has to match
-      // the content, which is the copy this daemon signed.
-      ...(this.#o.ownEchoes ? { signatureNeeded: (event: NostrEvent) => !this.#o.ownEchoes!.has(event.id) } : {}),
       onEose: () => {
         slot.refusals = 0;
         this.#catchUp(url, subs, slot);
