@@ -33,10 +33,6 @@ export interface ProfileSubjects {
   at(i: number): ProfileSubject;
 }
 
-function subjectsOf(agents: ProfileSubject[] | ProfileSubjects): ProfileSubjects {
-  return Array.isArray(agents) ? { count: agents.length, at: (i) => agents[i]! } : agents;
-}
-
 const BATCH = 200;
 /** Pause between two batches of agents [1 s]: at most 3 × BATCH events queued per second. */
 export const PROFILE_BATCH_INTERVAL_MS = 1000;
@@ -67,12 +63,12 @@ export async function publishProfiles(options: {
   pool: Pick<WsRelayPool, 'fetch'>;
   storage: Pick<AgentStorage, 'outbox'>;
   owner: Signer;
-  agents: ProfileSubject[] | ProfileSubjects;
+  agents: ProfileSubjects;
   /**
-   * Every agent pubkey of the owner (the 14199 list), not only the ones being published now; a
-   * function is called once the agents' batches are done (the list is then not held meanwhile).
+   * Every agent pubkey of the owner (the 14199 list), not only the ones being published now; called
+   * once the agents' batches are done (the list is then not held meanwhile).
    */
-  allAgentPubkeys: string[] | (() => string[] | Promise<string[]>);
+  allAgentPubkeys: () => string[] | Promise<string[]>;
   relays: string[];
   now: number;
   signal?: AbortSignal;
@@ -89,7 +85,7 @@ export async function publishProfiles(options: {
   let queued = 0;
   const size = Math.max(1, options.batchSize ?? BATCH);
   const interval = options.batchIntervalMs ?? PROFILE_BATCH_INTERVAL_MS;
-  const subjects = subjectsOf(options.agents);
+  const subjects = options.agents;
   for (let i = 0; i < subjects.count; i += size) {
     if (i > 0 && interval > 0) await (options.clock ?? systemClock).sleep(interval, options.signal ? { signal: options.signal } : {});
     const batch: ProfileSubject[] = [];
@@ -110,8 +106,7 @@ export async function publishProfiles(options: {
     }
     if (queued > before) options.onQueued?.(queued - before);
   }
-  const all = typeof options.allAgentPubkeys === 'function' ? await options.allAgentPubkeys() : options.allAgentPubkeys;
-  const list = ownerAgentListTemplate(all, createdAt);
+  const list = ownerAgentListTemplate(await options.allAgentPubkeys(), createdAt);
   const current = await options.pool.fetch([{ kinds: [Kind.AgentList], authors: [owner.getPublicKey()] }], { relays, signal: fetchSignal(options.signal) });
   if (await enqueueIfChanged(storage, owner, list, newest(current, owner.getPublicKey(), Kind.AgentList), relays, now)) {
     queued++;

@@ -9,15 +9,21 @@ import { Fixture, signerOf } from '../relay/helpers.js';
 const fx = new Fixture();
 afterEach(() => fx.cleanup());
 
+/** relay-dev on loopback, a pool on it and an agents database in a temp dir, closed after the test. */
+async function openRun() {
+  const relay = await fx.relay();
+  const pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
+  const storage = SqliteAgentStorage.open(join(fx.tempDir(), 'agents.db'));
+  fx.onClose(async () => {
+    await pool.close();
+    await storage.close();
+  });
+  return { relay, pool, storage };
+}
+
 describe('publishProfiles', () => {
   it('paces a first run: one batch of agents per interval of the clock, the outbox woken after each', async () => {
-    const relay = await fx.relay();
-    const pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
-    const storage = SqliteAgentStorage.open(join(fx.tempDir(), 'agents.db'));
-    fx.onClose(async () => {
-      await pool.close();
-      await storage.close();
-    });
+    const { relay, pool, storage } = await openRun();
     const owner = signerOf(0x40);
     const agents = [0x41, 0x42, 0x43, 0x44, 0x45].map((b, i) => ({ signer: signerOf(b), name: `a${i}`, relays: [relay.url] }));
     const clock = new ManualClock(Date.now());
@@ -28,8 +34,8 @@ describe('publishProfiles', () => {
       pool,
       storage,
       owner,
-      agents,
-      allAgentPubkeys: agents.map((a) => a.signer.getPublicKey()),
+      agents: { count: agents.length, at: (i) => agents[i]! },
+      allAgentPubkeys: () => agents.map((a) => a.signer.getPublicKey()),
       relays: [relay.url],
       now: clock.now(),
       batchSize: 2,
@@ -60,13 +66,7 @@ describe('publishProfiles', () => {
   });
 
   it('builds each batch of subjects when it is due and reads the owner\'s list of agents once the batches are done', async () => {
-    const relay = await fx.relay();
-    const pool = new WsRelayPool({ relays: [relay.url], pingIntervalMs: 0 });
-    const storage = SqliteAgentStorage.open(join(fx.tempDir(), 'agents.db'));
-    fx.onClose(async () => {
-      await pool.close();
-      await storage.close();
-    });
+    const { relay, pool, storage } = await openRun();
     const owner = signerOf(0x50);
     const agents = [0x51, 0x52, 0x53].map((b, i) => ({ signer: signerOf(b), name: `b${i}`, relays: [relay.url] }));
     const late = signerOf(0x54);
