@@ -10,6 +10,20 @@ import { TEST_MNEMONIC } from '../helpers/daemon.js';
 const seed = mnemonicToSeed(TEST_MNEMONIC);
 const pubkeyOf = (index: number): string => deriveFromSeed(seed, index + 1).publicKey;
 
+/** The owner (key 0) sends a DM to each of `count` agents in turn, `rounds` times; each is unwrapped by its agent's lazy signer. */
+function dmInTurns(ring: KeyRing, count: number, rounds: number, afterEach: () => void = () => {}): void {
+  const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
+  const agents = Array.from({ length: count }, (_, i) => ring.lazy(i, pubkeyOf(i)));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, agent] of agents.entries()) {
+      const wrap = buildDirectMessage(owner, agent.getPublicKey(), `to ${i}, round ${round}`)[0]!.event;
+      const opened = unwrapGift(wrap, agent);
+      expect(opened.ok && opened.rumor.content).toBe(`to ${i}, round ${round}`);
+      afterEach();
+    }
+  }
+}
+
 describe('KeyRing', () => {
   it('hands out signers from stored public keys and derives a secret key only when one is used', async () => {
     await loadFastCrypto();
@@ -31,16 +45,7 @@ describe('KeyRing', () => {
   it('unwraps gift wraps for every agent with a bounded cache, deriving evicted keys again', async () => {
     await loadFastCrypto();
     const ring = new KeyRing({ seed, cacheSize: 3 });
-    const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
-    const agents = Array.from({ length: 8 }, (_, i) => ring.lazy(i, pubkeyOf(i)));
-    for (let round = 0; round < 2; round++) {
-      for (const [i, agent] of agents.entries()) {
-        const wrap = buildDirectMessage(owner, agent.getPublicKey(), `to ${i}, round ${round}`)[0]!.event;
-        const opened = unwrapGift(wrap, agent);
-        expect(opened.ok && opened.rumor.content).toBe(`to ${i}, round ${round}`);
-        expect(ring.cached).toBeLessThanOrEqual(3);
-      }
-    }
+    dmInTurns(ring, 8, 2, () => expect(ring.cached).toBeLessThanOrEqual(3));
     // Eight keys used twice through a cache of three: each was derived again on its second use.
     expect(ring.derivations).toBe(16);
   });
@@ -49,15 +54,7 @@ describe('KeyRing', () => {
     await loadFastCrypto();
     const ring = new KeyRing({ seed, cacheSize: 4 });
     ring.reserve(6);
-    const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
-    const agents = Array.from({ length: 6 }, (_, i) => ring.lazy(i, pubkeyOf(i)));
-    for (let round = 0; round < 4; round++) {
-      for (const [i, agent] of agents.entries()) {
-        const wrap = buildDirectMessage(owner, agent.getPublicKey(), `to ${i}, round ${round}`)[0]!.event;
-        const opened = unwrapGift(wrap, agent);
-        expect(opened.ok && opened.rumor.content).toBe(`to ${i}, round ${round}`);
-      }
-    }
+    dmInTurns(ring, 6, 4);
     // Six first derivations, then agents 0 and 1 once more (each miss soon after an eviction grows the cache by one).
     expect(ring.derivations).toBe(8);
     expect(ring.cached).toBe(6);
