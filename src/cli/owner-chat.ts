@@ -6,9 +6,9 @@
 import type { AgentSummary } from '../control/types.js';
 import type { NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
-import { parseChatRumor, wrapForRecipients } from '../protocol/nip17.js';
+import { parseChatRumor } from '../protocol/nip17.js';
 import { MAX_BACKDATE_SECONDS, unwrapGift } from '../protocol/nip59.js';
-import { planDirectMessage } from '../relay/reply.js';
+import { planDirectMessage, wrapOwnCopies, wrapToRecipients } from '../relay/reply.js';
 import type { RelayPublishResult } from '../relay/types.js';
 import { WsRelayPool } from '../relay/relay-pool.js';
 import type { Signer } from '../signer/types.js';
@@ -116,7 +116,7 @@ export class OwnerChat {
     await Promise.race([this.ready, new Promise((resolve) => setTimeout(resolve, READY_WAIT_MS).unref())]);
     this.#sending = true;
     const me = this.#owner.getPublicKey();
-    const { rumors, recipients, entropy } = planDirectMessage(me, agent.publicKey, text);
+    const plan = planDirectMessage(me, agent.publicKey, text);
     const publish = (wraps: NostrEvent[]): Promise<RelayPublishResult[][]> => {
       for (const wrap of wraps) this.#sentWraps.add(wrap.id);
       return Promise.all(wraps.map((wrap) => this.#pool.publish(wrap, { relays: agent.relays, timeoutMs: 10_000 })));
@@ -126,11 +126,11 @@ export class OwnerChat {
     // (the connection corks its socket for the turn): their two signatures, ECDH and encryptions then
     // overlap with the relay's check and the daemon's unwrap instead of delaying both. `send` still
     // resolves only once the copies' publishes have settled too, as when they went out together.
-    const toAgent = publish(rumors.map((rumor) => wrapForRecipients(rumor, this.#owner, recipients, entropy, false)).flat());
+    const toAgent = publish(wrapToRecipients(plan, this.#owner).map(({ event }) => event));
     const ownCopies = new Promise<RelayPublishResult[][]>((resolve, reject) =>
       setImmediate(() => {
         try {
-          resolve(publish(rumors.map((rumor) => wrapForRecipients(rumor, this.#owner, [me], entropy, false)).flat()));
+          resolve(publish(wrapOwnCopies(plan, this.#owner)));
         } catch (error) {
           reject(error);
         }
@@ -138,7 +138,7 @@ export class OwnerChat {
     );
     const [results] = await Promise.all([toAgent, ownCopies]);
     // Accepted as before: the relays that took the (first part's) wrap to the agent.
-    const rumorId = rumors[0]?.id ?? '';
+    const rumorId = plan.rumors[0]?.id ?? '';
     const first = results[0] ?? [];
     const accepted = first.filter((r) => r.ok).map((r) => r.relay);
     if (accepted.length === 0) {

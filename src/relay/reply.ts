@@ -7,12 +7,12 @@
  * all chosen by whoever wrote to the agent) are an InputError, so the tick refuses the trigger.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { signedEventBytes, type EventTemplate } from '../protocol/event.js';
+import { signedEventBytes, type EventTemplate, type NostrEvent } from '../protocol/event.js';
 import { Kind } from '../protocol/kinds.js';
 import * as nip04 from '../protocol/nip04.js';
 import { createReplyTags } from '../protocol/nip10.js';
 import { createChatRumor, wrapForRecipients, type WrapEntropy } from '../protocol/nip17.js';
-import { maxRumorBytes, type Rumor } from '../protocol/nip59.js';
+import { maxRumorBytes, type Rumor, type SealSigner } from '../protocol/nip59.js';
 import type { Signer } from '../signer/types.js';
 import { CodedError, InputError } from '../util/errors.js';
 import { MAX_EVENT_BYTES, MAX_REPLY_PARTS, splitText } from './reply-parts.js';
@@ -96,16 +96,30 @@ export function planDirectMessage(me: string, recipient: string, text: string, o
   return { rumors: parts.map((part, p) => rumorOf(part, partTime(at, p, parts.length))), recipients, entropy: e };
 }
 
+/** The wraps of a planned message to its recipients: every part, in order, once per recipient. */
+export function wrapToRecipients(plan: DirectMessagePlan, sender: SealSigner): { event: NostrEvent; recipient: string }[] {
+  return plan.rumors.flatMap((rumor) => wrapForRecipients(rumor, sender, plan.recipients, plan.entropy, false).map((event, i) => ({ event, recipient: plan.recipients[i] as string })));
+}
+
+/**
+ * NIP-17's copy of every part to the sender itself, so its other clients see what it said. Kept
+ * apart from the recipients' wraps because no one waits for it: the agent's go out as background
+ * rows (target `own`), the owner's a turn after the wraps to the agent (OwnerChat).
+ */
+export function wrapOwnCopies(plan: DirectMessagePlan, sender: SealSigner): NostrEvent[] {
+  return plan.rumors.flatMap((rumor) => wrapForRecipients(rumor, sender, [sender.getPublicKey()], plan.entropy, false));
+}
+
 /**
  * A NIP-17 DM from the agent: one wrap per recipient (target `dm`) and one to the agent itself
  * (target `own`), all carrying the same rumor.
  */
 export function buildDirectMessage(signer: Signer, recipient: string, text: string, options: DirectMessageOptions = {}, entropy?: ReplyEntropy): OutgoingEvent[] {
-  const { rumors, recipients, entropy: e } = planDirectMessage(signer.getPublicKey(), recipient, text, options, entropy);
-  return rumors.flatMap((rumor) => {
-    const wraps = wrapForRecipients(rumor, signer, recipients, e, true);
-    return wraps.map((event, i): OutgoingEvent => ({ event, target: i < recipients.length ? { type: 'dm', recipient: recipients[i] as string } : { type: 'own' } }));
-  });
+  const plan = planDirectMessage(signer.getPublicKey(), recipient, text, options, entropy);
+  return [
+    ...wrapToRecipients(plan, signer).map(({ event, recipient: to }): OutgoingEvent => ({ event, target: { type: 'dm', recipient: to } })),
+    ...wrapOwnCopies(plan, signer).map((event): OutgoingEvent => ({ event, target: { type: 'own' } })),
+  ];
 }
 
 /** The reply to an inbound message, in the protocol it came by, threaded to it. */

@@ -56,6 +56,24 @@ describe('replies too long for one event', () => {
     expect(rumors.every((r) => r.tags.some((t) => t[0] === 'e' && t[1] === hex(2)))).toBe(true);
   });
 
+  it('a long NIP-17 reply in a room: each part wrapped to each participant by name, then the agent\'s own copies, parts in order', () => {
+    const carol = signerOf(0xc3);
+    const text = `echo: ${'lorem ipsum '.repeat(3400)}`;
+    const room = message('nip17', { replyTo: { parentId: hex(2), participants: [alice.getPublicKey(), carol.getPublicKey()], relay: 'ws://127.0.0.1:7000' } });
+    const events = buildReply(room, text, agent, { now: NOW });
+    const reader = new Map([[alice.getPublicKey(), alice], [carol.getPublicKey(), carol]]);
+    const opened = events.map((o) => {
+      const who = o.target.type === 'dm' ? reader.get(o.target.recipient)! : agent;
+      const r = unwrapGift(o.event, who);
+      return { to: o.target.type === 'dm' ? o.target.recipient : 'own', part: r.ok ? r.rumor.content.slice(0, 6) : 'unopened' };
+    });
+    const [a, c] = [alice.getPublicKey(), carol.getPublicKey()];
+    expect(opened).toEqual([
+      { to: a, part: '[1/2] ' }, { to: c, part: '[1/2] ' }, { to: a, part: '[2/2] ' }, { to: c, part: '[2/2] ' },
+      { to: 'own', part: '[1/2] ' }, { to: 'own', part: '[2/2] ' },
+    ]);
+  });
+
   it('a 60 KB NIP-04 reply goes as several kind 4s within 64 KiB that decrypt to the text', () => {
     const text = `echo: ${'€'.repeat(20_000)}`; // 60,006 bytes
     const events = buildReply(message('nip04'), text, agent, { now: NOW });
