@@ -26,7 +26,7 @@ import { Lifecycle } from './lifecycle-ops.js';
 import { protocolOutboundBuilder, systemEntropy } from './outbound.js';
 import { decideInbound, parseOwnerCommand } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
-import { triggerPriority } from './priority.js';
+import { TRIGGER_CLASSES, triggerPriority } from './priority.js';
 import { WakeLoop, type WakeLoopStatus } from './scheduler.js';
 import { runTick, type TickEnd, type TickHost } from './tick.js';
 import { messageEntry } from './triggers.js';
@@ -515,9 +515,9 @@ export class Runtime {
     const ready = [...this.#ready].filter((index) => !this.#running.has(index));
     if (ready.length <= this.#concurrency - this.#running.size) return ready;
     const now = this.#env.clock.now();
-    // One list per class (priority.ts: 0, 1, 2), each in arrival order: a stable sort in one pass. With
+    // One list per class (priority.ts), each in arrival order: a stable sort in one pass. With
     // hundreds of agents waiting for a tick (a DM burst), a comparison sort per pass was ~1 % of the daemon.
-    const byClass: number[][] = [[], [], []];
+    const byClass: number[][] = Array.from({ length: TRIGGER_CLASSES }, () => []);
     for (const index of ready) {
       let head = this.#heads.get(index);
       if (head === undefined) {
@@ -529,7 +529,7 @@ export class Runtime {
         this.#heads.set(index, head);
       }
       const rank = head ? triggerPriority(head, this.#env.ownerPubkey, now) : 0;
-      (byClass[rank] ?? byClass[byClass.length - 1]!).push(index);
+      byClass[rank]!.push(index);
     }
     return byClass.flat();
   }

@@ -11,6 +11,9 @@ import type { InboxEntry } from '../storage/types.js';
 /** How long a trigger waits before it moves up one class (ms). */
 export const PRIORITY_AGING_MS = 60_000;
 
+/** How many classes there are: `triggerPriority` is always below this (a start order keeps one list per class). */
+export const TRIGGER_CLASSES = 3;
+
 /** The class of a trigger before aging (lower runs first). */
 export function triggerClass(entry: Pick<InboxEntry, 'trigger' | 'sender'>, ownerPubkey: string): 0 | 1 | 2 {
   switch (entry.trigger) {
