@@ -55,6 +55,33 @@ function statement(text: string, params: readonly unknown[] | undefined): pg.Que
   return { name, text, values: params as unknown[] | undefined };
 }
 
+/**
+ * Holds a connection's socket writes until the end of this turn of the event loop (`setImmediate`),
+ * so every statement issued on it meanwhile goes out in one write: node-postgres writes each
+ * statement as soon as it is issued (its Bind, Execute and Sync in one `writev`), and on loopback
+ * TCP each such write costs the daemon a system call and the backend a wake-up; a tick issues its
+ * independent statements together (commitTick's ~10, BEGIN with the first read), so one write each
+ * instead of one per statement. Only when writes go out changes: their order, and every statement's
+ * own Sync and result, stay as they were.
+ */
+const corked = new WeakSet<object>();
+function batchWrites(client: pg.ClientBase): void {
+  const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
+  corked.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    corked.delete(stream);
+    stream.uncork?.();
+  });
+}
+
+/** `client.query`, its write held to the end of the turn (batchWrites). */
+function send(client: pg.ClientBase, query: string | pg.QueryConfig): Promise<pg.QueryResult> {
+  batchWrites(client);
+  return client.query(query);
+}
+
 /** A FIFO lock: one holder at a time. */
 class Queue {
   #tail: Promise<void> = Promise.resolve();
@@ -65,6 +92,64 @@ class Queue {
       () => undefined,
     );
     return result;
+  }
+}
+
+/**
+ * The statements outside a transaction issued in one turn of the event loop (concurrent receives,
+ * the outbox's reads and settles, a snapshot's reads): they share one pooled connection, so they go
+ * out in one write (batchWrites) and wake one backend, which runs them one after the other, each with
+ * its own Sync (autocommit, errors per statement, as on separate connections). The connection goes
+ * back to the pool once the turn is over and every statement of the batch has its answer; one that
+ * failed with a connection error is not reused.
+ */
+class TurnBatch {
+  #open = true;
+  #pending = 0;
+  #broken: unknown;
+  #client: pg.PoolClient | undefined;
+  readonly #connected: Promise<pg.PoolClient>;
+  // A checked-out client whose server goes away emits 'error'; without a listener that kills the process.
+  readonly #onError = (err: unknown): void => void (this.#broken ??= err);
+
+  constructor(pool: pg.Pool) {
+    this.#connected = pool.connect().then((client) => {
+      client.on('error', this.#onError);
+      this.#client = client;
+      return client;
+    });
+    this.#connected.catch(() => undefined);
+    setImmediate(() => {
+      this.#open = false;
+      this.#releaseWhenDone();
+    });
+  }
+
+  /** False once the turn is over: later statements start a new batch. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  async run(query: pg.QueryConfig): Promise<pg.QueryResult> {
+    this.#pending++;
+    try {
+      return await send(await this.#connected, query);
+    } catch (err) {
+      if (isConnectionError(err)) this.#broken ??= err;
+      throw err;
+    } finally {
+      this.#pending--;
+      this.#releaseWhenDone();
+    }
+  }
+
+  #releaseWhenDone(): void {
+    const client = this.#client;
+    if (this.#open || this.#pending > 0 || !client) return;
+    this.#client = undefined;
+    client.off('error', this.#onError);
+    const broken = this.#broken;
+    client.release(broken instanceof Error ? broken : broken ? new Error('connection lost') : undefined);
   }
 }
 
@@ -82,6 +167,7 @@ export class PoolExecutor implements Ex {
   #closed = false;
   #down = false;
   readonly #closing = new AbortController();
+  #batch: TurnBatch | undefined;
 
   constructor(pool: pg.Pool, options: ExecutorOptions = {}) {
     this.#pool = pool;
@@ -90,7 +176,7 @@ export class PoolExecutor implements Ex {
 
   async rows<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
     this.#check();
-    return this.#retry(async () => (await this.#pool.query(statement(text, params))).rows as R[]);
+    return this.#retry(async () => (await this.#turn().run(statement(text, params))).rows as R[]);
   }
 
   async one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined> {
@@ -99,7 +185,15 @@ export class PoolExecutor implements Ex {
 
   async count(text: string, params?: readonly unknown[]): Promise<number> {
     this.#check();
-    return this.#retry(async () => (await this.#pool.query(statement(text, params))).rowCount ?? 0);
+    return this.#retry(async () => (await this.#turn().run(statement(text, params))).rowCount ?? 0);
+  }
+
+  /** This turn's batch of statements outside a transaction (a new one once the last has closed). */
+  #turn(): TurnBatch {
+    if (this.#batch?.open) return this.#batch;
+    const batch = new TurnBatch(this.#pool);
+    this.#batch = batch;
+    return batch;
   }
 
   /** One transaction; queued behind any other unit of this storage; re-run whole after a lost connection. */
@@ -120,14 +214,14 @@ export class PoolExecutor implements Ex {
     try {
       // BEGIN is not awaited: on the pipelined connection the unit's first statement goes out behind
       // it in the same round trip. A failed BEGIN fails that statement too, and is rethrown below.
-      const begin = client.query('BEGIN');
+      const begin = send(client, 'BEGIN');
       begin.catch(() => undefined);
       const scope = { active: true };
       const result = await this.#inside.run(scope, () => fn(tx)).finally(() => (scope.active = false));
       await begin;
       await tx.drain();
       tx.finish();
-      const committed = await client.query('COMMIT');
+      const committed = await send(client, 'COMMIT');
       // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: never
       // report such a unit as committed.
       if (committed.command === 'ROLLBACK') throw new StorageMisuseError('the transaction was rolled back: a statement in it failed and its error was caught');
@@ -135,7 +229,7 @@ export class PoolExecutor implements Ex {
     } catch (err) {
       tx.finish();
       if (isConnectionError(err)) broken = err;
-      else await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+      else await send(client, 'ROLLBACK').catch((e: unknown) => (broken = e));
       throw err;
     } finally {
       // A connection that failed is not returned to the pool for reuse.
@@ -198,7 +292,7 @@ class TxExecutor implements Ex {
 
   async rows<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
     this.#check();
-    return (await this.client.query(statement(text, params))).rows as R[];
+    return (await send(this.client, statement(text, params))).rows as R[];
   }
 
   async one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined> {
@@ -207,7 +301,7 @@ class TxExecutor implements Ex {
 
   async count(text: string, params?: readonly unknown[]): Promise<number> {
     this.#check();
-    return (await this.client.query(statement(text, params))).rowCount ?? 0;
+    return (await send(this.client, statement(text, params))).rowCount ?? 0;
   }
 
   /**
@@ -219,17 +313,17 @@ class TxExecutor implements Ex {
   async unit<T>(fn: (ex: Ex) => Promise<T>): Promise<T> {
     this.#check();
     const name = `sp${++this.#savepoints}`;
-    const savepoint = this.client.query(`SAVEPOINT ${name}`);
+    const savepoint = send(this.client, `SAVEPOINT ${name}`);
     savepoint.catch(() => undefined);
     try {
       const result = await fn(this);
       await savepoint;
-      this.#defer(this.client.query(`RELEASE SAVEPOINT ${name}`));
+      this.#defer(send(this.client, `RELEASE SAVEPOINT ${name}`));
       return result;
     } catch (err) {
       if (!isConnectionError(err)) {
         await savepoint;
-        await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        await send(this.client, `ROLLBACK TO SAVEPOINT ${name}`);
       }
       throw err;
     }
