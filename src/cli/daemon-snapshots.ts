@@ -58,7 +58,8 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   if (state.isNew) state.save();
   const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
     await storage.transaction(async (tx) => {
-      for (const { agentPubkey, event } of events) await tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS });
+      // Issued together, in order (on PostgreSQL pipelined in one write, not a round trip each).
+      await Promise.all(events.map(({ agentPubkey, event }) => tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS })));
     });
   };
   const publisher = new SnapshotPublisher({

@@ -74,10 +74,20 @@ export function redactJson<T>(value: T, secrets: readonly string[]): T {
 
 /** Everything the snapshot of agent `index` holds; undefined when there is no such agent. */
 export async function collectSnapshot(storage: CollectSource, index: number, options: { now: number; secrets?: readonly string[] }): Promise<AgentSnapshot | undefined> {
-  const record = await storage.agents.get(index);
-  if (!record) return undefined;
   const { now } = options;
-  const memory = await storage.exportMemory(index);
+  // The reads are independent: issued together (on PostgreSQL one write and one wake-up of a
+  // backend, not a dozen round trips one after the other; on SQLite the same reads in turn).
+  const [record, memory, usage, chain, last, recent, cursors] = await Promise.all([
+    storage.agents.get(index),
+    storage.exportMemory(index),
+    storage.budget.get(index, utcDay(now)),
+    storage.chainHeads.get(index) as Awaitable<StatePart['trajectory']['chain'] | undefined>,
+    storage.ticks.last(index),
+    // What the agent handled lately: the events that triggered its ticks, and the messages it was sent.
+    storage.ticks.triggers(index, { since: now - SEEN_WINDOW_MS, limit: MAX_SEEN }),
+    storage.cursors.list(),
+  ]);
+  if (!record) return undefined;
   const { config, stripped } = stripConfig(record.config);
   const agent: AgentPart = {
     name: record.name,
@@ -92,11 +102,6 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
     createdAt: record.createdAt,
     stripped,
   };
-  const usage = await storage.budget.get(index, utcDay(now));
-  const chain = (await storage.chainHeads.get(index)) as StatePart['trajectory']['chain'] | undefined;
-  const last = await storage.ticks.last(index);
-  // What the agent handled lately: the events that triggered its ticks, and the messages it was sent.
-  const recent = await storage.ticks.triggers(index, { since: now - SEEN_WINDOW_MS, limit: MAX_SEEN });
   const seenAt = new Map<string, number>();
   for (const t of recent) if (HEX64.test(t.eventId)) seenAt.set(t.eventId, t.startedAt);
   for (const m of memory.messages) if (m.direction === 'in' && m.eventId && HEX64.test(m.eventId) && m.at >= now - SEEN_WINDOW_MS && !seenAt.has(m.eventId)) seenAt.set(m.eventId, m.at);
@@ -107,7 +112,7 @@ export async function collectSnapshot(storage: CollectSource, index: number, opt
       chain: chain ? { lastId: chain.lastId, lastSeq: chain.lastSeq, session: chain.session ?? null } : { lastId: null, lastSeq: 0, session: null },
       head: last ? { startedAt: last.startedAt, endedAt: last.endedAt, trigger: last.trigger.type, outcome: last.outcome } : null,
     },
-    cursors: (await storage.cursors.list()).map(({ relay, cursor }) => ({ relay, cursor })),
+    cursors: cursors.map(({ relay, cursor }) => ({ relay, cursor })),
   };
   const snapshot: AgentSnapshot = {
     agent,

@@ -11,20 +11,31 @@ import { kvList } from './kv-store.js';
 import { listGoals, listPeers } from './memory-stores.js';
 import { insertSchedule, listSchedules } from './schedule-store.js';
 
-/** Everything the agent remembers, as a version-1 snapshot (messages in time order). */
+/**
+ * Everything the agent remembers, as a version-1 snapshot (messages in time order). The six reads
+ * are issued together: outside a transaction they go out in one write on one connection (executor.ts,
+ * TurnBatch) instead of six round trips one after the other.
+ */
 export async function exportAgentMemory(ex: Ex, agentIndex: number): Promise<AgentMemorySnapshot> {
-  const messages = await ex.rows<{ peer: string; direction: 'in' | 'out'; text: string; event_id: string | null; at: number }>(
-    `SELECT peer, direction, text, event_id, at FROM messages WHERE agent_index = $1 ORDER BY at, id`,
-    [agentIndex],
-  );
+  const [messages, kv, facts, goals, peers, schedules] = await Promise.all([
+    ex.rows<{ peer: string; direction: 'in' | 'out'; text: string; event_id: string | null; at: number }>(
+      `SELECT peer, direction, text, event_id, at FROM messages WHERE agent_index = $1 ORDER BY at, id`,
+      [agentIndex],
+    ),
+    kvList(ex, agentIndex),
+    listFacts(ex, agentIndex),
+    listGoals(ex, agentIndex),
+    listPeers(ex, agentIndex),
+    listSchedules(ex, agentIndex),
+  ]);
   return {
     version: 1,
-    kv: await kvList(ex, agentIndex),
-    facts: (await listFacts(ex, agentIndex)).reverse().map(({ text, tags, createdAt }) => ({ text, tags, createdAt })),
-    goals: (await listGoals(ex, agentIndex)).map(({ id: _id, ...goal }) => goal),
-    peers: await listPeers(ex, agentIndex),
+    kv,
+    facts: facts.reverse().map(({ text, tags, createdAt }) => ({ text, tags, createdAt })),
+    goals: goals.map(({ id: _id, ...goal }) => goal),
+    peers,
     messages: messages.map((m) => ({ peer: m.peer, direction: m.direction, text: m.text, ...(m.event_id !== null ? { eventId: m.event_id } : {}), at: m.at })),
-    schedules: (await listSchedules(ex, agentIndex)).map((s) => ({ spec: s.spec, payload: s.payload, ...(s.key !== undefined ? { key: s.key } : {}), nextAt: s.nextAt, createdAt: s.createdAt })),
+    schedules: schedules.map((s) => ({ spec: s.spec, payload: s.payload, ...(s.key !== undefined ? { key: s.key } : {}), nextAt: s.nextAt, createdAt: s.createdAt })),
   };
 }
 
