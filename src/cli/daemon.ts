@@ -141,7 +141,8 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   const logger = namingAgents(options.logger, nameOf);
   await loadFastCrypto();
   // A server database reports outages here ("database unavailable, retrying") while work waits for it.
-  const storage = await openStorage(home, { logger });
+  // SQLite's WAL checkpoints (an fsync of both files each) run on a worker thread, not in this loop's commits.
+  const storage = await openStorage(home, { logger, backgroundCheckpoints: true });
   const owner = new SecretKeySigner(deriveFromSeed(seed, 0).secretKey);
   // Every daemon on the database shares the agents by lease (src/cluster): it hosts what it holds,
   // except agents another machine may be running (the split-brain rule, docs/recovery.md).

@@ -4,9 +4,8 @@ import { homePaths, resolveHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { resolveDatabaseUrl } from '../config/database-url.js';
-import { openStorage as openEngine, parseDatabaseUrl } from '../storage/open.js';
+import { openStorage as openEngine, parseDatabaseUrl, type OpenStorageOptions } from '../storage/open.js';
 import type { AgentStorage } from '../storage/types.js';
-import type { Logger } from '../util/logger.js';
 
 /** The resolved home with its parsed config. */
 export interface HomeContext {
@@ -43,7 +42,7 @@ export function ensurePrivateFile(file: string): void {
  * Opens (creating and migrating) the home's agent storage. A SQLite file holds the agents' memory,
  * so it is made mode 600 in a 700 directory first. DatabaseOpenError (one line, exit 2) when it cannot.
  */
-export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>, options: { logger?: Logger } = {}): Promise<AgentStorage> {
+export async function openStorage(ctx: Pick<HomeContext, 'home' | 'databaseUrl'>, options: Pick<OpenStorageOptions, 'logger' | 'backgroundCheckpoints'> = {}): Promise<AgentStorage> {
   const location = parseDatabaseUrl(ctx.databaseUrl);
   if (location.engine === 'sqlite' && location.file !== ':memory:') {
     mkdirSync(ctx.home, { recursive: true, mode: 0o700 });

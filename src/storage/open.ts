@@ -23,6 +23,11 @@ export interface OpenStorageOptions {
   logger?: Logger;
   /** Read only, no migrations; the database must exist (DATABASE_UNAVAILABLE otherwise). Default false. */
   readonly?: boolean;
+  /**
+   * The caller is the database's one long-lived writer (the daemon): SQLite checkpoints its WAL on a
+   * worker thread, off the caller's event loop (sqlite/checkpointer.ts). A server engine ignores it.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens one engine at a parsed location. */

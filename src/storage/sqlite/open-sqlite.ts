@@ -8,7 +8,11 @@ import { SqliteAgentStorage } from './sqlite-agent-storage.js';
 /** Opens `file` (`:memory:` for a throwaway database); migrates unless read-only. */
 export async function openSqliteStorage(file: string, options: OpenStorageOptions = {}): Promise<AgentStorage> {
   try {
-    return SqliteAgentStorage.open(file, options);
+    const logger = options.logger;
+    return SqliteAgentStorage.open(file, {
+      ...options,
+      ...(logger ? { onCheckpointError: (message: string) => logger.log({ level: 'warn', ns: 'storage', msg: 'WAL checkpoints back on the writer', error: message }) } : {}),
+    });
   } catch (error) {
     if (error instanceof CodedError) throw error;
     throw new DatabaseOpenError('DATABASE_UNAVAILABLE', `database sqlite:${file} cannot be opened: ${(error as Error).message}`, { cause: error });

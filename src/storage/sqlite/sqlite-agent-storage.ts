@@ -24,6 +24,7 @@ import type { BudgetLedger, InboxStore, ScheduleStore, TickStore } from '../runt
 import type { AgentMemorySnapshot } from '../snapshot.js';
 import type { AgentStorage, StorageStores, StorageTx, TickCommit, TickCommitResult } from '../types.js';
 import { AsyncLock } from './async-lock.js';
+import { WalCheckpointer } from './checkpointer.js';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
 import { sqliteStores, type Exec } from './sqlite-stores.js';
 
@@ -31,6 +32,13 @@ import { sqliteStores, type Exec } from './sqlite-stores.js';
 export interface SqliteAgentStorageOptions extends OpenDatabaseOptions {
   /** Where default timestamps come from (default: Date.now). */
   clock?: Pick<Clock, 'now'>;
+  /**
+   * Checkpoint the WAL on a worker thread instead of in the writer's commits (checkpointer.ts): for
+   * the one long-lived writer, the daemon. Ignored for `:memory:` and read-only databases.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Where a failed checkpoint worker is reported (the writer then checkpoints on its own again). */
+  onCheckpointError?: (message: string) => void;
 }
 
 /** One open transaction (what AsyncLocalStorage carries through `fn`'s async work). */
@@ -67,6 +75,7 @@ export class SqliteAgentStorage implements AgentStorage {
   readonly #stores: StorageStores;
   readonly #now: () => number;
   readonly #lock: AsyncLock;
+  readonly #checkpointer: WalCheckpointer | undefined;
   #closed = false;
 
   /** Opens (creating and migrating) the database file, or `:memory:`. Synchronous: for tests and tools inside storage/. */
@@ -87,6 +96,9 @@ export class SqliteAgentStorage implements AgentStorage {
       locks.set(db, lock);
     }
     this.#lock = lock;
+    if (options.backgroundCheckpoints && !options.readonly && !db.memory && !db.readonly) {
+      this.#checkpointer = new WalCheckpointer(db, db.name, { ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}) });
+    }
     this.#stores = sqliteStores(this.#exec, this.#now);
     ({ agents: this.agents, schedules: this.schedules, inbox: this.inbox, ticks: this.ticks, budget: this.budget, outbox: this.outbox, processed: this.processed, cursors: this.cursors, chainHeads: this.chainHeads, leases: this.leases } = this.#stores);
   }
@@ -175,6 +187,8 @@ export class SqliteAgentStorage implements AgentStorage {
     const release = await this.#lock.acquire();
     try {
       this.#closed = true;
+      // The worker's connection first: the writer's close, the last one, then checkpoints what is left and removes the WAL.
+      await this.#checkpointer?.stop();
       if (this.db.open) this.db.close();
     } finally {
       release();
