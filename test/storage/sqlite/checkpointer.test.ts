@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_INTERVAL_MS, DEFAULT_AUTOCHECKPOINT_PAGES, FALLBACK_PAGES, WalCheckpointer, type CheckpointReport } from '../../../src/storage/sqlite/checkpointer.js';
-import { openDatabase } from '../../../src/storage/sqlite/database.js';
+import type { Db } from '../../../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../../../src/storage/sqlite/sqlite-agent-storage.js';
 import { tempDbs } from '../helpers.js';
 
@@ -22,7 +22,7 @@ function temp(): ReturnType<typeof tempDbs> {
 }
 
 /** ~4 KiB rows, so each commit puts pages of its own into the WAL. */
-function writeRows(db: ReturnType<typeof openDatabase>, from: number, count: number): void {
+function writeRows(db: Db, from: number, count: number): void {
   const insert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
   db.transaction(() => {
     for (let i = from; i < from + count; i++) insert.run(`row-${i}`, 'x'.repeat(4000));
