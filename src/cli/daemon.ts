@@ -306,6 +306,11 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     }
   });
 
+  /** `work` is a sweep of the key ring (KeyRing.sweep) until it settles: the start's claims and its split-brain check. */
+  const sweeping = <T>(work: Promise<T>): Promise<T> => {
+    const done = ring.sweep();
+    return work.finally(done);
+  };
   // Aborted at stop: background work started by the daemon (paced profile publishing) ends with it.
   const background = new AbortController();
   const publishFor = (records: AgentRecord[]): void => {
@@ -386,7 +391,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
     if (toCheck.length > 0) void up.then(() => publishFor(toCheck));
     // A snapshot under this daemon's id for each agent it now runs, and the owner's registry, in the background.
     // The registry's list is read again once the claims are out (seconds later with thousands): not held meanwhile.
-    void snapshots.start(records, () => storage.agents.list(), { after: up }).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
+    void sweeping(snapshots.start(records, () => storage.agents.list(), { after: up })).catch((error: unknown) => logger.log({ level: 'warn', ns: 'snapshot', msg: 'start snapshots failed', error: (error as Error).message }));
   };
   const leases = (leaseRef.current = new LeaseManager({
     store: storage.leases,
@@ -526,7 +531,7 @@ async function startLocked(options: DaemonOptions): Promise<RunningDaemon> {
   writeFileSync(home.paths.controlInfo, `${JSON.stringify(info)}\n`, { mode: 0o600 });
   // Background work waiting for the start (profile checks, start claims) begins after this turn, once the caller has said it is ready.
   setImmediate(running);
-  void up.then(checkAgents);
+  void sweeping(up.then(checkAgents));
   logger.log({ level: 'info', ns: 'daemon', msg: 'running', agents: hosted.length, relays: [...listenRelays].join(' '), control: control.url, ...(metricsServer ? { metrics: metricsServer.url } : {}), ...(hooksServer ? { hooks: hooksServer.url } : {}) });
 
   return {

@@ -70,6 +70,26 @@ describe('KeyRing', () => {
     expect(ring.cached).toBe(5);
   });
 
+  it('does not grow while a sweep is marked, even when two sweeps side by side use each agent twice; grows again after', () => {
+    const ring = new KeyRing({ seed, cacheSize: 4 });
+    ring.reserve(12);
+    const claims = ring.sweep();
+    const check = ring.sweep();
+    // Two sweeps interleaved: each agent is used by one, then by the other three agents later (within the last evictions).
+    for (let i = 0; i < 12; i++) {
+      ring.signer(i, pubkeyOf(i));
+      if (i >= 3) ring.signer(i - 3, pubkeyOf(i - 3));
+    }
+    claims();
+    claims(); // idempotent: the other sweep still holds the cache
+    for (let i = 0; i < 6; i++) ring.signer(i, pubkeyOf(i));
+    expect(ring.cached).toBe(4);
+    check();
+    // Agents taking turns once no sweep runs: it grows as before.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 6; i++) ring.signer(i, pubkeyOf(i));
+    expect(ring.cached).toBe(6);
+  });
+
   it('refuses a row whose public key is not the derived one, with a stable code (KEYS_INVALID) and no key material', () => {
     const ring = new KeyRing({ seed });
     const wrong = ring.lazy(5, pubkeyOf(6));
