@@ -115,6 +115,9 @@ export class WalCheckpointer {
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
           this.#worker.once('exit', () => resolve());
+          // Referenced while it is waited for: an unreferenced worker's exit does not keep the process
+          // alive, so a stop with nothing else pending ended with this promise unsettled (exit code 13).
+          this.#worker.ref();
           this.#worker.postMessage('stop');
         });
     return this.#stopped;

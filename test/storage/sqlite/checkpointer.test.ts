@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_INTERVAL_MS, DEFAULT_AUTOCHECKPOINT_PAGES, FALLBACK_PAGES, WalCheckpointer, type CheckpointReport } from '../../../src/storage/sqlite/checkpointer.js';
 import type { Db } from '../../../src/storage/sqlite/database.js';
 import { SqliteAgentStorage } from '../../../src/storage/sqlite/sqlite-agent-storage.js';
+import { ROOT } from '../../helpers/cli.js';
 import { tempDbs } from '../helpers.js';
 
 const pk = (n: number): string => n.toString(16).padStart(64, '0');
@@ -91,5 +93,19 @@ describe('SqliteAgentStorage with backgroundCheckpoints', () => {
     const storage = SqliteAgentStorage.open(':memory:', { backgroundCheckpoints: true });
     stops.push(() => storage.close());
     expect(storage.db.pragma('wal_autocheckpoint', { simple: true })).toBe(DEFAULT_AUTOCHECKPOINT_PAGES);
+  });
+
+  it('lets a process whose last work is closing the storage finish it (the worker is waited for, not left unreferenced)', () => {
+    const t = temp();
+    // A process of its own: under vitest other handles keep the loop alive. Nothing else pending, as at
+    // the end of `agent run`: the stop waited for an unreferenced worker and Node exited with code 13.
+    const script = [
+      `const { openSqliteStorage } = await import(${JSON.stringify(`${ROOT}dist/src/storage/sqlite/open-sqlite.js`)});`,
+      `const storage = await openSqliteStorage(${JSON.stringify(join(t.dir, 'agents.db'))}, { backgroundCheckpoints: true });`,
+      'await storage.close();',
+      "console.log('closed');",
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr.trim() }).toEqual({ status: 0, stdout: 'closed', stderr: '' });
   });
 });
