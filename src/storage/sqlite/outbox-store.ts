@@ -72,7 +72,9 @@ export function enqueueOutbox(db: Db, entry: OutboxEnqueue): number {
   const target = parsed.data;
   const event = entry.event;
   if (!HEX64.test(event.id)) throw new StorageInputError(`outbox event id must be 64-char hex, got ${JSON.stringify(event.id)}`);
-  run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, laneNumber({ target, ...(entry.lane ? { lane: entry.lane } : {}) }));
+  const inserted = run(db, INSERT, entry.agentPubkey, event.id, JSON.stringify(event), JSON.stringify(target), entry.nextAttemptAt ?? entry.now, entry.now, entry.deadlineAt, laneNumber({ target, ...(entry.lane ? { lane: entry.lane } : {}) }));
+  // `id` is the rowid: a new row's id is the insert's; only a repeat (DO NOTHING) is looked up.
+  if (inserted.changes > 0) return Number(inserted.lastInsertRowid);
   const row = get(db, ID_BY_EVENT, event.id);
   if (!row) throw new Error(`outbox insert of ${event.id} left no row`);
   return row.id;
