@@ -41,11 +41,12 @@ const LIST_STATE = sql<[string], AgentRow>(`SELECT * FROM agents WHERE state = ?
 const SET_STATE = sql<[string, number, number, string | null, number]>(`
   UPDATE agents SET state = ?, updated_at = ?, last_error = CASE WHEN ? THEN ? ELSE last_error END WHERE agent_index = ?`);
 const SET_CONFIG = sql<[string, number, number]>(`UPDATE agents SET config_json = ?, updated_at = ? WHERE agent_index = ?`);
-const TICK_RESULT = sql<[number, number, number, number, string | null, number]>(`
+const TICK_RESULT = sql<[number, number, number, number, string | null, number], AgentRow>(`
   UPDATE agents SET ticks = ticks + 1, last_tick_at = ?, updated_at = ?,
     failures = failures + ?, consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
     last_error = coalesce(?, last_error)
-  WHERE agent_index = ?`);
+  WHERE agent_index = ? RETURNING *`);
+const COMMIT_VIEW = sql<[number], { pubkey: string; storage_bytes: number }>(`SELECT pubkey, storage_bytes FROM agents WHERE agent_index = ?`);
 
 /** Creates an agent at the next free index (or `agent.index`); StorageConflictError when the name, index or pubkey is taken. */
 export function createAgent(db: Db, agent: NewAgent): AgentRecord {
@@ -111,10 +112,22 @@ export function updateAgentConfig(db: Db, ref: string | number, config: Record<s
 
 /** Counts a finished tick; returns the record so the caller can compare consecutiveFailures with its limit. */
 export function recordTickResult(db: Db, ref: string | number, result: TickResult): AgentRecord {
-  const agent = requireAgent(db, ref);
+  const index = typeof ref === 'number' ? ref : requireAgent(db, ref).index;
   const ok = result.ok ? 1 : 0;
-  run(db, TICK_RESULT, result.at, result.at, 1 - ok, ok, result.ok ? null : (result.error ?? 'tick failed'), agent.index);
-  return requireAgent(db, agent.index);
+  // RETURNING: the updated row in the same statement (a commit used to read the row twice more for it).
+  const row = get(db, TICK_RESULT, result.at, result.at, 1 - ok, ok, result.ok ? null : (result.error ?? 'tick failed'), index);
+  if (!row) throw new StorageNotFoundError(`no agent with index ${index}`);
+  return toRecord(row);
+}
+
+/**
+ * What a tick's commit needs of the agent row: its pubkey (the outbox rows' signer) and stored
+ * bytes (the storage limit's "before"), without the config JSON that a full record parses.
+ */
+export function requireCommitView(db: Db, index: number): { pubkey: string; storageBytes: number } {
+  const row = get(db, COMMIT_VIEW, index);
+  if (!row) throw new StorageNotFoundError(`no agent with index ${index}`);
+  return { pubkey: row.pubkey, storageBytes: row.storage_bytes };
 }
 
 function toRecord(row: AgentRow): AgentRecord {

@@ -87,8 +87,12 @@ export function withStorageLimit<T>(db: Db, agentIndex: number, limit: number | 
   return db.transaction(() => {
     const before = storageBytes(db, agentIndex);
     const result = fn();
-    const after = storageBytes(db, agentIndex);
-    if (limit !== undefined && after > limit && after > before) throw new StorageBudgetExceededError(agentIndex, after, limit);
+    checkStorageLimit(agentIndex, before, storageBytes(db, agentIndex), limit);
     return result;
   })();
+}
+
+/** Throws StorageBudgetExceededError (the caller's transaction rolls back) when a write grew the agent's bytes past `limit`. */
+export function checkStorageLimit(agentIndex: number, before: number, after: number, limit: number | undefined): void {
+  if (limit !== undefined && after > limit && after > before) throw new StorageBudgetExceededError(agentIndex, after, limit);
 }

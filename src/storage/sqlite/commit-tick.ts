@@ -6,13 +6,13 @@
 import { LeaseLostError, StorageConflictError, StorageInputError } from '../errors.js';
 import type { TickCommit, TickCommitResult } from '../types.js';
 import { utcDay } from '../time.js';
-import { recordTickResult, requireAgent } from './agent-store.js';
-import { addUsage, withStorageLimit } from './budget-store.js';
+import { recordTickResult, requireCommitView } from './agent-store.js';
+import { addUsage, checkStorageLimit, storageBytes } from './budget-store.js';
 import { appendMessage } from './conversation-store.js';
 import type { Db } from './database.js';
 import { addFact, forgetFact, forgetFacts } from './fact-store.js';
 import { addGoal, setGoalStatus } from './goal-store.js';
-import { finishInbox, getInbox } from './inbox-store.js';
+import { finishOwnInbox, getInbox } from './inbox-store.js';
 import { kvDelete, kvSet } from './kv-store.js';
 import { fenceHolds } from './lease-store.js';
 import { enqueueOutbox } from './outbox-store.js';
@@ -27,20 +27,22 @@ import { appendTick } from './tick-store.js';
  */
 export function commitTick(db: Db, commit: TickCommit): TickCommitResult {
   const { agentIndex: agent, now } = commit;
-  return withStorageLimit(db, agent, commit.storageLimitBytes, () => {
+  return db.transaction((): TickCommitResult => {
     // The lease first: a daemon that lost the agent writes nothing at all.
     if (commit.fence && (commit.fence.agentIndex !== agent || !fenceHolds(db, commit.fence))) {
       throw new LeaseLostError(agent, commit.fence.daemonId, commit.fence.epoch);
     }
-    const record = requireAgent(db, agent);
+    // The agent row is read once, for the outbox's signer and the storage limit's "before"; the
+    // "after" comes back with the tick result's UPDATE (RETURNING). It used to be read six times.
+    const record = requireCommitView(db, agent);
     const result: TickCommitResult = { factIds: [], forgotten: 0, goalIds: [], scheduleIds: [], outboxIds: [], storageBytes: 0 };
 
     // The trigger first: if it was already consumed, stop before anything else is written.
     if (commit.inbox) {
-      const row = getInbox(db, commit.inbox.id);
-      if (!row || row.agentIndex !== agent) throw new StorageInputError(`inbox row ${commit.inbox.id} does not belong to agent ${agent}`);
       const reason = commit.inbox.status === 'done' ? null : commit.inbox.reason;
-      if (!finishInbox(db, commit.inbox.id, commit.inbox.status, reason, now)) {
+      if (!finishOwnInbox(db, agent, commit.inbox.id, commit.inbox.status, reason, now)) {
+        const row = getInbox(db, commit.inbox.id);
+        if (!row || row.agentIndex !== agent) throw new StorageInputError(`inbox row ${commit.inbox.id} does not belong to agent ${agent}`);
         throw new StorageConflictError(`inbox row ${commit.inbox.id} is already ${row.status}; the tick's effects were not applied again`);
       }
     }
@@ -71,7 +73,8 @@ export function commitTick(db: Db, commit: TickCommit): TickCommitResult {
     if (commit.tick) appendTick(db, agent, commit.tick);
     if (commit.usage) result.usage = addUsage(db, agent, utcDay(now), commit.usage);
     if (commit.result) result.agent = recordTickResult(db, agent, { ...commit.result, at: now });
-    result.storageBytes = requireAgent(db, agent).storageBytes;
+    result.storageBytes = result.agent?.storageBytes ?? storageBytes(db, agent);
+    checkStorageLimit(agent, record.storageBytes, result.storageBytes, commit.storageLimitBytes);
     return result;
-  });
+  })();
 }

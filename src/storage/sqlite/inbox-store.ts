@@ -43,6 +43,8 @@ const AGENTS_DUE = sql<[number], { agent_index: number }>(`
   SELECT DISTINCT agent_index FROM inbox WHERE status = 'pending' AND not_before <= ? ORDER BY agent_index`);
 const FINISH = sql<[string, string | null, number, number]>(`
   UPDATE inbox SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = 'pending'`);
+const FINISH_OWN = sql<[string, string | null, number, number, number]>(`
+  UPDATE inbox SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND agent_index = ? AND status = 'pending'`);
 const ATTEMPT = sql<[string, number, number, number]>(`
   UPDATE inbox SET attempts = attempts + 1, reason = ?, not_before = ?, updated_at = ? WHERE id = ? AND status = 'pending'`);
 const PRUNE = sql<[number]>(`DELETE FROM inbox WHERE status <> 'pending' AND updated_at < ?`);
@@ -96,6 +98,14 @@ export function agentsWithPendingInbox(db: Db, now?: number): number[] {
 /** Finishes a pending row; false if it was not pending (already handled by someone else). */
 export function finishInbox(db: Db, id: number, status: Exclude<InboxStatus, 'pending'>, reason: string | null, now: number): boolean {
   return run(db, FINISH, status, reason, now, id).changes > 0;
+}
+
+/**
+ * Finishes the agent's pending row (a tick consuming its trigger): true when it did; false when the
+ * row is not pending or not the agent's (the caller reads it then, to say which).
+ */
+export function finishOwnInbox(db: Db, agentIndex: number, id: number, status: Exclude<InboxStatus, 'pending'>, reason: string | null, now: number): boolean {
+  return run(db, FINISH_OWN, status, reason, now, id, agentIndex).changes > 0;
 }
 
 /** Counts a failed attempt and defers the pending row to `retryAt`. */

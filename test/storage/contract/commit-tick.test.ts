@@ -188,6 +188,21 @@ describeEngines('commitTick: the exactly-once commit', (fx) => {
     expect(await storage.inbox.get(inboxId)).toMatchObject({ status: 'refused', reason: 'storage' });
   });
 
+  it('checks the storage limit against the bytes after the whole commit, with and without a tick result', async () => {
+    // The "after" of a commit with a result is the row the result's update returns; without one it is read.
+    for (const result of [{ ok: true } as const, undefined]) {
+      const { id: inboxId } = await storage.inbox.insert({ agentIndex: 0, trigger: 'manual', now: T0 });
+      const before = await snapshot();
+      const grow = { agentIndex: 0, now: T0, messages: [{ peer: PEER, direction: 'in' as const, text: 'z'.repeat(2000), at: T0 }], inbox: { id: inboxId, status: 'done' as const }, ...(result ? { result } : {}) };
+      await expect(storage.commitTick({ ...grow, storageLimitBytes: 1000 })).rejects.toThrow(StorageBudgetExceededError);
+      expect(await snapshot()).toEqual(before);
+      const committed = await storage.commitTick({ ...grow, storageLimitBytes: 1_000_000 });
+      expect(committed.storageBytes).toBe(await storage.budget.storageBytes(0));
+      expect(committed.storageBytes).toBeGreaterThanOrEqual(2000);
+      expect(committed.agent?.storageBytes).toBe(result ? committed.storageBytes : undefined);
+    }
+  });
+
   it('will not consume another agent’s trigger or touch its schedules', async () => {
     const { id: otherInbox } = await storage.inbox.insert({ agentIndex: 1, trigger: 'manual', now: T0 });
     const { record } = await storage.schedules.create({ agentIndex: 1, spec: { type: 'delayed', delayMs: 1 }, key: 'x', now: T0 });
