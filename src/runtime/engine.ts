@@ -112,8 +112,13 @@ export class Runtime {
   readonly #limiter: RateLimiter;
   readonly #concurrency: number;
   readonly #ready = new Set<number>();
-  /** The head trigger's class and age of ready agents, kept until the agent next starts a tick (its head changes only then). */
-  readonly #heads = new Map<number, Pick<InboxEntry, 'trigger' | 'sender' | 'createdAt'> | null>();
+  /**
+   * The head (oldest pending) trigger of ready agents, read after the agent's last tick or to order
+   * them, and kept until the agent next starts a tick: its head changes only then (new triggers
+   * queue behind it; terminate refuses it, and a terminated row stops the start), so the start
+   * takes it instead of reading it again.
+   */
+  readonly #heads = new Map<number, InboxEntry | null>();
   readonly #running = new Map<number, { promise: Promise<void>; controller: AbortController }>();
   readonly #retryAt = new Map<number, number>();
   readonly #idleWaiters: Array<() => void> = [];
@@ -491,13 +496,14 @@ export class Runtime {
     for (const index of order) {
       if (this.#state !== 'running' || this.#running.size >= this.#concurrency) break;
       if (this.#running.has(index)) continue;
+      const head = this.#heads.get(index) ?? undefined;
       this.#ready.delete(index);
       this.#heads.delete(index);
       // Another daemon's shard: its triggers wait in this database for that daemon.
       if (!this.#hosts(index)) continue;
       let next: { entry: InboxEntry; record: AgentRecord } | undefined;
       try {
-        next = await this.#nextEntry(index);
+        next = await this.#nextEntry(index, head);
       } catch (error) {
         log(this.#env, 'error', 'could not read the inbox', { agentIndex: index, error: describeError(error) });
       }
@@ -543,7 +549,12 @@ export class Runtime {
       .catch((error) => log(this.#env, 'error', 'tick crashed', { agentIndex: index, error: describeError(error) }))
       .then(async () => {
         try {
-          if (this.#state === 'running' && (await this.#env.storage.inbox.pending(index, { limit: 1 })).length > 0) this.#ready.add(index);
+          // The agent's next trigger, if any, is its head until its next tick starts (see #heads).
+          const next = this.#state === 'running' ? (await this.#env.storage.inbox.pending(index, { limit: 1 }))[0] : undefined;
+          if (next) {
+            this.#heads.set(index, next);
+            this.#ready.add(index);
+          }
         } catch (error) {
           // Storage gone (closing, disk error): the trigger is still pending in storage for the next start.
           log(this.#env, 'error', 'could not read the inbox after a tick', { agentIndex: index, error: describeError(error) });
@@ -558,23 +569,27 @@ export class Runtime {
     this.#running.set(index, { promise, controller });
   }
 
-  /** The agent's next row to run (the oldest pending one; owner commands only while paused or failed), with the agent row read for it. */
-  async #nextEntry(index: number): Promise<{ entry: InboxEntry; record: AgentRecord } | undefined> {
+  /**
+   * The agent's next row to run (the oldest pending one; owner commands only while paused or failed),
+   * with the agent row read for it. `head`: the oldest pending row #startOrder read since the agent's
+   * last tick, still its oldest (see #heads); the agent row is read fresh either way.
+   */
+  async #nextEntry(index: number, head?: InboxEntry): Promise<{ entry: InboxEntry; record: AgentRecord } | undefined> {
     const { storage, clock } = this.#env;
     // The row and the oldest trigger are read together (on PostgreSQL one pipelined round trip, not two).
-    const [record, pending] = await Promise.all([storage.agents.get(index), storage.inbox.pending(index, { limit: 1 })]);
+    const [record, pending] = await Promise.all([storage.agents.get(index), head ? [head] : storage.inbox.pending(index, { limit: 1 })]);
     if (!record || record.state === 'terminated') return undefined;
     const now = clock.now();
     if (record.state === 'paused' || record.state === 'failed') {
       const command = (await storage.inbox.pending(index, { now })).find((e) => e.sender === this.#env.ownerPubkey && (e.payload as { ownerCommand?: string } | null)?.ownerCommand !== undefined);
       return command && { entry: command, record };
     }
-    const head = pending[0];
-    if (head && head.notBefore > now) {
-      this.#deferUntil(index, head.notBefore);
+    const oldest = pending[0];
+    if (oldest && oldest.notBefore > now) {
+      this.#deferUntil(index, oldest.notBefore);
       return undefined;
     }
-    return head && { entry: head, record };
+    return oldest && { entry: oldest, record };
   }
 
   #deferUntil(index: number, at: number): void {

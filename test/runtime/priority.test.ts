@@ -3,7 +3,7 @@
  * and due alarms start before strangers' DMs, which start before watched events; an agent's own
  * triggers keep their arrival order; a trigger that has waited moves up (no starvation).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineAgent } from '../../src/behaviors/define-agent.js';
 import type { Runtime } from '../../src/runtime/engine.js';
 import { RuntimeFixture, gate, inbound, owner, stranger, waitFor } from './helpers.js';
@@ -84,5 +84,40 @@ describe('runtime: priority across agents', () => {
     release.open();
     await waitFor('two ticks', () => order.length === 2);
     expect(order).toEqual(['w:event', 'o:owner']);
+  });
+
+  it('starts a waiting agent with the head trigger read to order it: one inbox read fewer per tick', async () => {
+    const runtime = await fx.runtime({ concurrency: 1 });
+    const [, s, e] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 's', 'recorder'), await fx.agent(runtime, 'e', 'recorder')];
+    await blocked(runtime);
+    const pending = vi.spyOn(fx.storage.inbox, 'pending');
+    await runtime.deliver(inbound(s!, alice, 'one'));
+    await runtime.deliver(inbound(e!, alice, 'one'));
+    // Queued behind the head that was read to order the agent: it keeps its place after it.
+    await waitFor('both heads read', () => pending.mock.calls.filter(([index]) => index === e!.index).length === 1);
+    await runtime.deliver(inbound(e!, owner, 'two'));
+    release.open();
+    await waitFor('three ticks', () => order.length === 3);
+    await runtime.idle();
+    expect(order).toEqual(['s:stranger', 'e:stranger', 'e:owner']);
+    // Per tick one read: the head read to order it (the first ones) or the look for more after the tick before, which is the next tick's head.
+    const reads = (index: number): number => pending.mock.calls.filter(([i]) => i === index).length;
+    expect([reads(s!.index), reads(e!.index)]).toEqual([2, 3]);
+  });
+
+  it('does not start a terminated agent whose head was read to order it', async () => {
+    const runtime = await fx.runtime({ concurrency: 1 });
+    const [, s, e] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 's', 'recorder'), await fx.agent(runtime, 'e', 'recorder')];
+    await blocked(runtime);
+    const pending = vi.spyOn(fx.storage.inbox, 'pending');
+    await runtime.deliver(inbound(s!, alice, 'one'));
+    await runtime.deliver(inbound(e!, alice, 'one'));
+    await waitFor('both heads read', () => pending.mock.calls.filter(([index]) => index === e!.index).length === 1);
+    await runtime.terminate('e');
+    release.open();
+    await waitFor('one tick', () => order.length === 1);
+    await runtime.idle();
+    expect(order).toEqual(['s:stranger']);
+    expect(await fx.storage.inbox.pending(e!.index)).toEqual([]);
   });
 });
