@@ -486,6 +486,9 @@ export class Runtime {
 
   /** One pass: starts the ready agents that fit, in priority order. */
   async #pass(): Promise<void> {
+    // No slot free: nothing can start, so nothing is ordered (a trigger queued while every slot is
+    // busy used to order every waiting agent). A tick's end pumps again once its slot is free.
+    if (this.#running.size >= this.#concurrency) return;
     let order: number[];
     try {
       order = await this.#startOrder();

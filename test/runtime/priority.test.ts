@@ -86,38 +86,43 @@ describe('runtime: priority across agents', () => {
     expect(order).toEqual(['w:event', 'o:owner']);
   });
 
-  it('starts a waiting agent with the head trigger read to order it: one inbox read fewer per tick', async () => {
+  it('orders nothing while every slot is busy, and starts a waiting agent with the head read to order it: one inbox read per tick', async () => {
     const runtime = await fx.runtime({ concurrency: 1 });
     const [, s, e] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 's', 'recorder'), await fx.agent(runtime, 'e', 'recorder')];
     await blocked(runtime);
     const pending = vi.spyOn(fx.storage.inbox, 'pending');
+    const reads = (index: number): number => pending.mock.calls.filter(([i]) => i === index).length;
     await runtime.deliver(inbound(s!, alice, 'one'));
     await runtime.deliver(inbound(e!, alice, 'one'));
-    // Queued behind the head that was read to order the agent: it keeps its place after it.
-    await waitFor('both heads read', () => pending.mock.calls.filter(([index]) => index === e!.index).length === 1);
     await runtime.deliver(inbound(e!, owner, 'two'));
+    await new Promise((r) => setTimeout(r, 50));
+    // The slot is taken: no pass orders the waiting agents (each trigger used to make one that read every head).
+    expect([reads(s!.index), reads(e!.index)]).toEqual([0, 0]);
     release.open();
     await waitFor('three ticks', () => order.length === 3);
     await runtime.idle();
     expect(order).toEqual(['s:stranger', 'e:stranger', 'e:owner']);
-    // Per tick one read: the head read to order it (the first ones) or the look for more after the tick before, which is the next tick's head.
-    const reads = (index: number): number => pending.mock.calls.filter(([i]) => i === index).length;
+    // Per tick one read: the head read to order it (the first ones) or the look for more after the
+    // tick before, which is the next tick's head; not another as the tick starts.
     expect([reads(s!.index), reads(e!.index)]).toEqual([2, 3]);
   });
 
   it('does not start a terminated agent whose head was read to order it', async () => {
     const runtime = await fx.runtime({ concurrency: 1 });
-    const [, s, e] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 's', 'recorder'), await fx.agent(runtime, 'e', 'recorder')];
+    const [, s, e] = [await fx.agent(runtime, 'blocker', 'recorder', slowTicks), await fx.agent(runtime, 's', 'recorder', slowTicks), await fx.agent(runtime, 'e', 'recorder')];
     await blocked(runtime);
     const pending = vi.spyOn(fx.storage.inbox, 'pending');
-    await runtime.deliver(inbound(s!, alice, 'one'));
+    await runtime.deliver(inbound(s!, alice, 'block'));
     await runtime.deliver(inbound(e!, alice, 'one'));
-    await waitFor('both heads read', () => pending.mock.calls.filter(([index]) => index === e!.index).length === 1);
+    // The blocker ends; s blocks on a second gate while e waits, its head read to order the two.
+    const first = release;
+    release = gate();
+    first.open();
+    await waitFor('s running, e ordered', () => runtime.stats().running === 1 && pending.mock.calls.some(([i]) => i === e!.index) && pending.mock.calls.some(([i]) => i === s!.index));
     await runtime.terminate('e');
     release.open();
-    await waitFor('one tick', () => order.length === 1);
     await runtime.idle();
-    expect(order).toEqual(['s:stranger']);
+    expect(order).toEqual([]);
     expect(await fx.storage.inbox.pending(e!.index)).toEqual([]);
   });
 });
