@@ -202,6 +202,9 @@ export class OutboxPublisher {
   async #run(): Promise<void> {
     while (!this.#stop.signal.aborted) {
       let wait = this.#o.pollIntervalMs ?? 1000;
+      // A fresh wake signal before the refill, not after: a `notify` while it runs (a tick committed
+      // after its query) then cuts the sleep short instead of being lost until the next poll.
+      if (this.#wake.signal.aborted) this.#wake = new AbortController();
       try {
         await this.#fill();
         // With rows in flight, their settling refills the window; otherwise sleep until the next row is due.
@@ -212,7 +215,6 @@ export class OutboxPublisher {
       } catch (cause) {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message });
       }
-      if (this.#wake.signal.aborted) this.#wake = new AbortController();
       await sleepLinked(this.#clock, wait, this.#stop.signal, this.#wake.signal).catch(() => {});
     }
   }

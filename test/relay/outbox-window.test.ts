@@ -17,6 +17,7 @@ import { openDatabase, type Db } from '../../src/storage/sqlite/database.js';
 import { enqueueOutbox, getOutboxByEventId, listOutbox } from '../../src/storage/sqlite/outbox-store.js';
 import { SqliteAgentStorage } from '../../src/storage/sqlite/sqlite-agent-storage.js';
 import type { AgentStorage, OutboxTarget } from '../../src/storage/types.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { Fixture, signerOf, waitFor } from './helpers.js';
 
 const fx = new Fixture();
@@ -213,6 +214,21 @@ describe('OutboxPublisher window', () => {
     await waitFor('delivered after the restart', () => getOutboxByEventId(db2, event!.id)?.status === 'delivered');
     expect(getOutboxByEventId(db2, event!.id)).toMatchObject({ attempts: 1, accepted: [relay.url] });
     expect(relay.relay.store.has(event!.id)).toBe(true);
+  });
+
+  it('sends a row queued while the loop refills at once, not at the next poll (the wake is not lost)', async () => {
+    const relay = await holdingRelay();
+    relay.release();
+    const db = memoryDb();
+    // Ahead of the rows' times, so they are due; time never moves, so the poll never comes.
+    const clock = new ManualClock(Date.now() + 60_000);
+    const { pool, publisher } = publisherOn(new SqliteAgentStorage(db), [relay.url], { clock });
+    await pool.addRelay(relay.url).waitConnected({ timeoutMs: 5000 });
+    publisher.start();
+    // The loop's first refill has read the outbox and not finished: the row comes, and the wake with it.
+    const [reply] = queue(db, 1, { type: 'relays', relays: [relay.url] }, 'during the refill');
+    publisher.notify();
+    await waitFor('delivered without a poll', () => getOutboxByEventId(db, reply!.id)?.status === 'delivered', 5000);
   });
 
   it('drains (background rows may take the whole window then): returns once nothing is due and the window is empty, leaving rows that wait for a retry', async () => {
