@@ -9,21 +9,26 @@
  * rows (self copies, trajectory, session, snapshot events: the `own` target; profiles) have a smaller
  * window of their own and none is let in while a conversation row waits for its answer: a relay
  * checks and stores what arrives together in one batch, so background events sent alongside would
- * hold the reply back behind their signature checks.
+ * hold the reply back behind their signature checks. While conversation rows flow, background rows
+ * are also held back a little longer (BACKGROUND_HOLD, src/relay/outbox-hold.ts): the work on
+ * them would otherwise land on the shared cores just as the conversation's next message arrives.
+ * The stop's `drain` and `runOnce` push what is due now and do not hold.
  */
 import { setMaxListeners } from 'node:events';
 import type { AgentStorage, OutboxEntry, OutboxLane } from '../storage/types.js';
 import { CANCELLED, systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { attemptRow, type AttemptDeps, type AttemptOutcome } from './outbox-attempt.js';
+import { BackgroundHold, type BackgroundHoldOptions } from './outbox-hold.js';
 import type { BackoffOptions } from './backoff.js';
 import type { OwnEchoes } from './own-echoes.js';
 import type { OutboxReport, RelayListResolver, RelayPool } from './types.js';
 import { sleepLinked } from '../util/linked-signal.js';
 
 /**
- * Options; defaults: window 256 rows in flight, of which at most 64 background rows; outcomes
- * recorded at most 512 per transaction; retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s.
+ * Options; defaults: window 256 rows in flight, of which at most 64 background rows; background
+ * rows held as BACKGROUND_HOLD says (300 ms of quiet, 2 s at most); outcomes recorded at most 512
+ * per transaction; retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s.
  */
 export interface OutboxPublisherOptions {
   /** The outbox, through the storage seam (a group of outcomes is recorded in one transaction). */
@@ -46,6 +51,8 @@ export interface OutboxPublisherOptions {
   window?: number;
   /** Background rows in flight at most (kept below `window`, so conversation rows always find room). */
   backgroundWindow?: number;
+  /** How long background rows wait for the conversation lane to be quiet (BACKGROUND_HOLD; `{ quietMs: 0, maxMs: 0 }`: no hold). */
+  backgroundHold?: BackgroundHoldOptions;
   /** Outcomes recorded in one transaction at most. */
   recordBatch?: number;
   /** Rows `runOnce` takes at most (default: the window). */
@@ -63,6 +70,8 @@ export interface OutboxPublisherStats {
   background: number;
   /** Outcomes waiting for their group's transaction. */
   recording: number;
+  /** Flushes of background rows held for `maxMs` under a steady conversation (BACKGROUND_HOLD). */
+  holdFlushes: number;
   /** The most rows ever in flight at once. */
   maxInFlight: number;
   /** Transactions that recorded outcomes, and the outcomes they recorded. */
@@ -84,6 +93,11 @@ export class OutboxPublisher {
   readonly #outcomes: AttemptOutcome[] = [];
   readonly #waiters = new Map<number, Array<(report: OutboxReport | undefined) => void>>();
   readonly #stats = { maxInFlight: 0, groups: 0, recorded: 0 };
+  readonly #hold: BackgroundHold;
+  /** While background rows are held: when they may go (what the loop sleeps to). */
+  #holdUntil = Number.NEGATIVE_INFINITY;
+  /** A wake is armed for the hold's end (one at a time). */
+  #holdWake = false;
   #recording: Promise<void> | undefined;
   #recordScheduled = false;
   #filling: Promise<void> | undefined;
@@ -104,6 +118,7 @@ export class OutboxPublisher {
     this.#log = options.logger ?? silentLogger;
     this.#window = Math.max(1, options.window ?? 256);
     this.#backgroundWindow = Math.max(1, Math.min(options.backgroundWindow ?? 64, this.#window));
+    this.#hold = new BackgroundHold(options.backgroundHold);
     this.#deps = { ...options, clock: this.#clock };
     // Every publish in flight listens on the stop signal.
     setMaxListeners(0, this.#stop.signal);
@@ -121,7 +136,7 @@ export class OutboxPublisher {
 
   /** The window's state and counters. */
   stats(): OutboxPublisherStats {
-    return { inFlight: this.#inFlight.size, ...this.#lanes, recording: this.#outcomes.length, ...this.#stats };
+    return { inFlight: this.#inFlight.size, ...this.#lanes, recording: this.#outcomes.length, holdFlushes: this.#hold.flushes, ...this.#stats };
   }
 
   /**
@@ -210,7 +225,10 @@ export class OutboxPublisher {
         // With rows in flight, their settling refills the window; otherwise sleep until the next row is due.
         if (this.#inFlight.size === 0) {
           const next = await this.#o.storage.outbox.nextDue(this.#o.holder !== undefined ? { holder: this.#o.holder } : undefined);
-          if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.#clock.now()));
+          const now = this.#clock.now();
+          // A row due now and not let in is a held background row: sleep to the hold's end, not 0 ms
+          // (a conversation retry due meanwhile goes then, at most `quietMs` late).
+          if (next !== undefined) wait = Math.min(wait, Math.max(0, (next <= now && this.#holdUntil > now ? this.#holdUntil : next) - now));
         }
       } catch (cause) {
         this.#log.log({ level: 'error', ns: 'outbox', msg: 'could not read the outbox', error: (cause as Error).message });
@@ -247,13 +265,36 @@ export class OutboxPublisher {
     const backgroundWindow = this.#draining > 0 ? this.#window : this.#backgroundWindow;
     const backgroundRoom = Math.min(this.#window - this.#inFlight.size, backgroundWindow - this.#lanes.background);
     if (backgroundRoom <= 0) return;
-    const background = await this.#o.storage.outbox.due(now, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
+    const pick = (upTo: number): Promise<OutboxEntry[]> => this.#o.storage.outbox.due(upTo, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
+    // A drain or runOnce pushes what is due now: no hold.
+    const cutoff = this.#pushers > 0 ? now : this.#hold.cutoff(now, this.#lanes.conversation > 0);
+    let background = await pick(cutoff);
+    // Rows come oldest first: the first one held `maxMs` means a flush of everything due now.
+    if (cutoff < now) {
+      if (this.#hold.flush(now, background[0]?.nextAttemptAt)) background = await pick(now);
+      else this.#armHoldWake(this.#hold.quietAt());
+    }
     for (const row of background) this.#admit(row);
+  }
+
+  /** Wakes the loop at `at`, when held rows may go (one wake armed at a time: it finds the lane busy again and re-arms). */
+  #armHoldWake(at: number): void {
+    this.#holdUntil = at;
+    if (this.#holdWake || this.#stop.signal.aborted) return;
+    this.#holdWake = true;
+    const over = (): void => {
+      this.#holdWake = false;
+    };
+    sleepLinked(this.#clock, at - this.#clock.now(), this.#stop.signal).then(() => {
+      over();
+      this.notify();
+    }, over);
   }
 
   #admit(row: OutboxEntry): void {
     if (this.#inFlight.has(row.id) || this.#stop.signal.aborted) return;
     const lane = row.lane;
+    if (lane === 'conversation') this.#hold.conversation(this.#clock.now());
     this.#inFlight.set(row.id, lane);
     this.#lanes[lane]++;
     this.#stats.maxInFlight = Math.max(this.#stats.maxInFlight, this.#inFlight.size);
@@ -323,6 +364,7 @@ export class OutboxPublisher {
     if (lane === undefined) return () => {};
     this.#inFlight.delete(id);
     this.#lanes[lane]--;
+    if (lane === 'conversation') this.#hold.conversation(this.#clock.now());
     const waiters = this.#waiters.get(id) ?? [];
     return () => {
       for (const w of waiters) w(report);

@@ -1,0 +1,70 @@
+/**
+ * When the outbox lets background rows out while a conversation is going on (see BACKGROUND_HOLD).
+ * Only the state and the rule; the publisher asks it at each refill, with the time.
+ */
+
+/**
+ * A tick's background rows (the agent's own copy of its reply, the trajectory's tick and session
+ * events) are committed with the reply and used to be sent as soon as the reply's OK was recorded:
+ * their signature checks at the relay, and the work around them, then competed for the cores with
+ * the peer's next message (on a 2-core machine ~1.5–2 ms of a 13 ms DM round trip; docs/performance.md
+ * "Sixth round"). So they wait until the conversation lane has been quiet (no conversation row sent,
+ * in flight or answered) for `quietMs`. Under a steady stream of DMs the lane is never quiet: once
+ * the oldest held row has been due for `maxMs`, every background row due by then goes (one flush
+ * per `maxMs`, not a trickle that would put each tick's rows back beside the next DM), so none
+ * waits much longer than `maxMs` (until the next refill after it: the next conversation answer, or
+ * `quietMs` after it). Only the send time moves: the rows are committed with the tick either way.
+ */
+export const BACKGROUND_HOLD = { quietMs: 300, maxMs: 2000 } as const;
+
+/** The hold's two durations (defaults: BACKGROUND_HOLD; `quietMs: 0` holds nothing once no conversation row is in flight). */
+export interface BackgroundHoldOptions {
+  quietMs?: number;
+  maxMs?: number;
+}
+
+/** The hold's state: when the conversation lane last moved, and the last flush (ms, the publisher's clock). */
+export class BackgroundHold {
+  readonly quietMs: number;
+  readonly maxMs: number;
+  #conversationAt = Number.NEGATIVE_INFINITY;
+  #flushedThrough = Number.NEGATIVE_INFINITY;
+  /** Flushes of rows held `maxMs` (stats). */
+  flushes = 0;
+
+  constructor(options: BackgroundHoldOptions = {}) {
+    this.quietMs = Math.max(0, options.quietMs ?? BACKGROUND_HOLD.quietMs);
+    this.maxMs = Math.max(0, options.maxMs ?? BACKGROUND_HOLD.maxMs);
+  }
+
+  /** A conversation row was sent, or left the window, at `now`. */
+  conversation(now: number): void {
+    this.#conversationAt = now;
+  }
+
+  /** When the lane will have been quiet for `quietMs` (what a held refill waits for). */
+  quietAt(): number {
+    return this.#conversationAt + this.quietMs;
+  }
+
+  /**
+   * Background rows due at or before the returned time may go at `now`: all that are due once the
+   * lane has been quiet for `quietMs` (`conversationInFlight` false), else those of the last flush
+   * and those due `maxMs` ago already.
+   */
+  cutoff(now: number, conversationInFlight: boolean): number {
+    if (!conversationInFlight && now - this.#conversationAt >= this.quietMs) return now;
+    return Math.max(this.#flushedThrough, now - this.maxMs);
+  }
+
+  /**
+   * Whether the oldest row a held refill found (`oldestDue`, its due time) has waited `maxMs`: then
+   * everything due at `now` goes (recorded as a flush).
+   */
+  flush(now: number, oldestDue: number | undefined): boolean {
+    if (oldestDue === undefined || oldestDue > now - this.maxMs) return false;
+    this.#flushedThrough = now;
+    this.flushes++;
+    return true;
+  }
+}
