@@ -33,6 +33,7 @@ import { buildDirectMessage } from '../src/relay/reply.js';
 import { SecretKeySigner } from '../src/signer/secret-key-signer.js';
 import type { TickRecord } from '../src/trajectory/types.js';
 import { benchDatabase, benchEngines, BenchPostgres, createEchoAgents, latestEchoTick, waitAgentsSettled, type BenchEngine } from './bench-engines.js';
+import { backgroundSends, type BackgroundSends } from './outbox-sends.js';
 import { BENCH_MNEMONIC, cpuSecondsOf, cpuSecondsOfTree, makeHome, percentile, progress, round, runBench, sleep, startDaemonChild, startRelayChild } from './child-processes.js';
 import { cryptoBaseline, type CryptoBaseline } from './dm-crypto-baseline.js';
 import { openInspector } from './inspector.js';
@@ -62,6 +63,7 @@ interface RunResult {
   perSecond: number;
   latency: number[];
   cpu: Record<string, number>;
+  backgroundRows?: BackgroundSends;
 }
 
 /** One engine: a home with AGENTS echo agents, the daemon on it, all DMs sent and answered. */
@@ -183,11 +185,13 @@ async function runOn(engine: BenchEngine, relay: { url: string; pid: number }, p
       progress(`${engine}: daemon profile of the measured window in ${file}`);
     }
     await sleep(GRACE_MS);
+    // Background rows queued in the window: sent in it, after it (the grace), still pending (the daemon still runs).
+    const backgroundRows = engine === 'sqlite' ? backgroundSends(join(home, 'agents.db'), performance.timeOrigin + t0, performance.timeOrigin + end) : undefined;
     const ms = end - t0;
     const answered = replies.reduce((a, r) => a + (r > 0 ? 1 : 0), 0);
     const duplicates = replies.reduce((a, r) => a + Math.max(0, r - 1), 0);
     const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, round(v - (cpu0[k] ?? 0))]));
-    return { engine, answered, lost: DMS - answered, duplicates, wrongAuthor, ms, perSecond: (answered * 1000) / ms, latency, cpu: { ...cpu, lostByTimeout: lost } };
+    return { engine, answered, lost: DMS - answered, duplicates, wrongAuthor, ms, perSecond: (answered * 1000) / ms, latency, cpu: { ...cpu, lostByTimeout: lost }, ...(backgroundRows ? { backgroundRows } : {}) };
   } finally {
     stop.abort();
     await pool.close();
@@ -231,6 +235,7 @@ function reportRun(result: RunResult): void {
       cpuShare: share,
       cpuMsPerDm: round((totalCpu * 1000) / Math.max(1, result.answered)),
       cpuUtilization: round(totalCpu / (result.ms / 1000)),
+      ...(result.backgroundRows ? { backgroundRows: result.backgroundRows } : {}),
     }),
   );
 }
