@@ -27,7 +27,7 @@ import { sleepLinked } from '../util/linked-signal.js';
 
 /**
  * Options; defaults: window 256 rows in flight, of which at most 64 background rows; background
- * rows held as BACKGROUND_HOLD says (300 ms of quiet, 2 s at most); outcomes recorded at most 512
+ * rows held as BACKGROUND_HOLD says (300 ms of quiet, 2 s at most, then flushed 8 in flight); outcomes recorded at most 512
  * per transaction; retries 2 s doubling to 5 min, ±50% jitter; poll every 1 s.
  */
 export interface OutboxPublisherOptions {
@@ -262,12 +262,12 @@ export class OutboxPublisher {
     const conversation = await this.#o.storage.outbox.due(now, room, { ...this.#held(), lane: 'conversation', exclude: [...this.#inFlight.keys()] });
     for (const row of conversation) this.#admit(row);
     if (this.#lanes.conversation > 0 || this.#stop.signal.aborted) return;
-    const backgroundWindow = this.#draining > 0 ? this.#window : this.#backgroundWindow;
+    // A drain or runOnce pushes what is due now: no hold. Held (no quiet yet), a flush keeps few in flight.
+    const cutoff = this.#pushers > 0 ? now : this.#hold.cutoff(now, this.#lanes.conversation > 0);
+    const backgroundWindow = this.#draining > 0 ? this.#window : cutoff < now ? Math.min(this.#hold.flushWindow, this.#backgroundWindow) : this.#backgroundWindow;
     const backgroundRoom = Math.min(this.#window - this.#inFlight.size, backgroundWindow - this.#lanes.background);
     if (backgroundRoom <= 0) return;
     const pick = (upTo: number): Promise<OutboxEntry[]> => this.#o.storage.outbox.due(upTo, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
-    // A drain or runOnce pushes what is due now: no hold.
-    const cutoff = this.#pushers > 0 ? now : this.#hold.cutoff(now, this.#lanes.conversation > 0);
     let background = await pick(cutoff);
     // Rows come oldest first: the first one held `maxMs` means a flush of everything due now.
     if (cutoff < now) {
