@@ -54,13 +54,13 @@ export class BackgroundHold {
     return this.#conversationAt + this.quietMs;
   }
 
-  /**
-   * Background rows due at or before the returned time may go at `now`: all that are due once the
-   * lane has been quiet for `quietMs` (`conversationInFlight` false), else those of the last flush
-   * and those due `maxMs` ago already.
-   */
-  cutoff(now: number, conversationInFlight: boolean): number {
-    if (!conversationInFlight && now - this.#conversationAt >= this.quietMs) return now;
+  /** Whether the lane has been quiet for `quietMs` at `now` (then nothing is held). */
+  quiet(now: number, conversationInFlight: boolean): boolean {
+    return !conversationInFlight && now - this.#conversationAt >= this.quietMs;
+  }
+
+  /** While held: background rows due at or before the returned time may go (the last flush's, and those due `maxMs` ago already). */
+  cutoff(now: number): number {
     return Math.max(this.#flushedThrough, now - this.maxMs);
   }
 

@@ -7,7 +7,8 @@
  *
  * Conversation rows (a DM or reply to someone else) are picked first and always let in. Background
  * rows (self copies, trajectory, session, snapshot events: the `own` target; profiles) have a smaller
- * window of their own and none is let in while a conversation row waits for its answer: a relay
+ * window of their own and none is let in while a conversation row waits for its answer (but those of
+ * a hold's flush, a few at a time, so a lane that never empties starves nothing): a relay
  * checks and stores what arrives together in one batch, so background events sent alongside would
  * hold the reply back behind their signature checks. While conversation rows flow, background rows
  * are also held back a little longer (BACKGROUND_HOLD, src/relay/outbox-hold.ts): the work on
@@ -98,6 +99,8 @@ export class OutboxPublisher {
   #holdUntil = Number.NEGATIVE_INFINITY;
   /** A wake is armed for the hold's end (one at a time). */
   #holdWake = false;
+  /** While conversation rows are always in flight: when to look again for background rows held `maxMs`. */
+  #agedCheckAt = Number.NEGATIVE_INFINITY;
   #recording: Promise<void> | undefined;
   #recordScheduled = false;
   #filling: Promise<void> | undefined;
@@ -261,19 +264,26 @@ export class OutboxPublisher {
     if (room <= 0) return;
     const conversation = await this.#o.storage.outbox.due(now, room, { ...this.#held(), lane: 'conversation', exclude: [...this.#inFlight.keys()] });
     for (const row of conversation) this.#admit(row);
-    if (this.#lanes.conversation > 0 || this.#stop.signal.aborted) return;
+    if (this.#stop.signal.aborted) return;
+    const conversing = this.#lanes.conversation > 0;
+    // While conversation rows wait for their answers only a flush's rows go (below), and a lane that
+    // never empties (many senders) is asked at most every `quietMs` whether its oldest row is due.
+    if (conversing && (this.#pushers > 0 || now < this.#agedCheckAt)) return;
     // A drain or runOnce pushes what is due now: no hold. Held (no quiet yet), a flush keeps few in flight.
-    const cutoff = this.#pushers > 0 ? now : this.#hold.cutoff(now, this.#lanes.conversation > 0);
-    const backgroundWindow = this.#draining > 0 ? this.#window : cutoff < now ? Math.min(this.#hold.flushWindow, this.#backgroundWindow) : this.#backgroundWindow;
+    const held = this.#pushers === 0 && !this.#hold.quiet(now, conversing);
+    const cutoff = held ? this.#hold.cutoff(now) : now;
+    const backgroundWindow = this.#draining > 0 ? this.#window : held ? Math.min(this.#hold.flushWindow, this.#backgroundWindow) : this.#backgroundWindow;
     const backgroundRoom = Math.min(this.#window - this.#inFlight.size, backgroundWindow - this.#lanes.background);
     if (backgroundRoom <= 0) return;
     const pick = (upTo: number): Promise<OutboxEntry[]> => this.#o.storage.outbox.due(upTo, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
     let background = await pick(cutoff);
     // Rows come oldest first: the first one held `maxMs` means a flush of everything due now.
-    if (cutoff < now) {
+    if (held && cutoff < now) {
       if (this.#hold.flush(now, background[0]?.nextAttemptAt)) background = await pick(now);
-      else this.#armHoldWake(this.#hold.quietAt());
+      // Wake when the lane will have been quiet long enough, or (a lane that stays busy) at the next look for aged rows.
+      else this.#armHoldWake(conversing ? now + this.#hold.quietMs : this.#hold.quietAt());
     }
+    if (conversing && background.length === 0) this.#agedCheckAt = now + this.#hold.quietMs;
     for (const row of background) this.#admit(row);
   }
 

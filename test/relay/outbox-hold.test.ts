@@ -33,13 +33,17 @@ let counter = 0;
 async function setup() {
   const arrivals: string[] = [];
   const relay = await fx.relay({ limits: { eventsPerSecond: 0 }, configure: (r) => r.rejectEvent.push((event) => void arrivals.push(event.id)) });
+  // A second relay that answers nothing until the test ends: a row sent to it stays in flight.
+  const stalled: Array<() => void> = [];
+  const silent = await fx.relay({ limits: { eventsPerSecond: 0 }, configure: (r) => r.rejectEvent.push(() => new Promise<undefined>((resolve) => stalled.push(() => resolve(undefined)))) });
+  fx.onClose(() => stalled.forEach((go) => go()));
   const db = openDatabase(':memory:');
   fx.onClose(() => db.close());
   const clock = new ManualClock(Date.now());
   const pool = new WsRelayPool({ backoff: { initialMs: 100, maxMs: 1000, jitter: 0 }, pingIntervalMs: 0 });
   const reports: OutboxReport[] = [];
   const lists = new CachedRelayLists({ pool, discoveryRelays: () => [relay.url], timeoutMs: 3000 });
-  const publisher = new OutboxPublisher({ storage: new SqliteAgentStorage(db), pool, lists, ownRelays: () => [relay.url], clock, onReport: (r) => reports.push(r) });
+  const publisher = new OutboxPublisher({ storage: new SqliteAgentStorage(db), pool, lists, ownRelays: () => [relay.url], clock, publishTimeoutMs: 60_000, onReport: (r) => reports.push(r) });
   fx.onClose(async () => {
     await publisher.stop();
     await pool.close();
@@ -62,7 +66,13 @@ async function setup() {
   };
   const status = (events: NostrEvent[]): string[] => events.map((e) => getOutboxByEventId(db, e.id)!.status);
   const delivered = (events: NostrEvent[]): Promise<boolean> => waitFor('delivered', () => status(events).every((s) => s === 'delivered'));
-  return { arrivals, clock, publisher, background, converse, status, delivered };
+  /** A conversation row the relay never answers: the lane is busy from now on. */
+  const stall = async (): Promise<void> => {
+    const [row] = queue(1, { type: 'relays', relays: [silent.url] }, 'stalled');
+    publisher.notify();
+    await waitFor('the stalled row sent', () => arrivals.includes(row!.id) && stalled.length > 0);
+  };
+  return { arrivals, clock, publisher, background, converse, stall, status, delivered };
 }
 
 describe('OutboxPublisher background hold', () => {
@@ -122,6 +132,22 @@ describe('OutboxPublisher background hold', () => {
     await clock.advance(200);
     await converse();
     expect(status(next)).toEqual(['pending', 'pending']);
+  });
+
+  it('sends rows held maxMs even while a conversation row waits for its answer all along (a lane that never empties starves nothing)', async () => {
+    const { clock, publisher, background, stall, status, delivered } = await setup();
+    publisher.start();
+    await stall();
+    const held = background(3);
+    publisher.notify();
+    await clock.advance(maxMs - 100);
+    publisher.notify();
+    await clock.advance(0);
+    expect(status(held)).toEqual(['pending', 'pending', 'pending']);
+    // A busy lane is asked every quietMs whether its oldest row has waited maxMs: they go by maxMs + quietMs.
+    await clock.advance(100 + quietMs);
+    await delivered(held);
+    expect(publisher.stats()).toMatchObject({ conversation: 1, holdFlushes: 1 });
   });
 
   it('drains held background rows at the stop without waiting for the hold', async () => {
