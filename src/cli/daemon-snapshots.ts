@@ -2,7 +2,7 @@
  * The daemon's snapshots (docs/recovery.md), wired: the split-brain guard before agents run, a
  * snapshot of each agent it runs at start (its claim), debounced snapshots after ticks and state
  * changes, the owner's registry, and final snapshots at a graceful stop. Events go through the
- * outbox (one transaction per snapshot) to the author's own relays.
+ * outbox (one all-or-none storage call per snapshot) to the author's own relays.
  */
 import type { NostrEvent } from '../protocol/event.js';
 import type { WsRelayPool } from '../relay/relay-pool.js';
@@ -33,6 +33,14 @@ const CLAIMS_PER_TURN = 25;
  */
 export const CLAIMS_PER_COLLECTION = 1000;
 
+/**
+ * Queues one snapshot's (or registry's) events to their authors' own relays, all or none, with one
+ * storage call: on PostgreSQL one INSERT of every row, not a transaction of one INSERT per chunk.
+ */
+export async function enqueueSnapshot(storage: Pick<AgentStorage, 'outbox'>, events: ReadonlyArray<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> {
+  await storage.outbox.enqueueMany(events.map(({ agentPubkey, event }) => ({ agentPubkey, event, target: { type: 'own' } as const, now, deadlineAt: now + DEADLINE_MS })));
+}
+
 /** Options of the daemon's snapshot wiring. */
 export interface DaemonSnapshotsOptions {
   home: HomeContext;
@@ -56,12 +64,7 @@ export function createDaemonSnapshots(options: DaemonSnapshotsOptions) {
   const state = new SnapshotStateFile(home.paths.snapshots, { coalesceMs: STATE_COALESCE_MS });
   // A new daemon id is written at once; an existing file is rewritten only when something changes (12 MB with 10,000 agents).
   if (state.isNew) state.save();
-  const enqueue = async (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => {
-    await storage.transaction(async (tx) => {
-      // Issued together, in order (on PostgreSQL pipelined in one write, not a round trip each).
-      await Promise.all(events.map(({ agentPubkey, event }) => tx.outbox.enqueue({ agentPubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS })));
-    });
-  };
+  const enqueue = (events: Array<{ agentPubkey: string; event: NostrEvent }>, now: number): Promise<void> => enqueueSnapshot(storage, events, now);
   const publisher = new SnapshotPublisher({
     storage,
     signerFor: options.signerFor,

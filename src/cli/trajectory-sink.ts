@@ -26,10 +26,11 @@ export function createTrajectorySink(options: { ownerPubkey: string; knownSecret
         // The agent's own API key and its MCP servers' env and header values are redacted too, besides the daemon-wide ones.
         knownSecrets: [...(options.knownSecrets ?? []), ...(config.llm?.apiKey ? [config.llm.apiKey] : []), ...configSecrets(Object.values(config.mcp))],
       });
-      // Four independent writes, issued in this order without waiting for each: on PostgreSQL they
-      // go out pipelined in one round trip (the first failure, in this order, is the one thrown).
+      // Three independent writes (both events' rows in one call), issued in this order without
+      // waiting for each: on PostgreSQL three statements in one round trip (the first failure, in
+      // this order, is the one thrown).
       await Promise.all([
-        ...[out.tick, out.session].map((event) => tx.outbox.enqueue({ agentPubkey: agent.pubkey, event, target: { type: 'own' }, now, deadlineAt: now + DEADLINE_MS })),
+        tx.outbox.enqueueMany([out.tick, out.session].map((event) => ({ agentPubkey: agent.pubkey, event, target: { type: 'own' } as const, now, deadlineAt: now + DEADLINE_MS }))),
         tx.chainHeads.set(agent.index, out.chain),
         tx.ticks.markPublished(agent.index, tick.seq, out.tick.id, now),
       ]);

@@ -26,7 +26,7 @@ export interface SnapshotPublisherOptions {
   signerFor: (index: number) => Signer;
   owner: Signer;
   state: SnapshotStateFile;
-  /** Queues events in the outbox, all in one transaction (to the author's own relays). */
+  /** Queues events in the outbox, all or none (to the author's own relays). */
   enqueue: (events: QueuedEvent[], now: number) => Promise<void>;
   /** Called after events were queued (wakes the outbox publisher). */
   onQueued?: () => void;

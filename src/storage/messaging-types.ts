@@ -94,6 +94,11 @@ export interface OutboxSettlement {
 export interface OutboxStore {
   enqueue(entry: OutboxEnqueue): Promise<number>;
   /**
+   * Queues several events as `enqueue` does each (idempotent by event id), all or none; ids in input
+   * order. One statement on PostgreSQL, where a row per call is a statement each (a snapshot's chunks).
+   */
+  enqueueMany(entries: readonly OutboxEnqueue[]): Promise<number[]>;
+  /**
    * Pending rows due at `now`. With `holder`, only rows of agents that daemon holds (and rows signed
    * by no agent, e.g. the owner's): the outbox delivery's lease check, made in the selecting statement.
    */

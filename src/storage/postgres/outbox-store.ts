@@ -83,6 +83,19 @@ async function idsInOrder(ex: Ex, eventIds: readonly string[], inserted: Readonl
 }
 
 /**
+ * The INSERT of one statement's worth of rows from the column arrays $1–$7; the author is $8: one
+ * agent's index (its pubkey read from its row) or an array of pubkeys, one per row.
+ */
+function insertFromArrays(author: 'agent' | 'each'): string {
+  const each = author === 'each';
+  return `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
+     SELECT ${each ? 'p' : '(SELECT pubkey FROM agents WHERE agent_index = $8)'}, e, j, t, n, c, d, l
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[]${each ? ', $8::text[]' : ''})
+       WITH ORDINALITY AS v(e, j, t, n, c, d, l, ${each ? 'p, ' : ''}i) ORDER BY i
+     ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`;
+}
+
+/**
  * The tick commit's outbox rows, signed by agent `agentIndex`, in one statement: idempotent by event
  * id like enqueueOutbox, ids in input order, values only as array parameters through unnest (WITH
  * ORDINALITY + ORDER BY: ids drawn in the caller's order; a repeated event id, in this call or already
@@ -94,12 +107,23 @@ export async function enqueueAgentOutbox(ex: Ex, agentIndex: number, entries: Re
   if (entries.length === 0) return [];
   const cols = outboxColumns(entries);
   const inserted = await ex.rows<{ id: number; event_id: string }>(
-    `INSERT INTO outbox (agent_pubkey, event_id, event_json, target_json, next_attempt_at, created_at, deadline_at, lane)
-     SELECT (SELECT pubkey FROM agents WHERE agent_index = $8), e, j, t, n, c, d, l
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[])
-       WITH ORDINALITY AS v(e, j, t, n, c, d, l, i) ORDER BY i
-     ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`,
+    insertFromArrays('agent'),
     [cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes, agentIndex],
+  );
+  return idsInOrder(ex, cols.ids, inserted);
+}
+
+/**
+ * Several rows, each with its own author, in one statement (the same rules as enqueueAgentOutbox):
+ * a snapshot's chunks and manifest, a tick's trajectory and session events. One statement is atomic
+ * on its own, so outside a transaction it needs none (no BEGIN and COMMIT around it either).
+ */
+export async function enqueueManyOutbox(ex: Ex, entries: readonly OutboxEnqueue[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const cols = outboxColumns(entries);
+  const inserted = await ex.rows<{ id: number; event_id: string }>(
+    insertFromArrays('each'),
+    [cols.ids, cols.events, cols.targets, cols.next, cols.created, cols.deadlines, cols.lanes, entries.map((e) => e.agentPubkey)],
   );
   return idsInOrder(ex, cols.ids, inserted);
 }

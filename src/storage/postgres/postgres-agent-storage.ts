@@ -118,6 +118,7 @@ function bindStores(ex: Ex, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => outbox.enqueueOutbox(ex, entry),
+      enqueueMany: (entries) => outbox.enqueueManyOutbox(ex, entries),
       due: (at, limit, o) => outbox.dueOutbox(ex, at, limit, o),
       nextDue: (o) => outbox.nextOutboxDue(ex, o?.holder),
       recordAttempt: (id, attempt) => outbox.recordOutboxAttempt(ex, id, attempt),

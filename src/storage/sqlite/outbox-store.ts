@@ -80,6 +80,11 @@ export function enqueueOutbox(db: Db, entry: OutboxEnqueue): number {
   return row.id;
 }
 
+/** Queues several events in one transaction (each as enqueueOutbox: a bad one rolls all back); ids in input order. */
+export function enqueueManyOutbox(db: Db, entries: readonly OutboxEnqueue[]): number[] {
+  return db.transaction(() => entries.map((entry) => enqueueOutbox(db, entry)))();
+}
+
 /**
  * Pending rows whose next attempt is due at `now`, oldest first, at most `limit`; narrowed to the
  * rows the holder may deliver, to one lane, and without the ids in `exclude` (one JSON parameter,

@@ -86,6 +86,7 @@ export function sqliteStores(exec: Exec, now: () => number): StorageStores {
     },
     outbox: {
       enqueue: (entry) => exec((db) => outbox.enqueueOutbox(db, entry)),
+      enqueueMany: (entries) => exec((db) => outbox.enqueueManyOutbox(db, entries)),
       due: (at, limit, o) => exec((db) => outbox.dueOutbox(db, at, limit, o)),
       nextDue: (o) => exec((db) => outbox.nextOutboxDue(db, o?.holder)),
       recordAttempt: (id, attempt) => exec((db) => outbox.recordOutboxAttempt(db, id, attempt)),

@@ -39,6 +39,48 @@ describeEngines('outbox store', (fx) => {
     expect((await storage.outbox.getByEventId(event.id))?.status).toBe('pending');
   });
 
+  it('enqueues many at once: ids in input order, each author and lane kept, idempotent, all or none', async () => {
+    const [a, b, c] = [signedNote('many a'), signedNote('many b'), signedNote('many c')];
+    const owner = 'f'.repeat(64);
+    const stored = await storage.outbox.enqueue({ agentPubkey: b.pubkey, event: b, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1000 });
+    const ids = await storage.outbox.enqueueMany([
+      { agentPubkey: a.pubkey, event: a, target: { type: 'dm', recipient: RECIPIENT }, now: T0 + 1, deadlineAt: T0 + 60_000 },
+      // Already queued: its first row's id, unchanged.
+      { agentPubkey: owner, event: b, target: { type: 'dm', recipient: RECIPIENT }, now: T0 + 1, deadlineAt: T0 + 1 },
+      { agentPubkey: owner, event: c, target: { type: 'own' }, now: T0 + 1, deadlineAt: T0 + 5000, nextAttemptAt: T0 + 50 },
+      // Named twice in one call: one row.
+      { agentPubkey: a.pubkey, event: a, target: { type: 'own' }, now: T0 + 1, deadlineAt: T0 + 1 },
+    ]);
+    expect(ids[1]).toBe(stored);
+    expect(ids[3]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[2]).toBeGreaterThan(ids[0]!);
+    expect(await storage.outbox.getByEventId(a.id)).toMatchObject({ id: ids[0], agentPubkey: a.pubkey, lane: 'conversation', target: { type: 'dm', recipient: RECIPIENT }, deadlineAt: T0 + 60_000 });
+    expect(await storage.outbox.getByEventId(b.id)).toMatchObject({ id: stored, agentPubkey: b.pubkey, lane: 'background', createdAt: T0 });
+    expect(await storage.outbox.getByEventId(c.id)).toMatchObject({ id: ids[2], agentPubkey: owner, lane: 'background', nextAttemptAt: T0 + 50 });
+    expect((await storage.outbox.getByEventId(c.id))?.event).toEqual(c);
+    expect(await storage.outbox.enqueueMany([])).toEqual([]);
+
+    // One bad entry: nothing of the call is queued.
+    const d = signedNote('many d');
+    await expect(
+      storage.outbox.enqueueMany([
+        { agentPubkey: d.pubkey, event: d, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1 },
+        { agentPubkey: d.pubkey, event: d, target: { type: 'relays', relays: ['http://x'] }, now: T0, deadlineAt: T0 + 1 },
+      ]),
+    ).rejects.toThrow(StorageInputError);
+    expect(await storage.outbox.getByEventId(d.id)).toBeUndefined();
+    // Inside a caller transaction it rolls back with it.
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.outbox.enqueueMany([{ agentPubkey: d.pubkey, event: d, target: { type: 'own' }, now: T0, deadlineAt: T0 + 1 }]);
+        throw new Error('tick failed');
+      }),
+    ).rejects.toThrow('tick failed');
+    expect(await storage.outbox.getByEventId(d.id)).toBeUndefined();
+    expect(await storage.outbox.list()).toHaveLength(3);
+  });
+
   it('rejects bad targets and ids with a clear error', async () => {
     const event = signedNote('bad');
     const base = { agentPubkey: event.pubkey, event, now: T0, deadlineAt: T0 + 1 };
