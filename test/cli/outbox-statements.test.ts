@@ -4,7 +4,6 @@
  * with no transaction around it; a tick's trajectory and session events are one INSERT in the tick's
  * transaction. Each of those was one statement per row (the snapshot's inside BEGIN … COMMIT).
  */
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { enqueueSnapshot } from '../../src/cli/daemon-snapshots.js';
 import { createTrajectorySink } from '../../src/cli/trajectory-sink.js';
@@ -15,6 +14,7 @@ import { SecretKeySigner } from '../../src/signer/secret-key-signer.js';
 import { openStorage } from '../../src/storage/open.js';
 import type { AgentStorage } from '../../src/storage/types.js';
 import type { TickRecord } from '../../src/trajectory/types.js';
+import { recordStatements } from '../helpers/pg-statements.js';
 import { dropTestDatabases, migratedDatabase } from '../helpers/postgres.js';
 import { signedNote } from '../storage/helpers.js';
 
@@ -22,19 +22,6 @@ afterAll(dropTestDatabases);
 afterEach(() => vi.restoreAllMocks());
 
 const T0 = 1_700_000_000_000;
-
-/** The first words of every statement sent from now on. */
-function recordStatements(): string[] {
-  const sent: string[] = [];
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  vi.spyOn(proto, 'query').mockImplementation(function (this: unknown, ...args: unknown[]) {
-    const query = args[0] as string | { text: string };
-    sent.push((typeof query === 'string' ? query : query.text).trim().split(/\s+/).slice(0, 3).join(' '));
-    return original.apply(this, args);
-  });
-  return sent;
-}
 
 async function withStorage(fn: (storage: AgentStorage) => Promise<void>): Promise<void> {
   const storage = await openStorage(await migratedDatabase());

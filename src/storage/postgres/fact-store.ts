@@ -14,7 +14,8 @@ import { MAX_FACT_LENGTH, searchTerms } from '../sqlite/fact-store.js';
 import type { Ex } from './executor.js';
 import { limitOrAll, parseJsonColumn } from './json.js';
 
-interface FactRow {
+/** A facts row as listFacts selects it. */
+export interface FactRow {
   id: number;
   text: string;
   tags_json: string;
@@ -98,6 +99,7 @@ export async function listFacts(ex: Ex, agentIndex: number, limit?: number): Pro
   return rows.map(toFact);
 }
 
-function toFact(row: FactRow): Fact {
+/** A fact from its row. */
+export function toFact(row: FactRow): Fact {
   return { id: row.id, text: row.text, tags: parseJsonColumn<string[]>(row.tags_json, 'facts.tags_json'), createdAt: row.created_at };
 }

@@ -61,7 +61,8 @@ export async function conversationHistory(ex: Ex, agentIndex: number, peer: stri
   });
 }
 
-interface GoalRow {
+/** A goals row. */
+export interface GoalRow {
   id: number;
   text: string;
   status: GoalStatus;
@@ -96,14 +97,18 @@ export async function listGoals(ex: Ex, agentIndex: number, status?: GoalStatus)
   const rows = status
     ? await ex.rows<GoalRow>(`SELECT * FROM goals WHERE agent_index = $1 AND status = $2 ORDER BY id`, [agentIndex, status])
     : await ex.rows<GoalRow>(`SELECT * FROM goals WHERE agent_index = $1 ORDER BY id`, [agentIndex]);
-  return rows.map((r) => {
-    const goal: Goal = { id: r.id, text: r.text, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at };
-    if (r.due_at !== null) goal.dueAt = r.due_at;
-    return goal;
-  });
+  return rows.map(toGoal);
 }
 
-interface PeerRow {
+/** A goal from its row. */
+export function toGoal(r: GoalRow): Goal {
+  const goal: Goal = { id: r.id, text: r.text, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at };
+  if (r.due_at !== null) goal.dueAt = r.due_at;
+  return goal;
+}
+
+/** A peers row. */
+export interface PeerRow {
   pubkey: string;
   first_seen: number;
   last_seen: number;
@@ -150,6 +155,7 @@ export async function listPeers(ex: Ex, agentIndex: number, limit?: number): Pro
   return rows.map(toPeer);
 }
 
-function toPeer(row: PeerRow): PeerRecord {
+/** A peer record from its row. */
+export function toPeer(row: PeerRow): PeerRecord {
   return { pubkey: row.pubkey, firstSeen: row.first_seen, lastSeen: row.last_seen, messageCount: row.message_count, trust: row.trust };
 }

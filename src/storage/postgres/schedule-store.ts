@@ -11,7 +11,8 @@ import type { Ex } from './executor.js';
 import { insertInbox } from './inbox-store.js';
 import { parseJsonColumn } from './json.js';
 
-interface ScheduleRow {
+/** A schedules row as selected by SCHEDULE_COLUMNS. */
+export interface ScheduleRow {
   id: number;
   agent_index: number;
   spec_json: string;
@@ -23,7 +24,8 @@ interface ScheduleRow {
   fire_count: number;
 }
 
-const COLUMNS = 'id, agent_index, spec_json, payload_json, key, next_at, created_at, last_fired_at, fire_count';
+/** The columns every schedule read selects. */
+export const SCHEDULE_COLUMNS = 'id, agent_index, spec_json, payload_json, key, next_at, created_at, last_fired_at, fire_count';
 
 /** Inserts a schedule row as given (create and snapshot import); undefined when the key exists. */
 export async function insertSchedule(
@@ -32,7 +34,7 @@ export async function insertSchedule(
 ): Promise<ScheduleRecord | undefined> {
   const inserted = await ex.one<ScheduleRow>(
     `INSERT INTO schedules (agent_index, type, spec_json, payload_json, key, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (agent_index, key) DO NOTHING RETURNING ${COLUMNS}`,
+     ON CONFLICT (agent_index, key) DO NOTHING RETURNING ${SCHEDULE_COLUMNS}`,
     [row.agentIndex, row.spec.type, JSON.stringify(row.spec), row.payloadJson, row.key, row.nextAt, row.createdAt],
   );
   return inserted ? toRecord(inserted) : undefined;
@@ -54,19 +56,19 @@ export async function createSchedule(ex: Ex, schedule: NewSchedule): Promise<{ r
 
 /** One schedule by id. */
 export async function getSchedule(ex: Ex, id: number): Promise<ScheduleRecord | undefined> {
-  const row = await ex.one<ScheduleRow>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [id]);
+  const row = await ex.one<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1`, [id]);
   return row ? toRecord(row) : undefined;
 }
 
 /** One agent's schedule by idempotency key. */
 export async function getScheduleByKey(ex: Ex, agentIndex: number, key: string): Promise<ScheduleRecord | undefined> {
-  const row = await ex.one<ScheduleRow>(`SELECT ${COLUMNS} FROM schedules WHERE agent_index = $1 AND key = $2`, [agentIndex, key]);
+  const row = await ex.one<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE agent_index = $1 AND key = $2`, [agentIndex, key]);
   return row ? toRecord(row) : undefined;
 }
 
 /** The agent's schedules, soonest first. */
 export async function listSchedules(ex: Ex, agentIndex: number): Promise<ScheduleRecord[]> {
-  return (await ex.rows<ScheduleRow>(`SELECT ${COLUMNS} FROM schedules WHERE agent_index = $1 ORDER BY next_at, id`, [agentIndex])).map(toRecord);
+  return (await ex.rows<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE agent_index = $1 ORDER BY next_at, id`, [agentIndex])).map(toRecord);
 }
 
 /** Deletes a schedule. */
@@ -91,7 +93,7 @@ export async function nextScheduleDue(ex: Ex, holder?: string): Promise<number |
 export async function dueSchedules(ex: Ex, now: number, limit = 100, lock = false, holder?: string): Promise<ScheduleRecord[]> {
   const held = holder !== undefined ? ' AND agent_index IN (SELECT agent_index FROM agent_leases WHERE daemon_id = $3)' : '';
   const rows = await ex.rows<ScheduleRow>(
-    `SELECT ${COLUMNS} FROM schedules WHERE next_at <= $1${held} ORDER BY next_at, id LIMIT $2${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+    `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE next_at <= $1${held} ORDER BY next_at, id LIMIT $2${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
     holder !== undefined ? [now, limit, holder] : [now, limit],
   );
   return rows.map(toRecord);
@@ -111,7 +113,7 @@ async function fired(ex: Ex, record: ScheduleRecord, now: number): Promise<Sched
     return undefined;
   }
   const row = await ex.one<ScheduleRow>(
-    `UPDATE schedules SET next_at = $1, last_fired_at = $2, fire_count = fire_count + 1 WHERE id = $3 RETURNING ${COLUMNS}`,
+    `UPDATE schedules SET next_at = $1, last_fired_at = $2, fire_count = fire_count + 1 WHERE id = $3 RETURNING ${SCHEDULE_COLUMNS}`,
     [next, now, record.id],
   );
   return row ? toRecord(row) : undefined;
@@ -132,7 +134,8 @@ export async function fireDueSchedules(ex: Ex, now: number, limit = 100, holder?
   });
 }
 
-function toRecord(row: ScheduleRow): ScheduleRecord {
+/** A schedule record from its row. */
+export function toRecord(row: ScheduleRow): ScheduleRecord {
   const record: ScheduleRecord = {
     id: row.id,
     agentIndex: row.agent_index,

@@ -44,6 +44,52 @@ describeEngines('agent memory snapshots', (fx) => {
     expect((await target.agents.get(0))?.storageBytes).toBe((await source.agents.get(0))?.storageBytes);
   });
 
+  it('exports the same snapshot on every engine: each part in its order, only this agent, optional fields left out', async () => {
+    for (const key of ['é', 'b', 'B', 'a:1']) await source.kv(0).set(key, { key });
+    await source.kv(1).set('not-mine', 1);
+    await source.facts(0).add('first fact', { tags: ['x', 'y'] });
+    await source.facts(0).add('second fact');
+    await source.goals(0).add('later', { dueAt: T0 + 9 });
+    await source.goals(0).add('open-ended');
+    await source.peers(0).touch(pk(7), T0 + 2);
+    await source.peers(0).touch(pk(9), T0 + 1, { trust: 'owner' });
+    await source.peers(0).touch(pk(8), T0 + 2);
+    await source.conversations(0).append({ peer: pk(9), direction: 'in', text: 'late', at: T0 + 5 });
+    await source.conversations(0).append({ peer: pk(9), direction: 'out', text: 'early', eventId: 'e0', at: T0 + 1 });
+    await source.conversations(0).append({ peer: pk(8), direction: 'in', text: 'same time, second', at: T0 + 5 });
+    await source.schedules.create({ agentIndex: 0, spec: { type: 'at', at: T0 + 60_000 }, payload: { n: 2 }, now: T0 });
+    await source.schedules.create({ agentIndex: 0, spec: { type: 'at', at: T0 + 30_000 }, payload: null, key: 'soon', now: T0 });
+    await source.schedules.create({ agentIndex: 1, spec: { type: 'at', at: T0 + 1 }, payload: null, now: T0 });
+
+    expect(await source.exportMemory(0)).toEqual({
+      version: 1,
+      kv: ['B', 'a:1', 'b', 'é'].map((key) => ({ key, value: { key } })),
+      facts: [
+        { text: 'first fact', tags: ['x', 'y'], createdAt: T0 },
+        { text: 'second fact', tags: [], createdAt: T0 },
+      ],
+      goals: [
+        { text: 'later', status: 'open', dueAt: T0 + 9, createdAt: T0, updatedAt: T0 },
+        { text: 'open-ended', status: 'open', createdAt: T0, updatedAt: T0 },
+      ],
+      peers: [
+        { pubkey: pk(7), firstSeen: T0 + 2, lastSeen: T0 + 2, messageCount: 1, trust: 'unknown' },
+        { pubkey: pk(8), firstSeen: T0 + 2, lastSeen: T0 + 2, messageCount: 1, trust: 'unknown' },
+        { pubkey: pk(9), firstSeen: T0 + 1, lastSeen: T0 + 1, messageCount: 1, trust: 'owner' },
+      ],
+      messages: [
+        { peer: pk(9), direction: 'out', text: 'early', eventId: 'e0', at: T0 + 1 },
+        { peer: pk(9), direction: 'in', text: 'late', at: T0 + 5 },
+        { peer: pk(8), direction: 'in', text: 'same time, second', at: T0 + 5 },
+      ],
+      schedules: [
+        { spec: { type: 'at', at: T0 + 30_000 }, payload: null, key: 'soon', nextAt: T0 + 30_000, createdAt: T0 },
+        { spec: { type: 'at', at: T0 + 60_000 }, payload: { n: 2 }, nextAt: T0 + 60_000, createdAt: T0 },
+      ],
+    });
+    expect(await source.exportMemory(1)).toMatchObject({ kv: [{ key: 'not-mine', value: 1 }], facts: [], goals: [], peers: [], messages: [] });
+  });
+
   it('rejects malformed snapshots and over-budget restores without touching existing memory', async () => {
     await target.kv(0).set('keep', 'me');
     const good = await source.exportMemory(0);
