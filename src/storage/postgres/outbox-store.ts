@@ -190,7 +190,8 @@ export async function markOutboxFailed(ex: Ex, id: number, reason: string, now: 
  * the storage's unit queue behind a tick commit, nor a commit behind it): every row written by an
  * UPDATE from arrays, the accepted relays merged in SQL with the row's stored list (stored ones
  * first, then the new, each once: what recordAttempt's JS merge gives; each relay keeps its first
- * place by the key (list, position), list 0 the stored one, 1 the new). A row no longer pending is
+ * place by the key (list, position), list 0 the stored one, 1 the new; a row with none stored, a
+ * first attempt's, takes the new list as it is, already made unique here). A row no longer pending is
  * left alone. The UPDATE locks each row as it writes it and re-reads a row another transaction
  * changed meanwhile (READ COMMITTED), so no merge is lost; rows go in id order, as the two-statement
  * version locked them. A group naming a row twice goes row by row, in order.
@@ -213,13 +214,13 @@ export async function settleOutbox(ex: Ex, settlements: readonly OutboxSettlemen
   }
   await ex.count(
     `UPDATE outbox o SET attempts = o.attempts + 1, results_json = v.results,
-       accepted_json = (
+       accepted_json = CASE WHEN o.accepted_json = '[]' THEN v.accepted ELSE (
          SELECT coalesce('[' || string_agg(to_json(u.relay)::text, ',' ORDER BY u.list, u.pos) || ']', '[]')
          FROM (SELECT DISTINCT ON (relay) relay, list, pos FROM (
                  SELECT a.relay, 0 AS list, a.pos FROM json_array_elements_text(o.accepted_json::json) WITH ORDINALITY AS a(relay, pos)
                  UNION ALL
                  SELECT b.relay, 1 AS list, b.pos FROM json_array_elements_text(v.accepted::json) WITH ORDINALITY AS b(relay, pos)
-               ) AS both_lists ORDER BY relay, list, pos) AS u),
+               ) AS both_lists ORDER BY relay, list, pos) AS u) END,
        last_error = v.err,
        last_attempt_at = v.now, next_attempt_at = least(v.next, o.deadline_at),
        status = coalesce(v.finish, o.status),

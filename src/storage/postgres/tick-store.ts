@@ -51,7 +51,7 @@ export async function listTicks(ex: Ex, agentIndex: number, options: { afterSeq?
 /** The trigger event ids of the latest ticks (see TickStore.triggers), ascending. */
 export async function tickTriggers(ex: Ex, agentIndex: number, options: { since: number; limit: number }): Promise<Array<{ eventId: string; startedAt: number }>> {
   const rows = await ex.rows<{ event_id: string | null; started_at: number | string }>(
-    `SELECT (record_json::jsonb) -> 'trigger' ->> 'eventId' AS event_id, started_at FROM ticks WHERE agent_index = $1 AND started_at >= $2 ORDER BY seq DESC LIMIT $3`,
+    `SELECT (record_json::json) -> 'trigger' ->> 'eventId' AS event_id, started_at FROM ticks WHERE agent_index = $1 AND started_at >= $2 ORDER BY seq DESC LIMIT $3`,
     [agentIndex, options.since, options.limit],
   );
   const out: Array<{ eventId: string; startedAt: number }> = [];
