@@ -18,6 +18,13 @@
  * a few signature checks, not a batch of 64 (a flush of ~300 rows at 64 in flight put the p99 of a
  * 400-DM round trip at 3.7 × its p50). Only the send time moves: the rows are committed with the
  * tick either way.
+ *
+ * A daemon whose ticks queue background rows faster than 8 in flight carry them (many agents
+ * answering at once: ~5 rows a tick, a relay round trip of 50–100 ms under that load) would fall
+ * behind for good, each flush leaving more rows than the last. So a flush's window is paced: when a
+ * refill finds a row that has waited twice `maxMs` (the flushes are not keeping up), it doubles, at
+ * most once per `quietMs` and up to the background window; once no row has waited `maxMs`, it is
+ * back to `flushWindow`. Held rows then wait a bounded time under any load the daemon can carry.
  */
 export const BACKGROUND_HOLD = { quietMs: 300, maxMs: 2000, flushWindow: 8 } as const;
 
@@ -35,6 +42,9 @@ export class BackgroundHold {
   readonly flushWindow: number;
   #conversationAt = Number.NEGATIVE_INFINITY;
   #flushedThrough = Number.NEGATIVE_INFINITY;
+  /** A flush's rows in flight at most now (`flushWindow`, doubled while flushes fall behind; see BACKGROUND_HOLD). */
+  #flushRoom: number;
+  #grownAt = Number.NEGATIVE_INFINITY;
   /** Flushes of rows held `maxMs` (stats). */
   flushes = 0;
 
@@ -42,6 +52,25 @@ export class BackgroundHold {
     this.quietMs = Math.max(0, options.quietMs ?? BACKGROUND_HOLD.quietMs);
     this.maxMs = Math.max(0, options.maxMs ?? BACKGROUND_HOLD.maxMs);
     this.flushWindow = Math.max(1, options.flushWindow ?? BACKGROUND_HOLD.flushWindow);
+    this.#flushRoom = this.flushWindow;
+  }
+
+  /** A flush's rows in flight at most now. */
+  flushRoom(): number {
+    return this.#flushRoom;
+  }
+
+  /**
+   * Paces the flushes by the oldest row a held refill found (`oldestDue`, its due time; undefined:
+   * none): one held `2 × maxMs` doubles the flush window (at most once per `quietMs`, up to `max`),
+   * none held `maxMs` takes it back to `flushWindow`.
+   */
+  pace(now: number, oldestDue: number | undefined, max: number): void {
+    if (oldestDue === undefined || oldestDue > now - this.maxMs) this.#flushRoom = this.flushWindow;
+    else if (oldestDue <= now - 2 * this.maxMs && now - this.#grownAt >= this.quietMs) {
+      this.#flushRoom = Math.max(this.flushWindow, Math.min(max, this.#flushRoom * 2));
+      this.#grownAt = now;
+    }
   }
 
   /** A conversation row was sent, or left the window, at `now`. */

@@ -272,11 +272,12 @@ export class OutboxPublisher {
     // A drain or runOnce pushes what is due now: no hold. Held (no quiet yet), a flush keeps few in flight.
     const held = this.#pushers === 0 && !this.#hold.quiet(now, conversing);
     const cutoff = held ? this.#hold.cutoff(now) : now;
-    const backgroundWindow = this.#draining > 0 ? this.#window : held ? Math.min(this.#hold.flushWindow, this.#backgroundWindow) : this.#backgroundWindow;
+    const backgroundWindow = this.#draining > 0 ? this.#window : held ? Math.min(this.#hold.flushRoom(), this.#backgroundWindow) : this.#backgroundWindow;
     const backgroundRoom = Math.min(this.#window - this.#inFlight.size, backgroundWindow - this.#lanes.background);
     if (backgroundRoom <= 0) return;
     const pick = (upTo: number): Promise<OutboxEntry[]> => this.#o.storage.outbox.due(upTo, backgroundRoom, { ...this.#held(), lane: 'background', exclude: [...this.#inFlight.keys()] });
     let background = await pick(cutoff);
+    if (held) this.#hold.pace(now, background[0]?.nextAttemptAt, this.#backgroundWindow);
     // Rows come oldest first: the first one held `maxMs` means a flush of everything due now.
     if (held && cutoff < now) {
       if (this.#hold.flush(now, background[0]?.nextAttemptAt)) background = await pick(now);

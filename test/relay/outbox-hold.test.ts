@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { finalizeEvent } from '../../src/protocol/crypto.js';
 import type { NostrEvent } from '../../src/protocol/event.js';
 import { hexToBytes } from '../../src/protocol/hex.js';
-import { BACKGROUND_HOLD } from '../../src/relay/outbox-hold.js';
+import { BACKGROUND_HOLD, BackgroundHold } from '../../src/relay/outbox-hold.js';
 import { OutboxPublisher } from '../../src/relay/outbox-publisher.js';
 import { CachedRelayLists } from '../../src/relay/relay-lists.js';
 import { WsRelayPool } from '../../src/relay/relay-pool.js';
@@ -148,6 +148,40 @@ describe('OutboxPublisher background hold', () => {
     await clock.advance(100 + quietMs);
     await delivered(held);
     expect(publisher.stats()).toMatchObject({ conversation: 1, holdFlushes: 1 });
+  });
+
+  it('widens a flush that falls behind: rows held twice maxMs go more than flushWindow at a time', async () => {
+    const { clock, publisher, background, stall, status, delivered } = await setup();
+    publisher.start();
+    await stall();
+    // A backlog the flushes did not keep up with: 4 flush windows of rows, all due for 2 × maxMs.
+    const backlog = background(4 * flushWindow);
+    await clock.advance(2 * maxMs + quietMs);
+    publisher.notify();
+    await clock.advance(0);
+    await delivered(backlog);
+    // Beside the stalled conversation row: more than one flush window in flight at once.
+    expect(publisher.stats().maxInFlight).toBeGreaterThan(flushWindow + 1);
+    expect(status(backlog)).toEqual(backlog.map(() => 'delivered'));
+  });
+
+  it('paces a flush window by the oldest held row (BackgroundHold.pace)', () => {
+    const hold = new BackgroundHold();
+    const now = 1_000_000;
+    expect(hold.flushRoom()).toBe(flushWindow);
+    hold.pace(now, now - maxMs, 64); // held maxMs: a flush, not behind yet
+    expect(hold.flushRoom()).toBe(flushWindow);
+    hold.pace(now, now - 2 * maxMs, 64);
+    expect(hold.flushRoom()).toBe(2 * flushWindow);
+    hold.pace(now + quietMs - 1, now - 2 * maxMs, 64); // at most once per quietMs
+    expect(hold.flushRoom()).toBe(2 * flushWindow);
+    for (let i = 1; i <= 4; i++) hold.pace(now + i * quietMs, now - 2 * maxMs, 64);
+    expect(hold.flushRoom()).toBe(64);
+    hold.pace(now + 5 * quietMs, now + 5 * quietMs - maxMs + 1, 64); // none has waited maxMs: back
+    expect(hold.flushRoom()).toBe(flushWindow);
+    hold.pace(now + 6 * quietMs, now - 2 * maxMs, 64);
+    hold.pace(now + 7 * quietMs, undefined, 64);
+    expect(hold.flushRoom()).toBe(flushWindow);
   });
 
   it('drains held background rows at the stop without waiting for the hold', async () => {
