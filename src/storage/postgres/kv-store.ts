@@ -39,5 +39,10 @@ export async function kvList(ex: Ex, agentIndex: number, prefix = '', limit?: nu
     `SELECT key, value_json FROM kv WHERE agent_index = $1 ${where} ORDER BY key LIMIT $2`,
     params,
   );
-  return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value_json) as JsonValue }));
+  return rows.map(toKvEntry);
+}
+
+/** A kv entry from its row (as kvList and the memory export select it). */
+export function toKvEntry(row: { key: string; value_json: string }): { key: string; value: JsonValue } {
+  return { key: row.key, value: JSON.parse(row.value_json) as JsonValue };
 }

@@ -2,12 +2,12 @@
  * Export and import of one agent's memory on Postgres (the format is ../snapshot.ts, shared with
  * SQLite). Import replaces the memory in one unit, under the storage budget measured from zero.
  */
-import type { JsonValue } from '../agent-types.js';
 import { type AgentMemorySnapshot, parseAgentMemorySnapshot } from '../snapshot.js';
 import { StorageBudgetExceededError } from '../errors.js';
 import { storageBytes } from './agent-store.js';
 import type { Ex } from './executor.js';
 import { type FactRow, insertFact, toFact } from './fact-store.js';
+import { toKvEntry } from './kv-store.js';
 import { type GoalRow, type PeerRow, toGoal, toPeer } from './memory-stores.js';
 import { insertSchedule, SCHEDULE_COLUMNS, type ScheduleRow, toRecord } from './schedule-store.js';
 
@@ -42,7 +42,7 @@ export async function exportAgentMemory(ex: Ex, agentIndex: number): Promise<Age
   const row = (await ex.one<ExportRow>(EXPORT, [agentIndex]))!;
   return {
     version: 1,
-    kv: row.kv.map((r) => ({ key: r.key, value: JSON.parse(r.value_json) as JsonValue })),
+    kv: row.kv.map(toKvEntry),
     facts: row.facts.map(toFact).map(({ text, tags, createdAt }) => ({ text, tags, createdAt })),
     goals: row.goals.map(toGoal).map(({ id: _id, ...goal }) => goal),
     peers: row.peers.map(toPeer),
